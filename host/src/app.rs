@@ -1,0 +1,100 @@
+//! The launch seam: `App::build` prepares everything and binds the listener (port 0 works);
+//! `App::run_until` serves until the shutdown future resolves.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context;
+use sqlx::PgPool;
+use tokio::net::TcpListener;
+
+use crate::config::{Config, DatabaseSource};
+use crate::localdb::LocalDb;
+use crate::plugins::PluginRuntime;
+use crate::state::AppState;
+use crate::{db, defaults, http};
+
+/// A ready-to-serve Cineflow.
+pub struct App {
+    listener: TcpListener,
+    router: axum::Router,
+    state: AppState,
+    local_db: Option<LocalDb>,
+}
+
+impl App {
+    /// Connects to (or starts) the database, migrates, loads the default components and
+    /// binds the listener.
+    pub async fn build(config: Config) -> anyhow::Result<App> {
+        let (pool, local_db) = open_database(&config.database).await?;
+        db::migrate(&pool).await.context("applying migrations")?;
+        let mut app = Self::build_with_pool(config, pool).await?;
+        app.local_db = local_db;
+        Ok(app)
+    }
+
+    /// Like [`App::build`] on an existing, migrated pool (tests bring their own database).
+    pub async fn build_with_pool(config: Config, pool: PgPool) -> anyhow::Result<App> {
+        let plugins = Arc::new(PluginRuntime::new(config.runtime.clone())?);
+        let defaults = defaults::load(&config.components_dir, &plugins, &pool).await?;
+        let state = AppState {
+            db: pool,
+            plugins,
+            defaults: Arc::new(defaults),
+        };
+        let router = http::router(state.clone(), config.request_timeout);
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .with_context(|| format!("binding {}", config.listen))?;
+        Ok(App {
+            listener,
+            router,
+            state,
+            local_db: None,
+        })
+    }
+
+    /// The bound address.
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// The shared state, for tests and tools.
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `shutdown` resolves, lets requests in flight finish, then stops the
+    /// private database if this process started one.
+    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        let addr = self.local_addr()?;
+        tracing::info!(%addr, "serving HTTP");
+        let served = axum::serve(
+            self.listener,
+            self.router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await;
+        self.state.db.close().await;
+        if let Some(local) = self.local_db {
+            local.stop().await?;
+        }
+        served.context("HTTP server failed")
+    }
+}
+
+/// The pool for `source`, starting a private cluster when no URL is configured.
+pub async fn open_database(source: &DatabaseSource) -> anyhow::Result<(PgPool, Option<LocalDb>)> {
+    match source {
+        DatabaseSource::Url(url) => {
+            let pool = db::connect(url).await.context("connecting to DATABASE_URL")?;
+            Ok((pool, None))
+        }
+        DatabaseSource::Local(dir) => {
+            let local = LocalDb::start(dir).await.context("starting the private PostgreSQL cluster")?;
+            let pool = db::connect(local.database_url()).await?;
+            Ok((pool, Some(local)))
+        }
+    }
+}

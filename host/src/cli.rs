@@ -1,0 +1,135 @@
+//! Command line: `cineflow [serve]`, `cineflow migrate`, `cineflow component run`.
+//! Every setting is a flag and an environment variable (ARCHITECTURE.md, Configuration).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::plugins::Hook;
+
+/// Cinema booking backend with chain-programmable WebAssembly components.
+#[derive(Debug, Parser)]
+#[command(name = "cineflow", version, about)]
+pub struct Cli {
+    /// What to do; `serve` when omitted.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// Log format: `text` for people, `json` for machines. Verbosity comes from `RUST_LOG`.
+    #[arg(long, env = "CINEFLOW_LOG_FORMAT", default_value = "text", global = true)]
+    pub log_format: LogFormat,
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the HTTP API (the default).
+    Serve(ServeArgs),
+    /// Apply pending database migrations and exit.
+    Migrate(DatabaseArgs),
+    /// Tools for component authors.
+    #[command(subcommand)]
+    Component(ComponentCommand),
+}
+
+/// `cineflow component ...`
+#[derive(Debug, Subcommand)]
+pub enum ComponentCommand {
+    /// Run a component once, locally, under the same sandbox and limits as the service, and
+    /// print its output with the fuel, time and memory it used.
+    Run(RunArgs),
+}
+
+/// Arguments of `cineflow component run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The hook (WIT world) the component implements.
+    #[arg(long)]
+    pub hook: Hook,
+    /// The component file (`.wasm`, a component built for wasm32-wasip2).
+    #[arg(long)]
+    pub wasm: PathBuf,
+    /// The input as JSON: the hook's WIT input record (snake_case fields, kebab-case enum
+    /// cases). For booking-rules add `"function": "check-hold"` or `"cancel"`.
+    #[arg(long)]
+    pub input: PathBuf,
+    /// Sandbox limits.
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
+/// Where the database is.
+#[derive(Debug, Clone, Args)]
+pub struct DatabaseArgs {
+    /// PostgreSQL URL. When unset, a private cluster is started under the data directory
+    /// from the machine's PostgreSQL binaries.
+    #[arg(long, env = "DATABASE_URL")]
+    pub database_url: Option<String>,
+    /// Local state: the private PostgreSQL cluster and the compiled-component cache.
+    #[arg(long, env = "CINEFLOW_DATA_DIR", default_value = ".cineflow")]
+    pub data_dir: PathBuf,
+}
+
+/// Arguments of `cineflow serve`.
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address to serve HTTP on (port 0 picks a free port).
+    #[arg(long, env = "CINEFLOW_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// Database settings.
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    /// Directory holding the platform's default components (`booking-rules.wasm`,
+    /// `pricing.wasm`, `notify-templates.wasm`); `scripts/build-components.sh` fills it.
+    #[arg(long, env = "CINEFLOW_COMPONENTS_DIR", default_value = "target/components")]
+    pub components_dir: PathBuf,
+    /// Longest time a request may take before it is answered with 503.
+    #[arg(long, env = "CINEFLOW_REQUEST_TIMEOUT_MS", default_value_t = 30_000)]
+    pub request_timeout_ms: u64,
+    /// Sandbox limits.
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
+/// Limits every component call runs under (defaults from ARCHITECTURE.md).
+#[derive(Debug, Clone, Args)]
+pub struct LimitArgs {
+    /// Fuel (about one unit per wasm instruction) per call.
+    #[arg(long, env = "CINEFLOW_COMPONENT_FUEL", default_value_t = 50_000_000)]
+    pub component_fuel: u64,
+    /// Wall-clock deadline per call, in milliseconds.
+    #[arg(long, env = "CINEFLOW_COMPONENT_DEADLINE_MS", default_value_t = 100)]
+    pub component_deadline_ms: u64,
+    /// Linear memory per call, in MiB.
+    #[arg(long, env = "CINEFLOW_COMPONENT_MEMORY_MIB", default_value_t = 16)]
+    pub component_memory_mib: u64,
+    /// Largest input passed to a component, in bytes.
+    #[arg(long, env = "CINEFLOW_COMPONENT_MAX_INPUT_BYTES", default_value_t = 65_536)]
+    pub component_max_input_bytes: u64,
+    /// Largest output accepted from a component, in bytes.
+    #[arg(long, env = "CINEFLOW_COMPONENT_MAX_OUTPUT_BYTES", default_value_t = 65_536)]
+    pub component_max_output_bytes: u64,
+    /// Largest component accepted, in bytes.
+    #[arg(long, env = "CINEFLOW_COMPONENT_MAX_BYTES", default_value_t = 2_097_152)]
+    pub component_max_bytes: u64,
+    /// Instance slots: how many component calls may run at once.
+    #[arg(long, env = "CINEFLOW_COMPONENT_MAX_CONCURRENT_CALLS", default_value_t = 1000)]
+    pub component_max_concurrent_calls: u32,
+}
+
+/// `serve` with every setting at its default (or its environment variable).
+#[derive(Debug, Parser)]
+pub struct DefaultServe {
+    /// The settings.
+    #[command(flatten)]
+    pub serve: ServeArgs,
+}

@@ -1,0 +1,81 @@
+//! Validated configuration, built once from the command line.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::cli::{DatabaseArgs, LimitArgs, ServeArgs};
+use crate::plugins::{Limits, RuntimeConfig};
+
+/// Where the data lives.
+#[derive(Clone)]
+pub enum DatabaseSource {
+    /// An external server.
+    Url(String),
+    /// A private cluster in this directory.
+    Local(PathBuf),
+}
+
+impl std::fmt::Debug for DatabaseSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            // URLs may carry a password.
+            DatabaseSource::Url(_) => f.write_str("Url(<redacted>)"),
+            DatabaseSource::Local(dir) => f.debug_tuple("Local").field(dir).finish(),
+        }
+    }
+}
+
+impl DatabaseSource {
+    /// From the command line.
+    pub fn from_args(args: &DatabaseArgs) -> Self {
+        match &args.database_url {
+            Some(url) if !url.trim().is_empty() => DatabaseSource::Url(url.clone()),
+            _ => DatabaseSource::Local(args.data_dir.join("pg")),
+        }
+    }
+}
+
+/// Everything `cineflow serve` needs.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// HTTP address.
+    pub listen: SocketAddr,
+    /// Database.
+    pub database: DatabaseSource,
+    /// Default components.
+    pub components_dir: PathBuf,
+    /// Component runtime settings.
+    pub runtime: RuntimeConfig,
+    /// Request timeout.
+    pub request_timeout: Duration,
+}
+
+impl Config {
+    /// From `cineflow serve` arguments.
+    pub fn from_args(args: &ServeArgs) -> Self {
+        Self {
+            listen: args.listen,
+            database: DatabaseSource::from_args(&args.database),
+            components_dir: args.components_dir.clone(),
+            runtime: runtime_config(&args.limits, Some(args.database.data_dir.join("compiled"))),
+            request_timeout: Duration::from_millis(args.request_timeout_ms),
+        }
+    }
+}
+
+/// Runtime settings from the limit flags.
+pub fn runtime_config(args: &LimitArgs, cache_dir: Option<PathBuf>) -> RuntimeConfig {
+    let limits = Limits {
+        fuel: args.component_fuel,
+        deadline: Duration::from_millis(args.component_deadline_ms.max(1)),
+        max_memory_bytes: args.component_memory_mib.max(1) * 1024 * 1024,
+        max_input_bytes: args.component_max_input_bytes,
+        max_output_bytes: args.component_max_output_bytes,
+        max_component_bytes: args.component_max_bytes,
+        ..Limits::default()
+    };
+    let mut config = RuntimeConfig::uniform(limits, cache_dir);
+    config.max_concurrent_calls = args.component_max_concurrent_calls.max(1);
+    config
+}

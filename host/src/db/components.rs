@@ -1,0 +1,54 @@
+//! Table `components` (content-addressed bytes) and `platform_defaults`.
+
+use chrono::{DateTime, Utc};
+use sqlx::PgConnection;
+
+/// A stored component.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct StoredComponent {
+    /// Lowercase hex sha256.
+    pub id: String,
+    /// Size in bytes.
+    pub size_bytes: i32,
+    /// When the bytes were first stored.
+    pub uploaded_at: DateTime<Utc>,
+}
+
+/// Stores `bytes` under `id` unless they are already there; returns the record.
+#[tracing::instrument(skip_all, fields(id))]
+pub async fn insert_if_absent(
+    conn: &mut PgConnection,
+    id: &str,
+    bytes: &[u8],
+) -> Result<StoredComponent, sqlx::Error> {
+    let size = i32::try_from(bytes.len()).unwrap_or(i32::MAX);
+    sqlx::query("insert into components (id, bytes, size_bytes) values ($1, $2, $3) on conflict (id) do nothing")
+        .bind(id)
+        .bind(bytes)
+        .bind(size)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query_as("select id, size_bytes, uploaded_at from components where id = $1")
+        .bind(id)
+        .fetch_one(&mut *conn)
+        .await
+}
+
+/// Makes `component_id` the platform default of `hook`.
+#[tracing::instrument(skip_all, fields(hook, component_id))]
+pub async fn set_platform_default(
+    conn: &mut PgConnection,
+    hook: &str,
+    component_id: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "insert into platform_defaults (hook, component_id) values ($1, $2)
+         on conflict (hook) do update set component_id = excluded.component_id
+         where platform_defaults.component_id <> excluded.component_id",
+    )
+    .bind(hook)
+    .bind(component_id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,292 @@
+//! The data that crosses a component boundary, as the host sees it.
+//!
+//! These mirror the WIT records of `cineflow:plugins` one to one, but belong to the host:
+//! `plugins::hooks` converts them to and from the generated bindings, so WIT types never
+//! leak past the plugin runtime. Their JSON form (used by `cineflow component run` and the
+//! dry-run endpoint) follows API.md: snake_case fields, kebab-case enum cases, `null` for an
+//! absent option and arrays for tuples.
+
+use serde::{Deserialize, Serialize};
+
+/// The class of a seat.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum SeatClass {
+    /// An ordinary seat.
+    Standard,
+    /// A better seat.
+    Premium,
+    /// A recliner or box seat.
+    Vip,
+    /// A seat for wheelchair users and their companions.
+    Accessible,
+}
+
+/// One seat of a screen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Seat {
+    pub id: String,
+    pub row: String,
+    pub number: u32,
+    pub class: SeatClass,
+}
+
+/// What a component knows about a show.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShowInfo {
+    pub show_id: String,
+    pub chain_id: String,
+    pub theatre_id: String,
+    pub theatre_name: String,
+    pub movie_id: String,
+    pub movie_title: String,
+    pub screen_name: String,
+    pub format: String,
+    pub starts_at_ms: i64,
+    pub timezone: String,
+    pub currency: String,
+    pub prices: Vec<(SeatClass, i64)>,
+    pub capacity: u32,
+    pub seats_sold: u32,
+}
+
+/// The customer a decision is about.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Customer {
+    pub user_id: String,
+    pub email: String,
+    pub confirmed_bookings: u32,
+}
+
+/// A seat of the screen and whether it is taken.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeatState {
+    pub seat: Seat,
+    pub taken: bool,
+}
+
+/// Input of booking-rules `check-hold`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HoldRequest {
+    pub show: ShowInfo,
+    pub seats: Vec<Seat>,
+    pub seat_map: Vec<SeatState>,
+    pub customer: Customer,
+    pub now_ms: i64,
+}
+
+/// Output of booking-rules `check-hold` when the hold is allowed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HoldPolicy {
+    pub hold_seconds: u32,
+}
+
+/// Input of booking-rules `cancel`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CancelRequest {
+    pub show: ShowInfo,
+    pub seats: Vec<Seat>,
+    pub paid_minor: i64,
+    pub confirmed: bool,
+    pub now_ms: i64,
+}
+
+/// Input of pricing `quote`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QuoteRequest {
+    pub show: ShowInfo,
+    pub seats: Vec<Seat>,
+    pub customer: Customer,
+    #[serde(default)]
+    pub promo_code: Option<String>,
+    pub now_ms: i64,
+}
+
+/// One line of a quote.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LineItem {
+    pub label: String,
+    pub seat_id: Option<String>,
+    pub amount_minor: i64,
+}
+
+/// Output of pricing `quote`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PriceQuote {
+    pub items: Vec<LineItem>,
+    pub total_minor: i64,
+}
+
+/// What happened, for an email.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum EventKind {
+    TheatreCreated,
+    AccountApproved,
+    BookingConfirmed,
+    BookingCancelled,
+    BookingExpired,
+    ShowCancelled,
+    Custom,
+}
+
+/// Input of notify-templates `render`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmailEvent {
+    pub kind: EventKind,
+    pub locale: String,
+    pub fields: Vec<(String, String)>,
+}
+
+/// Output of notify-templates `render`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RenderedEmail {
+    pub subject: String,
+    pub text: String,
+    pub html: Option<String>,
+}
+
+/// Approximate size in bytes of a value once lowered into a component's memory: string bytes
+/// plus the fixed-size scalars. Used to enforce the input and output caps without serialising.
+pub trait WireSize {
+    fn wire_size(&self) -> usize;
+}
+
+impl WireSize for String {
+    fn wire_size(&self) -> usize {
+        self.len() + 8
+    }
+}
+
+impl<T: WireSize> WireSize for Option<T> {
+    fn wire_size(&self) -> usize {
+        4 + self.as_ref().map_or(0, WireSize::wire_size)
+    }
+}
+
+impl<T: WireSize> WireSize for Vec<T> {
+    fn wire_size(&self) -> usize {
+        8 + self.iter().map(WireSize::wire_size).sum::<usize>()
+    }
+}
+
+impl WireSize for Seat {
+    fn wire_size(&self) -> usize {
+        self.id.wire_size() + self.row.wire_size() + 8
+    }
+}
+
+impl WireSize for SeatState {
+    fn wire_size(&self) -> usize {
+        self.seat.wire_size() + 4
+    }
+}
+
+impl WireSize for ShowInfo {
+    fn wire_size(&self) -> usize {
+        [
+            &self.show_id,
+            &self.chain_id,
+            &self.theatre_id,
+            &self.theatre_name,
+            &self.movie_id,
+            &self.movie_title,
+            &self.screen_name,
+            &self.format,
+            &self.timezone,
+            &self.currency,
+        ]
+        .iter()
+        .map(|s| s.wire_size())
+        .sum::<usize>()
+            + 8
+            + self.prices.len() * 16
+            + 16
+    }
+}
+
+impl WireSize for Customer {
+    fn wire_size(&self) -> usize {
+        self.user_id.wire_size() + self.email.wire_size() + 4
+    }
+}
+
+impl WireSize for HoldRequest {
+    fn wire_size(&self) -> usize {
+        self.show.wire_size()
+            + self.seats.wire_size()
+            + self.seat_map.wire_size()
+            + self.customer.wire_size()
+            + 8
+    }
+}
+
+impl WireSize for CancelRequest {
+    fn wire_size(&self) -> usize {
+        self.show.wire_size() + self.seats.wire_size() + 24
+    }
+}
+
+impl WireSize for QuoteRequest {
+    fn wire_size(&self) -> usize {
+        self.show.wire_size()
+            + self.seats.wire_size()
+            + self.customer.wire_size()
+            + self.promo_code.wire_size()
+            + 8
+    }
+}
+
+impl WireSize for LineItem {
+    fn wire_size(&self) -> usize {
+        self.label.wire_size() + self.seat_id.wire_size() + 8
+    }
+}
+
+impl WireSize for PriceQuote {
+    fn wire_size(&self) -> usize {
+        self.items.wire_size() + 8
+    }
+}
+
+impl WireSize for EmailEvent {
+    fn wire_size(&self) -> usize {
+        4 + self.locale.wire_size()
+            + 8
+            + self
+                .fields
+                .iter()
+                .map(|(k, v)| k.wire_size() + v.wire_size())
+                .sum::<usize>()
+    }
+}
+
+impl WireSize for RenderedEmail {
+    fn wire_size(&self) -> usize {
+        self.subject.wire_size() + self.text.wire_size() + self.html.wire_size()
+    }
+}
+
+impl WireSize for HoldPolicy {
+    fn wire_size(&self) -> usize {
+        4
+    }
+}
+
+impl WireSize for i64 {
+    fn wire_size(&self) -> usize {
+        8
+    }
+}

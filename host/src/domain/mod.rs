@@ -1,0 +1,3 @@
+//! Domain types: the host's own vocabulary, independent of HTTP, SQL and WIT.
+
+pub mod hook_io;

@@ -1,0 +1,61 @@
+//! Operations endpoints at the root: `/healthz`, `/readyz`, `/metrics`.
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::ApiError;
+use crate::state::AppState;
+use crate::{db, telemetry};
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+}
+
+/// Health and readiness answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub(super) struct Status {
+    /// `ok`.
+    status: &'static str,
+}
+
+/// The process is up.
+#[utoipa::path(get, path = "/healthz", tag = "operations",
+    responses((status = 200, description = "The process is up", body = Status)))]
+pub(super) async fn healthz() -> axum::Json<Status> {
+    axum::Json(Status { status: "ok" })
+}
+
+/// The database is reachable and every migration is applied.
+#[utoipa::path(get, path = "/readyz", tag = "operations", responses(
+    (status = 200, description = "Ready to serve", body = Status),
+    (status = 503, description = "Database unreachable or migrations pending", body = super::Problem, content_type = "application/problem+json"),
+))]
+pub(super) async fn readyz(State(state): State<AppState>) -> Result<axum::Json<Status>, ApiError> {
+    match db::is_ready(&state.db).await {
+        Ok(true) => Ok(axum::Json(Status { status: "ok" })),
+        Ok(false) => Err(ApiError::unavailable("database migrations are pending")),
+        Err(e) => {
+            tracing::warn!(error = %e, "readiness check failed");
+            Err(ApiError::unavailable("the database is unreachable"))
+        }
+    }
+}
+
+/// Prometheus metrics in the text exposition format.
+#[utoipa::path(get, path = "/metrics", tag = "operations", responses(
+    (status = 200, description = "Prometheus text format", body = String, content_type = "text/plain")))]
+pub(super) async fn metrics() -> impl IntoResponse {
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        telemetry::metrics_handle().render(),
+    )
+}

@@ -1,0 +1,31 @@
+//! Cineflow: a cinema booking backend whose booking rules, pricing and email templates run
+//! as sandboxed WebAssembly components that each theatre chain can replace.
+//!
+//! Arrows point one way: `http` → `domain` → `db` / `plugins`.
+
+/// Launch seam: build (database, components, listener), then serve until shutdown.
+pub mod app;
+/// Command-line interface (clap): every flag with its environment variable.
+pub mod cli;
+/// `cineflow component run`: the local runner for component authors.
+pub mod component_run;
+/// Validated configuration built from the command line.
+pub mod config;
+/// PostgreSQL: pool, migrations, and the SQL of each table.
+pub mod db;
+/// The platform's default components, loaded at start-up.
+pub mod defaults;
+/// The host's own vocabulary: types shared by the layers.
+pub mod domain;
+/// The HTTP API (axum), problem+json errors, OpenAPI.
+pub mod http;
+/// A private PostgreSQL cluster for local runs without `DATABASE_URL`.
+pub mod localdb;
+/// The component runtime: engine, sandbox limits, hooks.
+pub mod plugins;
+/// SIGTERM/SIGINT.
+pub mod shutdown;
+/// State shared by all handlers.
+pub mod state;
+/// Logging and metrics.
+pub mod telemetry;

@@ -1,0 +1,296 @@
+//! A private PostgreSQL cluster for `cineflow serve` when `DATABASE_URL` is unset.
+//!
+//! Uses the machine's PostgreSQL binaries. PostgreSQL refuses to run as root, so when we
+//! are root every PostgreSQL command runs as the `postgres` system user instead.
+
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::process::{Command as StdCommand, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, anyhow, bail, ensure};
+use sqlx::{Connection, PgConnection};
+use tokio::process::{Child, Command};
+
+/// A private PostgreSQL cluster owned by this process.
+pub struct LocalDb {
+    dir: PathBuf,
+    bin: PathBuf,
+    /// uid/gid to run PostgreSQL commands as; `None` means as ourselves.
+    user: Option<(u32, u32)>,
+    url: String,
+    child: Option<Child>,
+    /// False when we reused a server started by an earlier run, or after `stop`.
+    owned: bool,
+}
+
+impl LocalDb {
+    /// Starts (initialising on first use) the cluster whose data lives in `dir`, and returns once it accepts connections.
+    /// Creates the database `cineflow` if missing.
+    pub async fn start(dir: &Path) -> Result<LocalDb> {
+        let started = Instant::now();
+        let bin = find_bin_dir().await?;
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        let dir = dir.canonicalize()?;
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700))?;
+        let user = if std::fs::metadata("/proc/self")?.uid() == 0 {
+            let ids = postgres_user()?;
+            chown_tree(&dir, ids)?;
+            Some(ids)
+        } else {
+            None
+        };
+        let mut db = LocalDb {
+            dir,
+            bin,
+            user,
+            url: String::new(),
+            child: None,
+            owned: false,
+        };
+
+        if !db.dir.join("PG_VERSION").exists() {
+            let args = "-U postgres --auth=trust -E UTF8 --no-sync --no-instructions";
+            let out = db.cmd("initdb").args(args.split(' ')).output();
+            let out = out.await.context("running initdb")?;
+            let err = String::from_utf8_lossy(&out.stderr);
+            if !out.status.success() {
+                bail!("initdb failed: {}", err.trim());
+            }
+        }
+
+        let pid_file = db.dir.join("postmaster.pid");
+        let mut status = db.cmd("pg_ctl");
+        status.arg("status").stdout(Stdio::null());
+        let running = pid_file.exists() && status.status().await?.success();
+        let port = if running {
+            // Line 4 of postmaster.pid is the port (documented layout, see pidfile.h).
+            let pid = std::fs::read_to_string(&pid_file)?;
+            let port = pid.lines().nth(3).and_then(|l| l.trim().parse().ok());
+            tracing::info!(dir = %db.dir.display(), port, "reusing PostgreSQL left running by an earlier run; it will not be stopped on exit");
+            port.ok_or_else(|| anyhow!("no port in {}", pid_file.display()))?
+        } else {
+            db.spawn_postgres()?
+        };
+        db.wait_ready(port).await?;
+        db.url = format!("postgres://postgres@127.0.0.1:{port}/cineflow");
+        tracing::info!(dir = %db.dir.display(), port, elapsed = ?started.elapsed(), "local PostgreSQL ready");
+        Ok(db)
+    }
+
+    /// URL of the `cineflow` database, e.g. postgres://postgres@127.0.0.1:PORT/cineflow
+    pub fn database_url(&self) -> &str {
+        &self.url
+    }
+
+    /// Fast shutdown (like `pg_ctl stop -m fast`), waiting for it to finish.
+    pub async fn stop(mut self) -> Result<()> {
+        if !std::mem::take(&mut self.owned) {
+            return Ok(());
+        }
+        let out = Command::from(self.pg_ctl_stop()).output().await?;
+        if let Some(child) = self.child.as_mut() {
+            child.wait().await?;
+        }
+        // pg_ctl fails if the server is already gone (e.g. killed by the terminal's Ctrl-C); that is fine.
+        let err = String::from_utf8_lossy(&out.stderr);
+        if !out.status.success() && self.dir.join("postmaster.pid").exists() {
+            bail!("pg_ctl stop failed: {}", err.trim());
+        }
+        Ok(())
+    }
+
+    /// `program -D dir`, run as the cluster's user from inside the data directory (the
+    /// postgres user may not be allowed into our working directory).
+    fn std_cmd(&self, program: &str) -> StdCommand {
+        use std::os::unix::process::CommandExt;
+        let mut cmd = StdCommand::new(self.bin.join(program));
+        cmd.arg("-D").arg(&self.dir).current_dir(&self.dir);
+        if let Some((uid, gid)) = self.user {
+            cmd.uid(uid).gid(gid);
+        }
+        cmd
+    }
+
+    fn cmd(&self, program: &str) -> Command {
+        Command::from(self.std_cmd(program))
+    }
+
+    fn pg_ctl_stop(&self) -> StdCommand {
+        let mut cmd = self.std_cmd("pg_ctl");
+        cmd.args(["stop", "-m", "fast", "-w"]);
+        cmd
+    }
+
+    /// Spawns the postmaster on a free port and returns that port.
+    fn spawn_postgres(&mut self) -> Result<u16> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
+        let log_path = self.dir.join("server.log");
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log_path)?;
+        if let Some((uid, gid)) = self.user {
+            std::os::unix::fs::chown(&log_path, Some(uid), Some(gid))?;
+        }
+        // Unix socket paths are limited to 107 bytes; a deep project directory would make
+        // postgres refuse to start, and we only connect over TCP anyway.
+        let socket_dir = if self.dir.as_os_str().len() + 20 < 107 {
+            self.dir.as_os_str()
+        } else {
+            "".as_ref()
+        };
+        let child = self
+            .cmd("postgres")
+            .args(["-p", &port.to_string(), "-k"])
+            .arg(socket_dir)
+            .args("-c listen_addresses=127.0.0.1 -c synchronous_commit=off".split(' '))
+            .args(["-c", "logging_collector=off"])
+            .stdin(Stdio::null())
+            .stdout(log.try_clone()?)
+            .stderr(log)
+            // Own process group: the terminal's Ctrl-C must not kill the database before
+            // the server has drained its requests; `stop` shuts it down afterwards.
+            .process_group(0)
+            .spawn()
+            .context("spawning postgres")?;
+        self.child = Some(child);
+        self.owned = true;
+        Ok(port)
+    }
+
+    async fn wait_ready(&mut self, port: u16) -> Result<()> {
+        let admin_url = format!("postgres://postgres@127.0.0.1:{port}/postgres");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let mut conn = loop {
+            let exited = match self.child.as_mut() {
+                Some(child) => child.try_wait()?,
+                None => None,
+            };
+            if let Some(status) = exited {
+                self.owned = false;
+                bail!("postgres exited early ({status}){}", self.log_tail());
+            }
+            match PgConnection::connect(&admin_url).await {
+                Ok(conn) => break conn,
+                Err(e) if Instant::now() >= deadline => {
+                    bail!("PostgreSQL not ready after 30 s ({e}){}", self.log_tail())
+                }
+                Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+            }
+        };
+        let exists: bool = sqlx::query_scalar(
+            "select exists(select 1 from pg_database where datname = 'cineflow')",
+        )
+        .fetch_one(&mut conn)
+        .await?;
+        if !exists {
+            sqlx::raw_sql("create database cineflow")
+                .execute(&mut conn)
+                .await
+                .context("creating database cineflow")?;
+        }
+        conn.close().await?;
+        Ok(())
+    }
+
+    fn log_tail(&self) -> String {
+        let log = std::fs::read_to_string(self.dir.join("server.log")).unwrap_or_default();
+        let lines: Vec<&str> = log.lines().collect();
+        let tail = lines[lines.len().saturating_sub(20)..].join("\n");
+        format!("; server.log ends with:\n{tail}")
+    }
+}
+
+impl Drop for LocalDb {
+    fn drop(&mut self) {
+        if !self.owned {
+            return;
+        }
+        let out = self.pg_ctl_stop().output();
+        if !out.is_ok_and(|out| out.status.success()) {
+            tracing::warn!(dir = %self.dir.display(), "could not stop local PostgreSQL");
+        }
+    }
+}
+
+async fn find_bin_dir() -> Result<PathBuf> {
+    if let Some(dir) = std::env::var_os("CINEFLOW_PG_BIN").map(PathBuf::from) {
+        let has_initdb = dir.join("initdb").exists();
+        ensure!(
+            has_initdb,
+            "CINEFLOW_PG_BIN={} has no initdb",
+            dir.display()
+        );
+        return Ok(dir);
+    }
+    if let Ok(out) = Command::new("pg_config").arg("--bindir").output().await {
+        let dir = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+        if out.status.success() && dir.join("initdb").exists() {
+            return Ok(dir);
+        }
+    }
+    // Debian/Ubuntu install each major version side by side and keep initdb off PATH.
+    let versions = std::fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten()
+        .flatten();
+    versions
+        .filter_map(|e| {
+            Some((
+                e.file_name().to_str()?.parse::<u32>().ok()?,
+                e.path().join("bin"),
+            ))
+        })
+        .filter(|(_, bin)| bin.join("initdb").exists())
+        .max()
+        .map(|(_, bin)| bin)
+        .ok_or_else(|| {
+            anyhow!("no PostgreSQL binaries found; install postgresql or set DATABASE_URL")
+        })
+}
+
+fn postgres_user() -> Result<(u32, u32)> {
+    let passwd = std::fs::read_to_string("/etc/passwd")?;
+    passwd
+        .lines()
+        .map(|l| l.split(':').collect::<Vec<_>>())
+        .find(|f| f.len() > 3 && f[0] == "postgres")
+        .and_then(|f| Some((f[2].parse().ok()?, f[3].parse().ok()?)))
+        .ok_or_else(|| {
+            anyhow!("running as root, but there is no `postgres` user to run PostgreSQL as")
+        })
+}
+
+fn chown_tree(path: &Path, (uid, gid): (u32, u32)) -> Result<()> {
+    std::os::unix::fs::lchown(path, Some(uid), Some(gid))
+        .with_context(|| format!("chown {}", path.display()))?;
+    if std::fs::symlink_metadata(path)?.is_dir() {
+        for entry in std::fs::read_dir(path)? {
+            chown_tree(&entry?.path(), (uid, gid))?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn starts_restarts_and_stops() -> Result<()> {
+        let dir = std::env::temp_dir().join(format!("cineflow-localdb-{}", uuid::Uuid::new_v4()));
+        for _ in 0..2 {
+            let db = LocalDb::start(&dir).await?;
+            let mut conn = PgConnection::connect(db.database_url()).await?;
+            let one: i32 = sqlx::query_scalar("select 1").fetch_one(&mut conn).await?;
+            assert_eq!(one, 1);
+            conn.close().await?;
+            db.stop().await?;
+        }
+        std::fs::remove_dir_all(&dir)?;
+        Ok(())
+    }
+}

@@ -1,0 +1,40 @@
+//! One file per hook: conversions between the host's `domain::hook_io` types and the
+//! generated WIT types, and the typed call functions. WIT types stay inside this module.
+
+mod booking_rules;
+mod notify_templates;
+mod pricing;
+mod types;
+
+use wasmtime::component::InstancePre;
+
+use super::bindings;
+use super::hook::Hook;
+use super::store::CallState;
+
+/// A component linked for its hook, with its exports type-checked against the world.
+pub(crate) enum HookPre {
+    BookingRules(bindings::booking_rules::BookingRulesPre<CallState>),
+    Pricing(bindings::pricing::PricingPre<CallState>),
+    NotifyTemplates(bindings::notify_templates::NotifyTemplatesPre<CallState>),
+}
+
+impl HookPre {
+    /// Fails when the component's exports do not match the hook's world.
+    pub(crate) fn new(hook: Hook, pre: InstancePre<CallState>) -> wasmtime::Result<Self> {
+        Ok(match hook {
+            Hook::BookingRules => {
+                Self::BookingRules(bindings::booking_rules::BookingRulesPre::new(pre)?)
+            }
+            Hook::Pricing => Self::Pricing(bindings::pricing::PricingPre::new(pre)?),
+            Hook::NotifyTemplates => {
+                Self::NotifyTemplates(bindings::notify_templates::NotifyTemplatesPre::new(pre)?)
+            }
+        })
+    }
+}
+
+/// The component was linked for another hook: a host bug, reported as a trap-like failure.
+fn wrong_hook(expected: Hook) -> wasmtime::Error {
+    wasmtime::format_err!("component is not linked as a {expected} component")
+}

@@ -1,0 +1,64 @@
+//! Hook `notify-templates`: `render`.
+
+use crate::domain::hook_io as io;
+use crate::plugins::bindings::notify_templates::exports::cineflow::plugins::templates as wit;
+use crate::plugins::{CallError, Called, Hook, LoadedComponent, PluginRuntime, checks};
+
+use super::{HookPre, wrong_hook};
+
+impl From<io::EventKind> for wit::EventKind {
+    fn from(k: io::EventKind) -> Self {
+        match k {
+            io::EventKind::TheatreCreated => Self::TheatreCreated,
+            io::EventKind::AccountApproved => Self::AccountApproved,
+            io::EventKind::BookingConfirmed => Self::BookingConfirmed,
+            io::EventKind::BookingCancelled => Self::BookingCancelled,
+            io::EventKind::BookingExpired => Self::BookingExpired,
+            io::EventKind::ShowCancelled => Self::ShowCancelled,
+            io::EventKind::Custom => Self::Custom,
+        }
+    }
+}
+
+impl From<&io::EmailEvent> for wit::Event {
+    fn from(e: &io::EmailEvent) -> Self {
+        Self {
+            kind: e.kind.into(),
+            locale: e.locale.clone(),
+            fields: e.fields.clone(),
+        }
+    }
+}
+
+impl PluginRuntime {
+    /// Asks a notify-templates component to render an email.
+    pub async fn render(
+        &self,
+        component: &LoadedComponent,
+        event: &io::EmailEvent,
+    ) -> Result<Called<io::RenderedEmail>, CallError> {
+        let arg = wit::Event::from(event);
+        let bounds = &self.config.bounds;
+        self.call(
+            component,
+            event,
+            async |pre, store| {
+                let HookPre::NotifyTemplates(pre) = pre else {
+                    return Err(wrong_hook(Hook::NotifyTemplates));
+                };
+                let instance = pre.instantiate_async(&mut *store).await?;
+                let out = instance
+                    .cineflow_plugins_templates()
+                    .call_render(&mut *store, &arg)
+                    .await?;
+                Ok(out.map(|e| io::RenderedEmail {
+                    subject: e.subject,
+                    text: e.text,
+                    html: e.html,
+                }))
+            },
+            |email| checks::email(email, bounds),
+        )
+        .await
+    }
+}

@@ -1,0 +1,317 @@
+//! The component runtime: loads chain components and calls them in a sandbox.
+//!
+//! One wasmtime [`Engine`] for the process (pooling allocator, fuel, epoch ticker); each
+//! component is compiled once (cached on disk by sha256 + engine fingerprint) and linked once
+//! into an `InstancePre`; every call gets a fresh `Store` under the hook's [`Limits`], runs
+//! asynchronously (yielding to tokio), and has its output checked before the host uses it.
+#![deny(missing_docs)]
+
+mod bindings;
+pub mod cache;
+mod checks;
+pub mod engine;
+mod error;
+pub mod hook;
+mod hooks;
+pub mod limits;
+mod metrics;
+mod store;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, RwLock};
+use std::time::Instant;
+
+use sha2::{Digest, Sha256};
+use wasmtime::component::{Component, Linker};
+use wasmtime::{Engine, Store, Trap};
+
+use crate::domain::hook_io::WireSize;
+
+pub use error::{CallError, FailureKind, LoadError};
+pub use hook::Hook;
+pub use limits::{Limits, OutputBounds};
+pub use store::{CallStats, MemoryLimitExceeded};
+
+use cache::ArtifactCache;
+use store::CallState;
+
+/// Settings of the runtime.
+#[derive(Debug, Clone)]
+pub struct RuntimeConfig {
+    /// Limits per hook.
+    pub limits: HashMap<Hook, Limits>,
+    /// Bounds on outputs.
+    pub bounds: OutputBounds,
+    /// Where compiled artifacts are cached; `None` disables the cache.
+    pub cache_dir: Option<PathBuf>,
+    /// Instance slots in the pool (concurrent calls).
+    pub max_concurrent_calls: u32,
+}
+
+impl RuntimeConfig {
+    /// The same limits for every hook.
+    pub fn uniform(limits: Limits, cache_dir: Option<PathBuf>) -> Self {
+        Self {
+            limits: Hook::ALL.into_iter().map(|h| (h, limits.clone())).collect(),
+            bounds: OutputBounds::default(),
+            cache_dir,
+            max_concurrent_calls: 1000,
+        }
+    }
+}
+
+/// The lowercase hex sha256 of `bytes`: a component's identity.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// A component compiled and linked for one hook, ready to be called.
+pub struct LoadedComponent {
+    /// Lowercase hex sha256 of the component's bytes.
+    pub id: String,
+    /// The hook it was linked for.
+    pub hook: Hook,
+    /// Size of the component's bytes.
+    pub size_bytes: u64,
+    pre: hooks::HookPre,
+}
+
+impl std::fmt::Debug for LoadedComponent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoadedComponent")
+            .field("id", &self.id)
+            .field("hook", &self.hook)
+            .field("size_bytes", &self.size_bytes)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The answer of a successful call: the component's decision (`Err` is a refusal with the
+/// component's reason, not a failure) and what it cost.
+#[derive(Debug, Clone)]
+pub struct Called<T> {
+    /// The decision.
+    pub output: Result<T, String>,
+    /// Fuel, time and memory used.
+    pub stats: CallStats,
+    /// What the component wrote to stdout/stderr (capped).
+    pub log: String,
+}
+
+/// The plugin runtime; cheap to share behind an `Arc`.
+pub struct PluginRuntime {
+    engine: Engine,
+    linker: Linker<CallState>,
+    cache: ArtifactCache,
+    config: RuntimeConfig,
+    loaded: RwLock<HashMap<(String, Hook), Arc<LoadedComponent>>>,
+}
+
+impl PluginRuntime {
+    /// Builds the engine, the WASI linker and the artifact cache.
+    pub fn new(config: RuntimeConfig) -> anyhow::Result<Self> {
+        let pool = engine::PoolSize::for_limits(config.limits.values(), config.max_concurrent_calls);
+        let engine = engine::build(&pool)?;
+        let mut linker = Linker::new(&engine);
+        // Std guests import wasi:cli and wasi:io even when they never use them; they get an
+        // empty context (see `store::new_store`).
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
+        let cache = ArtifactCache::new(config.cache_dir.clone(), &engine);
+        Ok(Self {
+            engine,
+            linker,
+            cache,
+            config,
+            loaded: RwLock::new(HashMap::new()),
+        })
+    }
+
+    /// The limits calls of `hook` run under.
+    pub fn limits(&self, hook: Hook) -> Limits {
+        self.config.limits.get(&hook).cloned().unwrap_or_default()
+    }
+
+    /// The engine, for benchmarks and tools.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// Checks `bytes` and makes them callable as `hook`. Loading the same bytes for the same
+    /// hook again returns the already linked component.
+    pub async fn load(&self, hook: Hook, bytes: &[u8]) -> Result<Arc<LoadedComponent>, LoadError> {
+        let limits = self.limits(hook);
+        let size = bytes.len() as u64;
+        if size > limits.max_component_bytes {
+            return Err(LoadError::TooLarge {
+                size,
+                limit: limits.max_component_bytes,
+            });
+        }
+        sniff(bytes)?;
+        let id = sha256_hex(bytes);
+        if let Some(hit) = self.cached(&id, hook) {
+            return Ok(hit);
+        }
+        let engine = self.engine.clone();
+        let cache = self.cache.clone();
+        let owned = bytes.to_vec();
+        let sha = id.clone();
+        // Compiling is CPU-bound for tens of milliseconds: keep it off the async workers.
+        let (component, how) = tokio::task::spawn_blocking(move || {
+            cache.load_or_compile(&engine, &sha, &owned)
+        })
+        .await
+        .map_err(|e| LoadError::Invalid(format!("compilation was interrupted: {e}")))?
+        .map_err(|e| LoadError::Invalid(format!("{e:#}")))?;
+        metrics::record_load(hook, how);
+        let pre = self.link(hook, &component)?;
+        let loaded = Arc::new(LoadedComponent {
+            id: id.clone(),
+            hook,
+            size_bytes: size,
+            pre,
+        });
+        let mut map = self.loaded.write().unwrap_or_else(|e| e.into_inner());
+        Ok(map.entry((id, hook)).or_insert(loaded).clone())
+    }
+
+    fn cached(&self, id: &str, hook: Hook) -> Option<Arc<LoadedComponent>> {
+        let map = self.loaded.read().unwrap_or_else(|e| e.into_inner());
+        map.get(&(id.to_owned(), hook)).cloned()
+    }
+
+    fn link(&self, hook: Hook, component: &Component) -> Result<hooks::HookPre, LoadError> {
+        let instance_pre = self
+            .linker
+            .instantiate_pre(component)
+            .map_err(|e| LoadError::UnsupportedImports(format!("{e:#}")))?;
+        hooks::HookPre::new(hook, instance_pre).map_err(|e| LoadError::WrongWorld {
+            hook,
+            world: hook.world(),
+            reason: format!("{e:#}"),
+        })
+    }
+
+    /// Runs one call of `component`: checks the input size, builds a fresh store,
+    /// instantiates, calls `invoke`, then classifies, measures, checks and records.
+    async fn call<I, O, F>(
+        &self,
+        component: &LoadedComponent,
+        input: &I,
+        invoke: F,
+        check: impl FnOnce(&O) -> Result<(), String>,
+    ) -> Result<Called<O>, CallError>
+    where
+        I: WireSize,
+        O: WireSize,
+        F: AsyncFnOnce(&hooks::HookPre, &mut Store<CallState>) -> wasmtime::Result<Result<O, String>>,
+    {
+        let hook = component.hook;
+        let limits = self.limits(hook);
+        let fail = |kind, message: String, stats, log| {
+            metrics::record_call(hook, &component.id, FailureKind::as_str(kind), &stats);
+            CallError {
+                hook,
+                component: component.id.clone(),
+                kind,
+                message,
+                stats,
+                log,
+            }
+        };
+        let input_size = input.wire_size() as u64;
+        if input_size > limits.max_input_bytes {
+            return Err(fail(
+                FailureKind::InputTooLarge,
+                format!("input of ~{input_size} bytes exceeds {}", limits.max_input_bytes),
+                CallStats::default(),
+                String::new(),
+            ));
+        }
+        let started = Instant::now();
+        let mut store = store::new_store(&self.engine, &limits).map_err(|e| {
+            fail(FailureKind::Unavailable, format!("{e:#}"), CallStats::default(), String::new())
+        })?;
+        let result = invoke(&component.pre, &mut store).await;
+        let mut stats = store::stats(&store, limits.fuel);
+        stats.duration = started.elapsed();
+        let log = store::log(&store);
+        drop(store);
+        let output = match result {
+            Ok(output) => output,
+            Err(e) => {
+                let kind = classify(&e);
+                return Err(fail(kind, format!("{e:#}"), stats, log));
+            }
+        };
+        let output_size = match &output {
+            Ok(v) => v.wire_size(),
+            Err(reason) => reason.len(),
+        } as u64;
+        if output_size > limits.max_output_bytes {
+            return Err(fail(
+                FailureKind::OutputTooLarge,
+                format!("output of ~{output_size} bytes exceeds {}", limits.max_output_bytes),
+                stats,
+                log,
+            ));
+        }
+        match &output {
+            Ok(value) => {
+                if let Err(why) = check(value) {
+                    return Err(fail(FailureKind::InvalidOutput, why, stats, log));
+                }
+                metrics::record_call(hook, &component.id, "ok", &stats);
+            }
+            Err(_) => metrics::record_call(hook, &component.id, "refused", &stats),
+        }
+        Ok(Called { output, stats, log })
+    }
+}
+
+/// Components start with `\0asm` and a layer/version word: `0d 00 01 00` for a component,
+/// `01 00 00 00` for a core module.
+fn sniff(bytes: &[u8]) -> Result<(), LoadError> {
+    match bytes.get(..8) {
+        Some([0x00, 0x61, 0x73, 0x6d, _, _, 0x01, 0x00]) => Ok(()),
+        Some([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]) => Err(LoadError::CoreModule),
+        _ => Err(LoadError::NotWasm),
+    }
+}
+
+fn classify(e: &wasmtime::Error) -> FailureKind {
+    if e.chain().any(|c| c.is::<MemoryLimitExceeded>()) {
+        return FailureKind::MemoryLimit;
+    }
+    match e.downcast_ref::<Trap>() {
+        Some(Trap::OutOfFuel) => FailureKind::OutOfFuel,
+        Some(Trap::Interrupt) => FailureKind::Timeout,
+        Some(_) => FailureKind::Trap,
+        None if format!("{e:#}").contains("instance") && format!("{e:#}").contains("limit") => {
+            FailureKind::Unavailable
+        }
+        None => FailureKind::Trap,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sniff_tells_components_from_core_modules() {
+        assert!(sniff(&[0, 0x61, 0x73, 0x6d, 0x0d, 0, 1, 0]).is_ok());
+        assert!(matches!(sniff(&[0, 0x61, 0x73, 0x6d, 1, 0, 0, 0]), Err(LoadError::CoreModule)));
+        assert!(matches!(sniff(b"hello world"), Err(LoadError::NotWasm)));
+        assert!(matches!(sniff(b""), Err(LoadError::NotWasm)));
+    }
+
+    #[test]
+    fn sha256_is_lowercase_hex() {
+        assert_eq!(
+            sha256_hex(b"abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+}

@@ -1,0 +1,203 @@
+//! The sandbox holds against hostile components, and the engine survives each of them.
+
+use std::time::Duration;
+
+use cineflow::plugins::{FailureKind, Hook, Limits, LoadError, PluginRuntime, RuntimeConfig};
+
+use crate::support::{component, hostile, inputs};
+
+fn runtime(limits: Limits) -> PluginRuntime {
+    PluginRuntime::new(RuntimeConfig::uniform(limits, None)).expect("runtime builds")
+}
+
+/// Calls the hostile guest `name` as a pricing component, asserts the failure kind, then
+/// shows that a good call on the same engine still works.
+async fn fails_then_recovers(runtime: &PluginRuntime, name: &str, kind: FailureKind) -> String {
+    let bad = runtime.load(Hook::Pricing, &hostile(name)).await.expect("loads");
+    let err = runtime
+        .quote(&bad, &inputs::quote_request(4))
+        .await
+        .expect_err("the hostile call must fail");
+    assert_eq!(err.kind, kind, "{name}: {}", err.message);
+    assert_eq!(err.hook, Hook::Pricing);
+    assert_eq!(err.component, bad.id);
+
+    let good = runtime
+        .load(Hook::Pricing, &hostile("well-behaved"))
+        .await
+        .expect("loads");
+    let called = runtime
+        .quote(&good, &inputs::quote_request(4))
+        .await
+        .expect("a good call after a hostile one succeeds");
+    let quote = called.output.expect("priced");
+    assert_eq!(quote.items.len(), 4);
+    err.message
+}
+
+#[tokio::test]
+async fn an_infinite_loop_runs_out_of_fuel() {
+    let rt = runtime(Limits { deadline: Duration::from_secs(10), ..Limits::default() });
+    fails_then_recovers(&rt, "loop", FailureKind::OutOfFuel).await;
+}
+
+#[tokio::test]
+async fn an_infinite_loop_with_ample_fuel_hits_the_deadline() {
+    let rt = runtime(Limits {
+        fuel: u64::MAX / 2,
+        deadline: Duration::from_millis(50),
+        ..Limits::default()
+    });
+    fails_then_recovers(&rt, "loop", FailureKind::Timeout).await;
+}
+
+#[tokio::test]
+async fn a_memory_bomb_is_trapped_at_the_cap() {
+    let limits = Limits::default();
+    let cap = limits.max_memory_bytes;
+    let rt = runtime(limits);
+    let message = fails_then_recovers(&rt, "memory-bomb", FailureKind::MemoryLimit).await;
+    assert!(message.contains("memory limit exceeded"), "{message}");
+    assert!(message.contains(&cap.to_string()), "{message}");
+}
+
+#[tokio::test]
+async fn an_oversized_output_is_rejected() {
+    let rt = runtime(Limits::default());
+    let message = fails_then_recovers(&rt, "huge-output", FailureKind::OutputTooLarge).await;
+    assert!(message.contains("exceeds 65536"), "{message}");
+}
+
+#[tokio::test]
+async fn a_panic_is_a_trap_and_its_message_is_in_the_log() {
+    let rt = runtime(Limits::default());
+    let bad = rt.load(Hook::Pricing, &hostile("panic")).await.expect("loads");
+    let err = rt
+        .quote(&bad, &inputs::quote_request(1))
+        .await
+        .expect_err("a panic fails the call");
+    assert_eq!(err.kind, FailureKind::Trap);
+    assert!(err.log.contains("about to panic"), "log: {}", err.log);
+    assert!(err.log.contains("panicked on purpose"), "log: {}", err.log);
+    fails_then_recovers(&rt, "panic", FailureKind::Trap).await;
+}
+
+#[tokio::test]
+async fn a_quote_whose_items_do_not_add_up_is_invalid_output() {
+    let rt = runtime(Limits::default());
+    let message = fails_then_recovers(&rt, "bad-quote", FailureKind::InvalidOutput).await;
+    assert!(message.contains("add up to"), "{message}");
+}
+
+#[tokio::test]
+async fn a_chatty_component_keeps_working_with_its_log_capped() {
+    let limits = Limits::default();
+    let cap = usize::try_from(limits.max_log_bytes).expect("fits");
+    let rt = runtime(limits);
+    let noisy = rt.load(Hook::Pricing, &hostile("noisy")).await.expect("loads");
+    let called = rt
+        .quote(&noisy, &inputs::quote_request(2))
+        .await
+        .expect("writing to stderr is not a failure");
+    assert!(called.output.is_ok());
+    assert_eq!(called.log.len(), cap, "the log is kept up to the cap");
+}
+
+#[tokio::test]
+async fn an_oversized_input_is_refused_before_the_call() {
+    let rt = runtime(Limits { max_input_bytes: 512, ..Limits::default() });
+    let good = rt
+        .load(Hook::Pricing, &hostile("well-behaved"))
+        .await
+        .expect("loads");
+    let err = rt
+        .quote(&good, &inputs::quote_request(50))
+        .await
+        .expect_err("too large");
+    assert_eq!(err.kind, FailureKind::InputTooLarge);
+    assert_eq!(err.stats.fuel_used, 0, "the component never ran");
+}
+
+#[tokio::test]
+async fn a_component_of_another_world_is_rejected_at_load() {
+    let rt = runtime(Limits::default());
+    let err = rt
+        .load(Hook::Pricing, &component("booking-rules.wasm"))
+        .await
+        .expect_err("booking-rules is not a pricing component");
+    assert!(matches!(err, LoadError::WrongWorld { hook: Hook::Pricing, .. }), "{err}");
+    assert!(err.to_string().contains("cineflow:plugins/pricing@0.1.0"), "{err}");
+    // The same bytes load fine for the hook they implement.
+    rt.load(Hook::BookingRules, &component("booking-rules.wasm"))
+        .await
+        .expect("loads as booking-rules");
+}
+
+#[tokio::test]
+async fn a_core_module_is_rejected_at_load() {
+    let rt = runtime(Limits::default());
+    // The smallest valid core module: magic number and version 1, no sections.
+    let core = b"\0asm\x01\0\0\0";
+    let err = rt.load(Hook::Pricing, core).await.expect_err("not a component");
+    assert!(matches!(err, LoadError::CoreModule), "{err}");
+    assert!(err.to_string().contains("core WebAssembly module"));
+}
+
+#[tokio::test]
+async fn garbage_and_oversized_uploads_are_rejected_at_load() {
+    let rt = runtime(Limits { max_component_bytes: 1024, ..Limits::default() });
+    let err = rt.load(Hook::Pricing, b"not wasm at all").await.expect_err("garbage");
+    assert!(matches!(err, LoadError::NotWasm), "{err}");
+    let err = rt
+        .load(Hook::Pricing, &hostile("well-behaved"))
+        .await
+        .expect_err("over the 1 KiB cap");
+    assert!(matches!(err, LoadError::TooLarge { limit: 1024, .. }), "{err}");
+    // A truncated component has the right header but does not validate.
+    let mut truncated = hostile("well-behaved");
+    truncated.truncate(600);
+    let err = rt.load(Hook::Pricing, &truncated).await.expect_err("truncated");
+    assert!(matches!(err, LoadError::Invalid(_)), "{err}");
+}
+
+#[tokio::test]
+async fn loading_the_same_bytes_twice_reuses_the_linked_component() {
+    let rt = runtime(Limits::default());
+    let a = rt.load(Hook::Pricing, &hostile("well-behaved")).await.expect("loads");
+    let b = rt.load(Hook::Pricing, &hostile("well-behaved")).await.expect("loads");
+    assert!(std::sync::Arc::ptr_eq(&a, &b));
+    assert_eq!(a.id, cineflow::plugins::sha256_hex(&hostile("well-behaved")));
+}
+
+#[tokio::test]
+async fn compiled_components_are_cached_on_disk_and_reused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bytes = hostile("well-behaved");
+    let cold = PluginRuntime::new(RuntimeConfig::uniform(Limits::default(), Some(dir.path().into())))
+        .expect("runtime");
+    cold.load(Hook::Pricing, &bytes).await.expect("compiles");
+    let files: Vec<_> = std::fs::read_dir(dir.path())
+        .expect("cache dir exists")
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    let sha = cineflow::plugins::sha256_hex(&bytes);
+    assert_eq!(files.len(), 1, "{files:?}");
+    assert!(files[0].starts_with(&sha) && files[0].ends_with(".cwasm"), "{files:?}");
+
+    // A second runtime (a restart) loads the artifact and it works.
+    let warm = PluginRuntime::new(RuntimeConfig::uniform(Limits::default(), Some(dir.path().into())))
+        .expect("runtime");
+    let loaded = warm.load(Hook::Pricing, &bytes).await.expect("loads from cache");
+    let called = warm.quote(&loaded, &inputs::quote_request(3)).await.expect("runs");
+    assert!(called.output.is_ok());
+
+    // A corrupt artifact is discarded and the component recompiled. (The runtime above maps
+    // the file, so it must be gone before the file is rewritten in place.)
+    drop((loaded, warm));
+    std::fs::write(dir.path().join(&files[0]), b"garbage").expect("overwrite");
+    let again = PluginRuntime::new(RuntimeConfig::uniform(Limits::default(), Some(dir.path().into())))
+        .expect("runtime");
+    let loaded = again.load(Hook::Pricing, &bytes).await.expect("recompiles");
+    assert!(again.quote(&loaded, &inputs::quote_request(1)).await.is_ok());
+}

@@ -1,0 +1,13 @@
+//! Integration tests of the `cineflow` host: one binary so wasmtime is linked once.
+//!
+//! Needs `DATABASE_URL` (a server where the role may create databases; each test gets a
+//! fresh one through `#[sqlx::test]`) and the components built by
+//! `scripts/build-components.sh` (the README's test command does both).
+
+mod support;
+
+mod binary;
+mod component_cli;
+mod default_components;
+mod hostile_components;
+mod ops;

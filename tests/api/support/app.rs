@@ -1,0 +1,78 @@
+//! An in-process app on a fresh test database, served on an ephemeral port.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use cineflow::app::App;
+use cineflow::config::{Config, DatabaseSource};
+use cineflow::plugins::{Limits, RuntimeConfig};
+use cineflow::state::AppState;
+use sqlx::PgPool;
+use tokio::sync::oneshot;
+
+use super::components_dir;
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub state: AppState,
+    pub client: reqwest::Client,
+    stop: Option<oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+}
+
+pub fn config(limits: Limits) -> Config {
+    Config {
+        listen: "127.0.0.1:0".parse().expect("valid address"),
+        database: DatabaseSource::Url("unused: the test brings its pool".into()),
+        components_dir: components_dir(),
+        runtime: RuntimeConfig::uniform(limits, None),
+        request_timeout: Duration::from_secs(30),
+    }
+}
+
+impl TestApp {
+    pub async fn spawn(pool: PgPool) -> TestApp {
+        Self::spawn_with(pool, Limits::default()).await
+    }
+
+    pub async fn spawn_with(pool: PgPool, limits: Limits) -> TestApp {
+        let app = App::build_with_pool(config(limits), pool)
+            .await
+            .expect("app builds");
+        let addr = app.local_addr().expect("bound");
+        let state = app.state().clone();
+        let (tx, rx) = oneshot::channel();
+        let server = tokio::spawn(app.run_until(async {
+            let _ = rx.await;
+        }));
+        TestApp {
+            addr,
+            state,
+            client: reqwest::Client::new(),
+            stop: Some(tx),
+            server: Some(server),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    /// Stops the server and waits for it.
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server.await.expect("server task").expect("server ran");
+        }
+    }
+}

@@ -1,0 +1,43 @@
+//! Shared test helpers: where the built components are, sample inputs, an in-process app.
+
+pub mod app;
+pub mod inputs;
+
+use std::path::PathBuf;
+
+/// The directory `scripts/build-components.sh` fills.
+pub fn components_dir() -> PathBuf {
+    if let Ok(dir) = std::env::var("CINEFLOW_COMPONENTS_DIR") {
+        return PathBuf::from(dir);
+    }
+    let target = std::env::var("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
+    target.join("components")
+}
+
+/// Bytes of a built component, e.g. `pricing.wasm` or `hostile/loop.wasm`.
+pub fn component(relative: &str) -> Vec<u8> {
+    let path = components_dir().join(relative);
+    std::fs::read(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e}; run scripts/build-components.sh first",
+            path.display()
+        )
+    })
+}
+
+/// A hostile (or the well-behaved) guest from `tests/guests/hostile`.
+pub fn hostile(name: &str) -> Vec<u8> {
+    component(&format!("hostile/{name}.wasm"))
+}
+
+/// A URL of the same server as `DATABASE_URL`, for database `name`.
+pub fn database_url_for(name: &str) -> String {
+    let base = std::env::var("DATABASE_URL").expect("DATABASE_URL must be set for these tests");
+    let without_query = base.split('?').next().unwrap_or(&base);
+    let (server, _) = without_query
+        .rsplit_once('/')
+        .expect("DATABASE_URL has a database path");
+    format!("{server}/{name}")
+}
