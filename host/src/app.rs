@@ -13,7 +13,7 @@ use crate::config::{Config, DatabaseSource};
 use crate::localdb::LocalDb;
 use crate::plugins::PluginRuntime;
 use crate::state::AppState;
-use crate::{db, defaults, http};
+use crate::{db, defaults, http, telemetry};
 
 /// A ready-to-serve Cineflow.
 pub struct App {
@@ -36,6 +36,8 @@ impl App {
 
     /// Like [`App::build`] on an existing, migrated pool (tests bring their own database).
     pub async fn build_with_pool(config: Config, pool: PgPool) -> anyhow::Result<App> {
+        // Install the recorder before anything records (the first component load does).
+        telemetry::metrics_handle();
         let plugins = Arc::new(PluginRuntime::new(config.runtime.clone())?);
         let defaults = defaults::load(&config.components_dir, &plugins, &pool).await?;
         let state = AppState {
@@ -67,16 +69,19 @@ impl App {
 
     /// Serves until `shutdown` resolves, lets requests in flight finish, then stops the
     /// private database if this process started one.
-    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
         let addr = self.local_addr()?;
         tracing::info!(%addr, "serving HTTP");
         let served = axum::serve(
             self.listener,
-            self.router.into_make_service_with_connect_info::<SocketAddr>(),
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
         )
         .with_graceful_shutdown(shutdown)
         .await;
-        self.state.db.close().await;
         if let Some(local) = self.local_db {
             local.stop().await?;
         }
@@ -88,11 +93,15 @@ impl App {
 pub async fn open_database(source: &DatabaseSource) -> anyhow::Result<(PgPool, Option<LocalDb>)> {
     match source {
         DatabaseSource::Url(url) => {
-            let pool = db::connect(url).await.context("connecting to DATABASE_URL")?;
+            let pool = db::connect(url)
+                .await
+                .context("connecting to DATABASE_URL")?;
             Ok((pool, None))
         }
         DatabaseSource::Local(dir) => {
-            let local = LocalDb::start(dir).await.context("starting the private PostgreSQL cluster")?;
+            let local = LocalDb::start(dir)
+                .await
+                .context("starting the private PostgreSQL cluster")?;
             let pool = db::connect(local.database_url()).await?;
             Ok((pool, Some(local)))
         }

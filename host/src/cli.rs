@@ -16,7 +16,12 @@ pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
     /// Log format: `text` for people, `json` for machines. Verbosity comes from `RUST_LOG`.
-    #[arg(long, env = "CINEFLOW_LOG_FORMAT", default_value = "text", global = true)]
+    #[arg(
+        long,
+        env = "CINEFLOW_LOG_FORMAT",
+        default_value = "text",
+        global = true
+    )]
     pub log_format: LogFormat,
 }
 
@@ -90,7 +95,11 @@ pub struct ServeArgs {
     pub database: DatabaseArgs,
     /// Directory holding the platform's default components (`booking-rules.wasm`,
     /// `pricing.wasm`, `notify-templates.wasm`); `scripts/build-components.sh` fills it.
-    #[arg(long, env = "CINEFLOW_COMPONENTS_DIR", default_value = "target/components")]
+    #[arg(
+        long,
+        env = "CINEFLOW_COMPONENTS_DIR",
+        default_value = "target/components"
+    )]
     pub components_dir: PathBuf,
     /// Longest time a request may take before it is answered with 503.
     #[arg(long, env = "CINEFLOW_REQUEST_TIMEOUT_MS", default_value_t = 30_000)]
@@ -113,16 +122,32 @@ pub struct LimitArgs {
     #[arg(long, env = "CINEFLOW_COMPONENT_MEMORY_MIB", default_value_t = 16)]
     pub component_memory_mib: u64,
     /// Largest input passed to a component, in bytes.
-    #[arg(long, env = "CINEFLOW_COMPONENT_MAX_INPUT_BYTES", default_value_t = 65_536)]
+    #[arg(
+        long,
+        env = "CINEFLOW_COMPONENT_MAX_INPUT_BYTES",
+        default_value_t = 65_536
+    )]
     pub component_max_input_bytes: u64,
     /// Largest output accepted from a component, in bytes.
-    #[arg(long, env = "CINEFLOW_COMPONENT_MAX_OUTPUT_BYTES", default_value_t = 65_536)]
+    #[arg(
+        long,
+        env = "CINEFLOW_COMPONENT_MAX_OUTPUT_BYTES",
+        default_value_t = 65_536
+    )]
     pub component_max_output_bytes: u64,
     /// Largest component accepted, in bytes.
-    #[arg(long, env = "CINEFLOW_COMPONENT_MAX_BYTES", default_value_t = 2_097_152)]
+    #[arg(
+        long,
+        env = "CINEFLOW_COMPONENT_MAX_BYTES",
+        default_value_t = 2_097_152
+    )]
     pub component_max_bytes: u64,
     /// Instance slots: how many component calls may run at once.
-    #[arg(long, env = "CINEFLOW_COMPONENT_MAX_CONCURRENT_CALLS", default_value_t = 1000)]
+    #[arg(
+        long,
+        env = "CINEFLOW_COMPONENT_MAX_CONCURRENT_CALLS",
+        default_value_t = 1000
+    )]
     pub component_max_concurrent_calls: u32,
 }
 

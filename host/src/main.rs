@@ -2,9 +2,9 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
 use cineflow::cli::{Cli, Command, ComponentCommand, DefaultServe};
 use cineflow::{app, component_run, config, db, telemetry};
+use clap::Parser;
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -31,7 +31,8 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Migrate(args) => {
-            let (pool, local) = app::open_database(&config::DatabaseSource::from_args(&args)).await?;
+            let (pool, local) =
+                app::open_database(&config::DatabaseSource::from_args(&args)).await?;
             db::migrate(&pool).await?;
             pool.close().await;
             if let Some(local) = local {
@@ -43,7 +44,11 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
         Command::Component(ComponentCommand::Run(args)) => {
             let (report, ok) = component_run::run(&args).await?;
             println!("{}", serde_json::to_string_pretty(&report)?);
-            Ok(if ok { ExitCode::SUCCESS } else { ExitCode::from(2) })
+            Ok(if ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(2)
+            })
         }
     }
 }

@@ -65,7 +65,10 @@ impl Server {
     /// SIGTERM, then the exit status.
     fn terminate(mut self) -> std::process::ExitStatus {
         let pid = self.child.id().to_string();
-        let sent = Command::new("kill").args(["-TERM", &pid]).status().expect("kill runs");
+        let sent = Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("kill runs");
         assert!(sent.success());
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
@@ -127,7 +130,10 @@ async fn the_binary_serves_readyz_openapi_and_docs(pool: PgPool) {
         .text()
         .await
         .expect("text");
-    assert!(metrics.contains("cineflow_component_loads_total"), "{metrics}");
+    assert!(
+        metrics.contains("cineflow_component_loads_total"),
+        "{metrics}"
+    );
 
     // The binary migrated the empty database itself.
     let applied: i64 = sqlx::query_scalar("select count(*) from _sqlx_migrations")

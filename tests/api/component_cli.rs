@@ -36,7 +36,10 @@ fn run_prints_the_quote_and_its_cost() {
     let (code, report) = run("pricing", "pricing.wasm", &input);
     assert_eq!(code, Some(0), "{report}");
     assert_eq!(report["output"]["ok"]["total_minor"], 130_000);
-    assert_eq!(report["output"]["ok"]["items"].as_array().map(Vec::len), Some(4));
+    assert_eq!(
+        report["output"]["ok"]["items"].as_array().map(Vec::len),
+        Some(4)
+    );
     assert!(report["stats"]["fuel_used"].as_u64().unwrap_or(0) > 0);
     assert!(report["stats"]["memory_bytes"].as_u64().unwrap_or(0) > 0);
     assert!(report["stats"]["duration_us"].is_u64());
@@ -81,5 +84,8 @@ fn run_rejects_a_component_of_the_wrong_world() {
         .expect("runs");
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("does not implement the pricing world"), "{stderr}");
+    assert!(
+        stderr.contains("does not implement the pricing world"),
+        "{stderr}"
+    );
 }

@@ -9,7 +9,12 @@ use crate::support::{component, inputs};
 #[sqlx::test(migrations = "../migrations")]
 async fn default_pricing_prices_each_seat_by_class(pool: PgPool) {
     let app = TestApp::spawn(pool).await;
-    let pricing = app.state.defaults.get(Hook::Pricing).expect("default").clone();
+    let pricing = app
+        .state
+        .defaults
+        .get(Hook::Pricing)
+        .expect("default")
+        .clone();
     let called = app
         .state
         .plugins
@@ -27,7 +32,12 @@ async fn default_pricing_prices_each_seat_by_class(pool: PgPool) {
 
     let mut promo = inputs::quote_request(2);
     promo.promo_code = Some("FREEBIE".into());
-    let refused = app.state.plugins.quote(&pricing, &promo).await.expect("call succeeds");
+    let refused = app
+        .state
+        .plugins
+        .quote(&pricing, &promo)
+        .await
+        .expect("call succeeds");
     assert_eq!(refused.output.expect_err("refused"), "unknown promo code");
     app.stop().await;
 }
@@ -35,13 +45,24 @@ async fn default_pricing_prices_each_seat_by_class(pool: PgPool) {
 #[sqlx::test(migrations = "../migrations")]
 async fn default_booking_rules_hold_ten_minutes_and_cap_ten_seats(pool: PgPool) {
     let app = TestApp::spawn(pool).await;
-    let rules = app.state.defaults.get(Hook::BookingRules).expect("default").clone();
+    let rules = app
+        .state
+        .defaults
+        .get(Hook::BookingRules)
+        .expect("default")
+        .clone();
     let plugins = &app.state.plugins;
 
-    let ok = plugins.check_hold(&rules, &inputs::hold_request(2)).await.expect("call");
+    let ok = plugins
+        .check_hold(&rules, &inputs::hold_request(2))
+        .await
+        .expect("call");
     assert_eq!(ok.output.expect("allowed").hold_seconds, 600);
 
-    let too_many = plugins.check_hold(&rules, &inputs::hold_request(11)).await.expect("call");
+    let too_many = plugins
+        .check_hold(&rules, &inputs::hold_request(11))
+        .await
+        .expect("call");
     assert!(too_many.output.expect_err("refused").contains("10"));
 
     let mut started = inputs::hold_request(1);
@@ -50,11 +71,20 @@ async fn default_booking_rules_hold_ten_minutes_and_cap_ten_seats(pool: PgPool) 
     assert!(late.output.expect_err("refused").contains("started"));
 
     // Cancel: unpaid hold → 0; paid, 3 h before → full refund; paid, 1 h before → refused.
-    let unpaid = plugins.cancel(&rules, &inputs::cancel_request(0, 1)).await.expect("call");
+    let unpaid = plugins
+        .cancel(&rules, &inputs::cancel_request(0, 1))
+        .await
+        .expect("call");
     assert_eq!(unpaid.output, Ok(0));
-    let early = plugins.cancel(&rules, &inputs::cancel_request(50_000, 3)).await.expect("call");
+    let early = plugins
+        .cancel(&rules, &inputs::cancel_request(50_000, 3))
+        .await
+        .expect("call");
     assert_eq!(early.output, Ok(50_000));
-    let late = plugins.cancel(&rules, &inputs::cancel_request(50_000, 1)).await.expect("call");
+    let late = plugins
+        .cancel(&rules, &inputs::cancel_request(50_000, 1))
+        .await
+        .expect("call");
     assert!(late.output.is_err());
     app.stop().await;
 }
@@ -62,7 +92,12 @@ async fn default_booking_rules_hold_ten_minutes_and_cap_ten_seats(pool: PgPool) 
 #[sqlx::test(migrations = "../migrations")]
 async fn default_templates_render_the_confirmation_email(pool: PgPool) {
     let app = TestApp::spawn(pool).await;
-    let templates = app.state.defaults.get(Hook::NotifyTemplates).expect("default").clone();
+    let templates = app
+        .state
+        .defaults
+        .get(Hook::NotifyTemplates)
+        .expect("default")
+        .clone();
     let called = app
         .state
         .plugins
@@ -71,8 +106,18 @@ async fn default_templates_render_the_confirmation_email(pool: PgPool) {
         .expect("call succeeds");
     let email = called.output.expect("rendered");
     assert_eq!(email.subject, "Your booking is successful");
-    for expected in ["The Long Night", "Regal Central", "A-1, A-2", "INR 650.00", "00000000b00c"] {
-        assert!(email.text.contains(expected), "text lacks {expected}: {}", email.text);
+    for expected in [
+        "The Long Night",
+        "Regal Central",
+        "A-1, A-2",
+        "INR 650.00",
+        "00000000b00c",
+    ] {
+        assert!(
+            email.text.contains(expected),
+            "text lacks {expected}: {}",
+            email.text
+        );
     }
     assert!(email.html.expect("html body").contains("The Long Night"));
     app.stop().await;

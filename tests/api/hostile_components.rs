@@ -13,7 +13,10 @@ fn runtime(limits: Limits) -> PluginRuntime {
 /// Calls the hostile guest `name` as a pricing component, asserts the failure kind, then
 /// shows that a good call on the same engine still works.
 async fn fails_then_recovers(runtime: &PluginRuntime, name: &str, kind: FailureKind) -> String {
-    let bad = runtime.load(Hook::Pricing, &hostile(name)).await.expect("loads");
+    let bad = runtime
+        .load(Hook::Pricing, &hostile(name))
+        .await
+        .expect("loads");
     let err = runtime
         .quote(&bad, &inputs::quote_request(4))
         .await
@@ -37,7 +40,10 @@ async fn fails_then_recovers(runtime: &PluginRuntime, name: &str, kind: FailureK
 
 #[tokio::test]
 async fn an_infinite_loop_runs_out_of_fuel() {
-    let rt = runtime(Limits { deadline: Duration::from_secs(10), ..Limits::default() });
+    let rt = runtime(Limits {
+        deadline: Duration::from_secs(10),
+        ..Limits::default()
+    });
     fails_then_recovers(&rt, "loop", FailureKind::OutOfFuel).await;
 }
 
@@ -71,7 +77,10 @@ async fn an_oversized_output_is_rejected() {
 #[tokio::test]
 async fn a_panic_is_a_trap_and_its_message_is_in_the_log() {
     let rt = runtime(Limits::default());
-    let bad = rt.load(Hook::Pricing, &hostile("panic")).await.expect("loads");
+    let bad = rt
+        .load(Hook::Pricing, &hostile("panic"))
+        .await
+        .expect("loads");
     let err = rt
         .quote(&bad, &inputs::quote_request(1))
         .await
@@ -94,7 +103,10 @@ async fn a_chatty_component_keeps_working_with_its_log_capped() {
     let limits = Limits::default();
     let cap = usize::try_from(limits.max_log_bytes).expect("fits");
     let rt = runtime(limits);
-    let noisy = rt.load(Hook::Pricing, &hostile("noisy")).await.expect("loads");
+    let noisy = rt
+        .load(Hook::Pricing, &hostile("noisy"))
+        .await
+        .expect("loads");
     let called = rt
         .quote(&noisy, &inputs::quote_request(2))
         .await
@@ -105,7 +117,10 @@ async fn a_chatty_component_keeps_working_with_its_log_capped() {
 
 #[tokio::test]
 async fn an_oversized_input_is_refused_before_the_call() {
-    let rt = runtime(Limits { max_input_bytes: 512, ..Limits::default() });
+    let rt = runtime(Limits {
+        max_input_bytes: 512,
+        ..Limits::default()
+    });
     let good = rt
         .load(Hook::Pricing, &hostile("well-behaved"))
         .await
@@ -125,8 +140,20 @@ async fn a_component_of_another_world_is_rejected_at_load() {
         .load(Hook::Pricing, &component("booking-rules.wasm"))
         .await
         .expect_err("booking-rules is not a pricing component");
-    assert!(matches!(err, LoadError::WrongWorld { hook: Hook::Pricing, .. }), "{err}");
-    assert!(err.to_string().contains("cineflow:plugins/pricing@0.1.0"), "{err}");
+    assert!(
+        matches!(
+            err,
+            LoadError::WrongWorld {
+                hook: Hook::Pricing,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert!(
+        err.to_string().contains("cineflow:plugins/pricing@0.1.0"),
+        "{err}"
+    );
     // The same bytes load fine for the hook they implement.
     rt.load(Hook::BookingRules, &component("booking-rules.wasm"))
         .await
@@ -138,43 +165,70 @@ async fn a_core_module_is_rejected_at_load() {
     let rt = runtime(Limits::default());
     // The smallest valid core module: magic number and version 1, no sections.
     let core = b"\0asm\x01\0\0\0";
-    let err = rt.load(Hook::Pricing, core).await.expect_err("not a component");
+    let err = rt
+        .load(Hook::Pricing, core)
+        .await
+        .expect_err("not a component");
     assert!(matches!(err, LoadError::CoreModule), "{err}");
     assert!(err.to_string().contains("core WebAssembly module"));
 }
 
 #[tokio::test]
 async fn garbage_and_oversized_uploads_are_rejected_at_load() {
-    let rt = runtime(Limits { max_component_bytes: 1024, ..Limits::default() });
-    let err = rt.load(Hook::Pricing, b"not wasm at all").await.expect_err("garbage");
+    let rt = runtime(Limits {
+        max_component_bytes: 1024,
+        ..Limits::default()
+    });
+    let err = rt
+        .load(Hook::Pricing, b"not wasm at all")
+        .await
+        .expect_err("garbage");
     assert!(matches!(err, LoadError::NotWasm), "{err}");
     let err = rt
         .load(Hook::Pricing, &hostile("well-behaved"))
         .await
         .expect_err("over the 1 KiB cap");
-    assert!(matches!(err, LoadError::TooLarge { limit: 1024, .. }), "{err}");
+    assert!(
+        matches!(err, LoadError::TooLarge { limit: 1024, .. }),
+        "{err}"
+    );
     // A truncated component has the right header but does not validate.
     let mut truncated = hostile("well-behaved");
     truncated.truncate(600);
-    let err = rt.load(Hook::Pricing, &truncated).await.expect_err("truncated");
+    let err = rt
+        .load(Hook::Pricing, &truncated)
+        .await
+        .expect_err("truncated");
     assert!(matches!(err, LoadError::Invalid(_)), "{err}");
 }
 
 #[tokio::test]
 async fn loading_the_same_bytes_twice_reuses_the_linked_component() {
     let rt = runtime(Limits::default());
-    let a = rt.load(Hook::Pricing, &hostile("well-behaved")).await.expect("loads");
-    let b = rt.load(Hook::Pricing, &hostile("well-behaved")).await.expect("loads");
+    let a = rt
+        .load(Hook::Pricing, &hostile("well-behaved"))
+        .await
+        .expect("loads");
+    let b = rt
+        .load(Hook::Pricing, &hostile("well-behaved"))
+        .await
+        .expect("loads");
     assert!(std::sync::Arc::ptr_eq(&a, &b));
-    assert_eq!(a.id, cineflow::plugins::sha256_hex(&hostile("well-behaved")));
+    assert_eq!(
+        a.id,
+        cineflow::plugins::sha256_hex(&hostile("well-behaved"))
+    );
 }
 
 #[tokio::test]
 async fn compiled_components_are_cached_on_disk_and_reused() {
     let dir = tempfile::tempdir().expect("tempdir");
     let bytes = hostile("well-behaved");
-    let cold = PluginRuntime::new(RuntimeConfig::uniform(Limits::default(), Some(dir.path().into())))
-        .expect("runtime");
+    let cold = PluginRuntime::new(RuntimeConfig::uniform(
+        Limits::default(),
+        Some(dir.path().into()),
+    ))
+    .expect("runtime");
     cold.load(Hook::Pricing, &bytes).await.expect("compiles");
     let files: Vec<_> = std::fs::read_dir(dir.path())
         .expect("cache dir exists")
@@ -183,21 +237,41 @@ async fn compiled_components_are_cached_on_disk_and_reused() {
         .collect();
     let sha = cineflow::plugins::sha256_hex(&bytes);
     assert_eq!(files.len(), 1, "{files:?}");
-    assert!(files[0].starts_with(&sha) && files[0].ends_with(".cwasm"), "{files:?}");
+    assert!(
+        files[0].starts_with(&sha) && files[0].ends_with(".cwasm"),
+        "{files:?}"
+    );
 
     // A second runtime (a restart) loads the artifact and it works.
-    let warm = PluginRuntime::new(RuntimeConfig::uniform(Limits::default(), Some(dir.path().into())))
-        .expect("runtime");
-    let loaded = warm.load(Hook::Pricing, &bytes).await.expect("loads from cache");
-    let called = warm.quote(&loaded, &inputs::quote_request(3)).await.expect("runs");
+    let warm = PluginRuntime::new(RuntimeConfig::uniform(
+        Limits::default(),
+        Some(dir.path().into()),
+    ))
+    .expect("runtime");
+    let loaded = warm
+        .load(Hook::Pricing, &bytes)
+        .await
+        .expect("loads from cache");
+    let called = warm
+        .quote(&loaded, &inputs::quote_request(3))
+        .await
+        .expect("runs");
     assert!(called.output.is_ok());
 
     // A corrupt artifact is discarded and the component recompiled. (The runtime above maps
     // the file, so it must be gone before the file is rewritten in place.)
     drop((loaded, warm));
     std::fs::write(dir.path().join(&files[0]), b"garbage").expect("overwrite");
-    let again = PluginRuntime::new(RuntimeConfig::uniform(Limits::default(), Some(dir.path().into())))
-        .expect("runtime");
+    let again = PluginRuntime::new(RuntimeConfig::uniform(
+        Limits::default(),
+        Some(dir.path().into()),
+    ))
+    .expect("runtime");
     let loaded = again.load(Hook::Pricing, &bytes).await.expect("recompiles");
-    assert!(again.quote(&loaded, &inputs::quote_request(1)).await.is_ok());
+    assert!(
+        again
+            .quote(&loaded, &inputs::quote_request(1))
+            .await
+            .is_ok()
+    );
 }

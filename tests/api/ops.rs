@@ -54,7 +54,12 @@ async fn unknown_routes_are_problem_json_404(pool: PgPool) {
     assert_eq!(body["type"], "urn:cineflow:problem:not_found");
     assert!(body["title"].is_string() && body["detail"].is_string());
 
-    let res = app.client.delete(app.url("/healthz")).send().await.expect("sent");
+    let res = app
+        .client
+        .delete(app.url("/healthz"))
+        .send()
+        .await
+        .expect("sent");
     assert_eq!(res.status(), 405);
     let body: Value = res.json().await.expect("json");
     assert_eq!(body["code"], "method_not_allowed");
@@ -88,7 +93,12 @@ async fn hooks_list_worlds_limits_and_default_components(pool: PgPool) {
 #[sqlx::test(migrations = "../migrations")]
 async fn component_calls_show_up_in_metrics(pool: PgPool) {
     let app = TestApp::spawn(pool).await;
-    let pricing = app.state.defaults.get(Hook::Pricing).expect("default").clone();
+    let pricing = app
+        .state
+        .defaults
+        .get(Hook::Pricing)
+        .expect("default")
+        .clone();
     app.state
         .plugins
         .quote(&pricing, &inputs::quote_request(2))
@@ -122,8 +132,9 @@ async fn component_calls_show_up_in_metrics(pool: PgPool) {
         .unwrap_or_else(|| panic!("no ok call counted for {short}:\n{text}"));
     assert!(ok_line.contains("hook=\"pricing\""), "{ok_line}");
     assert!(
-        text.lines().any(|l| l.starts_with("cineflow_component_calls_total")
-            && l.contains("outcome=\"out_of_fuel\"")),
+        text.lines()
+            .any(|l| l.starts_with("cineflow_component_calls_total")
+                && l.contains("outcome=\"out_of_fuel\"")),
         "{text}"
     );
     for family in [
@@ -152,10 +163,12 @@ async fn a_spinning_component_does_not_stall_http(pool: PgPool) {
     )
     .await;
     let plugins = app.state.plugins.clone();
-    let looping = plugins.load(Hook::Pricing, &hostile("loop")).await.expect("loads");
-    let spinning = tokio::spawn(async move {
-        plugins.quote(&looping, &inputs::quote_request(1)).await
-    });
+    let looping = plugins
+        .load(Hook::Pricing, &hostile("loop"))
+        .await
+        .expect("loads");
+    let spinning =
+        tokio::spawn(async move { plugins.quote(&looping, &inputs::quote_request(1)).await });
     tokio::time::sleep(Duration::from_millis(50)).await;
     for _ in 0..5 {
         let res = app.get("/healthz").await;

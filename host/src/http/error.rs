@@ -87,11 +87,7 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let title = self
-            .status
-            .canonical_reason()
-            .unwrap_or("Error")
-            .to_owned();
+        let title = self.status.canonical_reason().unwrap_or("Error").to_owned();
         let body = Problem {
             type_uri: format!("urn:cineflow:problem:{}", self.code),
             title,

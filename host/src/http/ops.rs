@@ -55,7 +55,10 @@ pub(super) async fn readyz(State(state): State<AppState>) -> Result<axum::Json<S
 pub(super) async fn metrics() -> impl IntoResponse {
     (
         StatusCode::OK,
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
         telemetry::metrics_handle().render(),
     )
 }

@@ -89,7 +89,10 @@ fn deserialize(engine: &Engine, path: &Path) -> wasmtime::Result<Component> {
 
 fn write_atomically(dir: &Path, path: &Path, data: &[u8]) -> std::io::Result<()> {
     use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
-    fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)?;
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)?;
     let tmp = dir.join(format!(".tmp-{}", uuid::Uuid::new_v4()));
     let mut file = fs::OpenOptions::new()
         .write(true)

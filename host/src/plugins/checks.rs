@@ -108,20 +108,39 @@ mod tests {
     #[test]
     fn quote_items_must_sum_to_the_total() {
         let b = OutputBounds::default();
-        let ok = PriceQuote { items: vec![item(100), item(250)], total_minor: 350 };
+        let ok = PriceQuote {
+            items: vec![item(100), item(250)],
+            total_minor: 350,
+        };
         assert!(quote(&ok, &b).is_ok());
-        let off = PriceQuote { items: vec![item(100)], total_minor: 1 };
-        assert!(quote(&off, &b).unwrap_err().contains("add up to 100"));
+        let off = PriceQuote {
+            items: vec![item(100)],
+            total_minor: 1,
+        };
+        assert!(
+            quote(&off, &b)
+                .expect_err("refused")
+                .contains("add up to 100")
+        );
     }
 
     #[test]
     fn quote_refuses_negative_amounts_and_overflow() {
         let b = OutputBounds::default();
-        let neg = PriceQuote { items: vec![item(-5), item(10)], total_minor: 5 };
-        assert!(quote(&neg, &b).unwrap_err().contains("negative"));
-        let big = PriceQuote { items: vec![item(i64::MAX), item(1)], total_minor: 0 };
-        assert!(quote(&big, &b).unwrap_err().contains("overflow"));
-        let empty = PriceQuote { items: vec![], total_minor: 0 };
+        let neg = PriceQuote {
+            items: vec![item(-5), item(10)],
+            total_minor: 5,
+        };
+        assert!(quote(&neg, &b).expect_err("refused").contains("negative"));
+        let big = PriceQuote {
+            items: vec![item(i64::MAX), item(1)],
+            total_minor: 0,
+        };
+        assert!(quote(&big, &b).expect_err("refused").contains("overflow"));
+        let empty = PriceQuote {
+            items: vec![],
+            total_minor: 0,
+        };
         assert!(quote(&empty, &b).is_err());
     }
 
@@ -144,10 +163,14 @@ mod tests {
     #[test]
     fn subject_is_one_line_within_the_cap() {
         let b = OutputBounds::default();
-        let mut e = RenderedEmail { subject: "Hi".into(), text: "Body".into(), html: None };
+        let mut e = RenderedEmail {
+            subject: "Hi".into(),
+            text: "Body".into(),
+            html: None,
+        };
         assert!(email(&e, &b).is_ok());
         e.subject = "Hi\r\nBcc: victim@example.com".into();
-        assert!(email(&e, &b).unwrap_err().contains("control"));
+        assert!(email(&e, &b).expect_err("refused").contains("control"));
         e.subject = "x".repeat(201);
         assert!(email(&e, &b).is_err());
         e.subject = "Hi".into();

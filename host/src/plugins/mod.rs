@@ -15,6 +15,7 @@ pub mod hook;
 mod hooks;
 pub mod limits;
 mod metrics;
+mod reuse;
 mod store;
 
 use std::collections::HashMap;
@@ -31,6 +32,7 @@ use crate::domain::hook_io::WireSize;
 pub use error::{CallError, FailureKind, LoadError};
 pub use hook::Hook;
 pub use limits::{Limits, OutputBounds};
+pub use reuse::ReusedPricing;
 pub use store::{CallStats, MemoryLimitExceeded};
 
 use cache::ArtifactCache;
@@ -111,7 +113,8 @@ pub struct PluginRuntime {
 impl PluginRuntime {
     /// Builds the engine, the WASI linker and the artifact cache.
     pub fn new(config: RuntimeConfig) -> anyhow::Result<Self> {
-        let pool = engine::PoolSize::for_limits(config.limits.values(), config.max_concurrent_calls);
+        let pool =
+            engine::PoolSize::for_limits(config.limits.values(), config.max_concurrent_calls);
         let engine = engine::build(&pool)?;
         let mut linker = Linker::new(&engine);
         // Std guests import wasi:cli and wasi:io even when they never use them; they get an
@@ -158,12 +161,11 @@ impl PluginRuntime {
         let owned = bytes.to_vec();
         let sha = id.clone();
         // Compiling is CPU-bound for tens of milliseconds: keep it off the async workers.
-        let (component, how) = tokio::task::spawn_blocking(move || {
-            cache.load_or_compile(&engine, &sha, &owned)
-        })
-        .await
-        .map_err(|e| LoadError::Invalid(format!("compilation was interrupted: {e}")))?
-        .map_err(|e| LoadError::Invalid(format!("{e:#}")))?;
+        let (component, how) =
+            tokio::task::spawn_blocking(move || cache.load_or_compile(&engine, &sha, &owned))
+                .await
+                .map_err(|e| LoadError::Invalid(format!("compilation was interrupted: {e}")))?
+                .map_err(|e| LoadError::Invalid(format!("{e:#}")))?;
         metrics::record_load(hook, how);
         let pre = self.link(hook, &component)?;
         let loaded = Arc::new(LoadedComponent {
@@ -205,7 +207,10 @@ impl PluginRuntime {
     where
         I: WireSize,
         O: WireSize,
-        F: AsyncFnOnce(&hooks::HookPre, &mut Store<CallState>) -> wasmtime::Result<Result<O, String>>,
+        F: AsyncFnOnce(
+            &hooks::HookPre,
+            &mut Store<CallState>,
+        ) -> wasmtime::Result<Result<O, String>>,
     {
         let hook = component.hook;
         let limits = self.limits(hook);
@@ -224,14 +229,22 @@ impl PluginRuntime {
         if input_size > limits.max_input_bytes {
             return Err(fail(
                 FailureKind::InputTooLarge,
-                format!("input of ~{input_size} bytes exceeds {}", limits.max_input_bytes),
+                format!(
+                    "input of ~{input_size} bytes exceeds {}",
+                    limits.max_input_bytes
+                ),
                 CallStats::default(),
                 String::new(),
             ));
         }
         let started = Instant::now();
         let mut store = store::new_store(&self.engine, &limits).map_err(|e| {
-            fail(FailureKind::Unavailable, format!("{e:#}"), CallStats::default(), String::new())
+            fail(
+                FailureKind::Unavailable,
+                format!("{e:#}"),
+                CallStats::default(),
+                String::new(),
+            )
         })?;
         let result = invoke(&component.pre, &mut store).await;
         let mut stats = store::stats(&store, limits.fuel);
@@ -252,7 +265,10 @@ impl PluginRuntime {
         if output_size > limits.max_output_bytes {
             return Err(fail(
                 FailureKind::OutputTooLarge,
-                format!("output of ~{output_size} bytes exceeds {}", limits.max_output_bytes),
+                format!(
+                    "output of ~{output_size} bytes exceeds {}",
+                    limits.max_output_bytes
+                ),
                 stats,
                 log,
             ));
@@ -302,7 +318,10 @@ mod tests {
     #[test]
     fn sniff_tells_components_from_core_modules() {
         assert!(sniff(&[0, 0x61, 0x73, 0x6d, 0x0d, 0, 1, 0]).is_ok());
-        assert!(matches!(sniff(&[0, 0x61, 0x73, 0x6d, 1, 0, 0, 0]), Err(LoadError::CoreModule)));
+        assert!(matches!(
+            sniff(&[0, 0x61, 0x73, 0x6d, 1, 0, 0, 0]),
+            Err(LoadError::CoreModule)
+        ));
         assert!(matches!(sniff(b"hello world"), Err(LoadError::NotWasm)));
         assert!(matches!(sniff(b""), Err(LoadError::NotWasm)));
     }

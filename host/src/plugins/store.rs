@@ -63,8 +63,12 @@ pub(crate) fn new_store(engine: &Engine, limits: &Limits) -> wasmtime::Result<St
         .stderr(log.clone())
         .wall_clock(FrozenClock)
         .monotonic_clock(FrozenClock)
-        .secure_random(wasmtime_wasi::Deterministic::new(vec![0x5a, 0xc3, 0x96, 0x3c]))
-        .insecure_random(wasmtime_wasi::Deterministic::new(vec![0x3c, 0x96, 0xc3, 0x5a]))
+        .secure_random(wasmtime_wasi::Deterministic::new(vec![
+            0x5a, 0xc3, 0x96, 0x3c,
+        ]))
+        .insecure_random(wasmtime_wasi::Deterministic::new(vec![
+            0x3c, 0x96, 0xc3, 0x5a,
+        ]))
         .insecure_random_seed(0)
         .allow_tcp(false)
         .allow_udp(false)
@@ -107,6 +111,11 @@ pub(crate) fn stats(store: &Store<CallState>, fuel_budget: u64) -> CallStats {
         duration: state.started.elapsed(),
         peak_memory_bytes: state.limiter.peak,
     }
+}
+
+/// Starts the deadline over, for a store that is used for more than one call.
+pub(crate) fn restart_clock(store: &mut Store<CallState>) {
+    store.data_mut().started = Instant::now();
 }
 
 /// What the guest wrote to stdout and stderr.

@@ -32,7 +32,11 @@ pub fn seats(n: u32) -> Vec<Seat> {
                 id: format!("{row}-{number}"),
                 row,
                 number,
-                class: if i % 2 == 0 { SeatClass::Premium } else { SeatClass::Standard },
+                class: if i % 2 == 0 {
+                    SeatClass::Premium
+                } else {
+                    SeatClass::Standard
+                },
             }
         })
         .collect()
@@ -62,7 +66,10 @@ pub fn hold_request(n: u32) -> HoldRequest {
         show: show(),
         seat_map: seats
             .iter()
-            .map(|s| SeatState { seat: s.clone(), taken: false })
+            .map(|s| SeatState {
+                seat: s.clone(),
+                taken: false,
+            })
             .collect(),
         seats,
         customer: customer(),

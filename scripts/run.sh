@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Runs Cineflow on http://127.0.0.1:8080 (CINEFLOW_LISTEN to change).
+# Builds the default components first; without DATABASE_URL the service starts a private
+# PostgreSQL cluster under ./.cineflow/pg from the machine's PostgreSQL binaries.
+# Extra arguments go to `cineflow serve` (see `cargo run -p cineflow -- serve --help`).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+bash scripts/build-components.sh
+export CINEFLOW_COMPONENTS_DIR="${CINEFLOW_COMPONENTS_DIR:-${CARGO_TARGET_DIR:-$PWD/target}/components}"
+exec cargo run -p cineflow -- serve "$@"
