@@ -69,6 +69,36 @@ fn bench(c: &mut Criterion) {
         .block_on(runtime.load(Hook::Pricing, &bytes))
         .expect("pricing loads");
 
+    // Per-call latency percentiles (criterion reports per-sample means); run.sh reads these lines.
+    for seats in [4u32, 200] {
+        let req = request(seats);
+        let fresh = rt.block_on(async {
+            let mut times = Vec::with_capacity(20_000);
+            for _ in 0..20_000 {
+                let start = Instant::now();
+                let called = runtime.quote(&component, &req).await.expect("call");
+                times.push(start.elapsed());
+                assert!(called.output.is_ok());
+            }
+            times
+        });
+        print_percentiles("fresh_instance", seats, fresh);
+        let mut reused = rt
+            .block_on(runtime.reused_pricing(&component))
+            .expect("instance");
+        let kept = rt.block_on(async {
+            let mut times = Vec::with_capacity(20_000);
+            for _ in 0..20_000 {
+                let start = Instant::now();
+                let out = reused.quote(&req).await.expect("call");
+                times.push(start.elapsed());
+                assert!(out.is_ok());
+            }
+            times
+        });
+        print_percentiles("reused_instance", seats, kept);
+    }
+
     let mut group = c.benchmark_group("pricing_quote");
     group.measurement_time(Duration::from_secs(5));
     for seats in [4u32, 200] {
@@ -106,6 +136,21 @@ fn bench(c: &mut Criterion) {
         );
     }
     group.finish();
+}
+
+fn print_percentiles(mode: &str, seats: u32, mut times: Vec<Duration>) {
+    times.sort_unstable();
+    let at = |q: f64| {
+        let index = ((times.len() as f64 - 1.0) * q).round() as usize;
+        times[index.min(times.len() - 1)].as_secs_f64() * 1e6
+    };
+    println!(
+        "LATENCY {mode}/{seats} p50_us={:.1} p90_us={:.1} p99_us={:.1} calls={}",
+        at(0.50),
+        at(0.90),
+        at(0.99),
+        times.len()
+    );
 }
 
 criterion_group!(benches, bench);

@@ -182,3 +182,26 @@ fn make_traversable(dir: &Path) {
     use std::os::unix::fs::PermissionsExt;
     let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755));
 }
+
+#[sqlx::test(migrations = false)]
+async fn migrate_applies_the_migrations_and_exits(pool: PgPool) {
+    let db = pool
+        .connect_options()
+        .get_database()
+        .expect("test database name")
+        .to_owned();
+    let status = Command::new(BIN)
+        .arg("migrate")
+        .env("DATABASE_URL", database_url_for(&db))
+        .env("RUST_LOG", "warn")
+        .status()
+        .expect("runs");
+    assert!(status.success());
+    let tables: i64 = sqlx::query_scalar(
+        "select count(*) from information_schema.tables where table_name in ('components', 'platform_defaults')",
+    )
+    .fetch_one(&pool)
+    .await
+    .expect("query");
+    assert_eq!(tables, 2);
+}

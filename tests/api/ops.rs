@@ -194,3 +194,24 @@ async fn openapi_document_describes_the_operations(pool: PgPool) {
     assert!(doc["components"]["schemas"]["Problem"].is_object());
     app.stop().await;
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn an_oversized_body_is_problem_json_413(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let res = app
+        .client
+        .post(app.url("/api/v1/hooks"))
+        .header("content-type", "application/json")
+        .body(vec![b' '; 2 * 1024 * 1024])
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(res.status(), 413);
+    assert_eq!(
+        res.headers()["content-type"].to_str().expect("ascii"),
+        "application/problem+json"
+    );
+    let body: Value = res.json().await.expect("json");
+    assert_eq!(body["code"], "payload_too_large");
+    app.stop().await;
+}

@@ -116,3 +116,60 @@ impl From<sqlx::Error> for ApiError {
         }
     }
 }
+
+/// Turns error responses produced outside our handlers (a body over the limit, a timeout,
+/// axum's own rejections) into problem+json, so that every failure has the same shape and a
+/// stable `code`. Responses that already are problem+json pass through untouched.
+pub async fn problem_for_bare_errors(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let response = next.run(request).await;
+    let status = response.status();
+    let is_problem = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_problem {
+        return response;
+    }
+    let code = match status {
+        StatusCode::BAD_REQUEST => "bad_request",
+        StatusCode::UNAUTHORIZED => "unauthorized",
+        StatusCode::FORBIDDEN => "forbidden",
+        StatusCode::NOT_FOUND => "not_found",
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::REQUEST_TIMEOUT => "request_timeout",
+        StatusCode::CONFLICT => "conflict",
+        StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+        StatusCode::UNPROCESSABLE_ENTITY => "validation_failed",
+        StatusCode::TOO_MANY_REQUESTS => "rate_limited",
+        StatusCode::SERVICE_UNAVAILABLE => "unavailable",
+        s if s.is_server_error() => "internal",
+        _ => "bad_request",
+    };
+    let (parts, body) = response.into_parts();
+    let detail = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => "the request body is too large".to_owned(),
+        StatusCode::SERVICE_UNAVAILABLE => {
+            "the request could not be completed in time; retry shortly".to_owned()
+        }
+        s if s.is_server_error() => "an unexpected error occurred".to_owned(),
+        // axum's rejection texts describe the client's mistake and contain nothing internal.
+        _ => {
+            let body = axum::body::to_bytes(body, 4096).await.unwrap_or_default();
+            let text = String::from_utf8_lossy(&body).trim().to_owned();
+            if text.is_empty() {
+                status.canonical_reason().unwrap_or("error").to_owned()
+            } else {
+                text
+            }
+        }
+    };
+    let mut problem = ApiError::new(status, code, detail).into_response();
+    if let Some(retry) = parts.headers.get(header::RETRY_AFTER).cloned() {
+        problem.headers_mut().insert(header::RETRY_AFTER, retry);
+    }
+    problem
+}
