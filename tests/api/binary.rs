@@ -153,7 +153,9 @@ async fn the_binary_serves_readyz_openapi_and_docs(pool: PgPool) {
 
 #[tokio::test]
 async fn without_database_url_the_binary_runs_a_private_postgres() {
-    let data = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).expect("tempdir");
+    // Under /tmp: the cluster runs as `postgres` when tests run as root, and a clone may live
+    // below a directory that user cannot enter.
+    let data = tempfile::tempdir().expect("tempdir");
     make_traversable(data.path());
     let client = reqwest::Client::new();
     let mut server = Server::start(None, data.path());

@@ -275,3 +275,39 @@ async fn compiled_components_are_cached_on_disk_and_reused() {
             .is_ok()
     );
 }
+
+#[tokio::test]
+async fn a_full_instance_pool_is_unavailable_not_a_crash() {
+    let mut config = RuntimeConfig::uniform(
+        Limits {
+            fuel: u64::MAX / 2,
+            deadline: Duration::from_millis(500),
+            ..Limits::default()
+        },
+        None,
+    );
+    config.max_concurrent_calls = 1;
+    let rt = std::sync::Arc::new(PluginRuntime::new(config).expect("runtime"));
+    let looping = rt
+        .load(Hook::Pricing, &hostile("loop"))
+        .await
+        .expect("loads");
+    let good = rt
+        .load(Hook::Pricing, &hostile("well-behaved"))
+        .await
+        .expect("loads");
+    let spinner = {
+        let rt = rt.clone();
+        tokio::spawn(async move { rt.quote(&looping, &inputs::quote_request(1)).await })
+    };
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let err = rt
+        .quote(&good, &inputs::quote_request(1))
+        .await
+        .expect_err("the only slot is taken");
+    assert_eq!(err.kind, FailureKind::Unavailable, "{}", err.message);
+    let spun = spinner.await.expect("task").expect_err("times out");
+    assert_eq!(spun.kind, FailureKind::Timeout);
+    // The slot is free again.
+    assert!(rt.quote(&good, &inputs::quote_request(1)).await.is_ok());
+}

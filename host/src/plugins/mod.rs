@@ -304,9 +304,7 @@ fn classify(e: &wasmtime::Error) -> FailureKind {
         Some(Trap::OutOfFuel) => FailureKind::OutOfFuel,
         Some(Trap::Interrupt) => FailureKind::Timeout,
         Some(_) => FailureKind::Trap,
-        None if format!("{e:#}").contains("instance") && format!("{e:#}").contains("limit") => {
-            FailureKind::Unavailable
-        }
+        None if e.is::<hooks::InstantiationFailed>() => FailureKind::Unavailable,
         None => FailureKind::Trap,
     }
 }

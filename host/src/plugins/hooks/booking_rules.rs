@@ -4,7 +4,7 @@ use crate::domain::hook_io as io;
 use crate::plugins::bindings::booking_rules::exports::cineflow::plugins::rules as wit;
 use crate::plugins::{CallError, Called, Hook, LoadedComponent, PluginRuntime, checks};
 
-use super::{HookPre, types, wrong_hook};
+use super::{HookPre, instantiation_failed, types, wrong_hook};
 
 impl From<&io::HoldRequest> for wit::HoldRequest {
     fn from(r: &io::HoldRequest) -> Self {
@@ -53,7 +53,10 @@ impl PluginRuntime {
                 let HookPre::BookingRules(pre) = pre else {
                     return Err(wrong_hook(Hook::BookingRules));
                 };
-                let instance = pre.instantiate_async(&mut *store).await?;
+                let instance = pre
+                    .instantiate_async(&mut *store)
+                    .await
+                    .map_err(instantiation_failed)?;
                 let out = instance
                     .cineflow_plugins_rules()
                     .call_check_hold(&mut *store, &arg)
@@ -82,7 +85,10 @@ impl PluginRuntime {
                 let HookPre::BookingRules(pre) = pre else {
                     return Err(wrong_hook(Hook::BookingRules));
                 };
-                let instance = pre.instantiate_async(&mut *store).await?;
+                let instance = pre
+                    .instantiate_async(&mut *store)
+                    .await
+                    .map_err(instantiation_failed)?;
                 instance
                     .cineflow_plugins_rules()
                     .call_cancel(&mut *store, &arg)

@@ -34,6 +34,23 @@ impl HookPre {
     }
 }
 
+/// Instantiation failed for a reason other than the guest's own code (a trap in a start
+/// function stays a trap): typically every instance slot of the pool is in use.
+#[derive(Debug, thiserror::Error)]
+#[error("could not instantiate the component: {0}")]
+pub(crate) struct InstantiationFailed(String);
+
+/// Marks an instantiation error as such, for `classify`.
+pub(crate) fn instantiation_failed(e: wasmtime::Error) -> wasmtime::Error {
+    let guest_fault = e.downcast_ref::<wasmtime::Trap>().is_some()
+        || e.chain().any(|c| c.is::<super::MemoryLimitExceeded>());
+    if guest_fault {
+        e
+    } else {
+        wasmtime::Error::new(InstantiationFailed(format!("{e:#}")))
+    }
+}
+
 /// The component was linked for another hook: a host bug, reported as a trap-like failure.
 fn wrong_hook(expected: Hook) -> wasmtime::Error {
     wasmtime::format_err!("component is not linked as a {expected} component")

@@ -4,7 +4,7 @@ use crate::domain::hook_io as io;
 use crate::plugins::bindings::notify_templates::exports::cineflow::plugins::templates as wit;
 use crate::plugins::{CallError, Called, Hook, LoadedComponent, PluginRuntime, checks};
 
-use super::{HookPre, wrong_hook};
+use super::{HookPre, instantiation_failed, wrong_hook};
 
 impl From<io::EventKind> for wit::EventKind {
     fn from(k: io::EventKind) -> Self {
@@ -46,7 +46,10 @@ impl PluginRuntime {
                 let HookPre::NotifyTemplates(pre) = pre else {
                     return Err(wrong_hook(Hook::NotifyTemplates));
                 };
-                let instance = pre.instantiate_async(&mut *store).await?;
+                let instance = pre
+                    .instantiate_async(&mut *store)
+                    .await
+                    .map_err(instantiation_failed)?;
                 let out = instance
                     .cineflow_plugins_templates()
                     .call_render(&mut *store, &arg)

@@ -4,7 +4,7 @@ use crate::domain::hook_io as io;
 use crate::plugins::bindings::pricing::exports::cineflow::plugins::pricer as wit;
 use crate::plugins::{CallError, Called, Hook, LoadedComponent, PluginRuntime, checks};
 
-use super::{HookPre, types, wrong_hook};
+use super::{HookPre, instantiation_failed, types, wrong_hook};
 
 impl From<&io::QuoteRequest> for wit::QuoteRequest {
     fn from(r: &io::QuoteRequest) -> Self {
@@ -51,7 +51,10 @@ impl PluginRuntime {
                 let HookPre::Pricing(pre) = pre else {
                     return Err(wrong_hook(Hook::Pricing));
                 };
-                let instance = pre.instantiate_async(&mut *store).await?;
+                let instance = pre
+                    .instantiate_async(&mut *store)
+                    .await
+                    .map_err(instantiation_failed)?;
                 let out = instance
                     .cineflow_plugins_pricer()
                     .call_quote(&mut *store, &arg)
