@@ -9,11 +9,13 @@ use anyhow::Context;
 use sqlx::PgPool;
 use tokio::net::TcpListener;
 
+use crate::auth::AuthKeys;
 use crate::config::{Config, DatabaseSource};
+use crate::http::ratelimit::SigninLimits;
 use crate::localdb::LocalDb;
 use crate::plugins::PluginRuntime;
-use crate::state::AppState;
-use crate::{db, defaults, http, telemetry};
+use crate::state::{AppState, CatalogueSettings};
+use crate::{bootstrap, db, defaults, demo, http, telemetry};
 
 /// A ready-to-serve Cineflow.
 pub struct App {
@@ -40,10 +42,29 @@ impl App {
         telemetry::metrics_handle();
         let plugins = Arc::new(PluginRuntime::new(config.runtime.clone())?);
         let defaults = defaults::load(&config.components_dir, &plugins, &pool).await?;
+        let secret = match &config.jwt_secret {
+            Some(secret) => secret.clone(),
+            None if matches!(config.database, DatabaseSource::Local(_)) => {
+                local_secret(&config.secret_file).await?
+            }
+            None => anyhow::bail!("CINEFLOW_JWT_SECRET is required when DATABASE_URL is set"),
+        };
+        if let Some((email, password)) = &config.admin {
+            bootstrap::admin(&pool, email, password).await?;
+        }
+        if config.demo {
+            demo::load(&pool, config.cleaning_buffer).await?;
+        }
+        let (per_email, per_client) = config.signin_limits;
         let state = AppState {
             db: pool,
             plugins,
             defaults: Arc::new(defaults),
+            auth: AuthKeys::new(secret.as_bytes(), config.token_ttl),
+            signin_limits: SigninLimits::new(per_email, per_client),
+            catalogue: CatalogueSettings {
+                cleaning_buffer: config.cleaning_buffer,
+            },
         };
         let router = http::router(state.clone(), config.request_timeout);
         let listener = TcpListener::bind(config.listen)
@@ -106,4 +127,37 @@ pub async fn open_database(source: &DatabaseSource) -> anyhow::Result<(PgPool, O
             Ok((pool, Some(local)))
         }
     }
+}
+
+/// The signing secret of a local run: generated once, kept (0600) in the data directory so
+/// tokens survive restarts.
+async fn local_secret(path: &std::path::Path) -> anyhow::Result<String> {
+    if let Ok(existing) = tokio::fs::read_to_string(path).await
+        && existing.trim().len() >= 32
+    {
+        return Ok(existing.trim().to_owned());
+    }
+    let secret = format!(
+        "{}{}",
+        uuid::Uuid::new_v4().simple(),
+        uuid::Uuid::new_v4().simple()
+    );
+    if let Some(dir) = path.parent() {
+        tokio::fs::create_dir_all(dir).await?;
+    }
+    let path = path.to_owned();
+    let value = secret.clone();
+    tokio::task::spawn_blocking(move || {
+        use std::io::Write;
+        use std::os::unix::fs::OpenOptionsExt;
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&path)?;
+        file.write_all(value.as_bytes())
+    })
+    .await??;
+    Ok(secret)
 }

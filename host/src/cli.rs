@@ -107,6 +107,64 @@ pub struct ServeArgs {
     /// Sandbox limits.
     #[command(flatten)]
     pub limits: LimitArgs,
+    /// Accounts and tokens.
+    #[command(flatten)]
+    pub accounts: AccountArgs,
+    /// Minutes a screen needs between two shows (cleaning, seating).
+    #[arg(long, env = "CINEFLOW_CLEANING_MINUTES", default_value_t = 15)]
+    pub cleaning_minutes: u32,
+    /// Load the demo chain, theatre, movies, a week of shows and demo accounts at start.
+    #[arg(long, env = "CINEFLOW_DEMO", default_value_t = false, value_parser = clap::builder::BoolishValueParser::new())]
+    pub demo: bool,
+}
+
+/// Accounts and tokens.
+#[derive(Clone, Args)]
+pub struct AccountArgs {
+    /// Token signing key (HS256). Required with DATABASE_URL; for the private local cluster
+    /// one is generated and kept in the data directory.
+    #[arg(long, env = "CINEFLOW_JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<String>,
+    /// Lifetime of an access token, in seconds.
+    #[arg(long, env = "CINEFLOW_TOKEN_TTL_SECS", default_value_t = 3600)]
+    pub token_ttl_secs: u64,
+    /// Email of the bootstrap admin, created or updated at start (with the password below).
+    #[arg(long, env = "CINEFLOW_ADMIN_EMAIL")]
+    pub admin_email: Option<String>,
+    /// Password of the bootstrap admin.
+    #[arg(long, env = "CINEFLOW_ADMIN_PASSWORD", hide_env_values = true)]
+    pub admin_password: Option<String>,
+    /// Signin attempts per email per minute before 429.
+    #[arg(
+        long,
+        env = "CINEFLOW_SIGNIN_PER_EMAIL_PER_MINUTE",
+        default_value_t = 5
+    )]
+    pub signin_per_email: u32,
+    /// Signin attempts per client address per minute before 429.
+    #[arg(
+        long,
+        env = "CINEFLOW_SIGNIN_PER_CLIENT_PER_MINUTE",
+        default_value_t = 30
+    )]
+    pub signin_per_client: u32,
+}
+
+impl std::fmt::Debug for AccountArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AccountArgs")
+            .field(
+                "jwt_secret",
+                &self.jwt_secret.as_ref().map(|_| "<redacted>"),
+            )
+            .field("token_ttl_secs", &self.token_ttl_secs)
+            .field("admin_email", &self.admin_email)
+            .field(
+                "admin_password",
+                &self.admin_password.as_ref().map(|_| "<redacted>"),
+            )
+            .finish_non_exhaustive()
+    }
 }
 
 /// Limits every component call runs under (defaults from ARCHITECTURE.md).

@@ -37,7 +37,7 @@ impl DatabaseSource {
 }
 
 /// Everything `cineflow serve` needs.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Config {
     /// HTTP address.
     pub listen: SocketAddr,
@@ -49,6 +49,20 @@ pub struct Config {
     pub runtime: RuntimeConfig,
     /// Request timeout.
     pub request_timeout: Duration,
+    /// Token signing secret; `None` → generated and kept in `secret_file`.
+    pub jwt_secret: Option<String>,
+    /// Where a generated secret is kept (local runs).
+    pub secret_file: PathBuf,
+    /// Access token lifetime.
+    pub token_ttl: Duration,
+    /// Bootstrap admin (email, password).
+    pub admin: Option<(String, String)>,
+    /// Signin attempts per minute: per email, per client address.
+    pub signin_limits: (u32, u32),
+    /// Gap a screen needs between two shows.
+    pub cleaning_buffer: Duration,
+    /// Load demo data at start.
+    pub demo: bool,
 }
 
 impl Config {
@@ -60,6 +74,20 @@ impl Config {
             components_dir: args.components_dir.clone(),
             runtime: runtime_config(&args.limits, Some(args.database.data_dir.join("compiled"))),
             request_timeout: Duration::from_millis(args.request_timeout_ms),
+            jwt_secret: args.accounts.jwt_secret.clone().filter(|s| !s.is_empty()),
+            secret_file: args.database.data_dir.join("jwt-secret"),
+            token_ttl: Duration::from_secs(args.accounts.token_ttl_secs.max(60)),
+            admin: args
+                .accounts
+                .admin_email
+                .clone()
+                .zip(args.accounts.admin_password.clone()),
+            signin_limits: (
+                args.accounts.signin_per_email,
+                args.accounts.signin_per_client,
+            ),
+            cleaning_buffer: Duration::from_secs(u64::from(args.cleaning_minutes) * 60),
+            demo: args.demo,
         }
     }
 }
@@ -78,4 +106,20 @@ pub fn runtime_config(args: &LimitArgs, cache_dir: Option<PathBuf>) -> RuntimeCo
     let mut config = RuntimeConfig::uniform(limits, cache_dir);
     config.max_concurrent_calls = args.component_max_concurrent_calls.max(1);
     config
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("listen", &self.listen)
+            .field("database", &self.database)
+            .field("components_dir", &self.components_dir)
+            .field(
+                "jwt_secret",
+                &self.jwt_secret.as_ref().map(|_| "<redacted>"),
+            )
+            .field("admin", &self.admin.as_ref().map(|(e, _)| e))
+            .field("demo", &self.demo)
+            .finish_non_exhaustive()
+    }
 }

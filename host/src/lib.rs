@@ -5,6 +5,10 @@
 
 /// Launch seam: build (database, components, listener), then serve until shutdown.
 pub mod app;
+/// Passwords (argon2id) and access tokens (JWT).
+pub mod auth;
+/// The bootstrap admin from configuration.
+pub mod bootstrap;
 /// Command-line interface (clap): every flag with its environment variable.
 pub mod cli;
 /// `cineflow component run`: the local runner for component authors.
@@ -15,6 +19,8 @@ pub mod config;
 pub mod db;
 /// The platform's default components, loaded at start-up.
 pub mod defaults;
+/// Demo data for the README's run command.
+pub mod demo;
 /// The host's own vocabulary: types shared by the layers.
 pub mod domain;
 /// The HTTP API (axum), problem+json errors, OpenAPI.

@@ -4,7 +4,9 @@ use std::sync::Arc;
 
 use sqlx::PgPool;
 
+use crate::auth::AuthKeys;
 use crate::defaults::PlatformDefaults;
+use crate::http::ratelimit::SigninLimits;
 use crate::plugins::PluginRuntime;
 
 /// Shared by every request; cheap to clone.
@@ -16,4 +18,17 @@ pub struct AppState {
     pub plugins: Arc<PluginRuntime>,
     /// The platform's default component per hook.
     pub defaults: Arc<PlatformDefaults>,
+    /// Token keys.
+    pub auth: AuthKeys,
+    /// Signin rate limits.
+    pub signin_limits: SigninLimits,
+    /// Catalogue settings.
+    pub catalogue: CatalogueSettings,
+}
+
+/// Settings of the catalogue rules.
+#[derive(Debug, Clone, Copy)]
+pub struct CatalogueSettings {
+    /// Gap a screen needs between the end of one show and the start of the next.
+    pub cleaning_buffer: std::time::Duration,
 }

@@ -33,10 +33,13 @@ impl Server {
             .env("CINEFLOW_DATA_DIR", data_dir)
             .env("CINEFLOW_COMPONENTS_DIR", components_dir())
             .env("RUST_LOG", "warn")
+            .env_remove("CINEFLOW_JWT_SECRET")
             .stdout(Stdio::null())
             .stderr(Stdio::inherit());
         match database_url {
-            Some(url) => cmd.env("DATABASE_URL", url),
+            Some(url) => cmd
+                .env("DATABASE_URL", url)
+                .env("CINEFLOW_JWT_SECRET", "binary-test-secret-0123456789abcdef"),
             None => cmd.env_remove("DATABASE_URL"),
         };
         let child = cmd.spawn().expect("cineflow starts");

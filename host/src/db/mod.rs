@@ -1,6 +1,13 @@
 //! PostgreSQL: the pool, the migrations, and one module per aggregate with its SQL.
 
+pub mod chains;
 pub mod components;
+pub mod movies;
+pub mod outbox;
+pub mod screens;
+pub mod shows;
+pub mod theatres;
+pub mod users;
 
 use std::time::Duration;
 

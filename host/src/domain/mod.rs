@@ -1,3 +1,4 @@
 //! Domain types: the host's own vocabulary, independent of HTTP, SQL and WIT.
 
 pub mod hook_io;
+pub mod types;

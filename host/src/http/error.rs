@@ -35,6 +35,8 @@ pub struct ApiError {
     code: &'static str,
     detail: String,
     errors: Option<BTreeMap<String, Vec<String>>>,
+    retry_after: Option<u64>,
+    extra: Option<(&'static str, serde_json::Value)>,
 }
 
 impl ApiError {
@@ -45,7 +47,38 @@ impl ApiError {
             code,
             detail: detail.into(),
             errors: None,
+            retry_after: None,
+            extra: None,
         }
+    }
+
+    /// 429 `rate_limited` with `Retry-After`.
+    pub fn rate_limited(retry_after_secs: u64) -> Self {
+        let mut e = Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            "too many attempts; retry later",
+        );
+        e.retry_after = Some(retry_after_secs.max(1));
+        e
+    }
+
+    /// Adds a top-level member to the problem (e.g. `"seats": [...]`).
+    pub fn with_extra(mut self, key: &'static str, value: serde_json::Value) -> Self {
+        self.extra = Some((key, value));
+        self
+    }
+
+    /// Translates the violation of a named constraint into its API error; any other database
+    /// error stays internal. Constraints are the guard; this is the translation.
+    pub fn on_constraint(e: sqlx::Error, map: &[(&str, StatusCode, &'static str, &str)]) -> Self {
+        if let Some(db) = e.as_database_error()
+            && let Some(name) = db.constraint()
+            && let Some((_, status, code, detail)) = map.iter().find(|(c, ..)| *c == name)
+        {
+            return Self::new(*status, code, *detail);
+        }
+        Self::from(e)
     }
 
     /// 404 `not_found`.
@@ -96,7 +129,16 @@ impl IntoResponse for ApiError {
             code: self.code.to_owned(),
             errors: self.errors,
         };
-        let mut response = (self.status, Json(body)).into_response();
+        let mut value = serde_json::to_value(&body).unwrap_or_default();
+        if let (Some((key, extra)), Some(map)) = (self.extra, value.as_object_mut()) {
+            map.insert(key.to_owned(), extra);
+        }
+        let mut response = (self.status, Json(value)).into_response();
+        if let Some(secs) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
         response.headers_mut().insert(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),

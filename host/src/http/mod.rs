@@ -1,9 +1,18 @@
 //! The HTTP API: one module per resource, merged here, with the shared layers.
 
+mod accounts;
+mod chains;
 pub mod error;
+pub mod extract;
 mod hooks;
+mod movies;
 mod openapi;
 mod ops;
+pub mod page;
+pub mod ratelimit;
+mod screens;
+mod shows;
+mod theatres;
 
 use std::time::{Duration, Instant};
 
@@ -26,7 +35,14 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
 /// The whole router: operations at the root, the API under `/api/v1`.
 pub fn router(state: AppState, request_timeout: Duration) -> Router {
-    let api = Router::new().merge(hooks::router());
+    let api = Router::new()
+        .merge(hooks::router())
+        .merge(accounts::router())
+        .merge(chains::router())
+        .merge(movies::router())
+        .merge(theatres::router())
+        .merge(screens::router())
+        .merge(shows::router());
     Router::new()
         .merge(ops::router())
         .nest("/api/v1", api)

@@ -20,6 +20,11 @@ pub struct TestApp {
     server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
 }
 
+/// The admin every test app bootstraps from configuration.
+pub const ADMIN_EMAIL: &str = "admin@test.cineflow.local";
+/// Their password.
+pub const ADMIN_PASSWORD: &str = "Admin-Password-1";
+
 pub fn config(limits: Limits) -> Config {
     Config {
         listen: "127.0.0.1:0".parse().expect("valid address"),
@@ -27,6 +32,13 @@ pub fn config(limits: Limits) -> Config {
         components_dir: components_dir(),
         runtime: RuntimeConfig::uniform(limits, None),
         request_timeout: Duration::from_secs(30),
+        jwt_secret: Some("test-secret-0123456789abcdef0123456789".into()),
+        secret_file: std::env::temp_dir().join("cineflow-unused-secret"),
+        token_ttl: Duration::from_secs(3600),
+        admin: Some((ADMIN_EMAIL.into(), ADMIN_PASSWORD.into())),
+        signin_limits: (1000, 1000),
+        cleaning_buffer: Duration::from_secs(15 * 60),
+        demo: false,
     }
 }
 
@@ -36,7 +48,18 @@ impl TestApp {
     }
 
     pub async fn spawn_with(pool: PgPool, limits: Limits) -> TestApp {
-        let app = App::build_with_pool(config(limits), pool)
+        Self::spawn_config(pool, config(limits)).await
+    }
+
+    /// An app whose signin allows `per_email` attempts per email per minute.
+    pub async fn spawn_with_signin_limit(pool: PgPool, per_email: u32) -> TestApp {
+        let mut config = config(Limits::default());
+        config.signin_limits = (per_email, 1000);
+        Self::spawn_config(pool, config).await
+    }
+
+    pub async fn spawn_config(pool: PgPool, config: Config) -> TestApp {
+        let app = App::build_with_pool(config, pool)
             .await
             .expect("app builds");
         let addr = app.local_addr().expect("bound");

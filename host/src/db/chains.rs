@@ -1,0 +1,131 @@
+//! Tables `chains` and `chain_members`.
+
+use chrono::{DateTime, Utc};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+/// A theatre chain.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Chain {
+    /// Id.
+    pub id: Uuid,
+    /// Display name (unique).
+    pub name: String,
+    /// ISO 4217 code of every price of the chain.
+    pub currency: String,
+    /// IANA time zone of the chain's theatres.
+    pub timezone: String,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+}
+
+/// A member of a chain's staff.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Member {
+    /// The user.
+    pub user_id: Uuid,
+    /// Their name.
+    pub name: String,
+    /// Their email.
+    pub email: String,
+    /// When they joined the chain.
+    pub added_at: DateTime<Utc>,
+}
+
+/// Creates a chain with `creator` as its first member.
+#[tracing::instrument(skip_all)]
+pub async fn insert(
+    conn: &mut PgConnection,
+    name: &str,
+    currency: &str,
+    timezone: &str,
+    creator: Uuid,
+) -> Result<Chain, sqlx::Error> {
+    let chain: Chain = sqlx::query_as(
+        "insert into chains (id, name, currency, timezone) values ($1, $2, $3, $4)
+         returning id, name, currency, timezone, created_at",
+    )
+    .bind(Uuid::now_v7())
+    .bind(name)
+    .bind(currency)
+    .bind(timezone)
+    .fetch_one(&mut *conn)
+    .await?;
+    add_member(conn, chain.id, creator).await?;
+    Ok(chain)
+}
+
+/// One chain.
+pub async fn find(conn: &mut PgConnection, id: Uuid) -> Result<Option<Chain>, sqlx::Error> {
+    sqlx::query_as("select id, name, currency, timezone, created_at from chains where id = $1")
+        .bind(id)
+        .fetch_optional(conn)
+        .await
+}
+
+/// A page of chains.
+pub async fn list(
+    conn: &mut PgConnection,
+    after: Option<Uuid>,
+    fetch: i64,
+) -> Result<Vec<Chain>, sqlx::Error> {
+    sqlx::query_as(
+        "select id, name, currency, timezone, created_at from chains
+         where ($1::uuid is null or id > $1) order by id limit $2",
+    )
+    .bind(after)
+    .bind(fetch)
+    .fetch_all(conn)
+    .await
+}
+
+/// Adds a member (idempotent).
+pub async fn add_member(
+    conn: &mut PgConnection,
+    chain: Uuid,
+    user: Uuid,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "insert into chain_members (chain_id, user_id) values ($1, $2) on conflict do nothing",
+    )
+    .bind(chain)
+    .bind(user)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Whether `user` is on the chain's staff.
+pub async fn is_member(
+    conn: &mut PgConnection,
+    chain: Uuid,
+    user: Uuid,
+) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar(
+        "select exists (select 1 from chain_members where chain_id = $1 and user_id = $2)",
+    )
+    .bind(chain)
+    .bind(user)
+    .fetch_one(conn)
+    .await
+}
+
+/// A page of the chain's members, ordered by user id.
+pub async fn members(
+    conn: &mut PgConnection,
+    chain: Uuid,
+    after: Option<Uuid>,
+    fetch: i64,
+) -> Result<Vec<Member>, sqlx::Error> {
+    sqlx::query_as(
+        "select u.id as user_id, u.name, u.email::text as email, m.added_at
+         from chain_members m join users u on u.id = m.user_id
+         where m.chain_id = $1 and ($2::uuid is null or u.id > $2)
+         order by u.id limit $3",
+    )
+    .bind(chain)
+    .bind(after)
+    .bind(fetch)
+    .fetch_all(conn)
+    .await
+}

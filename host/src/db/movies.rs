@@ -1,0 +1,206 @@
+//! Table `movies`: the global catalogue.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+/// A movie.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Movie {
+    /// Id.
+    pub id: Uuid,
+    /// Title.
+    pub title: String,
+    /// Synopsis.
+    pub description: String,
+    /// Cast, at least one.
+    pub cast_members: Vec<String>,
+    /// Director.
+    pub director: String,
+    /// Trailer URL.
+    pub trailer_url: String,
+    /// Release date.
+    pub release_date: NaiveDate,
+    /// `coming_soon` or `released`.
+    pub release_status: String,
+    /// Languages, at least one.
+    pub languages: Vec<String>,
+    /// Runtime.
+    pub runtime_minutes: i32,
+    /// Certificate (U, UA, A, PG-13, ...).
+    pub certificate: Option<String>,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+    /// Last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// The writable fields of a movie.
+#[derive(Debug, Clone)]
+pub struct MovieFields {
+    /// Title.
+    pub title: String,
+    /// Synopsis.
+    pub description: String,
+    /// Cast.
+    pub cast_members: Vec<String>,
+    /// Director.
+    pub director: String,
+    /// Trailer URL.
+    pub trailer_url: String,
+    /// Release date.
+    pub release_date: NaiveDate,
+    /// `coming_soon` or `released`.
+    pub release_status: String,
+    /// Languages.
+    pub languages: Vec<String>,
+    /// Runtime.
+    pub runtime_minutes: i32,
+    /// Certificate.
+    pub certificate: Option<String>,
+}
+
+const COLUMNS: &str = "id, title, description, cast_members, director, trailer_url, release_date, release_status, languages, runtime_minutes, certificate, created_at, updated_at";
+
+/// Inserts a movie.
+pub async fn insert(conn: &mut PgConnection, m: &MovieFields) -> Result<Movie, sqlx::Error> {
+    insert_with_id(conn, Uuid::now_v7(), m).await
+}
+
+/// Inserts a movie with a chosen id (demo data); does nothing if it exists.
+pub async fn insert_with_id(
+    conn: &mut PgConnection,
+    id: Uuid,
+    m: &MovieFields,
+) -> Result<Movie, sqlx::Error> {
+    sqlx::query(
+        "insert into movies (id, title, description, cast_members, director, trailer_url,
+            release_date, release_status, languages, runtime_minutes, certificate)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) on conflict (id) do nothing",
+    )
+    .bind(id)
+    .bind(&m.title)
+    .bind(&m.description)
+    .bind(&m.cast_members)
+    .bind(&m.director)
+    .bind(&m.trailer_url)
+    .bind(m.release_date)
+    .bind(&m.release_status)
+    .bind(&m.languages)
+    .bind(m.runtime_minutes)
+    .bind(&m.certificate)
+    .execute(&mut *conn)
+    .await?;
+    find(conn, id).await?.ok_or(sqlx::Error::RowNotFound)
+}
+
+/// One movie.
+pub async fn find(conn: &mut PgConnection, id: Uuid) -> Result<Option<Movie>, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select {COLUMNS} from movies where id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(conn)
+    .await
+}
+
+/// Replaces the writable fields.
+pub async fn update(
+    conn: &mut PgConnection,
+    id: Uuid,
+    m: &MovieFields,
+) -> Result<Option<Movie>, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "update movies set title = $2, description = $3, cast_members = $4, director = $5,
+            trailer_url = $6, release_date = $7, release_status = $8, languages = $9,
+            runtime_minutes = $10, certificate = $11
+         where id = $1 returning {COLUMNS}"
+    )))
+    .bind(id)
+    .bind(&m.title)
+    .bind(&m.description)
+    .bind(&m.cast_members)
+    .bind(&m.director)
+    .bind(&m.trailer_url)
+    .bind(m.release_date)
+    .bind(&m.release_status)
+    .bind(&m.languages)
+    .bind(m.runtime_minutes)
+    .bind(&m.certificate)
+    .fetch_optional(conn)
+    .await
+}
+
+/// Deletes a movie; fails on `shows_movie_fkey` while shows of it exist.
+pub async fn delete(conn: &mut PgConnection, id: Uuid) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query("delete from movies where id = $1")
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Movie list filters.
+#[derive(Debug, Default)]
+pub struct MovieFilter {
+    /// Case-insensitive substring of the title.
+    pub q: Option<String>,
+    /// `coming_soon` or `released`.
+    pub release_status: Option<String>,
+    /// Spoken in this language (case-insensitive).
+    pub language: Option<String>,
+}
+
+/// A page of movies.
+pub async fn list(
+    conn: &mut PgConnection,
+    f: &MovieFilter,
+    after: Option<Uuid>,
+    fetch: i64,
+) -> Result<Vec<Movie>, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select {COLUMNS} from movies
+         where ($1::text is null or strpos(lower(title), lower($1)) > 0)
+           and ($2::text is null or release_status = $2)
+           and ($3::text is null or exists (select 1 from unnest(languages) l where lower(l) = lower($3)))
+           and ($4::uuid is null or id > $4)
+         order by id limit $5"
+    )))
+    .bind(&f.q)
+    .bind(&f.release_status)
+    .bind(&f.language)
+    .bind(after)
+    .bind(fetch)
+    .fetch_all(conn)
+    .await
+}
+
+/// A page of the movies now showing at a theatre.
+pub async fn now_showing(
+    conn: &mut PgConnection,
+    theatre: Uuid,
+    after: Option<Uuid>,
+    fetch: i64,
+) -> Result<Vec<Movie>, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select {COLUMNS} from movies
+         where id in (select movie_id from theatre_movies where theatre_id = $1)
+           and ($2::uuid is null or id > $2)
+         order by id limit $3"
+    )))
+    .bind(theatre)
+    .bind(after)
+    .bind(fetch)
+    .fetch_all(conn)
+    .await
+}
+
+/// Ids among `ids` that are not movies.
+pub async fn missing(conn: &mut PgConnection, ids: &[Uuid]) -> Result<Vec<Uuid>, sqlx::Error> {
+    sqlx::query_scalar(
+        "select i from unnest($1::uuid[]) i where not exists (select 1 from movies m where m.id = i)",
+    )
+    .bind(ids)
+    .fetch_all(conn)
+    .await
+}

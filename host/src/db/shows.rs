@@ -1,0 +1,207 @@
+//! Table `shows`.
+
+use chrono::{DateTime, Utc};
+use sqlx::PgConnection;
+use sqlx::types::Json;
+use uuid::Uuid;
+
+/// Prices per seat class in minor units (`{"standard": 25000}`).
+pub type Prices = std::collections::BTreeMap<String, i64>;
+
+/// A show.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Show {
+    /// Id.
+    pub id: Uuid,
+    /// Chain.
+    pub chain_id: Uuid,
+    /// Theatre.
+    pub theatre_id: Uuid,
+    /// Screen.
+    pub screen_id: Uuid,
+    /// Movie.
+    pub movie_id: Uuid,
+    /// Start.
+    pub starts_at: DateTime<Utc>,
+    /// End of the movie.
+    pub ends_at: DateTime<Utc>,
+    /// `2D`, `3D` or `IMAX`.
+    pub format: String,
+    /// ISO 4217 code.
+    pub currency: String,
+    /// Prices per class.
+    pub prices: Json<Prices>,
+    /// `scheduled` or `cancelled`.
+    pub status: String,
+    /// Sellable seats not in a live booking.
+    pub seats_available: i64,
+}
+
+const COLUMNS: &str = "sh.id, sh.chain_id, sh.theatre_id, sh.screen_id, sh.movie_id, sh.starts_at,
+    sh.ends_at, sh.format, sh.currency, sh.prices, sh.status,
+    (select count(*) from seats x where x.screen_id = sh.screen_id and not x.blocked) as seats_available";
+
+/// A new show.
+#[derive(Debug, Clone)]
+pub struct NewShow {
+    /// Chain.
+    pub chain_id: Uuid,
+    /// Theatre.
+    pub theatre_id: Uuid,
+    /// Screen.
+    pub screen_id: Uuid,
+    /// Movie.
+    pub movie_id: Uuid,
+    /// Start.
+    pub starts_at: DateTime<Utc>,
+    /// End of the movie.
+    pub ends_at: DateTime<Utc>,
+    /// End plus cleaning buffer.
+    pub busy_until: DateTime<Utc>,
+    /// Format.
+    pub format: String,
+    /// Currency.
+    pub currency: String,
+    /// Prices.
+    pub prices: Prices,
+}
+
+/// Inserts a show; `shows_screen_busy` is violated when it overlaps another on the screen.
+pub async fn insert(conn: &mut PgConnection, id: Uuid, s: &NewShow) -> Result<Show, sqlx::Error> {
+    sqlx::query(
+        "insert into shows (id, chain_id, theatre_id, screen_id, movie_id, starts_at, ends_at,
+            busy_until, format, currency, prices)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+    )
+    .bind(id)
+    .bind(s.chain_id)
+    .bind(s.theatre_id)
+    .bind(s.screen_id)
+    .bind(s.movie_id)
+    .bind(s.starts_at)
+    .bind(s.ends_at)
+    .bind(s.busy_until)
+    .bind(&s.format)
+    .bind(&s.currency)
+    .bind(Json(&s.prices))
+    .execute(&mut *conn)
+    .await?;
+    find(conn, id).await?.ok_or(sqlx::Error::RowNotFound)
+}
+
+/// One show.
+pub async fn find(conn: &mut PgConnection, id: Uuid) -> Result<Option<Show>, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select {COLUMNS} from shows sh where sh.id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(conn)
+    .await
+}
+
+/// Changes time, prices or format.
+pub async fn update(
+    conn: &mut PgConnection,
+    id: Uuid,
+    starts_at: DateTime<Utc>,
+    ends_at: DateTime<Utc>,
+    busy_until: DateTime<Utc>,
+    format: &str,
+    prices: &Prices,
+) -> Result<Option<Show>, sqlx::Error> {
+    let done = sqlx::query(
+        "update shows set starts_at = $2, ends_at = $3, busy_until = $4, format = $5, prices = $6
+         where id = $1",
+    )
+    .bind(id)
+    .bind(starts_at)
+    .bind(ends_at)
+    .bind(busy_until)
+    .bind(format)
+    .bind(Json(prices))
+    .execute(&mut *conn)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Ok(None);
+    }
+    find(conn, id).await
+}
+
+/// Deletes a show.
+pub async fn delete(conn: &mut PgConnection, id: Uuid) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query("delete from shows where id = $1")
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Show list filters.
+#[derive(Debug, Default)]
+pub struct ShowFilter {
+    /// Theatre.
+    pub theatre_id: Option<Uuid>,
+    /// Movie.
+    pub movie_id: Option<Uuid>,
+    /// City of the theatre, case-insensitive.
+    pub city: Option<String>,
+    /// Starting at or after.
+    pub from: Option<DateTime<Utc>>,
+    /// Starting before.
+    pub to: Option<DateTime<Utc>>,
+}
+
+/// A page of shows.
+pub async fn list(
+    conn: &mut PgConnection,
+    f: &ShowFilter,
+    after: Option<Uuid>,
+    fetch: i64,
+) -> Result<Vec<Show>, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select {COLUMNS} from shows sh
+         where ($1::uuid is null or sh.theatre_id = $1)
+           and ($2::uuid is null or sh.movie_id = $2)
+           and ($3::text is null or exists (select 1 from theatres t where t.id = sh.theatre_id and lower(t.city) = lower($3)))
+           and ($4::timestamptz is null or sh.starts_at >= $4)
+           and ($5::timestamptz is null or sh.starts_at < $5)
+           and ($6::uuid is null or sh.id > $6)
+         order by sh.id limit $7"
+    )))
+    .bind(f.theatre_id)
+    .bind(f.movie_id)
+    .bind(&f.city)
+    .bind(f.from)
+    .bind(f.to)
+    .bind(after)
+    .bind(fetch)
+    .fetch_all(conn)
+    .await
+}
+
+/// Inserts a show unless it would overlap another on its screen (demo data).
+pub async fn insert_if_free(
+    conn: &mut PgConnection,
+    id: Uuid,
+    s: &NewShow,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "insert into shows (id, chain_id, theatre_id, screen_id, movie_id, starts_at, ends_at,
+            busy_until, format, currency, prices)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) on conflict do nothing",
+    )
+    .bind(id)
+    .bind(s.chain_id)
+    .bind(s.theatre_id)
+    .bind(s.screen_id)
+    .bind(s.movie_id)
+    .bind(s.starts_at)
+    .bind(s.ends_at)
+    .bind(s.busy_until)
+    .bind(&s.format)
+    .bind(&s.currency)
+    .bind(Json(&s.prices))
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}

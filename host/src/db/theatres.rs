@@ -1,0 +1,200 @@
+//! Tables `theatres` and `theatre_movies` (the now-showing list).
+
+use chrono::{DateTime, Utc};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+/// A theatre.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Theatre {
+    /// Id.
+    pub id: Uuid,
+    /// Owning chain.
+    pub chain_id: Uuid,
+    /// Name.
+    pub name: String,
+    /// Description.
+    pub description: String,
+    /// City.
+    pub city: String,
+    /// Postal code.
+    pub pin_code: String,
+    /// Street address.
+    pub address: String,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+    /// Last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Writable fields (the chain is fixed at creation).
+#[derive(Debug, Clone)]
+pub struct TheatreFields {
+    /// Name.
+    pub name: String,
+    /// Description.
+    pub description: String,
+    /// City.
+    pub city: String,
+    /// Postal code.
+    pub pin_code: String,
+    /// Street address.
+    pub address: String,
+}
+
+const COLUMNS: &str =
+    "id, chain_id, name, description, city, pin_code, address, created_at, updated_at";
+
+/// Inserts a theatre of `chain` (with `id` if given, doing nothing if it exists).
+pub async fn insert(
+    conn: &mut PgConnection,
+    id: Option<Uuid>,
+    chain: Uuid,
+    t: &TheatreFields,
+) -> Result<Theatre, sqlx::Error> {
+    let id = id.unwrap_or_else(Uuid::now_v7);
+    sqlx::query(
+        "insert into theatres (id, chain_id, name, description, city, pin_code, address)
+         values ($1, $2, $3, $4, $5, $6, $7) on conflict (id) do nothing",
+    )
+    .bind(id)
+    .bind(chain)
+    .bind(&t.name)
+    .bind(&t.description)
+    .bind(&t.city)
+    .bind(&t.pin_code)
+    .bind(&t.address)
+    .execute(&mut *conn)
+    .await?;
+    find(conn, id).await?.ok_or(sqlx::Error::RowNotFound)
+}
+
+/// One theatre.
+pub async fn find(conn: &mut PgConnection, id: Uuid) -> Result<Option<Theatre>, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select {COLUMNS} from theatres where id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(conn)
+    .await
+}
+
+/// Replaces the writable fields.
+pub async fn update(
+    conn: &mut PgConnection,
+    id: Uuid,
+    t: &TheatreFields,
+) -> Result<Option<Theatre>, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "update theatres set name = $2, description = $3, city = $4, pin_code = $5, address = $6
+         where id = $1 returning {COLUMNS}"
+    )))
+    .bind(id)
+    .bind(&t.name)
+    .bind(&t.description)
+    .bind(&t.city)
+    .bind(&t.pin_code)
+    .bind(&t.address)
+    .fetch_optional(conn)
+    .await
+}
+
+/// Deletes a theatre with its screens, seats and shows (bookings, once they exist, block it).
+pub async fn delete(conn: &mut PgConnection, id: Uuid) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query("delete from theatres where id = $1")
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Theatre list filters.
+#[derive(Debug, Default)]
+pub struct TheatreFilter {
+    /// City, case-insensitive.
+    pub city: Option<String>,
+    /// Postal code.
+    pub pin_code: Option<String>,
+    /// Chain.
+    pub chain_id: Option<Uuid>,
+    /// Now showing this movie.
+    pub movie_id: Option<Uuid>,
+    /// Substring of name, city or address, case-insensitive.
+    pub q: Option<String>,
+}
+
+/// A page of theatres.
+pub async fn list(
+    conn: &mut PgConnection,
+    f: &TheatreFilter,
+    after: Option<Uuid>,
+    fetch: i64,
+) -> Result<Vec<Theatre>, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select {COLUMNS} from theatres t
+         where ($1::text is null or lower(city) = lower($1))
+           and ($2::text is null or pin_code = $2)
+           and ($3::uuid is null or chain_id = $3)
+           and ($4::uuid is null or exists (select 1 from theatre_movies tm where tm.theatre_id = t.id and tm.movie_id = $4))
+           and ($5::text is null or strpos(lower(name), lower($5)) > 0 or strpos(lower(city), lower($5)) > 0 or strpos(lower(address), lower($5)) > 0)
+           and ($6::uuid is null or id > $6)
+         order by id limit $7"
+    )))
+    .bind(&f.city)
+    .bind(&f.pin_code)
+    .bind(f.chain_id)
+    .bind(f.movie_id)
+    .bind(&f.q)
+    .bind(after)
+    .bind(fetch)
+    .fetch_all(conn)
+    .await
+}
+
+/// Adds movies to the now-showing list (idempotent).
+pub async fn add_movies(
+    conn: &mut PgConnection,
+    chain: Uuid,
+    theatre: Uuid,
+    movies: &[Uuid],
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "insert into theatre_movies (chain_id, theatre_id, movie_id)
+         select $1, $2, m from unnest($3::uuid[]) m on conflict do nothing",
+    )
+    .bind(chain)
+    .bind(theatre)
+    .bind(movies)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Removes a movie from the now-showing list; false if it was not on it.
+pub async fn remove_movie(
+    conn: &mut PgConnection,
+    theatre: Uuid,
+    movie: Uuid,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query("delete from theatre_movies where theatre_id = $1 and movie_id = $2")
+        .bind(theatre)
+        .bind(movie)
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Whether the movie is on the theatre's now-showing list.
+pub async fn is_showing(
+    conn: &mut PgConnection,
+    theatre: Uuid,
+    movie: Uuid,
+) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar(
+        "select exists (select 1 from theatre_movies where theatre_id = $1 and movie_id = $2)",
+    )
+    .bind(theatre)
+    .bind(movie)
+    .fetch_one(conn)
+    .await
+}

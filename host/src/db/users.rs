@@ -1,0 +1,283 @@
+//! Table `users`.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+/// What a user may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Books tickets.
+    Customer,
+    /// Staff of a theatre chain (the original system's CLIENT).
+    Owner,
+    /// Runs the platform.
+    Admin,
+}
+
+/// Whether an account may act in its role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Active.
+    Approved,
+    /// Waiting for an admin (owners start here).
+    Pending,
+    /// Refused by an admin.
+    Rejected,
+}
+
+impl Role {
+    /// The database spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Customer => "customer",
+            Role::Owner => "owner",
+            Role::Admin => "admin",
+        }
+    }
+
+    fn parse(s: &str) -> Self {
+        match s {
+            "admin" => Role::Admin,
+            "owner" => Role::Owner,
+            _ => Role::Customer,
+        }
+    }
+}
+
+impl Status {
+    /// The database spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Approved => "approved",
+            Status::Pending => "pending",
+            Status::Rejected => "rejected",
+        }
+    }
+
+    fn parse(s: &str) -> Self {
+        match s {
+            "approved" => Status::Approved,
+            "rejected" => Status::Rejected,
+            _ => Status::Pending,
+        }
+    }
+}
+
+/// A user row (the password hash stays in the database module's private row type).
+#[derive(Debug, Clone)]
+pub struct User {
+    /// Id.
+    pub id: Uuid,
+    /// Display name.
+    pub name: String,
+    /// Lowercased email.
+    pub email: String,
+    /// Role.
+    pub role: Role,
+    /// Status.
+    pub status: Status,
+    /// Current token version.
+    pub token_version: i32,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(sqlx::FromRow)]
+struct UserRow {
+    id: Uuid,
+    name: String,
+    email: String,
+    role: String,
+    status: String,
+    token_version: i32,
+    created_at: DateTime<Utc>,
+}
+
+impl UserRow {
+    fn into_domain(self) -> User {
+        User {
+            id: self.id,
+            name: self.name,
+            email: self.email,
+            role: Role::parse(&self.role),
+            status: Status::parse(&self.status),
+            token_version: self.token_version,
+            created_at: self.created_at,
+        }
+    }
+}
+
+const COLUMNS: &str = "id, name, email::text as email, role, status, token_version, created_at";
+
+/// A new account.
+pub struct NewUser<'a> {
+    /// Display name.
+    pub name: &'a str,
+    /// Lowercased email.
+    pub email: &'a str,
+    /// argon2id PHC string.
+    pub password_hash: &'a str,
+    /// Role.
+    pub role: Role,
+    /// Status.
+    pub status: Status,
+}
+
+/// Inserts a user; `users_email_key` is violated when the email is taken.
+#[tracing::instrument(skip_all)]
+pub async fn insert(conn: &mut PgConnection, new: &NewUser<'_>) -> Result<User, sqlx::Error> {
+    let row: UserRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "insert into users (id, name, email, password_hash, role, status)
+         values ($1, $2, $3, $4, $5, $6) returning {COLUMNS}"
+    )))
+    .bind(Uuid::now_v7())
+    .bind(new.name)
+    .bind(new.email)
+    .bind(new.password_hash)
+    .bind(new.role.as_str())
+    .bind(new.status.as_str())
+    .fetch_one(conn)
+    .await?;
+    Ok(row.into_domain())
+}
+
+/// The user with this id.
+#[tracing::instrument(skip_all, fields(%id))]
+pub async fn find(conn: &mut PgConnection, id: Uuid) -> Result<Option<User>, sqlx::Error> {
+    let row: Option<UserRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select {COLUMNS} from users where id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.map(UserRow::into_domain))
+}
+
+/// The user with this email and their password hash.
+#[tracing::instrument(skip_all)]
+pub async fn find_credentials(
+    conn: &mut PgConnection,
+    email: &str,
+) -> Result<Option<(User, String)>, sqlx::Error> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        #[sqlx(flatten)]
+        user: UserRow,
+        password_hash: String,
+    }
+    let row: Option<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select {COLUMNS}, password_hash from users where email = $1"
+    )))
+    .bind(email)
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.map(|r| (r.user.into_domain(), r.password_hash)))
+}
+
+/// The stored hash of a user.
+pub async fn password_hash(
+    conn: &mut PgConnection,
+    id: Uuid,
+) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar("select password_hash from users where id = $1")
+        .bind(id)
+        .fetch_optional(conn)
+        .await
+}
+
+/// Sets a new password and revokes every token issued before.
+#[tracing::instrument(skip_all, fields(%id))]
+pub async fn set_password(
+    conn: &mut PgConnection,
+    id: Uuid,
+    hash: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "update users set password_hash = $2, token_version = token_version + 1 where id = $1",
+    )
+    .bind(id)
+    .bind(hash)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Changes role and/or status; returns the updated user.
+#[tracing::instrument(skip_all, fields(%id))]
+pub async fn update_role_status(
+    conn: &mut PgConnection,
+    id: Uuid,
+    role: Option<Role>,
+    status: Option<Status>,
+) -> Result<Option<User>, sqlx::Error> {
+    let row: Option<UserRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "update users set role = coalesce($2, role), status = coalesce($3, status)
+         where id = $1 returning {COLUMNS}"
+    )))
+    .bind(id)
+    .bind(role.map(Role::as_str))
+    .bind(status.map(Status::as_str))
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.map(UserRow::into_domain))
+}
+
+/// Creates or updates the bootstrap admin from configuration.
+#[tracing::instrument(skip_all)]
+pub async fn upsert_admin(
+    conn: &mut PgConnection,
+    email: &str,
+    password_hash: &str,
+) -> Result<User, sqlx::Error> {
+    let row: UserRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "insert into users (id, name, email, password_hash, role, status)
+         values ($1, 'Administrator', $2, $3, 'admin', 'approved')
+         on conflict (email) do update
+            set password_hash = excluded.password_hash, role = 'admin', status = 'approved',
+                token_version = users.token_version
+                    + case when users.password_hash = excluded.password_hash then 0 else 1 end
+         returning {COLUMNS}"
+    )))
+    .bind(Uuid::now_v7())
+    .bind(email)
+    .bind(password_hash)
+    .fetch_one(conn)
+    .await?;
+    Ok(row.into_domain())
+}
+
+/// Filters of the admin's user list.
+#[derive(Debug, Default)]
+pub struct UserFilter {
+    /// Only this role.
+    pub role: Option<Role>,
+    /// Only this status.
+    pub status: Option<Status>,
+}
+
+/// A page of users in id order.
+#[tracing::instrument(skip_all)]
+pub async fn list(
+    conn: &mut PgConnection,
+    filter: &UserFilter,
+    after: Option<Uuid>,
+    fetch: i64,
+) -> Result<Vec<User>, sqlx::Error> {
+    let rows: Vec<UserRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select {COLUMNS} from users
+         where ($1::text is null or role = $1) and ($2::text is null or status = $2)
+           and ($3::uuid is null or id > $3)
+         order by id limit $4"
+    )))
+    .bind(filter.role.map(Role::as_str))
+    .bind(filter.status.map(Status::as_str))
+    .bind(after)
+    .bind(fetch)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.into_iter().map(UserRow::into_domain).collect())
+}

@@ -1,0 +1,220 @@
+//! Demo data (`CINEFLOW_DEMO`, on in `scripts/run.sh`): a chain with one theatre, two
+//! screens, four movies and a week of shows, plus a demo owner and customer. Fixed ids and
+//! `on conflict do nothing` make loading it again harmless; each start tops the week up.
+
+use std::time::Duration;
+
+use chrono::{Days, NaiveTime, Utc};
+use chrono_tz::Asia::Kolkata;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use crate::auth;
+use crate::db::movies::MovieFields;
+use crate::db::shows::{NewShow, Prices};
+use crate::db::theatres::TheatreFields;
+use crate::db::users::{NewUser, Role, Status};
+use crate::db::{chains, movies, screens, shows, theatres, users};
+use crate::domain::hook_io::SeatClass;
+use crate::domain::types::seat_layout::{self, RowSpec};
+
+/// Demo owner (chain staff), listed in the README.
+pub const OWNER: (&str, &str) = ("owner@demo.cineflow.local", "Demo-Owner-2026");
+/// Demo customer, listed in the README.
+pub const CUSTOMER: (&str, &str) = ("customer@demo.cineflow.local", "Demo-Customer-2026");
+
+const CHAIN: Uuid = Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_c4a1);
+const THEATRE: Uuid = Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_7ea1);
+const SCREENS: [Uuid; 2] = [
+    Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_5c01),
+    Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_5c02),
+];
+const MOVIES: [(u128, &str, i32, &str); 4] = [
+    (
+        0x0190_0000_0000_7000_8000_0000_0000_0a01,
+        "The Long Night Express",
+        128,
+        "UA",
+    ),
+    (
+        0x0190_0000_0000_7000_8000_0000_0000_0a02,
+        "Monsoon Letters",
+        142,
+        "U",
+    ),
+    (
+        0x0190_0000_0000_7000_8000_0000_0000_0a03,
+        "Circuit of Stars",
+        117,
+        "UA",
+    ),
+    (
+        0x0190_0000_0000_7000_8000_0000_0000_0a04,
+        "Chai and Chess",
+        96,
+        "U",
+    ),
+];
+
+/// Loads (or tops up) the demo data.
+pub async fn load(pool: &PgPool, cleaning_buffer: Duration) -> anyhow::Result<()> {
+    let mut tx = pool.begin().await?;
+    let owner = ensure_user(&mut tx, "Demo Owner", OWNER, Role::Owner).await?;
+    ensure_user(&mut tx, "Demo Customer", CUSTOMER, Role::Customer).await?;
+
+    sqlx::query(
+        "insert into chains (id, name, currency, timezone) values ($1, 'Cineflow Demo Cinemas', 'INR', 'Asia/Kolkata')
+         on conflict do nothing",
+    )
+    .bind(CHAIN)
+    .execute(&mut *tx)
+    .await?;
+    chains::add_member(&mut tx, CHAIN, owner).await?;
+
+    theatres::insert(
+        &mut tx,
+        Some(THEATRE),
+        CHAIN,
+        &TheatreFields {
+            name: "Orion Multiplex".into(),
+            description: "Two screens in the heart of the city, recliners in the back rows.".into(),
+            city: "Bengaluru".into(),
+            pin_code: "560001".into(),
+            address: "12 MG Road, Bengaluru".into(),
+        },
+    )
+    .await?;
+
+    let row = |label: &str, seats: u32, class: SeatClass, blocked: &[u32]| RowSpec {
+        label: label.into(),
+        seats,
+        class,
+        blocked: blocked.to_vec(),
+    };
+    let layouts = [
+        vec![
+            row("A", 12, SeatClass::Accessible, &[5, 6, 7, 8]),
+            row("B", 14, SeatClass::Standard, &[]),
+            row("C", 14, SeatClass::Standard, &[]),
+            row("D", 14, SeatClass::Standard, &[]),
+            row("E", 14, SeatClass::Premium, &[]),
+            row("F", 10, SeatClass::Vip, &[]),
+        ],
+        vec![
+            row("A", 10, SeatClass::Standard, &[]),
+            row("B", 10, SeatClass::Standard, &[]),
+            row("C", 10, SeatClass::Premium, &[]),
+            row("D", 8, SeatClass::Vip, &[]),
+        ],
+    ];
+    for (i, (id, layout)) in SCREENS.iter().zip(layouts).enumerate() {
+        let seats = seat_layout::expand(&layout)
+            .map_err(|e| anyhow::anyhow!("demo screen layout is invalid: {e:?}"))?;
+        screens::insert(
+            &mut tx,
+            Some(*id),
+            CHAIN,
+            THEATRE,
+            &format!("Screen {}", i + 1),
+            &seats,
+        )
+        .await?;
+    }
+
+    let mut movie_ids = Vec::new();
+    for (id, title, runtime, certificate) in MOVIES {
+        let movie = movies::insert_with_id(
+            &mut tx,
+            Uuid::from_u128(id),
+            &MovieFields {
+                title: title.into(),
+                description: format!("{title}: a Cineflow demo feature."),
+                cast_members: vec!["Asha Rao".into(), "Vikram Sen".into()],
+                director: "Meera Iyer".into(),
+                trailer_url: "https://example.com/trailers/demo".into(),
+                release_date: chrono::NaiveDate::from_ymd_opt(2026, 10, 2).unwrap_or_default(),
+                release_status: "released".into(),
+                languages: vec!["English".into(), "Hindi".into()],
+                runtime_minutes: runtime,
+                certificate: Some(certificate.into()),
+            },
+        )
+        .await?;
+        movie_ids.push((movie.id, movie.runtime_minutes));
+    }
+    let ids: Vec<Uuid> = movie_ids.iter().map(|(id, _)| *id).collect();
+    theatres::add_movies(&mut tx, CHAIN, THEATRE, &ids).await?;
+
+    let prices: Prices = [
+        ("standard", 25_000),
+        ("premium", 40_000),
+        ("vip", 65_000),
+        ("accessible", 25_000),
+    ]
+    .into_iter()
+    .map(|(c, p)| (c.to_owned(), p))
+    .collect();
+    let today = Utc::now().with_timezone(&Kolkata).date_naive();
+    let mut added = 0;
+    for day in 1..=7u64 {
+        let Some(date) = today.checked_add_days(Days::new(day)) else {
+            continue;
+        };
+        for (s, screen) in SCREENS.iter().enumerate() {
+            for (slot, hour) in [10u32, 14, 19].into_iter().enumerate() {
+                let (movie, runtime) = movie_ids[(slot + s + day as usize) % movie_ids.len()];
+                let Some(local) = date
+                    .and_time(NaiveTime::from_hms_opt(hour, 0, 0).unwrap_or_default())
+                    .and_local_timezone(Kolkata)
+                    .single()
+                else {
+                    continue;
+                };
+                let starts_at = local.with_timezone(&Utc);
+                let ends_at = starts_at + chrono::Duration::minutes(i64::from(runtime));
+                let show = NewShow {
+                    chain_id: CHAIN,
+                    theatre_id: THEATRE,
+                    screen_id: *screen,
+                    movie_id: movie,
+                    starts_at,
+                    ends_at,
+                    busy_until: ends_at + cleaning_buffer,
+                    format: if s == 1 { "IMAX".into() } else { "2D".into() },
+                    currency: "INR".into(),
+                    prices: prices.clone(),
+                };
+                if shows::insert_if_free(&mut tx, Uuid::now_v7(), &show).await? {
+                    added += 1;
+                }
+            }
+        }
+    }
+    tx.commit().await?;
+    tracing::info!(shows_added = added, "demo data ready");
+    Ok(())
+}
+
+async fn ensure_user(
+    conn: &mut sqlx::PgConnection,
+    name: &str,
+    (email, password): (&str, &str),
+    role: Role,
+) -> anyhow::Result<Uuid> {
+    if let Some((user, _)) = users::find_credentials(conn, email).await? {
+        return Ok(user.id);
+    }
+    let hash = auth::hash_password(password.to_owned()).await?;
+    let user = users::insert(
+        conn,
+        &NewUser {
+            name,
+            email,
+            password_hash: &hash,
+            role,
+            status: Status::Approved,
+        },
+    )
+    .await?;
+    Ok(user.id)
+}

@@ -1,0 +1,134 @@
+//! A screen's seats from the compact row description of `POST /theatres/{id}/screens`:
+//! `[{label: "A", seats: 12, class: "standard", blocked: [5, 6]}, ...]` becomes seats
+//! `A-1` … `A-12` in display order, seats 5 and 6 blocked.
+
+use std::collections::HashSet;
+
+use crate::domain::hook_io::SeatClass;
+
+/// Most rows on one screen.
+pub const MAX_ROWS: usize = 60;
+/// Most seats in one row.
+pub const MAX_SEATS_PER_ROW: u32 = 100;
+
+/// One row as described by a client.
+#[derive(Debug, Clone)]
+pub struct RowSpec {
+    /// Row label: 1–3 letters or digits, e.g. `A`, `AA`, `B2`.
+    pub label: String,
+    /// Seats in the row, numbered from 1.
+    pub seats: u32,
+    /// Class of every seat in the row.
+    pub class: SeatClass,
+    /// Seat numbers that cannot be sold (aisles, broken seats).
+    pub blocked: Vec<u32>,
+}
+
+/// A seat produced from the layout.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LaidSeat {
+    /// `A-7`.
+    pub id: String,
+    /// `A`.
+    pub row: String,
+    /// 7.
+    pub number: u32,
+    /// The row's class.
+    pub class: SeatClass,
+    /// Not for sale.
+    pub blocked: bool,
+}
+
+/// Expands the rows, or explains (per field path) what is wrong with them.
+pub fn expand(rows: &[RowSpec]) -> Result<Vec<LaidSeat>, Vec<(String, String)>> {
+    let mut errors = Vec::new();
+    if rows.is_empty() {
+        errors.push(("rows".into(), "a screen needs at least one row".into()));
+    }
+    if rows.len() > MAX_ROWS {
+        errors.push(("rows".into(), format!("at most {MAX_ROWS} rows")));
+    }
+    let mut labels = HashSet::new();
+    let mut seats = Vec::new();
+    for (i, row) in rows.iter().enumerate() {
+        let at = |field: &str| format!("rows[{i}].{field}");
+        let label_ok = (1..=3).contains(&row.label.len())
+            && row
+                .label
+                .chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
+        if !label_ok {
+            errors.push((at("label"), "1 to 3 uppercase letters or digits".into()));
+        } else if !labels.insert(row.label.clone()) {
+            errors.push((at("label"), format!("row {} appears twice", row.label)));
+        }
+        if row.seats == 0 || row.seats > MAX_SEATS_PER_ROW {
+            errors.push((at("seats"), format!("1 to {MAX_SEATS_PER_ROW} seats")));
+            continue;
+        }
+        let blocked: HashSet<u32> = row.blocked.iter().copied().collect();
+        if let Some(bad) = row.blocked.iter().find(|&&n| n == 0 || n > row.seats) {
+            errors.push((at("blocked"), format!("seat {bad} is not in this row")));
+        }
+        if blocked.len() != row.blocked.len() {
+            errors.push((at("blocked"), "a seat is listed twice".into()));
+        }
+        for number in 1..=row.seats {
+            seats.push(LaidSeat {
+                id: format!("{}-{number}", row.label),
+                row: row.label.clone(),
+                number,
+                class: row.class,
+                blocked: blocked.contains(&number),
+            });
+        }
+    }
+    if seats.iter().all(|s| s.blocked) && errors.is_empty() {
+        errors.push(("rows".into(), "every seat is blocked".into()));
+    }
+    if errors.is_empty() {
+        Ok(seats)
+    } else {
+        Err(errors)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(label: &str, seats: u32, blocked: &[u32]) -> RowSpec {
+        RowSpec {
+            label: label.into(),
+            seats,
+            class: SeatClass::Standard,
+            blocked: blocked.to_vec(),
+        }
+    }
+
+    #[test]
+    fn expands_rows_in_order_with_blocked_seats() {
+        let seats = expand(&[row("A", 3, &[2]), row("B", 2, &[])]).expect("valid");
+        let ids: Vec<_> = seats.iter().map(|s| s.id.as_str()).collect();
+        assert_eq!(ids, ["A-1", "A-2", "A-3", "B-1", "B-2"]);
+        assert!(seats[1].blocked && !seats[0].blocked);
+    }
+
+    #[test]
+    fn explains_every_problem_by_field() {
+        let errors = expand(&[row("a", 0, &[]), row("B", 3, &[4, 4]), row("B", 1, &[])])
+            .expect_err("invalid");
+        let fields: Vec<_> = errors.iter().map(|(f, _)| f.as_str()).collect();
+        assert!(fields.contains(&"rows[0].label"));
+        assert!(fields.contains(&"rows[0].seats"));
+        assert!(fields.contains(&"rows[1].blocked"));
+        assert!(fields.contains(&"rows[2].label"));
+    }
+
+    #[test]
+    fn refuses_empty_and_fully_blocked_screens() {
+        assert!(expand(&[]).is_err());
+        assert!(expand(&[row("A", 2, &[1, 2])]).is_err());
+        assert!(expand(&[row("A", MAX_SEATS_PER_ROW + 1, &[])]).is_err());
+    }
+}

@@ -1,0 +1,351 @@
+//! Accounts: signup, signin, password change, the caller, and the admin's user management.
+
+use axum::extract::State;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, patch, post};
+use axum::{Json, Router};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::extract::{AdminUser, ApiJson, ApiPath, ApiQuery, AuthUser, Problems};
+use super::page::{Page, PageRequest};
+use super::{ApiError, Problem};
+use crate::auth;
+use crate::db::outbox::{self, OutboxEvent};
+use crate::db::users::{self, NewUser, Role, Status, User, UserFilter};
+use crate::domain::hook_io::EventKind;
+use crate::domain::types::{Email, Password};
+use crate::state::AppState;
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/auth/signup", post(signup))
+        .route("/auth/signin", post(signin))
+        .route("/auth/password", post(change_password))
+        .route("/users/me", get(me))
+        .route("/users", get(list_users))
+        .route("/users/{id}", patch(update_user))
+}
+
+/// A user as the API shows it (never the password hash).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserView {
+    id: Uuid,
+    name: String,
+    email: String,
+    role: Role,
+    status: Status,
+    created_at: DateTime<Utc>,
+}
+
+impl From<User> for UserView {
+    fn from(u: User) -> Self {
+        Self {
+            id: u.id,
+            name: u.name,
+            email: u.email,
+            role: u.role,
+            status: u.status,
+            created_at: u.created_at,
+        }
+    }
+}
+
+/// Signup body.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(super) struct SignupBody {
+    name: String,
+    email: String,
+    password: String,
+    /// `customer` (default) or `owner`; nobody signs up as admin.
+    #[serde(default)]
+    role: Option<String>,
+}
+
+/// Creates an account: customers are approved at once, owners wait for an admin.
+#[utoipa::path(post, path = "/api/v1/auth/signup", tag = "accounts", request_body = SignupBody,
+    responses(
+        (status = 201, description = "Account created", body = UserView),
+        (status = 400, description = "Malformed JSON or unknown field", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`email_taken`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub(super) async fn signup(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<SignupBody>,
+) -> Result<(StatusCode, Json<UserView>), ApiError> {
+    let mut problems = Problems::default();
+    let name = body.name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        problems.add("name", "must be 1 to 100 characters");
+    }
+    let email = problems.check("email", Email::parse(&body.email));
+    let password = problems.check("password", Password::parse(&body.password));
+    let role = match body.role.as_deref() {
+        None | Some("customer") => Some(Role::Customer),
+        Some("owner") => Some(Role::Owner),
+        Some("admin") => {
+            problems.add("role", "admins are created by other admins, not by signup");
+            None
+        }
+        Some(_) => {
+            problems.add("role", "must be `customer` or `owner`");
+            None
+        }
+    };
+    problems.finish()?;
+    let (Some(email), Some(password), Some(role)) = (email, password, role) else {
+        return Err(ApiError::internal("validated fields missing"));
+    };
+    let hash = auth::hash_password(password.expose().to_owned())
+        .await
+        .map_err(ApiError::internal)?;
+    let status = if role == Role::Customer {
+        Status::Approved
+    } else {
+        Status::Pending
+    };
+    let mut conn = state.db.acquire().await?;
+    let user = users::insert(
+        &mut conn,
+        &NewUser {
+            name,
+            email: email.as_str(),
+            password_hash: &hash,
+            role,
+            status,
+        },
+    )
+    .await
+    .map_err(|e| {
+        ApiError::on_constraint(
+            e,
+            &[(
+                "users_email_key",
+                StatusCode::CONFLICT,
+                "email_taken",
+                "an account with this email exists",
+            )],
+        )
+    })?;
+    Ok((StatusCode::CREATED, Json(user.into())))
+}
+
+/// Signin body.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(super) struct SigninBody {
+    email: String,
+    password: String,
+}
+
+/// An access token.
+#[derive(Debug, Serialize, ToSchema)]
+pub(super) struct TokenResponse {
+    access_token: String,
+    /// Always `Bearer`.
+    token_type: &'static str,
+    /// Seconds until the token expires.
+    expires_in: u64,
+    user: UserView,
+}
+
+/// Exchanges email and password for a token. Unknown email and wrong password get the same
+/// answer after the same work; repeated attempts per email and per client are rate limited.
+#[utoipa::path(post, path = "/api/v1/auth/signin", tag = "accounts", request_body = SigninBody,
+    responses(
+        (status = 200, description = "Signed in", body = TokenResponse),
+        (status = 401, description = "`invalid_credentials`", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`rate_limited`, with Retry-After", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub(super) async fn signin(
+    State(state): State<AppState>,
+    client: super::ratelimit::ClientAddr,
+    ApiJson(body): ApiJson<SigninBody>,
+) -> Result<Response, ApiError> {
+    let email = body.email.trim().to_ascii_lowercase();
+    state.signin_limits.check(&email, &client.key())?;
+    let mut conn = state.db.acquire().await?;
+    let found = users::find_credentials(&mut conn, &email).await?;
+    drop(conn);
+    let (user, hash) = match found {
+        Some((user, hash)) => (Some(user), hash),
+        None => (None, auth::dummy_hash().await),
+    };
+    let matches = auth::verify_password(body.password, hash).await;
+    let Some(user) = user.filter(|_| matches) else {
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_credentials",
+            "the email or the password is wrong",
+        ));
+    };
+    let token = state
+        .auth
+        .issue(user.id, user.token_version)
+        .map_err(ApiError::internal)?;
+    let body = TokenResponse {
+        access_token: token,
+        token_type: "Bearer",
+        expires_in: state.auth.ttl.as_secs(),
+        user: user.into(),
+    };
+    let mut response = Json(body).into_response();
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
+}
+
+/// Password change body.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(super) struct PasswordBody {
+    old_password: String,
+    new_password: String,
+}
+
+/// Changes the caller's password; every token issued before stops working.
+#[utoipa::path(post, path = "/api/v1/auth/password", tag = "accounts", request_body = PasswordBody,
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Changed; sign in again"),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`wrong_password`: the old password is wrong", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`: weak new password", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub(super) async fn change_password(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    ApiJson(body): ApiJson<PasswordBody>,
+) -> Result<StatusCode, ApiError> {
+    let mut problems = Problems::default();
+    let new = problems.check("new_password", Password::parse(&body.new_password));
+    problems.finish()?;
+    let Some(new) = new else {
+        return Err(ApiError::internal("validated password missing"));
+    };
+    let mut conn = state.db.acquire().await?;
+    let stored = users::password_hash(&mut conn, user.id)
+        .await?
+        .unwrap_or_default();
+    if !auth::verify_password(body.old_password, stored).await {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "wrong_password",
+            "the old password is wrong",
+        ));
+    }
+    let hash = auth::hash_password(new.expose().to_owned())
+        .await
+        .map_err(ApiError::internal)?;
+    users::set_password(&mut conn, user.id, &hash).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The caller.
+#[utoipa::path(get, path = "/api/v1/users/me", tag = "accounts", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The caller", body = UserView),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub(super) async fn me(AuthUser(user): AuthUser) -> Json<UserView> {
+    Json(user.into())
+}
+
+/// User list filters.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub(super) struct UserQuery {
+    role: Option<Role>,
+    status: Option<Status>,
+    limit: Option<u32>,
+    cursor: Option<String>,
+}
+
+/// Lists users (admins only).
+#[utoipa::path(get, path = "/api/v1/users", tag = "accounts", params(UserQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "A page of users", body = Page<UserView>),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub(super) async fn list_users(
+    State(state): State<AppState>,
+    _admin: AdminUser,
+    ApiQuery(q): ApiQuery<UserQuery>,
+) -> Result<Json<Page<UserView>>, ApiError> {
+    let page = PageRequest::parse(q.limit, q.cursor.as_deref())?;
+    let filter = UserFilter {
+        role: q.role,
+        status: q.status,
+    };
+    let mut conn = state.db.acquire().await?;
+    let rows = users::list(&mut conn, &filter, page.after, page.fetch()).await?;
+    Ok(Json(
+        Page::from_rows(rows, page, |u| u.id).map(UserView::from),
+    ))
+}
+
+/// Role/status change.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(super) struct UpdateUserBody {
+    role: Option<Role>,
+    status: Option<Status>,
+}
+
+/// Changes a user's role or status (admins only); approving an account emails its owner.
+#[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "accounts", request_body = UpdateUserBody,
+    params(("id" = Uuid, Path, description = "User id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Updated", body = UserView),
+        (status = 400, description = "Malformed id or body", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such user", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Nothing to change", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub(super) async fn update_user(
+    State(state): State<AppState>,
+    _admin: AdminUser,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(body): ApiJson<UpdateUserBody>,
+) -> Result<Json<UserView>, ApiError> {
+    if body.role.is_none() && body.status.is_none() {
+        return Err(super::extract::validation([(
+            "body",
+            "send `role`, `status` or both",
+        )]));
+    }
+    let mut tx = state.db.begin().await?;
+    let before = users::find(&mut tx, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("no such user"))?;
+    let after = users::update_role_status(&mut tx, id, body.role, body.status)
+        .await?
+        .ok_or_else(|| ApiError::not_found("no such user"))?;
+    if before.status != Status::Approved && after.status == Status::Approved {
+        outbox::enqueue(
+            &mut tx,
+            &OutboxEvent {
+                kind: EventKind::AccountApproved,
+                chain_id: None,
+                recipients: vec![after.email.clone()],
+                fields: vec![
+                    ("name", after.name.clone()),
+                    ("role", after.role.as_str().to_owned()),
+                ],
+                dedupe_key: None,
+            },
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(Json(after.into()))
+}

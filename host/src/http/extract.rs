@@ -1,0 +1,316 @@
+//! Extractors that turn every bad input into a problem+json `ApiError`, and the ones that
+//! say who is calling and what they may do. Handlers take these instead of axum's own.
+
+use std::collections::BTreeMap;
+
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use bytes::Bytes;
+use serde::de::DeserializeOwned;
+use uuid::Uuid;
+
+use super::ApiError;
+use crate::db;
+use crate::db::users::{Role, Status, User};
+use crate::state::AppState;
+
+/// A JSON body. Syntax errors, unknown fields and wrong types are 400 `bad_request`; a
+/// missing field or a value outside an enum is 422 `validation_failed` with the field's path.
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, ApiError> {
+        let is_json = req
+            .headers()
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/json") || v.contains("+json"));
+        if !is_json {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "expected a JSON body with Content-Type: application/json",
+            ));
+        }
+        let body = Bytes::from_request(req, state)
+            .await
+            .map_err(body_rejection)?;
+        parse_json(&body).map(ApiJson)
+    }
+}
+
+/// A JSON body that may be empty (`{}` or nothing at all).
+pub struct OptionalJson<T>(pub T);
+
+impl<T: DeserializeOwned + Default> FromRequest<AppState> for OptionalJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, ApiError> {
+        let body = Bytes::from_request(req, state)
+            .await
+            .map_err(body_rejection)?;
+        if body.iter().all(u8::is_ascii_whitespace) {
+            return Ok(OptionalJson(T::default()));
+        }
+        parse_json(&body).map(OptionalJson)
+    }
+}
+
+fn body_rejection(e: BytesRejection) -> ApiError {
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            "the request body is too large",
+        )
+    } else {
+        ApiError::bad_request(e.body_text())
+    }
+}
+
+/// Parses JSON, classifying serde's errors the way the contract asks.
+pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    let mut de = serde_json::Deserializer::from_slice(body);
+    match serde_path_to_error::deserialize::<_, T>(&mut de) {
+        Ok(value) => {
+            de.end()
+                .map_err(|e| ApiError::bad_request(format!("malformed JSON: {e}")))?;
+            Ok(value)
+        }
+        Err(e) => {
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            let message = inner.to_string();
+            let message = message
+                .split(" at line ")
+                .next()
+                .unwrap_or(&message)
+                .to_owned();
+            if inner.is_data()
+                && (message.starts_with("missing field")
+                    || message.starts_with("unknown variant")
+                    || message.starts_with("invalid value"))
+            {
+                let field = if path == "." {
+                    message.split('`').nth(1).unwrap_or("body").to_owned()
+                } else if message.starts_with("missing field") {
+                    format!("{path}.{}", message.split('`').nth(1).unwrap_or(""))
+                } else {
+                    path
+                };
+                Err(validation([(field, message)]))
+            } else if inner.is_data() {
+                let at = if path == "." {
+                    String::new()
+                } else {
+                    format!(" at `{path}`")
+                };
+                Err(ApiError::bad_request(format!("{message}{at}")))
+            } else {
+                Err(ApiError::bad_request(format!("malformed JSON: {message}")))
+            }
+        }
+    }
+}
+
+/// 422 `validation_failed` with messages per field.
+pub fn validation<I, K, V>(errors: I) -> ApiError
+where
+    I: IntoIterator<Item = (K, V)>,
+    K: Into<String>,
+    V: Into<String>,
+{
+    let mut map: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (k, v) in errors {
+        map.entry(k.into()).or_default().push(v.into());
+    }
+    ApiError::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+        "the request has invalid fields",
+    )
+    .with_errors(map)
+}
+
+/// Collects field errors while a request is turned into a domain command.
+#[derive(Default)]
+pub struct Problems(Vec<(String, String)>);
+
+impl Problems {
+    /// Records a problem with `field`.
+    pub fn add(&mut self, field: impl Into<String>, message: impl Into<String>) {
+        self.0.push((field.into(), message.into()));
+    }
+
+    /// Keeps the value of `result`, or records its error against `field`.
+    pub fn check<T, E: std::fmt::Display>(
+        &mut self,
+        field: &str,
+        result: Result<T, E>,
+    ) -> Option<T> {
+        match result {
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.add(field, e.to_string());
+                None
+            }
+        }
+    }
+
+    /// `Ok` when nothing was recorded, else 422 with every problem.
+    pub fn finish(self) -> Result<(), ApiError> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(validation(self.0))
+        }
+    }
+}
+
+/// Query parameters; an unknown or malformed parameter is 400.
+pub struct ApiQuery<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        let query = parts.uri.query().unwrap_or("");
+        serde_urlencoded::from_str(query)
+            .map(ApiQuery)
+            .map_err(|e| ApiError::bad_request(format!("invalid query string: {e}")))
+    }
+}
+
+/// Path parameters; a malformed id is 400, never 500.
+pub struct ApiPath<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|p| ApiPath(p.0))
+            .map_err(|e| ApiError::bad_request(format!("invalid path: {}", e.body_text())))
+    }
+}
+
+/// The authenticated caller, freshly loaded: a valid token for a user who still exists and
+/// whose token version matches. Anything else is 401.
+#[derive(Debug, Clone)]
+pub struct AuthUser(pub User);
+
+impl FromRequestParts<AppState> for AuthUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        match MaybeAuthUser::from_request_parts(parts, state).await?.0 {
+            Some(user) => Ok(user),
+            None => Err(unauthorized(
+                "authentication required: send Authorization: Bearer <token>",
+            )),
+        }
+    }
+}
+
+/// The caller if a token was sent (a bad token is still 401), or nobody.
+pub struct MaybeAuthUser(pub Option<AuthUser>);
+
+impl FromRequestParts<AppState> for MaybeAuthUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let Some(header) = parts.headers.get(axum::http::header::AUTHORIZATION) else {
+            return Ok(MaybeAuthUser(None));
+        };
+        let token = header
+            .to_str()
+            .ok()
+            .and_then(|h| {
+                h.strip_prefix("Bearer ")
+                    .or_else(|| h.strip_prefix("bearer "))
+            })
+            .map(str::trim)
+            .ok_or_else(|| unauthorized("the Authorization header must be `Bearer <token>`"))?;
+        let claims = state.auth.verify(token).map_err(|e| {
+            tracing::debug!(error = %e, "token rejected");
+            unauthorized("the token is invalid or expired")
+        })?;
+        let mut conn = state.db.acquire().await?;
+        let user = db::users::find(&mut conn, claims.sub)
+            .await?
+            .filter(|u| u.token_version == claims.ver)
+            .ok_or_else(|| {
+                tracing::debug!(user = %claims.sub, "token revoked or user gone");
+                unauthorized("the token is no longer valid")
+            })?;
+        Ok(MaybeAuthUser(Some(AuthUser(user))))
+    }
+}
+
+/// An approved admin; anyone else authenticated is 403.
+pub struct AdminUser(pub User);
+
+impl FromRequestParts<AppState> for AdminUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let AuthUser(user) = AuthUser::from_request_parts(parts, state).await?;
+        if user.role == Role::Admin && user.status == Status::Approved {
+            Ok(AdminUser(user))
+        } else {
+            Err(forbidden("this needs an admin"))
+        }
+    }
+}
+
+/// Chain staff: an approved owner or an admin. A pending or rejected owner is 403, as is a
+/// customer. Which chains they may touch is checked per resource with [`require_member`].
+pub struct StaffUser(pub User);
+
+impl FromRequestParts<AppState> for StaffUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let AuthUser(user) = AuthUser::from_request_parts(parts, state).await?;
+        match (user.role, user.status) {
+            (Role::Admin | Role::Owner, Status::Approved) => Ok(StaffUser(user)),
+            (Role::Owner, Status::Pending) => Err(forbidden(
+                "your owner account is waiting for an admin's approval",
+            )),
+            (Role::Owner, _) => Err(forbidden("your owner account was not approved")),
+            _ => Err(forbidden("this needs a theatre chain's staff account")),
+        }
+    }
+}
+
+/// Chain staff may act on `chain_id`: admins on every chain, owners on their own. Another
+/// chain's resources are reported as not found, never as forbidden.
+pub async fn require_member(state: &AppState, user: &User, chain_id: Uuid) -> Result<(), ApiError> {
+    if user.role == Role::Admin {
+        return Ok(());
+    }
+    let mut conn = state.db.acquire().await?;
+    if db::chains::is_member(&mut conn, chain_id, user.id).await? {
+        Ok(())
+    } else {
+        Err(ApiError::not_found("no such resource"))
+    }
+}
+
+fn unauthorized(detail: &str) -> ApiError {
+    ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", detail)
+}
+
+fn forbidden(detail: &str) -> ApiError {
+    ApiError::new(StatusCode::FORBIDDEN, "forbidden", detail)
+}
+
+/// Parses a UUID from a path segment or body field with a clear message.
+pub fn parse_id(field: &str, raw: &str) -> Result<Uuid, ApiError> {
+    Uuid::parse_str(raw).map_err(|_| ApiError::bad_request(format!("`{field}` is not a valid id")))
+}

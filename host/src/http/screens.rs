@@ -1,0 +1,215 @@
+//! Screens and their seat maps.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::get;
+use axum::{Json, Router};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::extract::{ApiJson, ApiPath, ApiQuery, StaffUser, validation};
+use super::page::{Page, PageRequest};
+use super::theatres::managed_theatre;
+use super::{ApiError, Problem};
+use crate::db::screens::{self, Screen, SeatRow};
+use crate::db::theatres;
+use crate::domain::hook_io::SeatClass;
+use crate::domain::types::seat_layout::{self, RowSpec};
+use crate::state::AppState;
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/theatres/{id}/screens",
+            get(list_screens).post(create_screen),
+        )
+        .route("/screens/{id}", get(get_screen))
+}
+
+/// A seat of a screen.
+#[derive(Debug, Serialize, ToSchema)]
+pub(super) struct SeatView {
+    /// `A-7`.
+    id: String,
+    row: String,
+    number: i32,
+    /// `standard`, `premium`, `vip` or `accessible`.
+    class: String,
+    /// Not for sale.
+    blocked: bool,
+}
+
+impl From<SeatRow> for SeatView {
+    fn from(s: SeatRow) -> Self {
+        Self {
+            id: s.id,
+            row: s.row_label,
+            number: s.number,
+            class: s.class,
+            blocked: s.blocked,
+        }
+    }
+}
+
+/// A screen; `seats` only when one screen is asked for.
+#[derive(Debug, Serialize, ToSchema)]
+pub(super) struct ScreenView {
+    id: Uuid,
+    chain_id: Uuid,
+    theatre_id: Uuid,
+    name: String,
+    /// Seats that can be sold (blocked ones excluded).
+    capacity: i64,
+    created_at: DateTime<Utc>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    seats: Option<Vec<SeatView>>,
+}
+
+impl ScreenView {
+    fn new(s: Screen, seats: Option<Vec<SeatRow>>) -> Self {
+        Self {
+            id: s.id,
+            chain_id: s.chain_id,
+            theatre_id: s.theatre_id,
+            name: s.name,
+            capacity: s.capacity,
+            created_at: s.created_at,
+            seats: seats.map(|v| v.into_iter().map(SeatView::from).collect()),
+        }
+    }
+}
+
+/// A row of seats.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RowBody {
+    /// Row label: 1 to 3 uppercase letters or digits.
+    label: String,
+    /// Seats in the row (1 to 100), numbered from 1.
+    seats: u32,
+    class: SeatClass,
+    /// Seat numbers that are not for sale.
+    #[serde(default)]
+    blocked: Vec<u32>,
+}
+
+/// New screen.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(super) struct CreateScreen {
+    name: String,
+    rows: Vec<RowBody>,
+}
+
+/// Adds a screen, built from a compact row description, to a theatre of the caller's chain.
+#[utoipa::path(post, path = "/api/v1/theatres/{id}/screens", tag = "catalogue", request_body = CreateScreen,
+    params(("id" = Uuid, Path, description = "Theatre id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Created, with its seats", body = ScreenView),
+        (status = 404, description = "No such theatre (or not yours)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`screen_name_taken`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed` (per row field)", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub(super) async fn create_screen(
+    State(state): State<AppState>,
+    StaffUser(user): StaffUser,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(body): ApiJson<CreateScreen>,
+) -> Result<(StatusCode, Json<ScreenView>), ApiError> {
+    let theatre = managed_theatre(&state, &user, id).await?;
+    let name = body.name.trim().to_owned();
+    let rows: Vec<RowSpec> = body
+        .rows
+        .into_iter()
+        .map(|r| RowSpec {
+            label: r.label,
+            seats: r.seats,
+            class: r.class,
+            blocked: r.blocked,
+        })
+        .collect();
+    let mut errors = match seat_layout::expand(&rows) {
+        Ok(_) => Vec::new(),
+        Err(e) => e,
+    };
+    if name.is_empty() || name.chars().count() > 100 {
+        errors.push(("name".into(), "must be 1 to 100 characters".into()));
+    }
+    if !errors.is_empty() {
+        return Err(validation(errors));
+    }
+    let seats = seat_layout::expand(&rows).map_err(validation)?;
+    let mut tx = state.db.begin().await?;
+    let screen = screens::insert(&mut tx, None, theatre.chain_id, id, &name, &seats)
+        .await
+        .map_err(|e| {
+            ApiError::on_constraint(
+                e,
+                &[(
+                    "screens_theatre_name_key",
+                    StatusCode::CONFLICT,
+                    "screen_name_taken",
+                    "this theatre already has a screen of that name",
+                )],
+            )
+        })?;
+    let seats = screens::seats(&mut tx, screen.id).await?;
+    tx.commit().await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(ScreenView::new(screen, Some(seats))),
+    ))
+}
+
+/// Paging parameters.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub(super) struct PageQuery {
+    limit: Option<u32>,
+    cursor: Option<String>,
+}
+
+/// A theatre's screens (without their seats).
+#[utoipa::path(get, path = "/api/v1/theatres/{id}/screens", tag = "catalogue",
+    params(("id" = Uuid, Path, description = "Theatre id"), PageQuery),
+    responses(
+        (status = 200, description = "A page of screens", body = Page<ScreenView>),
+        (status = 404, description = "No such theatre", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub(super) async fn list_screens(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiQuery(q): ApiQuery<PageQuery>,
+) -> Result<Json<Page<ScreenView>>, ApiError> {
+    let page = PageRequest::parse(q.limit, q.cursor.as_deref())?;
+    let mut conn = state.db.acquire().await?;
+    theatres::find(&mut conn, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("no such theatre"))?;
+    let rows = screens::list(&mut conn, id, page.after, page.fetch()).await?;
+    Ok(Json(
+        Page::from_rows(rows, page, |s| s.id).map(|s| ScreenView::new(s, None)),
+    ))
+}
+
+/// One screen with its seat map.
+#[utoipa::path(get, path = "/api/v1/screens/{id}", tag = "catalogue",
+    params(("id" = Uuid, Path, description = "Screen id")),
+    responses(
+        (status = 200, description = "The screen and its seats", body = ScreenView),
+        (status = 404, description = "No such screen", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub(super) async fn get_screen(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<Uuid>,
+) -> Result<Json<ScreenView>, ApiError> {
+    let mut conn = state.db.acquire().await?;
+    let screen = screens::find(&mut conn, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("no such screen"))?;
+    let seats = screens::seats(&mut conn, id).await?;
+    Ok(Json(ScreenView::new(screen, Some(seats))))
+}
