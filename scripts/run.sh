@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs Cineflow on http://127.0.0.1:8080 (CINEFLOW_LISTEN to change).
+# Runs Cineflow with demo data on http://127.0.0.1:8080 (CINEFLOW_LISTEN to change).
 # Builds the default components first; without DATABASE_URL the service starts a private
 # PostgreSQL cluster under ./.cineflow/pg from the machine's PostgreSQL binaries.
 # Extra arguments go to `cineflow serve` (see `cargo run -p cineflow -- serve --help`).
@@ -8,4 +8,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 bash scripts/build-components.sh
 export CINEFLOW_COMPONENTS_DIR="${CINEFLOW_COMPONENTS_DIR:-${CARGO_TARGET_DIR:-$PWD/target}/components}"
+# Demo data and a demo admin (the README lists the accounts); override by setting them.
+export CINEFLOW_DEMO="${CINEFLOW_DEMO:-true}"
+export CINEFLOW_ADMIN_EMAIL="${CINEFLOW_ADMIN_EMAIL:-admin@demo.cineflow.local}"
+export CINEFLOW_ADMIN_PASSWORD="${CINEFLOW_ADMIN_PASSWORD:-Demo-Admin-2026}"
 exec cargo run -p cineflow -- serve "$@"

@@ -1,6 +1,6 @@
 //! Demo data (`CINEFLOW_DEMO`, on in `scripts/run.sh`): a chain with one theatre, two
 //! screens, four movies and a week of shows, plus a demo owner and customer. Fixed ids and
-//! `on conflict do nothing` make loading it again harmless; each start tops the week up.
+//! `on conflict do nothing` make loading it again harmless; each start tops the coming week up.
 
 use std::time::Duration;
 
@@ -156,7 +156,8 @@ pub async fn load(pool: &PgPool, cleaning_buffer: Duration) -> anyhow::Result<()
     .collect();
     let today = Utc::now().with_timezone(&Kolkata).date_naive();
     let mut added = 0;
-    for day in 1..=7u64 {
+    let now = Utc::now();
+    for day in 0..7u64 {
         let Some(date) = today.checked_add_days(Days::new(day)) else {
             continue;
         };
@@ -171,6 +172,9 @@ pub async fn load(pool: &PgPool, cleaning_buffer: Duration) -> anyhow::Result<()
                     continue;
                 };
                 let starts_at = local.with_timezone(&Utc);
+                if starts_at <= now {
+                    continue;
+                }
                 let ends_at = starts_at + chrono::Duration::minutes(i64::from(runtime));
                 let show = NewShow {
                     chain_id: CHAIN,

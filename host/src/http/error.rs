@@ -28,9 +28,12 @@ pub struct Problem {
     pub errors: Option<BTreeMap<String, Vec<String>>>,
 }
 
-/// An error to answer a request with.
+/// An error to answer a request with (boxed: it travels in every handler's `Result`).
 #[derive(Debug)]
-pub struct ApiError {
+pub struct ApiError(Box<Details>);
+
+#[derive(Debug)]
+struct Details {
     status: StatusCode,
     code: &'static str,
     detail: String,
@@ -42,14 +45,14 @@ pub struct ApiError {
 impl ApiError {
     /// An error with a status, code and detail.
     pub fn new(status: StatusCode, code: &'static str, detail: impl Into<String>) -> Self {
-        Self {
+        Self(Box::new(Details {
             status,
             code,
             detail: detail.into(),
             errors: None,
             retry_after: None,
             extra: None,
-        }
+        }))
     }
 
     /// 429 `rate_limited` with `Retry-After`.
@@ -59,13 +62,13 @@ impl ApiError {
             "rate_limited",
             "too many attempts; retry later",
         );
-        e.retry_after = Some(retry_after_secs.max(1));
+        e.0.retry_after = Some(retry_after_secs.max(1));
         e
     }
 
     /// Adds a top-level member to the problem (e.g. `"seats": [...]`).
     pub fn with_extra(mut self, key: &'static str, value: serde_json::Value) -> Self {
-        self.extra = Some((key, value));
+        self.0.extra = Some((key, value));
         self
     }
 
@@ -108,33 +111,34 @@ impl ApiError {
 
     /// Adds per-field messages.
     pub fn with_errors(mut self, errors: BTreeMap<String, Vec<String>>) -> Self {
-        self.errors = Some(errors);
+        self.0.errors = Some(errors);
         self
     }
 
     /// The stable code.
     pub fn code(&self) -> &'static str {
-        self.code
+        self.0.code
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let title = self.status.canonical_reason().unwrap_or("Error").to_owned();
+        let this = *self.0;
+        let title = this.status.canonical_reason().unwrap_or("Error").to_owned();
         let body = Problem {
-            type_uri: format!("urn:cineflow:problem:{}", self.code),
+            type_uri: format!("urn:cineflow:problem:{}", this.code),
             title,
-            status: self.status.as_u16(),
-            detail: self.detail,
-            code: self.code.to_owned(),
-            errors: self.errors,
+            status: this.status.as_u16(),
+            detail: this.detail,
+            code: this.code.to_owned(),
+            errors: this.errors,
         };
         let mut value = serde_json::to_value(&body).unwrap_or_default();
-        if let (Some((key, extra)), Some(map)) = (self.extra, value.as_object_mut()) {
+        if let (Some((key, extra)), Some(map)) = (this.extra, value.as_object_mut()) {
             map.insert(key.to_owned(), extra);
         }
-        let mut response = (self.status, Json(value)).into_response();
-        if let Some(secs) = self.retry_after {
+        let mut response = (this.status, Json(value)).into_response();
+        if let Some(secs) = this.retry_after {
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(secs));
