@@ -96,6 +96,14 @@ impl App {
     ) -> anyhow::Result<()> {
         let addr = self.local_addr()?;
         tracing::info!(%addr, "serving HTTP");
+        let limits = self.state.signin_limits.clone();
+        let pruner = tokio::spawn(async move {
+            let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
+            loop {
+                every.tick().await;
+                limits.prune();
+            }
+        });
         let served = axum::serve(
             self.listener,
             self.router
@@ -103,6 +111,7 @@ impl App {
         )
         .with_graceful_shutdown(shutdown)
         .await;
+        pruner.abort();
         if let Some(local) = self.local_db {
             local.stop().await?;
         }

@@ -6,8 +6,13 @@
 
 mod support;
 
+mod accounts;
 mod binary;
+mod catalogue;
+mod chains;
 mod component_cli;
 mod default_components;
 mod hostile_components;
 mod ops;
+mod screens_shows;
+mod seed_defects;

@@ -72,8 +72,18 @@ fn body_rejection(e: BytesRejection) -> ApiError {
     }
 }
 
-/// Parses JSON, classifying serde's errors the way the contract asks.
+/// Parses a JSON object body, classifying serde's errors the way the contract asks. Every
+/// body of this API is an object; an array would otherwise fill a struct's fields by position.
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    match body.iter().find(|b| !b.is_ascii_whitespace()) {
+        Some(b'{') => {}
+        Some(_) => return Err(ApiError::bad_request("the body must be a JSON object")),
+        None => {
+            return Err(ApiError::bad_request(
+                "the body is empty; send a JSON object",
+            ));
+        }
+    }
     let mut de = serde_json::Deserializer::from_slice(body);
     match serde_path_to_error::deserialize::<_, T>(&mut de) {
         Ok(value) => {

@@ -1,6 +1,7 @@
 //! Shared test helpers: where the built components are, sample inputs, an in-process app.
 
 pub mod app;
+pub mod client;
 pub mod inputs;
 
 use std::path::PathBuf;

@@ -1,0 +1,425 @@
+//! HTTP helpers for the REST API tests: requests with or without a token, problem+json
+//! assertions, and builders for users, chains, movies, theatres, screens and shows.
+//!
+//! Every `path` below is relative to `/api/v1` (e.g. `"/movies"`); operations endpoints at the
+//! root (`/healthz`) go through `TestApp::get`.
+
+use chrono::{DateTime, Duration, SecondsFormat, Timelike, Utc};
+use reqwest::{Method, Response};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use super::app::{ADMIN_EMAIL, ADMIN_PASSWORD, TestApp};
+
+/// A password every helper-made user gets: long enough, three character classes.
+pub const PASSWORD: &str = "Correct-Horse-42";
+
+/// Prices for the classes of [`screen_body`].
+pub fn prices() -> Value {
+    json!({"standard": 25000, "premium": 40000})
+}
+
+/// A unique email (uuid-based) so tests never collide.
+pub fn email(prefix: &str) -> String {
+    format!("{prefix}-{}@example.com", Uuid::new_v4().simple())
+}
+
+/// A unique name (for chains, whose names are unique).
+pub fn unique(prefix: &str) -> String {
+    format!("{prefix} {}", &Uuid::new_v4().simple().to_string()[..12])
+}
+
+/// A whole hour at least `days` days ahead: a stable base for show times.
+pub fn base_time(days: i64) -> DateTime<Utc> {
+    let t = Utc::now() + Duration::days(days);
+    t.with_minute(0)
+        .and_then(|t| t.with_second(0))
+        .and_then(|t| t.with_nanosecond(0))
+        .expect("valid time")
+}
+
+/// RFC 3339 with `Z` (safe in a query string, no `+`).
+pub fn rfc3339(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// Parses an RFC 3339 timestamp from a response.
+pub fn parse_time(v: &Value) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(v.as_str().unwrap_or_else(|| panic!("not a string: {v}")))
+        .unwrap_or_else(|e| panic!("not RFC 3339: {v}: {e}"))
+        .with_timezone(&Utc)
+}
+
+/// The string value of `v[key]`.
+pub fn s(v: &Value, key: &str) -> String {
+    v[key]
+        .as_str()
+        .unwrap_or_else(|| panic!("`{key}` is not a string in {v}"))
+        .to_owned()
+}
+
+/// The ids of a page's items.
+pub fn ids(page: &Value) -> Vec<String> {
+    page["items"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no items in {page}"))
+        .iter()
+        .map(|item| s(item, "id"))
+        .collect()
+}
+
+/// A valid movie body.
+pub fn movie_body(title: &str) -> Value {
+    json!({
+        "title": title,
+        "description": "A film about films.",
+        "cast": ["Ada Lovelace", "Alan Turing"],
+        "director": "Grace Hopper",
+        "trailer_url": "https://videos.example.com/trailer.mp4",
+        "release_date": "2026-01-15",
+        "release_status": "released",
+        "languages": ["English", "Hindi"],
+        "runtime_minutes": 120,
+        "certificate": "UA",
+    })
+}
+
+/// A valid theatre body.
+pub fn theatre_body(chain_id: &str, name: &str, city: &str) -> Value {
+    json!({
+        "chain_id": chain_id,
+        "name": name,
+        "description": "Twelve screens and good popcorn.",
+        "city": city,
+        "pin_code": "560001",
+        "address": "1 MG Road",
+    })
+}
+
+/// A screen of 2 rows: `A` 10 standard seats, `B` 8 premium seats of which 7 and 8 are
+/// blocked. Capacity 16.
+pub fn screen_body(name: &str) -> Value {
+    json!({
+        "name": name,
+        "rows": [
+            {"label": "A", "seats": 10, "class": "standard"},
+            {"label": "B", "seats": 8, "class": "premium", "blocked": [7, 8]},
+        ],
+    })
+}
+
+/// Capacity of [`screen_body`].
+pub const SCREEN_CAPACITY: u64 = 16;
+
+/// A show body on `screen` of `movie` at `starts_at`.
+pub fn show_body(screen_id: &str, movie_id: &str, starts_at: DateTime<Utc>) -> Value {
+    json!({
+        "screen_id": screen_id,
+        "movie_id": movie_id,
+        "starts_at": rfc3339(starts_at),
+        "prices": prices(),
+    })
+}
+
+/// Reads the body as JSON after checking the status; panics with the body otherwise.
+pub async fn expect_json(res: Response, status: u16) -> Value {
+    let got = res.status().as_u16();
+    let url = res.url().to_string();
+    let text = res.text().await.expect("body");
+    assert_eq!(got, status, "{url}: unexpected status; body: {text}");
+    if text.is_empty() {
+        return Value::Null;
+    }
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{url}: not JSON ({e}): {text}"))
+}
+
+/// Checks the status only (e.g. 204), with the body in the message on mismatch.
+pub async fn expect_status(res: Response, status: u16) {
+    let got = res.status().as_u16();
+    let url = res.url().to_string();
+    let text = res.text().await.expect("body");
+    assert_eq!(got, status, "{url}: unexpected status; body: {text}");
+}
+
+/// Checks a problem+json answer: status, content type, `code`, `type`, `status`, `title`,
+/// `detail`. Returns the body.
+pub async fn assert_problem(res: Response, status: u16, code: &str) -> Value {
+    let got = res.status().as_u16();
+    let url = res.url().to_string();
+    let content_type = res
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().expect("ascii").to_owned());
+    let text = res.text().await.expect("body");
+    assert_eq!(got, status, "{url}: unexpected status; body: {text}");
+    assert_eq!(
+        content_type.as_deref(),
+        Some("application/problem+json"),
+        "{url}: content type; body: {text}"
+    );
+    let body: Value =
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{url}: not JSON ({e}): {text}"));
+    assert_eq!(body["code"], code, "{url}: code; body: {text}");
+    assert_eq!(body["status"], status, "{url}: status member; body: {text}");
+    assert_eq!(
+        body["type"],
+        format!("urn:cineflow:problem:{code}"),
+        "{url}: type; body: {text}"
+    );
+    assert!(body["title"].is_string(), "{url}: title; body: {text}");
+    assert!(body["detail"].is_string(), "{url}: detail; body: {text}");
+    body
+}
+
+/// A 422 whose `errors` has an entry for `field`.
+pub async fn assert_invalid(res: Response, field: &str) -> Value {
+    let body = assert_problem(res, 422, "validation_failed").await;
+    assert!(
+        body["errors"][field].is_array(),
+        "expected errors.{field} in {body}"
+    );
+    body
+}
+
+/// A venue: an approved owner with a chain, a theatre, a screen ([`screen_body`]) and a movie
+/// that is now showing there.
+#[derive(Debug, Clone)]
+pub struct Venue {
+    pub owner_id: String,
+    pub token: String,
+    pub chain_id: String,
+    pub theatre_id: String,
+    pub screen_id: String,
+    pub movie_id: String,
+}
+
+impl TestApp {
+    /// The URL of an API path (relative to `/api/v1`).
+    pub fn api(&self, path: &str) -> String {
+        self.url(&format!("/api/v1{path}"))
+    }
+
+    /// Any request, with an optional bearer token and an optional JSON body.
+    pub async fn request(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Response {
+        let mut req = self.client.request(method, self.api(path));
+        if let Some(token) = token {
+            req = req.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        req.send().await.expect("request sent")
+    }
+
+    /// POST with a raw body and the given content type (or none).
+    pub async fn post_raw(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        content_type: Option<&str>,
+        body: impl Into<reqwest::Body>,
+    ) -> Response {
+        let mut req = self.client.post(self.api(path)).body(body);
+        if let Some(token) = token {
+            req = req.bearer_auth(token);
+        }
+        if let Some(ct) = content_type {
+            req = req.header("content-type", ct);
+        }
+        req.send().await.expect("request sent")
+    }
+
+    /// POST a JSON body.
+    pub async fn post_json(&self, path: &str, token: Option<&str>, body: Value) -> Response {
+        self.request(Method::POST, path, token, Some(body)).await
+    }
+
+    /// PATCH a JSON body.
+    pub async fn patch_json(&self, path: &str, token: Option<&str>, body: Value) -> Response {
+        self.request(Method::PATCH, path, token, Some(body)).await
+    }
+
+    /// GET an API path, optionally with a token.
+    pub async fn get_auth(&self, path: &str, token: Option<&str>) -> Response {
+        self.request(Method::GET, path, token, None).await
+    }
+
+    /// GET an API path and expect 200 JSON.
+    pub async fn get_ok(&self, path: &str, token: Option<&str>) -> Value {
+        expect_json(self.get_auth(path, token).await, 200).await
+    }
+
+    /// DELETE an API path.
+    pub async fn delete(&self, path: &str, token: Option<&str>) -> Response {
+        self.request(Method::DELETE, path, token, None).await
+    }
+
+    /// Signs up (201 expected) and returns the user.
+    pub async fn signup(&self, name: &str, email: &str, password: &str, role: &str) -> Value {
+        let res = self
+            .post_json(
+                "/auth/signup",
+                None,
+                json!({"name": name, "email": email, "password": password, "role": role}),
+            )
+            .await;
+        expect_json(res, 201).await
+    }
+
+    /// Signs in (200 expected) and returns the access token.
+    pub async fn signin(&self, email: &str, password: &str) -> String {
+        let res = self
+            .post_json(
+                "/auth/signin",
+                None,
+                json!({"email": email, "password": password}),
+            )
+            .await;
+        let body = expect_json(res, 200).await;
+        s(&body, "access_token")
+    }
+
+    /// A token of the bootstrapped admin.
+    pub async fn admin_token(&self) -> String {
+        self.signin(ADMIN_EMAIL, ADMIN_PASSWORD).await
+    }
+
+    /// An owner still pending approval: `(id, email, token)`.
+    pub async fn pending_owner(&self, name: &str) -> (String, String, String) {
+        let email = email("owner");
+        let user = self.signup(name, &email, PASSWORD, "owner").await;
+        let token = self.signin(&email, PASSWORD).await;
+        (s(&user, "id"), email, token)
+    }
+
+    /// An owner an admin approved: `(id, token)`.
+    pub async fn approved_owner(&self, name: &str) -> (String, String) {
+        let email = email("owner");
+        let user = self.signup(name, &email, PASSWORD, "owner").await;
+        let id = s(&user, "id");
+        self.set_user(&id, json!({"status": "approved"})).await;
+        let token = self.signin(&email, PASSWORD).await;
+        (id, token)
+    }
+
+    /// Admin PATCH of a user (200 expected).
+    pub async fn set_user(&self, id: &str, body: Value) -> Value {
+        let admin = self.admin_token().await;
+        let res = self
+            .patch_json(&format!("/users/{id}"), Some(&admin), body)
+            .await;
+        expect_json(res, 200).await
+    }
+
+    /// A customer: `(id, token)`.
+    pub async fn customer(&self, name: &str) -> (String, String) {
+        let email = email("customer");
+        let user = self.signup(name, &email, PASSWORD, "customer").await;
+        let token = self.signin(&email, PASSWORD).await;
+        (s(&user, "id"), token)
+    }
+
+    /// A chain (INR, Asia/Kolkata); `name` is made unique.
+    pub async fn chain(&self, token: &str, name: &str) -> String {
+        let res = self
+            .post_json(
+                "/chains",
+                Some(token),
+                json!({"name": unique(name), "currency": "INR", "timezone": "Asia/Kolkata"}),
+            )
+            .await;
+        s(&expect_json(res, 201).await, "id")
+    }
+
+    /// A movie from [`movie_body`] with a unique title.
+    pub async fn movie(&self, token: &str) -> String {
+        let v = self
+            .movie_with(token, movie_body(&unique("The Long Night")))
+            .await;
+        s(&v, "id")
+    }
+
+    /// A movie from a body (201 expected).
+    pub async fn movie_with(&self, token: &str, body: Value) -> Value {
+        expect_json(self.post_json("/movies", Some(token), body).await, 201).await
+    }
+
+    /// A theatre in Bengaluru.
+    pub async fn theatre(&self, token: &str, chain_id: &str) -> String {
+        let v = self
+            .theatre_with(token, theatre_body(chain_id, "Regal Central", "Bengaluru"))
+            .await;
+        s(&v, "id")
+    }
+
+    /// A theatre from a body (201 expected).
+    pub async fn theatre_with(&self, token: &str, body: Value) -> Value {
+        expect_json(self.post_json("/theatres", Some(token), body).await, 201).await
+    }
+
+    /// A screen from [`screen_body`].
+    pub async fn screen(&self, token: &str, theatre_id: &str) -> String {
+        let res = self
+            .post_json(
+                &format!("/theatres/{theatre_id}/screens"),
+                Some(token),
+                screen_body(&unique("Screen")),
+            )
+            .await;
+        s(&expect_json(res, 201).await, "id")
+    }
+
+    /// Adds a movie to a theatre's now-showing list (200 expected); returns the list.
+    pub async fn now_showing(&self, token: &str, theatre_id: &str, movie_id: &str) -> Value {
+        let res = self
+            .post_json(
+                &format!("/theatres/{theatre_id}/movies"),
+                Some(token),
+                json!({"movie_ids": [movie_id]}),
+            )
+            .await;
+        expect_json(res, 200).await
+    }
+
+    /// A show (201 expected) with [`prices`].
+    pub async fn show(
+        &self,
+        token: &str,
+        screen_id: &str,
+        movie_id: &str,
+        starts_at: DateTime<Utc>,
+    ) -> Value {
+        let res = self
+            .post_json(
+                "/shows",
+                Some(token),
+                show_body(screen_id, movie_id, starts_at),
+            )
+            .await;
+        expect_json(res, 201).await
+    }
+
+    /// An approved owner with a chain, theatre, screen and a now-showing movie.
+    pub async fn venue(&self, name: &str) -> Venue {
+        let (owner_id, token) = self.approved_owner(name).await;
+        let chain_id = self.chain(&token, name).await;
+        let theatre_id = self.theatre(&token, &chain_id).await;
+        let screen_id = self.screen(&token, &theatre_id).await;
+        let movie_id = self.movie(&token).await;
+        self.now_showing(&token, &theatre_id, &movie_id).await;
+        Venue {
+            owner_id,
+            token,
+            chain_id,
+            theatre_id,
+            screen_id,
+            movie_id,
+        }
+    }
+}
