@@ -12,6 +12,7 @@ mod catalogue;
 mod chains;
 mod component_cli;
 mod default_components;
+mod demo;
 mod hostile_components;
 mod ops;
 mod screens_shows;
