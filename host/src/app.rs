@@ -65,6 +65,7 @@ impl App {
             catalogue: CatalogueSettings {
                 cleaning_buffer: config.cleaning_buffer,
             },
+            gateway: Arc::new(crate::gateway::TestGateway),
         };
         let router = http::router(state.clone(), config.request_timeout);
         let listener = TcpListener::bind(config.listen)
@@ -104,6 +105,18 @@ impl App {
                 limits.prune();
             }
         });
+        // Expired holds stop blocking seats at once (the seat ranges end at expires_at); this
+        // job records them as expired and queues their emails.
+        let pool = self.state.db.clone();
+        let expirer = tokio::spawn(async move {
+            let mut every = tokio::time::interval(std::time::Duration::from_secs(15));
+            loop {
+                every.tick().await;
+                if let Err(e) = crate::bookings::expire_due(&pool).await {
+                    tracing::warn!(error = %e, "expiring holds failed; will retry");
+                }
+            }
+        });
         let served = axum::serve(
             self.listener,
             self.router
@@ -112,6 +125,7 @@ impl App {
         .with_graceful_shutdown(shutdown)
         .await;
         pruner.abort();
+        expirer.abort();
         if let Some(local) = self.local_db {
             local.stop().await?;
         }

@@ -7,6 +7,8 @@
 pub mod app;
 /// Passwords (argon2id) and access tokens (JWT).
 pub mod auth;
+/// The booking engine: holds, payments, cancellation, expiry.
+pub mod bookings;
 /// The bootstrap admin from configuration.
 pub mod bootstrap;
 /// Command-line interface (clap): every flag with its environment variable.
@@ -23,6 +25,8 @@ pub mod defaults;
 pub mod demo;
 /// The host's own vocabulary: types shared by the layers.
 pub mod domain;
+/// Payment providers behind one trait, and the test gateway.
+pub mod gateway;
 /// The HTTP API (axum), problem+json errors, OpenAPI.
 pub mod http;
 /// A private PostgreSQL cluster for local runs without `DATABASE_URL`.

@@ -24,6 +24,8 @@ pub struct AppState {
     pub signin_limits: SigninLimits,
     /// Catalogue settings.
     pub catalogue: CatalogueSettings,
+    /// The payment provider.
+    pub gateway: Arc<dyn crate::gateway::PaymentGateway>,
 }
 
 /// Settings of the catalogue rules.

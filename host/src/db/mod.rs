@@ -1,9 +1,13 @@
 //! PostgreSQL: the pool, the migrations, and one module per aggregate with its SQL.
 
+pub mod audit;
+pub mod bookings;
 pub mod chains;
 pub mod components;
+pub mod idempotency;
 pub mod movies;
 pub mod outbox;
+pub mod payments;
 pub mod screens;
 pub mod shows;
 pub mod theatres;

@@ -39,7 +39,10 @@ pub struct Show {
 
 const COLUMNS: &str = "sh.id, sh.chain_id, sh.theatre_id, sh.screen_id, sh.movie_id, sh.starts_at,
     sh.ends_at, sh.format, sh.currency, sh.prices, sh.status,
-    (select count(*) from seats x where x.screen_id = sh.screen_id and not x.blocked) as seats_available";
+    (select count(*) from seats x where x.screen_id = sh.screen_id and not x.blocked)
+      - (select count(*) from booking_seats bs where bs.show_id = sh.id
+           and bs.taken_from <= clock_timestamp() and bs.taken_until > clock_timestamp())
+      as seats_available";
 
 /// A new show.
 #[derive(Debug, Clone)]
@@ -204,4 +207,59 @@ pub async fn insert_if_free(
     .execute(conn)
     .await?;
     Ok(done.rows_affected() == 1)
+}
+
+/// A show with the names components and emails need.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ShowContext {
+    /// The show.
+    #[sqlx(flatten)]
+    pub show: Show,
+    /// Theatre name.
+    pub theatre_name: String,
+    /// Movie title.
+    pub movie_title: String,
+    /// Screen name.
+    pub screen_name: String,
+    /// The chain's time zone.
+    pub timezone: String,
+}
+
+/// A show and its names, optionally locked (`for share` keeps it from being cancelled or
+/// moved while a hold is written).
+pub async fn context(
+    conn: &mut PgConnection,
+    id: Uuid,
+) -> Result<Option<ShowContext>, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select {COLUMNS}, t.name as theatre_name, m.title as movie_title, sc.name as screen_name,
+                c.timezone
+         from shows sh
+         join theatres t on t.id = sh.theatre_id
+         join movies m on m.id = sh.movie_id
+         join screens sc on sc.id = sh.screen_id
+         join chains c on c.id = sh.chain_id
+         where sh.id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(conn)
+    .await
+}
+
+/// Marks a show cancelled (locking it).
+pub async fn mark_cancelled(conn: &mut PgConnection, id: Uuid) -> Result<bool, sqlx::Error> {
+    let done =
+        sqlx::query("update shows set status = 'cancelled' where id = $1 and status = 'scheduled'")
+            .bind(id)
+            .execute(conn)
+            .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Locks a show row against concurrent cancellation while a hold is written.
+pub async fn lock_shared(conn: &mut PgConnection, id: Uuid) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar("select status from shows where id = $1 and starts_at > now() for share")
+        .bind(id)
+        .fetch_optional(conn)
+        .await
 }

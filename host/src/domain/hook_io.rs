@@ -111,7 +111,7 @@ pub struct QuoteRequest {
 }
 
 /// One line of a quote.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LineItem {
     pub label: String,

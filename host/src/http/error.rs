@@ -115,6 +115,11 @@ impl ApiError {
         self
     }
 
+    /// The HTTP status.
+    pub fn status(&self) -> StatusCode {
+        self.0.status
+    }
+
     /// The stable code.
     pub fn code(&self) -> &'static str {
         self.0.code

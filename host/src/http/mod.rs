@@ -1,14 +1,17 @@
 //! The HTTP API: one module per resource, merged here, with the shared layers.
 
 mod accounts;
+mod bookings;
 mod chains;
 pub mod error;
 pub mod extract;
 mod hooks;
+mod idempotency;
 mod movies;
 mod openapi;
 mod ops;
 pub mod page;
+mod payments;
 pub mod ratelimit;
 mod screens;
 mod shows;
@@ -42,7 +45,9 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
         .merge(movies::router())
         .merge(theatres::router())
         .merge(screens::router())
-        .merge(shows::router());
+        .merge(shows::router())
+        .merge(bookings::router())
+        .merge(payments::router());
     Router::new()
         .merge(ops::router())
         .nest("/api/v1", api)

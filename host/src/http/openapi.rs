@@ -6,7 +6,9 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::SwaggerUi;
 
-use super::{accounts, chains, error, hooks, movies, ops, screens, shows, theatres};
+use super::{
+    accounts, bookings, chains, error, hooks, movies, ops, payments, screens, shows, theatres,
+};
 use crate::state::AppState;
 
 /// The API description, assembled from the handlers' annotations.
@@ -29,7 +31,10 @@ use crate::state::AppState;
         theatres::add_now_showing, theatres::check_now_showing, theatres::remove_now_showing,
         screens::create_screen, screens::list_screens, screens::get_screen,
         shows::create_show, shows::list_shows, shows::get_show, shows::show_seats,
-        shows::update_show, shows::delete_show,
+        shows::update_show, shows::delete_show, shows::cancel_show,
+        bookings::create_booking, bookings::list_bookings, bookings::get_booking,
+        bookings::pay_booking, bookings::cancel_booking, bookings::booking_audit,
+        payments::list_payments, payments::get_payment,
     ),
     components(schemas(error::Problem, crate::plugins::Limits)),
     modifiers(&BearerAuth),
@@ -38,6 +43,7 @@ use crate::state::AppState;
         (name = "accounts", description = "Signup, signin, users and approval"),
         (name = "chains", description = "Theatre chains and their staff"),
         (name = "catalogue", description = "Movies, theatres, screens and shows"),
+        (name = "bookings", description = "Holds, payments, cancellations and their audit trail"),
         (name = "components", description = "Hooks and the components that implement them"),
     )
 )]

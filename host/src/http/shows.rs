@@ -26,6 +26,7 @@ pub(super) fn router() -> Router<AppState> {
             get(get_show).patch(update_show).delete(delete_show),
         )
         .route("/shows/{id}/seats", get(show_seats))
+        .route("/shows/{id}/cancel", axum::routing::post(cancel_show))
 }
 
 const SEAT_CLASSES: [&str; 4] = ["standard", "premium", "vip", "accessible"];
@@ -304,11 +305,21 @@ pub(super) async fn show_seats(
         .await?
         .ok_or_else(|| ApiError::not_found("no such show"))?;
     let seats = screens::seats(&mut conn, show.screen_id).await?;
+    let taken: std::collections::HashMap<String, String> =
+        crate::db::bookings::taken_seats(&mut conn, id)
+            .await?
+            .into_iter()
+            .collect();
     let items = seats
         .into_iter()
         .map(|s| ShowSeat {
             price_minor: show.prices.0.get(&s.class).copied(),
-            state: if s.blocked { "blocked" } else { "available" },
+            state: match taken.get(&s.id).map(String::as_str) {
+                _ if s.blocked => "blocked",
+                Some("sold") => "sold",
+                Some(_) => "held",
+                None => "available",
+            },
             id: s.id,
             row: s.row_label,
             number: s.number,
@@ -410,4 +421,24 @@ pub(super) async fn delete_show(
         )
     })?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Cancels a show: every live booking is cancelled with a full refund and an email. Body
+/// empty or `{}`.
+#[utoipa::path(post, path = "/api/v1/shows/{id}/cancel", tag = "catalogue",
+    params(("id" = Uuid, Path, description = "Show id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Cancelled", body = crate::bookings::ShowCancellation),
+        (status = 404, description = "No such show (or not yours)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`invalid_state`: already cancelled", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub(super) async fn cancel_show(
+    State(state): State<AppState>,
+    StaffUser(user): StaffUser,
+    ApiPath(id): ApiPath<Uuid>,
+    _body: super::extract::OptionalJson<super::bookings::EmptyBody>,
+) -> Result<Json<crate::bookings::ShowCancellation>, ApiError> {
+    managed_show(&state, &user, id).await?;
+    Ok(Json(crate::bookings::cancel_show(&state, &user, id).await?))
 }

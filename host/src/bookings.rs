@@ -1,0 +1,718 @@
+//! The booking engine: holds ruled and priced by the chain's components, payments,
+//! cancellations and expiry. The database guarantees the invariants (no seat in two live
+//! bookings, one payment per booking, the state machine); this module orchestrates.
+
+use std::collections::{BTreeSet, HashSet};
+
+use chrono::{DateTime, Utc};
+use serde_json::json;
+use sqlx::{PgConnection, PgPool};
+use uuid::Uuid;
+
+use crate::db::audit::{self, NewEntry};
+use crate::db::bookings::{self, Booking, NewHold};
+use crate::db::outbox::{self, OutboxEvent};
+use crate::db::payments::{self, Payment};
+use crate::db::shows::{self, ShowContext};
+use crate::db::users::User;
+use crate::db::{screens, users};
+use crate::domain::hook_io::{
+    CancelRequest, Customer, EventKind, HoldRequest, QuoteRequest, Seat, SeatClass, SeatState,
+    ShowInfo,
+};
+use crate::gateway::{ChargeRequest, GatewayError, PaymentGateway};
+use crate::plugins::{CallError, CallStats, Called, Hook, LoadedComponent};
+use crate::state::AppState;
+
+/// Why a booking operation did not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum BookingError {
+    /// No such booking (or not the caller's to see).
+    #[error("no such booking")]
+    NotFound,
+    /// No such show.
+    #[error("no such show")]
+    ShowNotFound,
+    /// The show started or was cancelled.
+    #[error("the show has started or was cancelled")]
+    ShowClosed,
+    /// Bad seat list.
+    #[error("{0}")]
+    InvalidSeats(String),
+    /// Seats are taken (or blocked).
+    #[error("seats are not available: {}", .0.join(", "))]
+    SeatUnavailable(Vec<String>),
+    /// The chain's rules or pricing refused, with their reason.
+    #[error("{0}")]
+    RuleViolation(String),
+    /// A component failed and the policy is to fail closed.
+    #[error("{0}")]
+    PluginUnavailable(String),
+    /// Payment amount or currency differs from the booking's.
+    #[error("{0}")]
+    AmountMismatch(String),
+    /// The hold ran out.
+    #[error("the hold has expired")]
+    HoldExpired,
+    /// Already paid.
+    #[error("the booking is already paid")]
+    AlreadyPaid,
+    /// Not allowed in the booking's state.
+    #[error("{0}")]
+    InvalidState(String),
+    /// The card was declined.
+    #[error("the payment was declined")]
+    PaymentDeclined,
+    /// The payment provider failed.
+    #[error("{0}")]
+    PaymentUnavailable(String),
+    /// Database trouble.
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+}
+
+/// A request for a hold, parsed at the edge.
+#[derive(Debug)]
+pub struct HoldCommand {
+    /// Show.
+    pub show_id: Uuid,
+    /// Seat ids, in the customer's order, without duplicates.
+    pub seat_ids: Vec<String>,
+    /// Promo code.
+    pub promo_code: Option<String>,
+}
+
+fn class_of(s: &str) -> SeatClass {
+    match s {
+        "premium" => SeatClass::Premium,
+        "vip" => SeatClass::Vip,
+        "accessible" => SeatClass::Accessible,
+        _ => SeatClass::Standard,
+    }
+}
+
+fn show_info(ctx: &ShowContext, capacity: u32, sold: u32) -> ShowInfo {
+    let s = &ctx.show;
+    ShowInfo {
+        show_id: s.id.to_string(),
+        chain_id: s.chain_id.to_string(),
+        theatre_id: s.theatre_id.to_string(),
+        theatre_name: ctx.theatre_name.clone(),
+        movie_id: s.movie_id.to_string(),
+        movie_title: ctx.movie_title.clone(),
+        screen_name: ctx.screen_name.clone(),
+        format: s.format.clone(),
+        starts_at_ms: s.starts_at.timestamp_millis(),
+        timezone: ctx.timezone.clone(),
+        currency: s.currency.clone(),
+        prices: s.prices.0.iter().map(|(c, p)| (class_of(c), *p)).collect(),
+        capacity,
+        seats_sold: sold,
+    }
+}
+
+/// The component the chain uses for `hook` (the platform default until chains can bind
+/// their own).
+fn component_for(state: &AppState, hook: Hook) -> Result<&LoadedComponent, BookingError> {
+    state.defaults.get(hook).map(AsRef::as_ref).ok_or_else(|| {
+        BookingError::PluginUnavailable(format!("no {hook} component is configured"))
+    })
+}
+
+fn decision(
+    hook: &'static str,
+    component: &str,
+    stats: &CallStats,
+    detail: serde_json::Value,
+) -> NewEntry {
+    NewEntry {
+        kind: "decision",
+        hook: Some(hook),
+        component_id: Some(component.to_owned()),
+        fuel_used: i64::try_from(stats.fuel_used).ok(),
+        duration_us: i64::try_from(stats.duration.as_micros()).ok(),
+        detail,
+        ..NewEntry::default()
+    }
+}
+
+fn failed(e: CallError) -> BookingError {
+    tracing::warn!(hook = %e.hook, component = %e.component, kind = e.kind.as_str(), message = %e.message, "component failed; refusing (fail closed)");
+    BookingError::PluginUnavailable(format!(
+        "the chain's {} component failed ({}); try again later",
+        e.hook,
+        e.kind.as_str()
+    ))
+}
+
+fn state_entry(from: Option<&'static str>, to: &'static str, actor: Option<Uuid>) -> NewEntry {
+    NewEntry {
+        kind: "state",
+        from_status: from,
+        to_status: Some(to),
+        actor_id: actor,
+        ..NewEntry::default()
+    }
+}
+
+/// Places a hold: asks the chain's booking rules and pricing, then takes the seats.
+pub async fn hold(
+    state: &AppState,
+    user: &User,
+    cmd: HoldCommand,
+) -> Result<Booking, BookingError> {
+    let mut conn = state.db.acquire().await?;
+    let ctx = shows::context(&mut conn, cmd.show_id)
+        .await?
+        .ok_or(BookingError::ShowNotFound)?;
+    let now = Utc::now();
+    if ctx.show.status != "scheduled" || ctx.show.starts_at <= now {
+        return Err(BookingError::ShowClosed);
+    }
+    let seat_rows = screens::seats(&mut conn, ctx.show.screen_id).await?;
+    let taken: HashSet<String> = bookings::taken_seats(&mut conn, ctx.show.id)
+        .await?
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
+    let unknown: Vec<&String> = cmd
+        .seat_ids
+        .iter()
+        .filter(|id| !seat_rows.iter().any(|s| &s.id == *id))
+        .collect();
+    if !unknown.is_empty() {
+        let list: Vec<&str> = unknown.iter().map(|s| s.as_str()).collect();
+        return Err(BookingError::InvalidSeats(format!(
+            "no such seats on this screen: {}",
+            list.join(", ")
+        )));
+    }
+    let unavailable: Vec<String> = seat_rows
+        .iter()
+        .filter(|s| cmd.seat_ids.contains(&s.id) && (s.blocked || taken.contains(&s.id)))
+        .map(|s| s.id.clone())
+        .collect();
+    if !unavailable.is_empty() {
+        return Err(BookingError::SeatUnavailable(unavailable));
+    }
+    let seat = |s: &crate::db::screens::SeatRow| Seat {
+        id: s.id.clone(),
+        row: s.row_label.clone(),
+        number: u32::try_from(s.number).unwrap_or(0),
+        class: class_of(&s.class),
+    };
+    let wanted: Vec<Seat> = cmd
+        .seat_ids
+        .iter()
+        .filter_map(|id| seat_rows.iter().find(|s| &s.id == id).map(seat))
+        .collect();
+    let capacity = seat_rows.iter().filter(|s| !s.blocked).count() as u32;
+    let info = show_info(&ctx, capacity, taken.len() as u32);
+    let confirmed = bookings::confirmed_count(&mut conn, user.id, ctx.show.chain_id).await?;
+    drop(conn);
+    let customer = Customer {
+        user_id: user.id.to_string(),
+        email: user.email.clone(),
+        confirmed_bookings: u32::try_from(confirmed).unwrap_or(u32::MAX),
+    };
+
+    let rules = component_for(state, Hook::BookingRules)?;
+    let hold_req = HoldRequest {
+        show: info.clone(),
+        seats: wanted.clone(),
+        seat_map: seat_rows
+            .iter()
+            .map(|s| SeatState {
+                seat: seat(s),
+                taken: s.blocked || taken.contains(&s.id),
+            })
+            .collect(),
+        customer: customer.clone(),
+        now_ms: now.timestamp_millis(),
+    };
+    let Called {
+        output,
+        stats: rules_stats,
+        ..
+    } = state
+        .plugins
+        .check_hold(rules, &hold_req)
+        .await
+        .map_err(failed)?;
+    let policy = output.map_err(BookingError::RuleViolation)?;
+
+    let pricing = component_for(state, Hook::Pricing)?;
+    let quote_req = QuoteRequest {
+        show: info,
+        seats: wanted,
+        customer,
+        promo_code: cmd.promo_code.clone(),
+        now_ms: now.timestamp_millis(),
+    };
+    let Called {
+        output,
+        stats: price_stats,
+        ..
+    } = state
+        .plugins
+        .quote(pricing, &quote_req)
+        .await
+        .map_err(failed)?;
+    let quote = output.map_err(BookingError::RuleViolation)?;
+
+    let mut tx = state.db.begin().await?;
+    if shows::lock_shared(&mut tx, ctx.show.id).await?.as_deref() != Some("scheduled") {
+        return Err(BookingError::ShowClosed);
+    }
+    let inserted = bookings::insert_hold(
+        &mut tx,
+        &NewHold {
+            chain_id: ctx.show.chain_id,
+            show_id: ctx.show.id,
+            user_id: user.id,
+            seats: &cmd.seat_ids,
+            items: &quote.items,
+            total_minor: quote.total_minor,
+            currency: &ctx.show.currency,
+            promo_code: cmd.promo_code.as_deref(),
+            hold_seconds: policy.hold_seconds,
+        },
+    )
+    .await;
+    let booking = match inserted {
+        Ok(b) => b,
+        Err(e) if is_constraint(&e, "booking_seats_live_key") => {
+            drop(tx);
+            let mut conn = state.db.acquire().await?;
+            let seats = bookings::which_taken(&mut conn, ctx.show.id, &cmd.seat_ids).await?;
+            return Err(BookingError::SeatUnavailable(if seats.is_empty() {
+                cmd.seat_ids
+            } else {
+                seats
+            }));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    audit::record(
+        &mut tx,
+        booking.chain_id,
+        booking.id,
+        &[
+            state_entry(None, "held", Some(user.id)),
+            decision(
+                "booking-rules",
+                &rules.id,
+                &rules_stats,
+                json!({ "hold_seconds": policy.hold_seconds }),
+            ),
+            decision(
+                "pricing",
+                &pricing.id,
+                &price_stats,
+                json!({ "total_minor": quote.total_minor, "items": quote.items.len() }),
+            ),
+        ],
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(booking)
+}
+
+fn is_constraint(e: &sqlx::Error, name: &str) -> bool {
+    e.as_database_error().and_then(|d| d.constraint()) == Some(name)
+}
+
+/// A payment request, parsed at the edge.
+#[derive(Debug)]
+pub struct PayCommand {
+    /// Amount.
+    pub amount_minor: i64,
+    /// Currency.
+    pub currency: String,
+    /// Card token.
+    pub card_token: String,
+}
+
+/// Pays a held booking: seats taken for good, payment row, confirmation email — one
+/// transaction. The row lock makes a simultaneous second payment wait and then see
+/// `confirmed`; the unique payment per booking backs that up.
+pub async fn pay(
+    state: &AppState,
+    gateway: &dyn PaymentGateway,
+    user: &User,
+    booking_id: Uuid,
+    cmd: PayCommand,
+) -> Result<Payment, BookingError> {
+    let mut tx = state.db.begin().await?;
+    let booking = bookings::lock(&mut tx, booking_id)
+        .await?
+        .ok_or(BookingError::NotFound)?;
+    if booking.user_id != user.id {
+        return Err(BookingError::NotFound);
+    }
+    match booking.status.as_str() {
+        "held" => {}
+        "confirmed" => return Err(BookingError::AlreadyPaid),
+        "expired" => return Err(BookingError::HoldExpired),
+        other => {
+            return Err(BookingError::InvalidState(format!(
+                "a {other} booking cannot be paid"
+            )));
+        }
+    }
+    if booking.expires_at <= Utc::now() {
+        return Err(BookingError::HoldExpired);
+    }
+    if cmd.amount_minor != booking.total_minor || cmd.currency != booking.currency {
+        return Err(BookingError::AmountMismatch(format!(
+            "the booking costs {} {} (minor units)",
+            booking.total_minor, booking.currency
+        )));
+    }
+    // Take the seats for good first: if the hold ran out meanwhile and someone else took a
+    // seat, this fails and nothing is charged.
+    let confirmed = match bookings::confirm(&mut tx, booking.id).await {
+        Ok(b) => b,
+        Err(e) if is_constraint(&e, "booking_seats_live_key") => {
+            return Err(BookingError::HoldExpired);
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let receipt = gateway
+        .charge(ChargeRequest {
+            amount_minor: booking.total_minor,
+            currency: &booking.currency,
+            card_token: &cmd.card_token,
+            reference: booking.id.to_string(),
+        })
+        .await
+        .map_err(|e| match e {
+            GatewayError::Declined => BookingError::PaymentDeclined,
+            GatewayError::Unavailable(m) => BookingError::PaymentUnavailable(m),
+        })?;
+    let payment = payments::insert(
+        &mut tx,
+        booking.chain_id,
+        booking.id,
+        user.id,
+        booking.total_minor,
+        &booking.currency,
+        &receipt.provider_ref,
+    )
+    .await
+    .map_err(|e| {
+        if is_constraint(&e, "payments_booking_key") {
+            BookingError::AlreadyPaid
+        } else {
+            e.into()
+        }
+    })?;
+    let ctx = shows::context(&mut tx, booking.show_id)
+        .await?
+        .ok_or(BookingError::ShowNotFound)?;
+    outbox::enqueue(
+        &mut tx,
+        &event(EventKind::BookingConfirmed, &ctx, &confirmed, user, None),
+    )
+    .await?;
+    audit::record(
+        &mut tx,
+        booking.chain_id,
+        booking.id,
+        &[state_entry(Some("held"), "confirmed", Some(user.id))],
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(payment)
+}
+
+fn money(minor: i64, currency: &str) -> String {
+    format!("{currency} {}.{:02}", minor / 100, (minor % 100).abs())
+}
+
+fn local_time(at: DateTime<Utc>, timezone: &str) -> String {
+    match timezone.parse::<chrono_tz::Tz>() {
+        Ok(tz) => at
+            .with_timezone(&tz)
+            .format("%a %-d %b %Y, %H:%M %Z")
+            .to_string(),
+        Err(_) => at.format("%a %-d %b %Y, %H:%M UTC").to_string(),
+    }
+}
+
+fn event(
+    kind: EventKind,
+    ctx: &ShowContext,
+    b: &Booking,
+    user: &User,
+    refund: Option<i64>,
+) -> OutboxEvent {
+    let mut fields = vec![
+        ("name", user.name.clone()),
+        ("movie-title", ctx.movie_title.clone()),
+        ("theatre-name", ctx.theatre_name.clone()),
+        ("screen-name", ctx.screen_name.clone()),
+        ("seats", b.seats.join(", ")),
+        ("starts-at", local_time(ctx.show.starts_at, &ctx.timezone)),
+        ("total", money(b.total_minor, &b.currency)),
+        ("booking-id", b.id.to_string()),
+    ];
+    if let Some(r) = refund {
+        fields.push(("refund", money(r, &b.currency)));
+    }
+    let tag = match kind {
+        EventKind::BookingConfirmed => "confirmed",
+        EventKind::BookingCancelled => "cancelled",
+        EventKind::BookingExpired => "expired",
+        EventKind::ShowCancelled => "show-cancelled",
+        _ => "other",
+    };
+    OutboxEvent {
+        kind,
+        chain_id: Some(b.chain_id),
+        recipients: vec![user.email.clone()],
+        fields,
+        dedupe_key: Some(format!("booking-{tag}:{}", b.id)),
+    }
+}
+
+/// Whether `user` may act on a booking as its customer, its chain's staff or an admin.
+pub async fn may_manage(state: &AppState, user: &User, b: &Booking) -> Result<bool, BookingError> {
+    use crate::db::users::Role;
+    if b.user_id == user.id || user.role == Role::Admin {
+        return Ok(true);
+    }
+    if user.role == Role::Owner && user.status == crate::db::users::Status::Approved {
+        let mut conn = state.db.acquire().await?;
+        return Ok(crate::db::chains::is_member(&mut conn, b.chain_id, user.id).await?);
+    }
+    Ok(false)
+}
+
+/// Cancels a booking: the chain's rules decide the refund (or refuse); seats free at once.
+pub async fn cancel(
+    state: &AppState,
+    actor: &User,
+    booking_id: Uuid,
+) -> Result<Booking, BookingError> {
+    let mut conn = state.db.acquire().await?;
+    let booking = bookings::find(&mut conn, booking_id)
+        .await?
+        .ok_or(BookingError::NotFound)?;
+    if !may_manage(state, actor, &booking).await? {
+        return Err(BookingError::NotFound);
+    }
+    let now = Utc::now();
+    if !booking.is_live(now) {
+        return Err(BookingError::InvalidState(format!(
+            "a {} booking cannot be cancelled",
+            if booking.status == "held" {
+                "expired"
+            } else {
+                booking.status.as_str()
+            }
+        )));
+    }
+    let ctx = shows::context(&mut conn, booking.show_id)
+        .await?
+        .ok_or(BookingError::ShowNotFound)?;
+    let seat_rows = screens::seats(&mut conn, ctx.show.screen_id).await?;
+    drop(conn);
+    let confirmed = booking.status == "confirmed";
+    let paid = if confirmed { booking.total_minor } else { 0 };
+    let seats: Vec<Seat> = seat_rows
+        .iter()
+        .filter(|s| booking.seats.contains(&s.id))
+        .map(|s| Seat {
+            id: s.id.clone(),
+            row: s.row_label.clone(),
+            number: u32::try_from(s.number).unwrap_or(0),
+            class: class_of(&s.class),
+        })
+        .collect();
+    let rules = component_for(state, Hook::BookingRules)?;
+    let req = CancelRequest {
+        show: show_info(
+            &ctx,
+            seat_rows.iter().filter(|s| !s.blocked).count() as u32,
+            0,
+        ),
+        seats,
+        paid_minor: paid,
+        confirmed,
+        now_ms: now.timestamp_millis(),
+    };
+    let Called { output, stats, .. } = state.plugins.cancel(rules, &req).await.map_err(failed)?;
+    let refund = output.map_err(BookingError::RuleViolation)?;
+
+    let mut tx = state.db.begin().await?;
+    let locked = bookings::lock(&mut tx, booking_id)
+        .await?
+        .ok_or(BookingError::NotFound)?;
+    if locked.status != booking.status || !locked.is_live(Utc::now()) {
+        return Err(BookingError::InvalidState(
+            "the booking changed meanwhile; try again".into(),
+        ));
+    }
+    let cancelled = bookings::cancel(&mut tx, booking_id, refund).await?;
+    if confirmed {
+        payments::refund(&mut tx, booking_id, refund).await?;
+    }
+    let customer = users::find(&mut tx, booking.user_id)
+        .await?
+        .ok_or(BookingError::NotFound)?;
+    outbox::enqueue(
+        &mut tx,
+        &event(
+            EventKind::BookingCancelled,
+            &ctx,
+            &cancelled,
+            &customer,
+            Some(refund),
+        ),
+    )
+    .await?;
+    let from = if confirmed { "confirmed" } else { "held" };
+    audit::record(
+        &mut tx,
+        booking.chain_id,
+        booking.id,
+        &[
+            decision(
+                "booking-rules",
+                &rules.id,
+                &stats,
+                json!({ "refund_minor": refund }),
+            ),
+            state_entry(Some(from), "cancelled", Some(actor.id)),
+        ],
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(cancelled)
+}
+
+/// What cancelling a show did.
+#[derive(Debug, Clone, Copy, serde::Serialize, utoipa::ToSchema)]
+pub struct ShowCancellation {
+    /// Live bookings cancelled.
+    pub cancelled_bookings: u64,
+    /// Refunded in total, in minor units.
+    pub refunded_minor: i64,
+}
+
+/// Cancels a show and every live booking of it with a full refund and an email each.
+pub async fn cancel_show(
+    state: &AppState,
+    actor: &User,
+    show_id: Uuid,
+) -> Result<ShowCancellation, BookingError> {
+    let mut tx = state.db.begin().await?;
+    let ctx = shows::context(&mut tx, show_id)
+        .await?
+        .ok_or(BookingError::ShowNotFound)?;
+    if !shows::mark_cancelled(&mut tx, show_id).await? {
+        return Err(BookingError::InvalidState(
+            "the show is already cancelled".into(),
+        ));
+    }
+    let live = bookings::lock_live_of_show(&mut tx, show_id).await?;
+    let mut refunded = 0;
+    for b in &live {
+        let confirmed = b.status == "confirmed";
+        let refund = if confirmed { b.total_minor } else { 0 };
+        let cancelled = bookings::cancel(&mut tx, b.id, refund).await?;
+        if confirmed {
+            payments::refund(&mut tx, b.id, refund).await?;
+        }
+        refunded += refund;
+        if let Some(customer) = users::find(&mut tx, b.user_id).await? {
+            outbox::enqueue(
+                &mut tx,
+                &event(
+                    EventKind::ShowCancelled,
+                    &ctx,
+                    &cancelled,
+                    &customer,
+                    Some(refund),
+                ),
+            )
+            .await?;
+        }
+        let from = if confirmed { "confirmed" } else { "held" };
+        let mut entry = state_entry(Some(from), "cancelled", Some(actor.id));
+        entry.detail = json!({ "reason": "show cancelled", "refund_minor": refund });
+        audit::record(&mut tx, b.chain_id, b.id, &[entry]).await?;
+    }
+    tx.commit().await?;
+    Ok(ShowCancellation {
+        cancelled_bookings: live.len() as u64,
+        refunded_minor: refunded,
+    })
+}
+
+/// Marks holds whose time ran out as expired and queues their emails. Their seats were
+/// free from the moment they expired; this only records it. Safe to run on every replica.
+pub async fn expire_due(pool: &PgPool) -> anyhow::Result<u64> {
+    let mut total = 0;
+    loop {
+        let mut tx = pool.begin().await?;
+        let expired = bookings::expire_due(&mut tx, 200).await?;
+        if expired.is_empty() {
+            break;
+        }
+        for b in &expired {
+            notify_expired(&mut tx, b).await?;
+        }
+        tx.commit().await?;
+        total += expired.len() as u64;
+    }
+    if total > 0 {
+        tracing::info!(expired = total, "expired holds recorded");
+    }
+    Ok(total)
+}
+
+async fn notify_expired(conn: &mut PgConnection, b: &Booking) -> Result<(), sqlx::Error> {
+    let Some(ctx) = shows::context(conn, b.show_id).await? else {
+        return Ok(());
+    };
+    if let Some(customer) = users::find(conn, b.user_id).await? {
+        outbox::enqueue(
+            conn,
+            &event(EventKind::BookingExpired, &ctx, b, &customer, None),
+        )
+        .await?;
+    }
+    audit::record(
+        conn,
+        b.chain_id,
+        b.id,
+        &[state_entry(Some("held"), "expired", None)],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Seat ids from a request: trimmed, non-empty, no duplicates, at most 50.
+pub fn parse_seat_ids(raw: &[String]) -> Result<Vec<String>, String> {
+    if raw.is_empty() {
+        return Err("choose at least one seat".into());
+    }
+    if raw.len() > 50 {
+        return Err("at most 50 seats per request".into());
+    }
+    let mut seen = BTreeSet::new();
+    let mut out = Vec::with_capacity(raw.len());
+    for id in raw {
+        let id = id.trim();
+        if id.is_empty() || id.len() > 8 {
+            return Err(format!("`{id}` is not a seat id like A-7"));
+        }
+        if !seen.insert(id.to_owned()) {
+            return Err(format!("seat {id} is listed twice"));
+        }
+        out.push(id.to_owned());
+    }
+    Ok(out)
+}

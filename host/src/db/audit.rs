@@ -1,0 +1,100 @@
+//! Table `booking_audit`.
+
+use chrono::{DateTime, Utc};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+/// One audit entry.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AuditEntry {
+    /// Id (time-ordered).
+    pub id: Uuid,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// `state` or `decision`.
+    pub kind: String,
+    /// Previous status (state entries).
+    pub from_status: Option<String>,
+    /// New status (state entries).
+    pub to_status: Option<String>,
+    /// Who caused it (none for the expiry job).
+    pub actor_id: Option<Uuid>,
+    /// Hook consulted (decision entries).
+    pub hook: Option<String>,
+    /// Component sha256 (decision entries).
+    pub component_id: Option<String>,
+    /// Fuel the component used.
+    pub fuel_used: Option<i64>,
+    /// Time the component took.
+    pub duration_us: Option<i64>,
+    /// What was decided.
+    pub detail: serde_json::Value,
+}
+
+/// A new entry.
+#[derive(Debug, Default)]
+pub struct NewEntry {
+    /// `state` or `decision`.
+    pub kind: &'static str,
+    /// Previous status.
+    pub from_status: Option<&'static str>,
+    /// New status.
+    pub to_status: Option<&'static str>,
+    /// Who.
+    pub actor_id: Option<Uuid>,
+    /// Hook.
+    pub hook: Option<&'static str>,
+    /// Component.
+    pub component_id: Option<String>,
+    /// Fuel.
+    pub fuel_used: Option<i64>,
+    /// Duration.
+    pub duration_us: Option<i64>,
+    /// Detail.
+    pub detail: serde_json::Value,
+}
+
+/// Appends entries to a booking's trail.
+pub async fn record(
+    conn: &mut PgConnection,
+    chain: Uuid,
+    booking: Uuid,
+    entries: &[NewEntry],
+) -> Result<(), sqlx::Error> {
+    for e in entries {
+        sqlx::query(
+            "insert into booking_audit (id, chain_id, booking_id, kind, from_status, to_status, actor_id,
+                hook, component_id, fuel_used, duration_us, detail)
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+        )
+        .bind(Uuid::now_v7())
+        .bind(chain)
+        .bind(booking)
+        .bind(e.kind)
+        .bind(e.from_status)
+        .bind(e.to_status)
+        .bind(e.actor_id)
+        .bind(e.hook)
+        .bind(&e.component_id)
+        .bind(e.fuel_used)
+        .bind(e.duration_us)
+        .bind(&e.detail)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// A booking's trail, oldest first.
+pub async fn of_booking(
+    conn: &mut PgConnection,
+    booking: Uuid,
+) -> Result<Vec<AuditEntry>, sqlx::Error> {
+    sqlx::query_as(
+        "select id, at, kind, from_status, to_status, actor_id, hook, component_id, fuel_used, duration_us, detail
+         from booking_audit where booking_id = $1 order by id",
+    )
+    .bind(booking)
+    .fetch_all(conn)
+    .await
+}

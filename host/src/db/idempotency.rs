@@ -1,0 +1,95 @@
+//! Table `idempotency_keys`: the first response to a (user, key) is kept 24 h and replayed.
+
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+/// What the key store says about a request.
+#[derive(Debug)]
+pub enum Claim {
+    /// First use: go ahead, then [`complete`] (or [`release`] on a server error).
+    Fresh,
+    /// Seen before and finished: replay this status and body.
+    Replay {
+        /// HTTP status of the first response.
+        status: u16,
+        /// Its body.
+        body: serde_json::Value,
+    },
+    /// Seen before for another request (method/path): the key is being reused wrongly.
+    Mismatch,
+    /// The first request with this key is still running.
+    InFlight,
+}
+
+/// Claims `key` for `request` (e.g. `POST /api/v1/bookings`), or reports its earlier use.
+/// Keys older than 24 h are forgotten.
+pub async fn claim(
+    conn: &mut PgConnection,
+    user: Uuid,
+    key: &str,
+    request: &str,
+) -> Result<Claim, sqlx::Error> {
+    sqlx::query("delete from idempotency_keys where user_id = $1 and key = $2 and created_at < now() - interval '24 hours'")
+        .bind(user)
+        .bind(key)
+        .execute(&mut *conn)
+        .await?;
+    let inserted = sqlx::query(
+        "insert into idempotency_keys (user_id, key, request) values ($1, $2, $3) on conflict do nothing",
+    )
+    .bind(user)
+    .bind(key)
+    .bind(request)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    if inserted == 1 {
+        return Ok(Claim::Fresh);
+    }
+    let row: Option<(String, Option<i32>, Option<serde_json::Value>)> = sqlx::query_as(
+        "select request, status_code, response from idempotency_keys where user_id = $1 and key = $2",
+    )
+    .bind(user)
+    .bind(key)
+    .fetch_optional(conn)
+    .await?;
+    Ok(match row {
+        None => Claim::InFlight,
+        Some((req, _, _)) if req != request => Claim::Mismatch,
+        Some((_, Some(status), Some(body))) => Claim::Replay {
+            status: u16::try_from(status).unwrap_or(500),
+            body,
+        },
+        Some(_) => Claim::InFlight,
+    })
+}
+
+/// Stores the response to replay.
+pub async fn complete(
+    conn: &mut PgConnection,
+    user: Uuid,
+    key: &str,
+    status: u16,
+    body: &serde_json::Value,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("update idempotency_keys set status_code = $3, response = $4 where user_id = $1 and key = $2")
+        .bind(user)
+        .bind(key)
+        .bind(i32::from(status))
+        .bind(body)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Forgets a claim (the request failed on our side and may be retried with the same key).
+pub async fn release(conn: &mut PgConnection, user: Uuid, key: &str) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "delete from idempotency_keys where user_id = $1 and key = $2 and status_code is null",
+    )
+    .bind(user)
+    .bind(key)
+    .execute(conn)
+    .await?;
+    Ok(())
+}

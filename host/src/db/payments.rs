@@ -1,0 +1,107 @@
+//! Table `payments`.
+
+use chrono::{DateTime, Utc};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+/// A payment.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Payment {
+    /// Id.
+    pub id: Uuid,
+    /// Chain.
+    pub chain_id: Uuid,
+    /// Booking paid.
+    pub booking_id: Uuid,
+    /// Payer.
+    pub user_id: Uuid,
+    /// Amount.
+    pub amount_minor: i64,
+    /// Currency.
+    pub currency: String,
+    /// `succeeded`, `refunded` or `partially_refunded`.
+    pub status: String,
+    /// The gateway's reference.
+    pub provider_ref: String,
+    /// Refunded so far.
+    pub refunded_minor: i64,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+}
+
+const COLUMNS: &str = "id, chain_id, booking_id, user_id, amount_minor, currency, status, provider_ref, refunded_minor, created_at";
+
+/// Records a successful payment; `payments_booking_key` makes a second one impossible.
+pub async fn insert(
+    conn: &mut PgConnection,
+    chain: Uuid,
+    booking: Uuid,
+    user: Uuid,
+    amount_minor: i64,
+    currency: &str,
+    provider_ref: &str,
+) -> Result<Payment, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "insert into payments (id, chain_id, booking_id, user_id, amount_minor, currency, provider_ref)
+         values ($1, $2, $3, $4, $5, $6, $7) returning {COLUMNS}"
+    )))
+    .bind(Uuid::now_v7())
+    .bind(chain)
+    .bind(booking)
+    .bind(user)
+    .bind(amount_minor)
+    .bind(currency)
+    .bind(provider_ref)
+    .fetch_one(conn)
+    .await
+}
+
+/// Records a refund against a booking's payment (if it was paid).
+pub async fn refund(
+    conn: &mut PgConnection,
+    booking: Uuid,
+    amount_minor: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "update payments set refunded_minor = $2,
+            status = case when $2 = 0 then status when $2 = amount_minor then 'refunded' else 'partially_refunded' end
+         where booking_id = $1",
+    )
+    .bind(booking)
+    .bind(amount_minor)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// One payment.
+pub async fn find(conn: &mut PgConnection, id: Uuid) -> Result<Option<Payment>, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select {COLUMNS} from payments where id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(conn)
+    .await
+}
+
+/// A page of payments, optionally only one user's or one chain's.
+pub async fn list(
+    conn: &mut PgConnection,
+    user: Option<Uuid>,
+    chain: Option<Uuid>,
+    after: Option<Uuid>,
+    fetch: i64,
+) -> Result<Vec<Payment>, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select {COLUMNS} from payments
+         where ($1::uuid is null or user_id = $1) and ($2::uuid is null or chain_id = $2)
+           and ($3::uuid is null or id > $3)
+         order by id limit $4"
+    )))
+    .bind(user)
+    .bind(chain)
+    .bind(after)
+    .bind(fetch)
+    .fetch_all(conn)
+    .await
+}

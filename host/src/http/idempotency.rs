@@ -1,0 +1,111 @@
+//! `Idempotency-Key` for writes that hold seats or move money: the first response to a
+//! (user, key) is stored in PostgreSQL and replayed for 24 h, on every replica.
+
+use std::future::Future;
+
+use axum::Json;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use uuid::Uuid;
+
+use super::ApiError;
+use crate::db::idempotency::{self, Claim};
+use crate::state::AppState;
+
+/// The `Idempotency-Key` header, if sent: 1 to 255 visible ASCII characters.
+pub struct IdempotencyKey(pub Option<String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKey {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        let Some(raw) = parts.headers.get("idempotency-key") else {
+            return Ok(IdempotencyKey(None));
+        };
+        let key = raw
+            .to_str()
+            .ok()
+            .map(str::trim)
+            .filter(|k| (1..=255).contains(&k.len()) && k.chars().all(|c| c.is_ascii_graphic()))
+            .ok_or_else(|| {
+                ApiError::bad_request("Idempotency-Key must be 1 to 255 visible ASCII characters")
+            })?;
+        Ok(IdempotencyKey(Some(key.to_owned())))
+    }
+}
+
+/// Runs `work` once per (user, key): a repeat gets the stored response, a repeat while the
+/// first is still running gets 409 `idempotency_conflict`. Server errors are not stored, so
+/// the client may retry them with the same key.
+pub async fn run<F, Fut>(
+    state: &AppState,
+    user: Uuid,
+    key: IdempotencyKey,
+    request: &str,
+    work: F,
+) -> Result<Response, ApiError>
+where
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = Result<(StatusCode, serde_json::Value), ApiError>>,
+{
+    let Some(key) = key.0 else {
+        let (status, body) = work().await?;
+        return Ok((status, Json(body)).into_response());
+    };
+    let mut conn = state.db.acquire().await?;
+    match idempotency::claim(&mut conn, user, &key, request).await? {
+        Claim::Fresh => {}
+        Claim::Replay { status, body } => return Ok(replay(status, body)),
+        Claim::Mismatch => {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "idempotency_key_reused",
+                "this Idempotency-Key was used for a different request",
+            ));
+        }
+        Claim::InFlight => {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "idempotency_conflict",
+                "a request with this Idempotency-Key is still being processed",
+            ));
+        }
+    }
+    drop(conn);
+    let outcome = work().await;
+    let mut conn = state.db.acquire().await?;
+    match outcome {
+        Ok((status, body)) => {
+            idempotency::complete(&mut conn, user, &key, status.as_u16(), &body).await?;
+            Ok((status, Json(body)).into_response())
+        }
+        Err(e) if e.status().is_server_error() => {
+            idempotency::release(&mut conn, user, &key).await?;
+            Err(e)
+        }
+        Err(e) => {
+            let status = e.status();
+            let response = e.into_response();
+            let bytes = axum::body::to_bytes(response.into_body(), 64 * 1024)
+                .await
+                .unwrap_or_default();
+            let body: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
+            idempotency::complete(&mut conn, user, &key, status.as_u16(), &body).await?;
+            Ok(replay(status.as_u16(), body).into_response())
+        }
+    }
+}
+
+fn replay(status: u16, body: serde_json::Value) -> Response {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut response = (status, Json(body)).into_response();
+    if status.is_client_error() || status.is_server_error() {
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+    }
+    response
+}

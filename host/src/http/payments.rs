@@ -1,0 +1,92 @@
+//! Payments: listings for the payer, the chain's staff and admins.
+
+use axum::extract::State;
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::bookings::PaymentView;
+use super::extract::{ApiPath, ApiQuery, AuthUser, require_member};
+use super::page::{Page, PageRequest};
+use super::{ApiError, Problem};
+use crate::db::payments;
+use crate::db::users::{Role, Status};
+use crate::state::AppState;
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/payments", get(list_payments))
+        .route("/payments/{id}", get(get_payment))
+}
+
+/// Payment filters.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub(super) struct PaymentQuery {
+    /// Chain staff: the chain's payments.
+    chain_id: Option<Uuid>,
+    limit: Option<u32>,
+    cursor: Option<String>,
+}
+
+/// Lists payments: your own; with `chain_id`, a chain's (its staff); admins see all.
+#[utoipa::path(get, path = "/api/v1/payments", tag = "bookings", params(PaymentQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "A page of payments", body = Page<PaymentView>),
+        (status = 404, description = "Not a chain of yours", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub(super) async fn list_payments(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    ApiQuery(q): ApiQuery<PaymentQuery>,
+) -> Result<Json<Page<PaymentView>>, ApiError> {
+    let page = PageRequest::parse(q.limit, q.cursor.as_deref())?;
+    let (by_user, by_chain) = match (user.role, q.chain_id) {
+        (Role::Admin, chain) => (None, chain),
+        (Role::Owner, Some(chain)) if user.status == Status::Approved => {
+            require_member(&state, &user, chain).await?;
+            (None, Some(chain))
+        }
+        (_, Some(_)) => return Err(ApiError::not_found("no such chain")),
+        (_, None) => (Some(user.id), None),
+    };
+    let mut conn = state.db.acquire().await?;
+    let rows = payments::list(&mut conn, by_user, by_chain, page.after, page.fetch()).await?;
+    Ok(Json(
+        Page::from_rows(rows, page, |p| p.id).map(PaymentView::from),
+    ))
+}
+
+/// One payment (the payer, the chain's staff, admins).
+#[utoipa::path(get, path = "/api/v1/payments/{id}", tag = "bookings",
+    params(("id" = Uuid, Path, description = "Payment id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The payment", body = PaymentView),
+        (status = 404, description = "No such payment (or not yours)", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub(super) async fn get_payment(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    ApiPath(id): ApiPath<Uuid>,
+) -> Result<Json<PaymentView>, ApiError> {
+    let mut conn = state.db.acquire().await?;
+    let payment = payments::find(&mut conn, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("no such payment"))?;
+    drop(conn);
+    let allowed = payment.user_id == user.id
+        || user.role == Role::Admin
+        || (user.role == Role::Owner
+            && user.status == Status::Approved
+            && require_member(&state, &user, payment.chain_id)
+                .await
+                .is_ok());
+    if allowed {
+        Ok(Json(payment.into()))
+    } else {
+        Err(ApiError::not_found("no such payment"))
+    }
+}
