@@ -118,11 +118,13 @@ create table idempotency_keys (
 );
 create index idempotency_keys_created_idx on idempotency_keys (created_at);
 
--- What happened to each booking, and which component decisions shaped it.
+-- What happened to each booking, and which component decisions shaped it. A refused hold
+-- has no booking: its entry carries the show only.
 create table booking_audit (
     id           uuid        not null,
     chain_id     uuid        not null,
-    booking_id   uuid        not null,
+    booking_id   uuid,
+    show_id      uuid        not null,
     at           timestamptz not null default now(),
     kind         text        not null,
     from_status  text,
@@ -139,3 +141,4 @@ create table booking_audit (
     constraint booking_audit_kind_check check (kind in ('state', 'decision'))
 );
 create index booking_audit_booking_idx on booking_audit (booking_id, id);
+create index booking_audit_chain_idx on booking_audit (chain_id, id);

@@ -296,7 +296,8 @@ pub async fn hold(
     audit::record(
         &mut tx,
         booking.chain_id,
-        booking.id,
+        booking.show_id,
+        Some(booking.id),
         &[
             state_entry(None, "held", Some(user.id)),
             decision(
@@ -316,6 +317,29 @@ pub async fn hold(
     .await?;
     tx.commit().await?;
     Ok(booking)
+}
+
+/// Records a refused hold for the chain's audit trail; failing to record does not change the
+/// answer to the customer.
+async fn record_refusal(
+    state: &AppState,
+    ctx: &ShowContext,
+    user: &User,
+    hook: &'static str,
+    component: &str,
+    stats: &CallStats,
+    reason: &str,
+) {
+    let mut entry = decision(hook, component, stats, json!({ "refused": reason }));
+    entry.actor_id = Some(user.id);
+    let result = async {
+        let mut conn = state.db.acquire().await?;
+        audit::record(&mut conn, ctx.show.chain_id, ctx.show.id, None, &[entry]).await
+    }
+    .await;
+    if let Err(e) = result {
+        tracing::warn!(error = %e, "could not record a refused hold in the audit trail");
+    }
 }
 
 fn is_constraint(e: &sqlx::Error, name: &str) -> bool {
@@ -418,7 +442,8 @@ pub async fn pay(
     audit::record(
         &mut tx,
         booking.chain_id,
-        booking.id,
+        booking.show_id,
+        Some(booking.id),
         &[state_entry(Some("held"), "confirmed", Some(user.id))],
     )
     .await?;
@@ -576,7 +601,8 @@ pub async fn cancel(
     audit::record(
         &mut tx,
         booking.chain_id,
-        booking.id,
+        booking.show_id,
+        Some(booking.id),
         &[
             decision(
                 "booking-rules",
@@ -642,7 +668,7 @@ pub async fn cancel_show(
         let from = if confirmed { "confirmed" } else { "held" };
         let mut entry = state_entry(Some(from), "cancelled", Some(actor.id));
         entry.detail = json!({ "reason": "show cancelled", "refund_minor": refund });
-        audit::record(&mut tx, b.chain_id, b.id, &[entry]).await?;
+        audit::record(&mut tx, b.chain_id, b.show_id, Some(b.id), &[entry]).await?;
     }
     tx.commit().await?;
     Ok(ShowCancellation {
@@ -687,7 +713,8 @@ async fn notify_expired(conn: &mut PgConnection, b: &Booking) -> Result<(), sqlx
     audit::record(
         conn,
         b.chain_id,
-        b.id,
+        b.show_id,
+        Some(b.id),
         &[state_entry(Some("held"), "expired", None)],
     )
     .await?;

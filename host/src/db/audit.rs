@@ -9,6 +9,10 @@ use uuid::Uuid;
 pub struct AuditEntry {
     /// Id (time-ordered).
     pub id: Uuid,
+    /// The booking (none for a refused hold).
+    pub booking_id: Option<Uuid>,
+    /// The show.
+    pub show_id: Uuid,
     /// When.
     pub at: DateTime<Utc>,
     /// `state` or `decision`.
@@ -54,18 +58,19 @@ pub struct NewEntry {
     pub detail: serde_json::Value,
 }
 
-/// Appends entries to a booking's trail.
+/// Appends entries to a booking's trail (`booking` is `None` for a refused hold).
 pub async fn record(
     conn: &mut PgConnection,
     chain: Uuid,
-    booking: Uuid,
+    show: Uuid,
+    booking: Option<Uuid>,
     entries: &[NewEntry],
 ) -> Result<(), sqlx::Error> {
     for e in entries {
         sqlx::query(
-            "insert into booking_audit (id, chain_id, booking_id, kind, from_status, to_status, actor_id,
-                hook, component_id, fuel_used, duration_us, detail)
-             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+            "insert into booking_audit (id, chain_id, show_id, booking_id, kind, from_status, to_status,
+                actor_id, hook, component_id, fuel_used, duration_us, detail)
+             values ($1, $2, $13, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
         )
         .bind(Uuid::now_v7())
         .bind(chain)
@@ -79,6 +84,7 @@ pub async fn record(
         .bind(e.fuel_used)
         .bind(e.duration_us)
         .bind(&e.detail)
+        .bind(show)
         .execute(&mut *conn)
         .await?;
     }
@@ -91,10 +97,31 @@ pub async fn of_booking(
     booking: Uuid,
 ) -> Result<Vec<AuditEntry>, sqlx::Error> {
     sqlx::query_as(
-        "select id, at, kind, from_status, to_status, actor_id, hook, component_id, fuel_used, duration_us, detail
+        "select id, booking_id, show_id, at, kind, from_status, to_status, actor_id, hook, component_id,
+                fuel_used, duration_us, detail
          from booking_audit where booking_id = $1 order by id",
     )
     .bind(booking)
+    .fetch_all(conn)
+    .await
+}
+
+/// A page of a chain's trail, newest last (refused holds included).
+pub async fn of_chain(
+    conn: &mut PgConnection,
+    chain: Uuid,
+    after: Option<Uuid>,
+    fetch: i64,
+) -> Result<Vec<AuditEntry>, sqlx::Error> {
+    sqlx::query_as(
+        "select id, booking_id, show_id, at, kind, from_status, to_status, actor_id, hook, component_id,
+                fuel_used, duration_us, detail
+         from booking_audit where chain_id = $1 and ($2::uuid is null or id > $2)
+         order by id limit $3",
+    )
+    .bind(chain)
+    .bind(after)
+    .bind(fetch)
     .fetch_all(conn)
     .await
 }

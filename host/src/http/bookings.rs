@@ -30,6 +30,7 @@ pub(super) fn router() -> Router<AppState> {
         .route("/bookings/{id}/payments", post(pay_booking))
         .route("/bookings/{id}/cancel", post(cancel_booking))
         .route("/bookings/{id}/audit", get(booking_audit))
+        .route("/chains/{id}/audit", get(chain_audit))
 }
 
 impl From<BookingError> for ApiError {
@@ -391,6 +392,9 @@ pub(super) struct EmptyBody {}
 /// An audit entry.
 #[derive(Debug, Serialize, ToSchema)]
 pub(super) struct AuditView {
+    /// The booking (null for a refused hold).
+    booking_id: Option<Uuid>,
+    show_id: Uuid,
     at: DateTime<Utc>,
     /// `state` or `decision`.
     kind: String,
@@ -442,7 +446,19 @@ pub(super) async fn booking_audit(
     let items = crate::db::audit::of_booking(&mut conn, id)
         .await?
         .into_iter()
-        .map(|e| AuditView {
+        .map(AuditView::from)
+        .collect();
+    Ok(Json(AuditList {
+        items,
+        next_cursor: None,
+    }))
+}
+
+impl From<crate::db::audit::AuditEntry> for AuditView {
+    fn from(e: crate::db::audit::AuditEntry) -> Self {
+        AuditView {
+            booking_id: e.booking_id,
+            show_id: e.show_id,
             at: e.at,
             kind: e.kind,
             from_status: e.from_status,
@@ -453,10 +469,39 @@ pub(super) async fn booking_audit(
             fuel_used: e.fuel_used,
             duration_us: e.duration_us,
             detail: e.detail,
-        })
-        .collect();
-    Ok(Json(AuditList {
-        items,
-        next_cursor: None,
-    }))
+        }
+    }
+}
+
+/// Audit page parameters.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub(super) struct AuditQuery {
+    limit: Option<u32>,
+    cursor: Option<String>,
+}
+
+/// The chain's audit trail: every booking state change and component decision, including
+/// refused holds (chain staff and admins).
+#[utoipa::path(get, path = "/api/v1/chains/{id}/audit", tag = "bookings",
+    params(("id" = Uuid, Path, description = "Chain id"), AuditQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "A page of entries, oldest first", body = Page<AuditView>),
+        (status = 403, description = "Not chain staff", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Not a chain of yours", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub(super) async fn chain_audit(
+    State(state): State<AppState>,
+    super::extract::StaffUser(user): super::extract::StaffUser,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiQuery(q): ApiQuery<AuditQuery>,
+) -> Result<Json<Page<AuditView>>, ApiError> {
+    let page = PageRequest::parse(q.limit, q.cursor.as_deref())?;
+    require_member(&state, &user, id).await?;
+    let mut conn = state.db.acquire().await?;
+    let rows = crate::db::audit::of_chain(&mut conn, id, page.after, page.fetch()).await?;
+    Ok(Json(
+        Page::from_rows(rows, page, |e| e.id).map(AuditView::from),
+    ))
 }

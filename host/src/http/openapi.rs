@@ -34,6 +34,7 @@ use crate::state::AppState;
         shows::update_show, shows::delete_show, shows::cancel_show,
         bookings::create_booking, bookings::list_bookings, bookings::get_booking,
         bookings::pay_booking, bookings::cancel_booking, bookings::booking_audit,
+        bookings::chain_audit,
         payments::list_payments, payments::get_payment,
     ),
     components(schemas(error::Problem, crate::plugins::Limits)),
