@@ -239,7 +239,22 @@ pub async fn hold(
         .check_hold(rules, &hold_req)
         .await
         .map_err(failed)?;
-    let policy = output.map_err(BookingError::RuleViolation)?;
+    let policy = match output {
+        Ok(p) => p,
+        Err(reason) => {
+            record_refusal(
+                state,
+                &ctx,
+                user,
+                "booking-rules",
+                &rules.id,
+                &rules_stats,
+                &reason,
+            )
+            .await;
+            return Err(BookingError::RuleViolation(reason));
+        }
+    };
 
     let pricing = component_for(state, Hook::Pricing)?;
     let quote_req = QuoteRequest {
@@ -258,7 +273,22 @@ pub async fn hold(
         .quote(pricing, &quote_req)
         .await
         .map_err(failed)?;
-    let quote = output.map_err(BookingError::RuleViolation)?;
+    let quote = match output {
+        Ok(q) => q,
+        Err(reason) => {
+            record_refusal(
+                state,
+                &ctx,
+                user,
+                "pricing",
+                &pricing.id,
+                &price_stats,
+                &reason,
+            )
+            .await;
+            return Err(BookingError::RuleViolation(reason));
+        }
+    };
 
     let mut tx = state.db.begin().await?;
     if shows::lock_shared(&mut tx, ctx.show.id).await?.as_deref() != Some("scheduled") {
@@ -568,7 +598,22 @@ pub async fn cancel(
         now_ms: now.timestamp_millis(),
     };
     let Called { output, stats, .. } = state.plugins.cancel(rules, &req).await.map_err(failed)?;
-    let refund = output.map_err(BookingError::RuleViolation)?;
+    let refund = match output {
+        Ok(r) => r,
+        Err(reason) => {
+            record_refusal(
+                state,
+                &ctx,
+                actor,
+                "booking-rules",
+                &rules.id,
+                &stats,
+                &reason,
+            )
+            .await;
+            return Err(BookingError::RuleViolation(reason));
+        }
+    };
 
     let mut tx = state.db.begin().await?;
     let locked = bookings::lock(&mut tx, booking_id)

@@ -8,6 +8,9 @@ mod support;
 
 mod accounts;
 mod binary;
+mod booking_components;
+mod booking_failures;
+mod bookings;
 mod catalogue;
 mod chains;
 mod component_cli;
@@ -15,5 +18,7 @@ mod default_components;
 mod demo;
 mod hostile_components;
 mod ops;
+mod oversell;
+mod payments;
 mod screens_shows;
 mod seed_defects;

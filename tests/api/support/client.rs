@@ -423,3 +423,238 @@ impl TestApp {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// Bookings and payments
+
+/// A screen of one row `A` of `seats` standard seats (capacity `seats`).
+pub fn small_screen_body(name: &str, seats: u32) -> Value {
+    json!({
+        "name": name,
+        "rows": [{"label": "A", "seats": seats, "class": "standard"}],
+    })
+}
+
+/// The body of `POST /bookings`.
+pub fn hold_body(show_id: &str, seats: &[&str]) -> Value {
+    json!({"show_id": show_id, "seat_ids": seats})
+}
+
+/// The body of `POST /bookings/{id}/payments` paying `booking` in full with a good card.
+pub fn payment_body(booking: &Value) -> Value {
+    json!({
+        "amount_minor": booking["total_minor"],
+        "currency": booking["currency"],
+        "card_token": "tok_visa",
+    })
+}
+
+/// The seat ids of a booking, sorted.
+pub fn seat_ids(booking: &Value) -> Vec<String> {
+    let mut seats: Vec<String> = booking["seats"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no seats in {booking}"))
+        .iter()
+        .map(|seat| {
+            seat.as_str()
+                .unwrap_or_else(|| panic!("seat is not a string in {booking}"))
+                .to_owned()
+        })
+        .collect();
+    seats.sort();
+    seats
+}
+
+/// Strings, sorted.
+pub fn sorted_strings(seats: &[&str]) -> Vec<String> {
+    let mut v: Vec<String> = seats.iter().map(|s| (*s).to_owned()).collect();
+    v.sort();
+    v
+}
+
+/// A booking id as a UUID for SQL.
+pub fn uuid_of(id: &str) -> Uuid {
+    Uuid::parse_str(id).unwrap_or_else(|e| panic!("not a UUID: {id}: {e}"))
+}
+
+/// Makes a hold run out now, as if its time had passed: the booking's `expires_at` and its
+/// seats' `taken_until` move one second into the past (but never before `taken_from`, which
+/// `booking_seats_range_check` forbids for a hold younger than a second). Does not change its
+/// status.
+pub async fn expire_hold(pool: &sqlx::PgPool, booking_id: &str) {
+    let id = uuid_of(booking_id);
+    let done =
+        sqlx::query("update bookings set expires_at = now() - interval '1 second' where id = $1")
+            .bind(id)
+            .execute(pool)
+            .await
+            .expect("expire booking");
+    assert_eq!(done.rows_affected(), 1, "booking {booking_id} exists");
+    sqlx::query(
+        "update booking_seats set taken_until = greatest(taken_from, now() - interval '1 second') \
+         where booking_id = $1",
+    )
+    .bind(id)
+    .execute(pool)
+    .await
+    .expect("expire booking seats");
+}
+
+/// How many notifications of `kind` are queued (in any state).
+pub async fn notifications_of(pool: &sqlx::PgPool, kind: &str) -> i64 {
+    sqlx::query_scalar("select count(*) from notifications where kind = $1")
+        .bind(kind)
+        .fetch_one(pool)
+        .await
+        .expect("count notifications")
+}
+
+/// How many payments rows a booking has.
+pub async fn payments_of(pool: &sqlx::PgPool, booking_id: &str) -> i64 {
+    sqlx::query_scalar("select count(*) from payments where booking_id = $1")
+        .bind(uuid_of(booking_id))
+        .fetch_one(pool)
+        .await
+        .expect("count payments")
+}
+
+/// How many bookings exist.
+pub async fn bookings_count(pool: &sqlx::PgPool) -> i64 {
+    sqlx::query_scalar("select count(*) from bookings")
+        .fetch_one(pool)
+        .await
+        .expect("count bookings")
+}
+
+/// `(show_id, seat_id, count)` of every seat that is in more than one live booking: must be
+/// empty.
+pub async fn doubly_taken_seats(pool: &sqlx::PgPool) -> Vec<(String, String, i64)> {
+    sqlx::query_as(
+        "select b.show_id::text, s.seat_id::text, count(*) \
+         from booking_seats s join bookings b on b.id = s.booking_id \
+         where b.status in ('held', 'confirmed') and s.taken_until > now() \
+         group by 1, 2 having count(*) > 1",
+    )
+    .fetch_all(pool)
+    .await
+    .expect("doubly taken seats")
+}
+
+/// A venue (see [`TestApp::venue`]) plus a show a week ahead on its screen.
+#[derive(Debug, Clone)]
+pub struct Bookable {
+    pub venue: Venue,
+    pub show_id: String,
+}
+
+impl TestApp {
+    /// POST a JSON body with an optional `Idempotency-Key`.
+    pub async fn post_keyed(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        key: Option<&str>,
+        body: Value,
+    ) -> Response {
+        let mut req = self.client.post(self.api(path)).json(&body);
+        if let Some(token) = token {
+            req = req.bearer_auth(token);
+        }
+        if let Some(key) = key {
+            req = req.header("idempotency-key", key);
+        }
+        req.send().await.expect("request sent")
+    }
+
+    /// A venue with a show a week ahead.
+    pub async fn bookable(&self, name: &str) -> Bookable {
+        let venue = self.venue(name).await;
+        let show = self
+            .show(
+                &venue.token,
+                &venue.screen_id,
+                &venue.movie_id,
+                base_time(7),
+            )
+            .await;
+        Bookable {
+            venue,
+            show_id: s(&show, "id"),
+        }
+    }
+
+    /// `POST /bookings` for `seats` of `show_id`, whatever the answer.
+    pub async fn try_hold(&self, token: &str, show_id: &str, seats: &[&str]) -> Response {
+        self.post_json("/bookings", Some(token), hold_body(show_id, seats))
+            .await
+    }
+
+    /// A hold (201 expected).
+    pub async fn hold(&self, token: &str, show_id: &str, seats: &[&str]) -> Value {
+        expect_json(self.try_hold(token, show_id, seats).await, 201).await
+    }
+
+    /// `POST /bookings/{id}/payments` paying the booking in full, whatever the answer.
+    pub async fn try_pay(&self, token: &str, booking: &Value) -> Response {
+        self.post_json(
+            &format!("/bookings/{}/payments", s(booking, "id")),
+            Some(token),
+            payment_body(booking),
+        )
+        .await
+    }
+
+    /// Pays a booking in full (201 expected); returns the payment.
+    pub async fn pay(&self, token: &str, booking: &Value) -> Value {
+        expect_json(self.try_pay(token, booking).await, 201).await
+    }
+
+    /// `POST /bookings/{id}/cancel` with `{}`, whatever the answer.
+    pub async fn cancel_booking(&self, token: Option<&str>, booking_id: &str) -> Response {
+        self.post_json(&format!("/bookings/{booking_id}/cancel"), token, json!({}))
+            .await
+    }
+
+    /// `GET /bookings/{id}` (200 expected).
+    pub async fn booking(&self, token: &str, booking_id: &str) -> Value {
+        self.get_ok(&format!("/bookings/{booking_id}"), Some(token))
+            .await
+    }
+
+    /// The state of every seat of a show, by seat id.
+    pub async fn seat_states(&self, show_id: &str) -> std::collections::BTreeMap<String, String> {
+        let seats = self.get_ok(&format!("/shows/{show_id}/seats"), None).await;
+        seats["items"]
+            .as_array()
+            .unwrap_or_else(|| panic!("no items in {seats}"))
+            .iter()
+            .map(|seat| (s(seat, "id"), s(seat, "state")))
+            .collect()
+    }
+
+    /// The ids of the seats of a show in `state`, sorted.
+    pub async fn seats_in_state(&self, show_id: &str, state: &str) -> Vec<String> {
+        self.seat_states(show_id)
+            .await
+            .into_iter()
+            .filter(|(_, st)| st == state)
+            .map(|(id, _)| id)
+            .collect()
+    }
+
+    /// `seats_available` of a show.
+    pub async fn seats_available(&self, show_id: &str) -> u64 {
+        let show = self.get_ok(&format!("/shows/{show_id}"), None).await;
+        show["seats_available"]
+            .as_u64()
+            .unwrap_or_else(|| panic!("no seats_available in {show}"))
+    }
+
+    /// A customer with their email: `(id, email, token)`.
+    pub async fn customer_with_email(&self, name: &str) -> (String, String, String) {
+        let email = email("customer");
+        let user = self.signup(name, &email, PASSWORD, "customer").await;
+        let token = self.signin(&email, PASSWORD).await;
+        (s(&user, "id"), email, token)
+    }
+}
