@@ -311,7 +311,7 @@ pub async fn hold(
     .await;
     let booking = match inserted {
         Ok(b) => b,
-        Err(e) if is_constraint(&e, "booking_seats_live_key") => {
+        Err(e) if is_constraint(&e, "booking_seats_live_key") || is_deadlock(&e) => {
             drop(tx);
             let mut conn = state.db.acquire().await?;
             let seats = bookings::which_taken(&mut conn, ctx.show.id, &cmd.seat_ids).await?;
@@ -372,6 +372,11 @@ async fn record_refusal(
     }
 }
 
+/// PostgreSQL gave up on a lock cycle; for a hold that means another request won the seats.
+fn is_deadlock(e: &sqlx::Error) -> bool {
+    e.as_database_error().and_then(|d| d.code()).as_deref() == Some("40P01")
+}
+
 fn is_constraint(e: &sqlx::Error, name: &str) -> bool {
     e.as_database_error().and_then(|d| d.constraint()) == Some(name)
 }
@@ -427,7 +432,7 @@ pub async fn pay(
     // seat, this fails and nothing is charged.
     let confirmed = match bookings::confirm(&mut tx, booking.id).await {
         Ok(b) => b,
-        Err(e) if is_constraint(&e, "booking_seats_live_key") => {
+        Err(e) if is_constraint(&e, "booking_seats_live_key") || is_deadlock(&e) => {
             return Err(BookingError::HoldExpired);
         }
         Err(e) => return Err(e.into()),

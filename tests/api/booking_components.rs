@@ -95,3 +95,29 @@ async fn a_show_that_started_takes_no_holds(pool: PgPool) {
     assert_eq!(got["status"], "held");
     app.stop().await;
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_show_with_live_bookings_only_changes_format_and_cannot_be_deleted(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let show = app.bookable("Locked Show Cinemas").await;
+    let (_, token) = app.customer("Noor").await;
+    app.hold(&token, &show.show_id, &["A-1"]).await;
+    let path = format!("/shows/{}", show.show_id);
+    let owner = Some(show.venue.token.as_str());
+    let res = app
+        .patch_json(
+            &path,
+            owner,
+            serde_json::json!({ "prices": { "standard": 1, "premium": 1 } }),
+        )
+        .await;
+    crate::support::client::assert_problem(res, 409, "in_use").await;
+    let res = app
+        .patch_json(&path, owner, serde_json::json!({ "format": "3D" }))
+        .await;
+    let updated = crate::support::client::expect_json(res, 200).await;
+    assert_eq!(updated["format"], "3D");
+    let res = app.delete(&path, owner).await;
+    crate::support::client::assert_problem(res, 409, "in_use").await;
+    app.stop().await;
+}

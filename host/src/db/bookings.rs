@@ -70,7 +70,9 @@ pub struct NewHold<'a> {
 }
 
 /// Inserts a held booking and takes its seats until it expires. Violates
-/// `booking_seats_live_key` when a seat is taken.
+/// `booking_seats_live_key` when a seat is taken. Seats are inserted in sorted order so two
+/// holds racing for overlapping seats wait on each other in the same order instead of
+/// deadlocking.
 pub async fn insert_hold(conn: &mut PgConnection, h: &NewHold<'_>) -> Result<Booking, sqlx::Error> {
     let id = Uuid::now_v7();
     let booking: Booking = sqlx::query_as(sqlx::AssertSqlSafe(format!(
@@ -94,7 +96,7 @@ pub async fn insert_hold(conn: &mut PgConnection, h: &NewHold<'_>) -> Result<Boo
     .await?;
     sqlx::query(
         "insert into booking_seats (chain_id, booking_id, show_id, seat_id, taken_from, taken_until)
-         select $1, $2, $3, s, clock_timestamp(), $5 from unnest($4::text[]) s",
+         select $1, $2, $3, s, clock_timestamp(), $5 from unnest($4::text[]) s order by s",
     )
     .bind(h.chain_id)
     .bind(id)
@@ -270,5 +272,16 @@ pub async fn list(
     .bind(after)
     .bind(fetch)
     .fetch_all(conn)
+    .await
+}
+
+/// Whether the show has live bookings (held and unexpired, or confirmed).
+pub async fn show_has_live(conn: &mut PgConnection, show: Uuid) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar(
+        "select exists (select 1 from bookings where show_id = $1
+            and (status = 'confirmed' or (status = 'held' and expires_at > clock_timestamp())))",
+    )
+    .bind(show)
+    .fetch_one(conn)
     .await
 }

@@ -352,7 +352,7 @@ async fn managed_show(
         (status = 200, description = "Updated", body = ShowView),
         (status = 400, description = "Unknown field (`movie_id`, `screen_id` cannot change)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such show (or not yours)", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`screen_busy`", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`screen_busy`, or `in_use`: live bookings exist (only `format` may change)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`validation_failed`", body = Problem, content_type = "application/problem+json"),
     ))]
 pub(super) async fn update_show(
@@ -369,6 +369,17 @@ pub(super) async fn update_show(
         )]));
     }
     let mut conn = state.db.acquire().await?;
+    // Customers bought seats at this time and price: once there are live bookings only the
+    // format may change (cancel the show instead).
+    if (body.starts_at.is_some() || body.prices.is_some())
+        && crate::db::bookings::show_has_live(&mut conn, id).await?
+    {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "in_use",
+            "the show has live bookings; only its format can change",
+        ));
+    }
     let mut p = Problems::default();
     let starts_at = match &body.starts_at {
         Some(raw) => parse_start(&mut p, raw),
@@ -400,7 +411,7 @@ pub(super) async fn update_show(
     responses(
         (status = 204, description = "Deleted"),
         (status = 404, description = "No such show (or not yours)", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`in_use`: it has bookings", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`in_use`: it has bookings (their history is kept; cancel the show instead)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub(super) async fn delete_show(
     State(state): State<AppState>,
