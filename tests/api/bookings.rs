@@ -1240,3 +1240,29 @@ async fn the_audit_trail_records_states_and_pricing_decisions(pool: PgPool) {
     .await;
     app.stop().await;
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn reusing_an_idempotency_key_for_other_seats_is_422(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let show = app.bookable("Key Reuse Cinemas").await;
+    let (_, token) = app.customer("Kavi").await;
+    let first = app
+        .post_keyed(
+            "/bookings",
+            Some(&token),
+            Some("key-1"),
+            hold_body(&show.show_id, &["A-1"]),
+        )
+        .await;
+    expect_json(first, 201).await;
+    let other = app
+        .post_keyed(
+            "/bookings",
+            Some(&token),
+            Some("key-1"),
+            hold_body(&show.show_id, &["A-2"]),
+        )
+        .await;
+    assert_problem(other, 422, "idempotency_key_reused").await;
+    app.stop().await;
+}

@@ -209,12 +209,20 @@ pub(super) async fn create_booking(
             "must be at most 64 characters",
         )]));
     }
+    // The key's fingerprint includes the request's content: reusing a key for other seats is
+    // a client bug (422), not a replay.
+    let request = format!(
+        "POST /api/v1/bookings {} {} {}",
+        body.show_id,
+        seat_ids.join(","),
+        promo_code.as_deref().unwrap_or("")
+    );
     let cmd = HoldCommand {
         show_id: body.show_id,
         seat_ids,
         promo_code,
     };
-    idempotency::run(&state, user.id, key, "POST /api/v1/bookings", || async {
+    idempotency::run(&state, user.id, key, &request, || async {
         let booking = bookings::hold(&state, &user, cmd).await?;
         Ok((StatusCode::CREATED, to_json(&BookingView::from(booking))?))
     })
@@ -355,7 +363,10 @@ pub(super) async fn pay_booking(
         currency: body.currency,
         card_token: token,
     };
-    let request = format!("POST /api/v1/bookings/{id}/payments");
+    let request = format!(
+        "POST /api/v1/bookings/{id}/payments {} {} {}",
+        cmd.amount_minor, cmd.currency, cmd.card_token
+    );
     idempotency::run(&state, user.id, key, &request, || async {
         let payment = bookings::pay(&state, state.gateway.as_ref(), &user, id, cmd).await?;
         Ok((StatusCode::CREATED, to_json(&PaymentView::from(payment))?))

@@ -54,15 +54,17 @@ where
         let (status, body) = work().await?;
         return Ok((status, Json(body)).into_response());
     };
+    // Only a digest of the request is kept (it may contain a card token).
+    let fingerprint = crate::plugins::sha256_hex(request.as_bytes());
     let mut conn = state.db.acquire().await?;
-    match idempotency::claim(&mut conn, user, &key, request).await? {
+    match idempotency::claim(&mut conn, user, &key, &fingerprint).await? {
         Claim::Fresh => {}
         Claim::Replay { status, body } => return Ok(replay(status, body)),
         Claim::Mismatch => {
             return Err(ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "idempotency_key_reused",
-                "this Idempotency-Key was used for a different request",
+                "this Idempotency-Key was used for a different request (other seats, amount or path)",
             ));
         }
         Claim::InFlight => {

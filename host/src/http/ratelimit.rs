@@ -34,18 +34,15 @@ impl SigninLimits {
     /// Takes one attempt from both budgets, or answers 429 with how long to wait.
     pub fn check(&self, email: &str, client: &str) -> Result<(), ApiError> {
         let now = DefaultClock::default().now();
-        for (limiter, key) in [(&self.by_email, email), (&self.by_client, client)] {
+        for (limiter, key, kind) in [
+            (&self.by_email, email, "email"),
+            (&self.by_client, client, "client"),
+        ] {
             if let Err(not_until) = limiter.check_key(&key.to_owned()) {
-                let wait = not_until.wait_time_from(now);
-                tracing::info!(
-                    key_kind = if std::ptr::eq(limiter, &self.by_email) {
-                        "email"
-                    } else {
-                        "client"
-                    },
-                    "signin rate limited"
-                );
-                return Err(ApiError::rate_limited(wait.as_secs() + 1));
+                tracing::info!(limit = kind, "signin rate limited");
+                return Err(ApiError::rate_limited(
+                    not_until.wait_time_from(now).as_secs() + 1,
+                ));
             }
         }
         Ok(())
