@@ -291,7 +291,7 @@ pub async fn hold(
     };
 
     let mut tx = state.db.begin().await?;
-    if shows::lock_shared(&mut tx, ctx.show.id).await?.as_deref() != Some("scheduled") {
+    if shows::lock_for_hold(&mut tx, ctx.show.id).await?.as_deref() != Some("scheduled") {
         return Err(BookingError::ShowClosed);
     }
     let inserted = bookings::insert_hold(
@@ -687,6 +687,7 @@ pub async fn cancel_show(
     let ctx = shows::context(&mut tx, show_id)
         .await?
         .ok_or(BookingError::ShowNotFound)?;
+    shows::lock_for_cancel(&mut tx, show_id).await?;
     if !shows::mark_cancelled(&mut tx, show_id).await? {
         return Err(BookingError::InvalidState(
             "the show is already cancelled".into(),

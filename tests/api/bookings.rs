@@ -487,26 +487,29 @@ async fn clients_cannot_smuggle_fields_into_a_booking(pool: PgPool) {
 
 #[sqlx::test(migrations = "../migrations")]
 async fn a_hold_keeps_the_prices_of_the_moment_it_was_made(pool: PgPool) {
-    // SEED C3: bookings point at the show and snapshot the price.
+    // SEED C3: bookings point at the show and snapshot the price. While live bookings exist
+    // the price cannot change at all (409 in_use); once they are gone it can, and the old
+    // booking keeps what it was priced at.
     let app = TestApp::spawn(pool).await;
     let b = app.bookable("Snapshot").await;
     let (_, customer) = app.customer("Cust").await;
     let booking = app.hold(&customer, &b.show_id, &["A-1", "B-1"]).await;
+    let path = format!("/shows/{}", b.show_id);
+    let new_prices = json!({"prices": {"standard": 99000, "premium": 99000}});
     let res = app
-        .patch_json(
-            &format!("/shows/{}", b.show_id),
-            Some(&b.venue.token),
-            json!({"prices": {"standard": 99000, "premium": 99000}}),
-        )
+        .patch_json(&path, Some(&b.venue.token), new_prices.clone())
+        .await;
+    assert_problem(res, 409, "in_use").await;
+    let id = s(&booking, "id");
+    expect_json(app.cancel_booking(Some(&customer), &id).await, 200).await;
+    let res = app
+        .patch_json(&path, Some(&b.venue.token), new_prices)
         .await;
     expect_json(res, 200).await;
-    let id = s(&booking, "id");
     let again = app.booking(&customer, &id).await;
     assert_eq!(again["total_minor"], 65000);
     assert_eq!(again["items"], booking["items"]);
     assert_eq!(again["show_id"], b.show_id);
-    // It is paid at the price it was held at.
-    app.pay(&customer, &booking).await;
     // New holds get the new price.
     let later = app.hold(&customer, &b.show_id, &["A-2"]).await;
     assert_eq!(later["total_minor"], 99000);

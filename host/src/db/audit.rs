@@ -58,7 +58,8 @@ pub struct NewEntry {
     pub detail: serde_json::Value,
 }
 
-/// Appends entries to a booking's trail (`booking` is `None` for a refused hold).
+/// Appends entries to a booking's trail (`booking` is `None` for a refused hold), in one
+/// statement.
 pub async fn record(
     conn: &mut PgConnection,
     chain: Uuid,
@@ -66,28 +67,41 @@ pub async fn record(
     booking: Option<Uuid>,
     entries: &[NewEntry],
 ) -> Result<(), sqlx::Error> {
-    for e in entries {
-        sqlx::query(
-            "insert into booking_audit (id, chain_id, show_id, booking_id, kind, from_status, to_status,
-                actor_id, hook, component_id, fuel_used, duration_us, detail)
-             values ($1, $2, $13, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-        )
-        .bind(Uuid::now_v7())
-        .bind(chain)
-        .bind(booking)
-        .bind(e.kind)
-        .bind(e.from_status)
-        .bind(e.to_status)
-        .bind(e.actor_id)
-        .bind(e.hook)
-        .bind(&e.component_id)
-        .bind(e.fuel_used)
-        .bind(e.duration_us)
-        .bind(&e.detail)
-        .bind(show)
-        .execute(&mut *conn)
-        .await?;
-    }
+    let ids: Vec<Uuid> = entries.iter().map(|_| Uuid::now_v7()).collect();
+    let kinds: Vec<&str> = entries.iter().map(|e| e.kind).collect();
+    let from: Vec<Option<&str>> = entries.iter().map(|e| e.from_status).collect();
+    let to: Vec<Option<&str>> = entries.iter().map(|e| e.to_status).collect();
+    let actors: Vec<Option<Uuid>> = entries.iter().map(|e| e.actor_id).collect();
+    let hooks: Vec<Option<&str>> = entries.iter().map(|e| e.hook).collect();
+    let components: Vec<Option<&str>> = entries.iter().map(|e| e.component_id.as_deref()).collect();
+    let fuel: Vec<Option<i64>> = entries.iter().map(|e| e.fuel_used).collect();
+    let durations: Vec<Option<i64>> = entries.iter().map(|e| e.duration_us).collect();
+    let details: Vec<&serde_json::Value> = entries.iter().map(|e| &e.detail).collect();
+    sqlx::query(
+        "insert into booking_audit (id, chain_id, show_id, booking_id, kind, from_status, to_status,
+            actor_id, hook, component_id, fuel_used, duration_us, detail)
+         select e.id, $1, $2, $3, e.kind, e.from_status, e.to_status, e.actor_id, e.hook,
+                e.component_id, e.fuel_used, e.duration_us, e.detail
+         from unnest($4::uuid[], $5::text[], $6::text[], $7::text[], $8::uuid[], $9::text[],
+                     $10::text[], $11::bigint[], $12::bigint[], $13::jsonb[])
+            as e(id, kind, from_status, to_status, actor_id, hook, component_id, fuel_used,
+                 duration_us, detail)",
+    )
+    .bind(chain)
+    .bind(show)
+    .bind(booking)
+    .bind(&ids)
+    .bind(&kinds)
+    .bind(&from)
+    .bind(&to)
+    .bind(&actors)
+    .bind(&hooks)
+    .bind(&components)
+    .bind(&fuel)
+    .bind(&durations)
+    .bind(&details)
+    .execute(conn)
+    .await?;
     Ok(())
 }
 

@@ -256,10 +256,29 @@ pub async fn mark_cancelled(conn: &mut PgConnection, id: Uuid) -> Result<bool, s
     Ok(done.rows_affected() == 1)
 }
 
-/// Locks a show row against concurrent cancellation while a hold is written.
-pub async fn lock_shared(conn: &mut PgConnection, id: Uuid) -> Result<Option<String>, sqlx::Error> {
-    sqlx::query_scalar("select status from shows where id = $1 and starts_at > now() for share")
+/// Holds of a show take this lock shared and cancelling the show takes it exclusive, so a
+/// hold is either in before the cancellation (and cancelled with the rest) or sees the show
+/// cancelled. A transaction-scoped advisory lock, not `FOR SHARE` on the show row: hundreds
+/// of concurrent share lockers of one hot row turn into MultiXact churn.
+pub async fn lock_for_hold(
+    conn: &mut PgConnection,
+    id: Uuid,
+) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query("select pg_advisory_xact_lock_shared(hashtextextended($1::text, 7))")
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query_scalar("select status from shows where id = $1 and starts_at > now()")
         .bind(id)
         .fetch_optional(conn)
         .await
+}
+
+/// Waits for holds of the show in flight and keeps new ones out until the transaction ends.
+pub async fn lock_for_cancel(conn: &mut PgConnection, id: Uuid) -> Result<(), sqlx::Error> {
+    sqlx::query("select pg_advisory_xact_lock(hashtextextended($1::text, 7))")
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(())
 }
