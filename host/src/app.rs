@@ -66,6 +66,7 @@ impl App {
                 cleaning_buffer: config.cleaning_buffer,
             },
             gateway: Arc::new(crate::gateway::TestGateway),
+            seat_maps: Arc::default(),
         };
         let router = http::router(state.clone(), config.request_timeout);
         let listener = TcpListener::bind(config.listen)

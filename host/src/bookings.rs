@@ -14,8 +14,8 @@ use crate::db::bookings::{self, Booking, NewHold};
 use crate::db::outbox::{self, OutboxEvent};
 use crate::db::payments::{self, Payment};
 use crate::db::shows::{self, ShowContext};
+use crate::db::users;
 use crate::db::users::User;
-use crate::db::{screens, users};
 use crate::domain::hook_io::{
     CancelRequest, Customer, EventKind, HoldRequest, QuoteRequest, Seat, SeatClass, SeatState,
     ShowInfo,
@@ -169,7 +169,7 @@ pub async fn hold(
     if ctx.show.status != "scheduled" || ctx.show.starts_at <= now {
         return Err(BookingError::ShowClosed);
     }
-    let seat_rows = screens::seats(&mut conn, ctx.show.screen_id).await?;
+    let seat_rows = state.seat_maps.get(&mut conn, ctx.show.screen_id).await?;
     let taken: HashSet<String> = bookings::taken_seats(&mut conn, ctx.show.id)
         .await?
         .into_iter()
@@ -576,7 +576,7 @@ pub async fn cancel(
     let ctx = shows::context(&mut conn, booking.show_id)
         .await?
         .ok_or(BookingError::ShowNotFound)?;
-    let seat_rows = screens::seats(&mut conn, ctx.show.screen_id).await?;
+    let seat_rows = state.seat_maps.get(&mut conn, ctx.show.screen_id).await?;
     drop(conn);
     let confirmed = booking.status == "confirmed";
     let paid = if confirmed { booking.total_minor } else { 0 };

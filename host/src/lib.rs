@@ -33,6 +33,8 @@ pub mod http;
 pub mod localdb;
 /// The component runtime: engine, sandbox limits, hooks.
 pub mod plugins;
+/// Screens' seat maps, cached (seats never change).
+pub mod seat_maps;
 /// SIGTERM/SIGINT.
 pub mod shutdown;
 /// State shared by all handlers.

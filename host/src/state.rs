@@ -26,6 +26,8 @@ pub struct AppState {
     pub catalogue: CatalogueSettings,
     /// The payment provider.
     pub gateway: Arc<dyn crate::gateway::PaymentGateway>,
+    /// Cached seat maps.
+    pub seat_maps: Arc<crate::seat_maps::SeatMaps>,
 }
 
 /// Settings of the catalogue rules.

@@ -304,14 +304,15 @@ pub(super) async fn show_seats(
     let show = shows::find(&mut conn, id)
         .await?
         .ok_or_else(|| ApiError::not_found("no such show"))?;
-    let seats = screens::seats(&mut conn, show.screen_id).await?;
+    let seats = state.seat_maps.get(&mut conn, show.screen_id).await?;
     let taken: std::collections::HashMap<String, String> =
         crate::db::bookings::taken_seats(&mut conn, id)
             .await?
             .into_iter()
             .collect();
     let items = seats
-        .into_iter()
+        .iter()
+        .cloned()
         .map(|s| ShowSeat {
             price_minor: show.prices.0.get(&s.class).copied(),
             state: match taken.get(&s.id).map(String::as_str) {
