@@ -71,11 +71,30 @@ pub struct NewShow {
 
 /// Inserts a show; `shows_screen_busy` is violated when it overlaps another on the screen.
 pub async fn insert(conn: &mut PgConnection, id: Uuid, s: &NewShow) -> Result<Show, sqlx::Error> {
-    sqlx::query(
+    write(&mut *conn, id, s, "").await?;
+    find(conn, id).await?.ok_or(sqlx::Error::RowNotFound)
+}
+
+/// Inserts a show unless it would overlap another on its screen (demo data).
+pub async fn insert_if_free(
+    conn: &mut PgConnection,
+    id: Uuid,
+    s: &NewShow,
+) -> Result<bool, sqlx::Error> {
+    Ok(write(conn, id, s, "on conflict do nothing").await? == 1)
+}
+
+async fn write(
+    conn: &mut PgConnection,
+    id: Uuid,
+    s: &NewShow,
+    on_conflict: &'static str,
+) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query(sqlx::AssertSqlSafe(format!(
         "insert into shows (id, chain_id, theatre_id, screen_id, movie_id, starts_at, ends_at,
             busy_until, format, currency, prices)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-    )
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) {on_conflict}"
+    )))
     .bind(id)
     .bind(s.chain_id)
     .bind(s.theatre_id)
@@ -87,9 +106,9 @@ pub async fn insert(conn: &mut PgConnection, id: Uuid, s: &NewShow) -> Result<Sh
     .bind(&s.format)
     .bind(&s.currency)
     .bind(Json(&s.prices))
-    .execute(&mut *conn)
+    .execute(conn)
     .await?;
-    find(conn, id).await?.ok_or(sqlx::Error::RowNotFound)
+    Ok(done.rows_affected())
 }
 
 /// One show.
@@ -180,33 +199,6 @@ pub async fn list(
     .bind(fetch)
     .fetch_all(conn)
     .await
-}
-
-/// Inserts a show unless it would overlap another on its screen (demo data).
-pub async fn insert_if_free(
-    conn: &mut PgConnection,
-    id: Uuid,
-    s: &NewShow,
-) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
-        "insert into shows (id, chain_id, theatre_id, screen_id, movie_id, starts_at, ends_at,
-            busy_until, format, currency, prices)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) on conflict do nothing",
-    )
-    .bind(id)
-    .bind(s.chain_id)
-    .bind(s.theatre_id)
-    .bind(s.screen_id)
-    .bind(s.movie_id)
-    .bind(s.starts_at)
-    .bind(s.ends_at)
-    .bind(s.busy_until)
-    .bind(&s.format)
-    .bind(&s.currency)
-    .bind(Json(&s.prices))
-    .execute(conn)
-    .await?;
-    Ok(done.rows_affected() == 1)
 }
 
 /// A show with the names components and emails need.
