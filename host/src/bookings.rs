@@ -245,6 +245,7 @@ pub async fn hold(
             record_refusal(
                 state,
                 &ctx,
+                None,
                 user,
                 "booking-rules",
                 &rules.id,
@@ -279,6 +280,7 @@ pub async fn hold(
             record_refusal(
                 state,
                 &ctx,
+                None,
                 user,
                 "pricing",
                 &pricing.id,
@@ -349,11 +351,12 @@ pub async fn hold(
     Ok(booking)
 }
 
-/// Records a refused hold for the chain's audit trail; failing to record does not change the
-/// answer to the customer.
+/// Records a refusal (a hold, which has no booking yet, or a cancellation) in the chain's
+/// audit trail; failing to record does not change the answer to the customer.
 async fn record_refusal(
     state: &AppState,
     ctx: &ShowContext,
+    booking: Option<Uuid>,
     user: &User,
     hook: &'static str,
     component: &str,
@@ -364,7 +367,7 @@ async fn record_refusal(
     entry.actor_id = Some(user.id);
     let result = async {
         let mut conn = state.db.acquire().await?;
-        audit::record(&mut conn, ctx.show.chain_id, ctx.show.id, None, &[entry]).await
+        audit::record(&mut conn, ctx.show.chain_id, ctx.show.id, booking, &[entry]).await
     }
     .await;
     if let Err(e) = result {
@@ -609,6 +612,7 @@ pub async fn cancel(
             record_refusal(
                 state,
                 &ctx,
+                Some(booking.id),
                 actor,
                 "booking-rules",
                 &rules.id,

@@ -915,6 +915,16 @@ async fn the_default_rules_refuse_a_late_cancel_of_a_confirmed_booking(pool: PgP
     assert!(after["refund_minor"].is_null(), "{after}");
     assert_eq!(app.seat_states(&show_id).await["A-1"], "sold");
     assert_eq!(notifications_of(&pool, "booking-cancelled").await, 0);
+    // The refusal is in the booking's audit trail, with the component that decided.
+    let trail = app
+        .get_ok(&format!("/bookings/{id}/audit"), Some(&v.token))
+        .await;
+    let refusal = trail["items"]
+        .as_array()
+        .and_then(|items| items.iter().find(|e| e["detail"]["refused"].is_string()))
+        .unwrap_or_else(|| panic!("no refusal in {trail}"));
+    assert_eq!(refusal["hook"], "booking-rules");
+    assert_eq!(refusal["booking_id"].as_str(), Some(id.as_str()));
 
     // An unpaid hold at the same show may still be cancelled, refunding nothing.
     let hold = app.hold(&customer, &show_id, &["A-2"]).await;
