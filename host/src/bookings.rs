@@ -247,9 +247,7 @@ pub async fn hold(
                 &ctx,
                 None,
                 user,
-                "booking-rules",
-                &rules.id,
-                &rules_stats,
+                ("booking-rules", &rules.id, &rules_stats),
                 &reason,
             )
             .await;
@@ -282,9 +280,7 @@ pub async fn hold(
                 &ctx,
                 None,
                 user,
-                "pricing",
-                &pricing.id,
-                &price_stats,
+                ("pricing", &pricing.id, &price_stats),
                 &reason,
             )
             .await;
@@ -358,9 +354,7 @@ async fn record_refusal(
     ctx: &ShowContext,
     booking: Option<Uuid>,
     user: &User,
-    hook: &'static str,
-    component: &str,
-    stats: &CallStats,
+    (hook, component, stats): (&'static str, &str, &CallStats),
     reason: &str,
 ) {
     let mut entry = decision(hook, component, stats, json!({ "refused": reason }));
@@ -614,9 +608,7 @@ pub async fn cancel(
                 &ctx,
                 Some(booking.id),
                 actor,
-                "booking-rules",
-                &rules.id,
-                &stats,
+                ("booking-rules", &rules.id, &stats),
                 &reason,
             )
             .await;
