@@ -16,7 +16,9 @@
 # Every hold phase starts from empty booking tables, runs a WARMUP (s, default 5, not measured),
 # then ANALYZEs the booking tables so (a) and (b) plan with the same, representative
 # statistics; autovacuum is off on those tables during the run (BENCH_AUTOVACUUM=1 keeps it
-# on) so an autoanalyze landing in one phase and not the other cannot flip plans mid-phase.
+# on) so an autoanalyze landing in one phase and not the other cannot flip plans mid-phase;
+# every measured HTTP phase starts on a freshly started server (fresh database sessions, as in
+# every pgbench run), so the plans PostgreSQL caches for sqlx's statements have no history.
 #
 # Env: DURATION (s per timed phase, default 20), PAY_MAX (s, bound of a pay phase, 30),
 # THREADS (2), CONNS (32), CUSTOMERS (200), SHOWS (500), BENCH_PG

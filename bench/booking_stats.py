@@ -83,12 +83,20 @@ def snap(port, server_pid):
     with open("/proc/stat") as f:
         cpu = [int(x) for x in f.readline().split()[1:9]]
     server = proc_stat(server_pid)
+    procs = {}
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            st = proc_stat(d)
+            if st is not None:
+                procs[d] = [st[0], st[2][0] + st[2][1]]
     return {
+        "procs": procs,
         "t": time.time(),
         "load": load,
         "cpu_total": sum(cpu),
         "cpu_idle": cpu[3] + cpu[4],
         "server_ticks": (server[2][0] + server[2][1]) if server else 0,
+        "server_pid": str(server_pid),
         "pg_ticks": postgres_ticks(),
         "metrics": metrics(port),
     }
@@ -126,6 +134,15 @@ def phase(kind, name, before_path, after_path, out_path, time_path, pglog=None):
     r["wall_s"] = wall
     ours = r["server_cpu_s"] + r["pg_cpu_s"] + (r["client_cpu_s"] if r["client_cpu_s"] == r["client_cpu_s"] else 0)
     r["other_cpu_pct"] = max(0.0, r["cpu_busy_pct"] - 100.0 * ours / (wall * (os.cpu_count() or 1)))
+    # The biggest other CPU users during the phase (processes alive at the end).
+    mine = {"postgres", "pgbench", "wrk", "time", "timeout", "psql", "python3", "cineflow", "perf"}
+    others = {}
+    for pid, (comm, ticks) in after.get("procs", {}).items():
+        prev = before.get("procs", {}).get(pid)
+        used = ticks - (prev[1] if prev and prev[0] == comm else 0)
+        if used > 0 and comm not in mine and pid != str(after.get("server_pid")):
+            others[comm] = others.get(comm, 0) + used / TICK
+    r["other_top"] = ", ".join(f"{c} {v:.1f} s" for c, v in sorted(others.items(), key=lambda x: -x[1])[:4] if v >= 0.2) or "-"
     if kind == "pgbench":
         m = re.search(r"number of transactions actually processed: (\d+)", out)
         r["ok"] = int(m.group(1)) if m else 0
@@ -233,8 +250,9 @@ def report(path):
     out.append("| phase | successes | other responses | wall s | machine CPU busy (other processes) "
                "| cineflow ms/req | PostgreSQL ms/req | load generator ms/req "
                "| server time per request (mean, ms) | components per hold (mean, ms) "
-               "| components ÷ cineflow CPU | rows read by seq scans per request |")
-    out.append("|---|---|---|---|---|---|---|---|---|---|---|---|")
+               "| components ÷ cineflow CPU | rows read by seq scans per request "
+               "| biggest other CPU users |")
+    out.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     order = [f"{k}_{op}_{s}" for s in ("spread", "hot") for op in ("hold", "pay") for k in ("pgbench", "http")]
     for name in order:
         r = rows.get(name)
@@ -254,7 +272,7 @@ def report(path):
             f"| {r['cpu_busy_pct']:.0f} % ({r.get('other_cpu_pct', float('nan')):.0f} %) "
             f"| {fmt(r['server_cpu_ms_per_ok'], 3)} | {fmt(r['pg_cpu_ms_per_ok'], 3)} "
             f"| {fmt(r['client_cpu_ms_per_ok'], 3)} | {server_mean} | {comp_mean} | {comp_cpu} "
-            f"| {fmt(r.get('seq_rows_per_ok'), 0)} |")
+            f"| {fmt(r.get('seq_rows_per_ok'), 0)} | {r.get('other_top', '—')} |")
     print("\n".join(out))
 
 
