@@ -46,9 +46,9 @@ select sh.id, sh.chain_id, sh.theatre_id, sh.screen_id, sh.movie_id, sh.starts_a
 -- screens::seats is not here: the host caches seat maps in memory (host/src/seat_maps.rs)
 -- and reads them once per screen, not once per hold.
 -- bookings::taken_seats
-select s.seat_id, case when b.status = 'confirmed' then 'sold' else 'held' end
-  from booking_seats s join bookings b on b.id = s.booking_id
-  where s.show_id = :ctx_id and s.taken_from <= clock_timestamp() and s.taken_until > clock_timestamp();
+select seat_id, case when taken_until = 'infinity' then 'sold' else 'held' end
+  from booking_seats
+  where show_id = :ctx_id and taken_from <= clock_timestamp() and taken_until > clock_timestamp();
 -- bookings::confirmed_count
 select count(*) from bookings where user_id = :usr_id and chain_id = :ctx_chain_id and status = 'confirmed';
 -- (components run here, outside any transaction)

@@ -200,10 +200,12 @@ pub async fn taken_seats(
     conn: &mut PgConnection,
     show: Uuid,
 ) -> Result<Vec<(String, String)>, sqlx::Error> {
+    // A confirmed booking's seats are taken until 'infinity', so no join to `bookings` is
+    // needed to tell sold from held.
     sqlx::query_as(
-        "select s.seat_id, case when b.status = 'confirmed' then 'sold' else 'held' end
-         from booking_seats s join bookings b on b.id = s.booking_id
-         where s.show_id = $1 and s.taken_from <= clock_timestamp() and s.taken_until > clock_timestamp()",
+        "select seat_id, case when taken_until = 'infinity' then 'sold' else 'held' end
+         from booking_seats
+         where show_id = $1 and taken_from <= clock_timestamp() and taken_until > clock_timestamp()",
     )
     .bind(show)
     .fetch_all(conn)
