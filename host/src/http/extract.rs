@@ -319,8 +319,3 @@ fn unauthorized(detail: &str) -> ApiError {
 fn forbidden(detail: &str) -> ApiError {
     ApiError::new(StatusCode::FORBIDDEN, "forbidden", detail)
 }
-
-/// Parses a UUID from a path segment or body field with a clear message.
-pub fn parse_id(field: &str, raw: &str) -> Result<Uuid, ApiError> {
-    Uuid::parse_str(raw).map_err(|_| ApiError::bad_request(format!("`{field}` is not a valid id")))
-}

@@ -131,17 +131,16 @@ pub(super) async fn create_screen(
             blocked: r.blocked,
         })
         .collect();
-    let mut errors = match seat_layout::expand(&rows) {
-        Ok(_) => Vec::new(),
-        Err(e) => e,
+    let name_error = (name.is_empty() || name.chars().count() > 100)
+        .then(|| ("name".to_owned(), "must be 1 to 100 characters".to_owned()));
+    let seats = match (seat_layout::expand(&rows), name_error) {
+        (Ok(seats), None) => seats,
+        (Ok(_), Some(e)) => return Err(validation([e])),
+        (Err(mut errors), e) => {
+            errors.extend(e);
+            return Err(validation(errors));
+        }
     };
-    if name.is_empty() || name.chars().count() > 100 {
-        errors.push(("name".into(), "must be 1 to 100 characters".into()));
-    }
-    if !errors.is_empty() {
-        return Err(validation(errors));
-    }
-    let seats = seat_layout::expand(&rows).map_err(validation)?;
     let mut tx = state.db.begin().await?;
     let screen = screens::insert(&mut tx, None, theatre.chain_id, id, &name, &seats)
         .await
