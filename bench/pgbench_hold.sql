@@ -32,10 +32,6 @@ select u.id, u.name, u.email::text as email, u.role, u.status, u.token_version, 
 -- shows::context
 select sh.id, sh.chain_id, sh.theatre_id, sh.screen_id, sh.movie_id, sh.starts_at,
     sh.ends_at, sh.format, sh.currency, sh.prices, sh.status,
-    (select count(*) from seats x where x.screen_id = sh.screen_id and not x.blocked)
-      - (select count(*) from booking_seats bs where bs.show_id = sh.id
-           and bs.taken_from <= clock_timestamp() and bs.taken_until > clock_timestamp())
-      as seats_available,
     t.name as theatre_name, m.title as movie_title, sc.name as screen_name, c.timezone
   from shows sh
   join theatres t on t.id = sh.theatre_id
@@ -45,8 +41,9 @@ select sh.id, sh.chain_id, sh.theatre_id, sh.screen_id, sh.movie_id, sh.starts_a
   where sh.id = (select id from bench_shows where n = :show) \gset ctx_
 -- screens::seats is not here: the host caches seat maps in memory (host/src/seat_maps.rs)
 -- and reads them once per screen, not once per hold.
--- bookings::taken_seats
-select seat_id, case when taken_until = 'infinity' then 'sold' else 'held' end
+-- bookings::taken_among: the count, and which seats of the requested seat's row are taken
+select count(*), coalesce(array_agg(seat_id) filter (where seat_id = any(
+    array(select chr(65 + :row::int) || '-' || g from generate_series(1, 25) g))), '{}')
   from booking_seats
   where show_id = :ctx_id and taken_from <= clock_timestamp() and taken_until > clock_timestamp();
 -- bookings::confirmed_count

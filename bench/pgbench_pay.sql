@@ -31,10 +31,6 @@ insert into payments (id, chain_id, booking_id, user_id, amount_minor, currency,
 -- shows::context
 select sh.id, sh.chain_id, sh.theatre_id, sh.screen_id, sh.movie_id, sh.starts_at,
     sh.ends_at, sh.format, sh.currency, sh.prices, sh.status,
-    (select count(*) from seats x where x.screen_id = sh.screen_id and not x.blocked)
-      - (select count(*) from booking_seats bs where bs.show_id = sh.id
-           and bs.taken_from <= clock_timestamp() and bs.taken_until > clock_timestamp())
-      as seats_available,
     t.name as theatre_name, m.title as movie_title, sc.name as screen_name, c.timezone
   from shows sh
   join theatres t on t.id = sh.theatre_id

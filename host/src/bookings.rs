@@ -13,6 +13,7 @@ use crate::db::audit::{self, NewEntry};
 use crate::db::bookings::{self, Booking, NewHold};
 use crate::db::outbox::{self, OutboxEvent};
 use crate::db::payments::{self, Payment};
+use crate::db::screens::SeatRow;
 use crate::db::shows::{self, ShowContext};
 use crate::db::users;
 use crate::db::users::User;
@@ -88,6 +89,15 @@ fn class_of(s: &str) -> SeatClass {
         "vip" => SeatClass::Vip,
         "accessible" => SeatClass::Accessible,
         _ => SeatClass::Standard,
+    }
+}
+
+fn seat(s: &SeatRow) -> Seat {
+    Seat {
+        id: s.id.clone(),
+        row: s.row_label.clone(),
+        number: u32::try_from(s.number).unwrap_or(0),
+        class: class_of(&s.class),
     }
 }
 
@@ -170,64 +180,62 @@ pub async fn hold(
         return Err(BookingError::ShowClosed);
     }
     let seat_rows = state.seat_maps.get(&mut conn, ctx.show.screen_id).await?;
-    let taken: HashSet<String> = bookings::taken_seats(&mut conn, ctx.show.id)
-        .await?
-        .into_iter()
-        .map(|(id, _)| id)
-        .collect();
-    let unknown: Vec<&String> = cmd
-        .seat_ids
-        .iter()
-        .filter(|id| !seat_rows.iter().any(|s| &s.id == *id))
-        .collect();
+    let mut wanted_rows: Vec<&SeatRow> = Vec::with_capacity(cmd.seat_ids.len());
+    let mut unknown: Vec<&str> = Vec::new();
+    for id in &cmd.seat_ids {
+        match seat_rows.iter().find(|s| &s.id == id) {
+            Some(s) => wanted_rows.push(s),
+            None => unknown.push(id),
+        }
+    }
     if !unknown.is_empty() {
-        let list: Vec<&str> = unknown.iter().map(|s| s.as_str()).collect();
         return Err(BookingError::InvalidSeats(format!(
             "no such seats on this screen: {}",
-            list.join(", ")
+            unknown.join(", ")
         )));
     }
-    let unavailable: Vec<String> = seat_rows
+    // Only the rows the hold touches go to the rules component and need their state read.
+    let in_rows: Vec<&SeatRow> = seat_rows
         .iter()
-        .filter(|s| cmd.seat_ids.contains(&s.id) && (s.blocked || taken.contains(&s.id)))
+        .filter(|s| wanted_rows.iter().any(|w| w.row_label == s.row_label))
+        .collect();
+    let row_ids: Vec<&str> = in_rows.iter().map(|s| s.id.as_str()).collect();
+    let (taken_count, taken_in_rows) =
+        bookings::taken_among(&mut conn, ctx.show.id, &row_ids).await?;
+    let taken: HashSet<&str> = taken_in_rows.iter().map(String::as_str).collect();
+    let is_taken = |s: &SeatRow| s.blocked || taken.contains(s.id.as_str());
+    let unavailable: Vec<String> = in_rows
+        .iter()
+        .filter(|s| is_taken(s) && cmd.seat_ids.contains(&s.id))
         .map(|s| s.id.clone())
         .collect();
     if !unavailable.is_empty() {
         return Err(BookingError::SeatUnavailable(unavailable));
     }
-    let seat = |s: &crate::db::screens::SeatRow| Seat {
-        id: s.id.clone(),
-        row: s.row_label.clone(),
-        number: u32::try_from(s.number).unwrap_or(0),
-        class: class_of(&s.class),
-    };
-    let wanted: Vec<Seat> = cmd
-        .seat_ids
-        .iter()
-        .filter_map(|id| seat_rows.iter().find(|s| &s.id == id).map(seat))
-        .collect();
-    let capacity = seat_rows.iter().filter(|s| !s.blocked).count() as u32;
-    let info = show_info(&ctx, capacity, taken.len() as u32);
+    let capacity = seat_rows.iter().filter(|s| !s.blocked).count();
     let confirmed = bookings::confirmed_count(&mut conn, user.id, ctx.show.chain_id).await?;
     drop(conn);
-    let customer = Customer {
-        user_id: user.id.to_string(),
-        email: user.email.clone(),
-        confirmed_bookings: u32::try_from(confirmed).unwrap_or(u32::MAX),
-    };
 
     let rules = component_for(state, Hook::BookingRules)?;
     let hold_req = HoldRequest {
-        show: info.clone(),
-        seats: wanted.clone(),
-        seat_map: seat_rows
+        show: show_info(
+            &ctx,
+            u32::try_from(capacity).unwrap_or(u32::MAX),
+            u32::try_from(taken_count).unwrap_or(u32::MAX),
+        ),
+        seats: wanted_rows.iter().map(|s| seat(s)).collect(),
+        row_seats: in_rows
             .iter()
             .map(|s| SeatState {
                 seat: seat(s),
-                taken: s.blocked || taken.contains(&s.id),
+                taken: is_taken(s),
             })
             .collect(),
-        customer: customer.clone(),
+        customer: Customer {
+            user_id: user.id.to_string(),
+            email: user.email.clone(),
+            confirmed_bookings: u32::try_from(confirmed).unwrap_or(u32::MAX),
+        },
         now_ms: now.timestamp_millis(),
     };
     let Called {
@@ -256,9 +264,15 @@ pub async fn hold(
     };
 
     let pricing = component_for(state, Hook::Pricing)?;
+    let HoldRequest {
+        show,
+        seats,
+        customer,
+        ..
+    } = hold_req;
     let quote_req = QuoteRequest {
-        show: info,
-        seats: wanted,
+        show,
+        seats,
         customer,
         promo_code: cmd.promo_code.clone(),
         now_ms: now.timestamp_millis(),
@@ -580,12 +594,7 @@ pub async fn cancel(
     let seats: Vec<Seat> = seat_rows
         .iter()
         .filter(|s| booking.seats.contains(&s.id))
-        .map(|s| Seat {
-            id: s.id.clone(),
-            row: s.row_label.clone(),
-            number: u32::try_from(s.number).unwrap_or(0),
-            class: class_of(&s.class),
-        })
+        .map(seat)
         .collect();
     let rules = component_for(state, Hook::BookingRules)?;
     let req = CancelRequest {

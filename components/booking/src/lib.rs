@@ -71,8 +71,8 @@ impl From<HoldRequest> for logic::HoldRequest {
         Self {
             show: req.show.into(),
             seats: req.seats.into_iter().map(Into::into).collect(),
-            seat_map: req
-                .seat_map
+            row_seats: req
+                .row_seats
                 .into_iter()
                 .map(|state| logic::SeatState {
                     seat: state.seat.into(),

@@ -54,7 +54,7 @@ pub struct SeatState {
 pub struct HoldRequest {
     pub show: Show,
     pub seats: Vec<Seat>,
-    pub seat_map: Vec<SeatState>,
+    pub row_seats: Vec<SeatState>,
     pub now_ms: i64,
 }
 
@@ -93,7 +93,7 @@ pub fn check_hold(req: &HoldRequest) -> Result<HoldPolicy, String> {
     }
     for seat in &req.seats {
         let taken = req
-            .seat_map
+            .row_seats
             .iter()
             .any(|state| state.taken && state.seat.id == seat.id);
         if taken {
@@ -156,7 +156,7 @@ mod tests {
     }
 
     fn hold(seats: Vec<Seat>) -> HoldRequest {
-        let seat_map = ["A-1", "A-2", "A-3", "B-1"]
+        let row_seats = ["A-1", "A-2", "A-3", "B-1"]
             .iter()
             .map(|id| SeatState {
                 seat: seat(id, SeatClass::Standard),
@@ -166,7 +166,7 @@ mod tests {
         HoldRequest {
             show: show(),
             seats,
-            seat_map,
+            row_seats,
             now_ms: START - 60_000,
         }
     }
@@ -240,7 +240,7 @@ mod tests {
             seat("A-1", SeatClass::Standard),
             seat("A-3", SeatClass::Standard),
         ]);
-        req.seat_map[2].taken = true;
+        req.row_seats[2].taken = true;
         assert_eq!(
             check_hold(&req),
             Err("seat A-3 is no longer available".to_owned())
@@ -250,7 +250,7 @@ mod tests {
     #[test]
     fn a_taken_neighbour_does_not_matter() {
         let mut req = hold(vec![seat("A-1", SeatClass::Standard)]);
-        req.seat_map[1].taken = true;
+        req.row_seats[1].taken = true;
         assert!(check_hold(&req).is_ok());
     }
 

@@ -212,6 +212,25 @@ pub async fn taken_seats(
     .await
 }
 
+/// How many seats of the show are taken right now, and which of `among` are.
+pub async fn taken_among(
+    conn: &mut PgConnection,
+    show: Uuid,
+    among: &[&str],
+) -> Result<(i64, Vec<String>), sqlx::Error> {
+    // One pass over the show's live seats; only the few the caller asks about come back,
+    // not the whole map of a busy show.
+    sqlx::query_as(
+        "select count(*), coalesce(array_agg(seat_id) filter (where seat_id = any($2)), '{}')
+         from booking_seats
+         where show_id = $1 and taken_from <= clock_timestamp() and taken_until > clock_timestamp()",
+    )
+    .bind(show)
+    .bind(among)
+    .fetch_one(conn)
+    .await
+}
+
 /// Which of `seats` are taken for the show right now.
 pub async fn which_taken(
     conn: &mut PgConnection,

@@ -33,13 +33,17 @@ pub struct Show {
     pub prices: Json<Prices>,
     /// `scheduled` or `cancelled`.
     pub status: String,
-    /// Sellable seats not in a live booking.
-    pub seats_available: i64,
+    /// Sellable seats not in a live booking; `None` where the query does not count them
+    /// (the booking paths, which never read it).
+    #[sqlx(default)]
+    pub seats_available: Option<i64>,
 }
 
-const COLUMNS: &str = "sh.id, sh.chain_id, sh.theatre_id, sh.screen_id, sh.movie_id, sh.starts_at,
-    sh.ends_at, sh.format, sh.currency, sh.prices, sh.status,
-    (select count(*) from seats x where x.screen_id = sh.screen_id and not x.blocked)
+const BASE_COLUMNS: &str = "sh.id, sh.chain_id, sh.theatre_id, sh.screen_id, sh.movie_id,
+    sh.starts_at, sh.ends_at, sh.format, sh.currency, sh.prices, sh.status";
+
+const AVAILABLE: &str =
+    "(select count(*) from seats x where x.screen_id = sh.screen_id and not x.blocked)
       - (select count(*) from booking_seats bs where bs.show_id = sh.id
            and bs.taken_from <= clock_timestamp() and bs.taken_until > clock_timestamp())
       as seats_available";
@@ -114,7 +118,7 @@ async fn write(
 /// One show.
 pub async fn find(conn: &mut PgConnection, id: Uuid) -> Result<Option<Show>, sqlx::Error> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "select {COLUMNS} from shows sh where sh.id = $1"
+        "select {BASE_COLUMNS}, {AVAILABLE} from shows sh where sh.id = $1"
     )))
     .bind(id)
     .fetch_optional(conn)
@@ -181,7 +185,7 @@ pub async fn list(
     fetch: i64,
 ) -> Result<Vec<Show>, sqlx::Error> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "select {COLUMNS} from shows sh
+        "select {BASE_COLUMNS}, {AVAILABLE} from shows sh
          where ($1::uuid is null or sh.theatre_id = $1)
            and ($2::uuid is null or sh.movie_id = $2)
            and ($3::text is null or exists (select 1 from theatres t where t.id = sh.theatre_id and lower(t.city) = lower($3)))
@@ -224,7 +228,7 @@ pub async fn context(
     id: Uuid,
 ) -> Result<Option<ShowContext>, sqlx::Error> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "select {COLUMNS}, t.name as theatre_name, m.title as movie_title, sc.name as screen_name,
+        "select {BASE_COLUMNS}, t.name as theatre_name, m.title as movie_title, sc.name as screen_name,
                 c.timezone
          from shows sh
          join theatres t on t.id = sh.theatre_id

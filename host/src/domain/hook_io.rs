@@ -75,7 +75,7 @@ pub struct SeatState {
 pub struct HoldRequest {
     pub show: ShowInfo,
     pub seats: Vec<Seat>,
-    pub seat_map: Vec<SeatState>,
+    pub row_seats: Vec<SeatState>,
     pub customer: Customer,
     pub now_ms: i64,
 }
@@ -227,7 +227,7 @@ impl WireSize for HoldRequest {
     fn wire_size(&self) -> usize {
         self.show.wire_size()
             + self.seats.wire_size()
-            + self.seat_map.wire_size()
+            + self.row_seats.wire_size()
             + self.customer.wire_size()
             + 8
     }

@@ -68,7 +68,7 @@ impl From<Show> for ShowView {
             currency: s.currency,
             prices: s.prices.0,
             status: s.status,
-            seats_available: s.seats_available,
+            seats_available: s.seats_available.unwrap_or(0),
         }
     }
 }

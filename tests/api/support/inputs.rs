@@ -64,7 +64,7 @@ pub fn hold_request(n: u32) -> HoldRequest {
     let seats = seats(n);
     HoldRequest {
         show: show(),
-        seat_map: seats
+        row_seats: seats
             .iter()
             .map(|s| SeatState {
                 seat: s.clone(),

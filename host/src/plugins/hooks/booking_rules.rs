@@ -11,8 +11,8 @@ impl From<&io::HoldRequest> for wit::HoldRequest {
         Self {
             show: (&r.show).into(),
             seats: types::seats(&r.seats),
-            seat_map: r
-                .seat_map
+            row_seats: r
+                .row_seats
                 .iter()
                 .map(|s| wit::SeatState {
                     seat: (&s.seat).into(),
