@@ -12,4 +12,7 @@ export CINEFLOW_COMPONENTS_DIR="${CINEFLOW_COMPONENTS_DIR:-${CARGO_TARGET_DIR:-$
 export CINEFLOW_DEMO="${CINEFLOW_DEMO:-true}"
 export CINEFLOW_ADMIN_EMAIL="${CINEFLOW_ADMIN_EMAIL:-admin@demo.cineflow.local}"
 export CINEFLOW_ADMIN_PASSWORD="${CINEFLOW_ADMIN_PASSWORD:-Demo-Admin-2026}"
+# Emails go to a local mail catcher if one listens on port 1025 (README: "Seeing the demo's
+# emails"); without one they stay queued and are retried, and the log says so.
+export CINEFLOW_SMTP_URL="${CINEFLOW_SMTP_URL:-smtp://127.0.0.1:1025}"
 exec cargo run -p cineflow -- serve "$@"

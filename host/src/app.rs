@@ -8,11 +8,13 @@ use std::sync::Arc;
 use anyhow::Context;
 use sqlx::PgPool;
 use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
 
 use crate::auth::AuthKeys;
-use crate::config::{Config, DatabaseSource};
+use crate::config::{Config, DatabaseSource, MailConfig};
 use crate::http::ratelimit::SigninLimits;
 use crate::localdb::LocalDb;
+use crate::mail::{Mailer, Sweeper};
 use crate::plugins::PluginRuntime;
 use crate::state::{AppState, CatalogueSettings};
 use crate::{bootstrap, db, defaults, demo, http, telemetry};
@@ -23,6 +25,7 @@ pub struct App {
     router: axum::Router,
     state: AppState,
     local_db: Option<LocalDb>,
+    mail: MailConfig,
 }
 
 impl App {
@@ -49,6 +52,14 @@ impl App {
             }
             None => anyhow::bail!("CINEFLOW_JWT_SECRET is required when DATABASE_URL is set"),
         };
+        if config
+            .mail
+            .service_token
+            .as_ref()
+            .is_some_and(|t| t.trim().len() < 32)
+        {
+            anyhow::bail!("CINEFLOW_SERVICE_TOKEN must be at least 32 characters");
+        }
         if let Some((email, password)) = &config.admin {
             bootstrap::admin(&pool, email, password).await?;
         }
@@ -67,7 +78,13 @@ impl App {
             },
             gateway: Arc::new(crate::gateway::TestGateway),
             seat_maps: Arc::default(),
+            service_token: config.mail.service_token.as_deref().map(Arc::from),
+            mail_domain: Arc::from(config.mail.from.email.domain()),
         };
+        // A bad SMTP URL or cron line stops the start, not the first send.
+        if let Some(smtp) = &config.mail.smtp {
+            Mailer::new(smtp, &config.mail.from)?;
+        }
         let router = http::router(state.clone(), config.request_timeout);
         let listener = TcpListener::bind(config.listen)
             .await
@@ -77,6 +94,7 @@ impl App {
             router,
             state,
             local_db: None,
+            mail: config.mail,
         })
     }
 
@@ -118,6 +136,8 @@ impl App {
                 }
             }
         });
+        let stop_sweeper = CancellationToken::new();
+        let sweeper = self.start_sweeper(stop_sweeper.clone()).await?;
         let served = axum::serve(
             self.listener,
             self.router
@@ -127,10 +147,58 @@ impl App {
         .await;
         pruner.abort();
         expirer.abort();
+        stop_sweeper.cancel();
+        if let Some(sweeper) = sweeper {
+            // Sends in flight finish (or their lease runs out and another replica sends them).
+            match tokio::time::timeout(std::time::Duration::from_secs(10), sweeper).await {
+                Ok(Ok(Err(e))) => {
+                    tracing::warn!(error = %e, "the email sweeper stopped with an error")
+                }
+                Ok(_) => {}
+                Err(_) => {
+                    tracing::warn!("the email sweeper did not stop in 10 s; its claims will expire")
+                }
+            }
+        }
         if let Some(local) = self.local_db {
             local.stop().await?;
         }
         served.context("HTTP server failed")
+    }
+}
+
+impl App {
+    /// Starts the email sweeper, or says clearly why mail is not being sent.
+    async fn start_sweeper(
+        &self,
+        stop: CancellationToken,
+    ) -> anyhow::Result<Option<tokio::task::JoinHandle<anyhow::Result<()>>>> {
+        if !self.mail.run_sweeper {
+            return Ok(None);
+        }
+        let Some(smtp) = &self.mail.smtp else {
+            let mut conn = self.state.db.acquire().await?;
+            let counts = db::outbox::counts(&mut conn).await?;
+            let pending: i64 = counts
+                .iter()
+                .filter(|(status, _)| status == "pending" || status == "sending")
+                .map(|(_, n)| n)
+                .sum();
+            tracing::warn!(
+                pending,
+                "CINEFLOW_SMTP_URL is not set: emails are queued in the database but not sent \
+                 (set it, e.g. smtp://127.0.0.1:1025, and they go out on the next start)"
+            );
+            return Ok(None);
+        };
+        let sweeper = Arc::new(Sweeper::new(
+            self.state.db.clone(),
+            self.state.plugins.clone(),
+            self.state.defaults.clone(),
+            Mailer::new(smtp, &self.mail.from)?,
+            self.mail.sweep.clone(),
+        ));
+        Ok(Some(tokio::spawn(sweeper.run(stop))))
     }
 }
 

@@ -36,6 +36,8 @@ pub enum LogFormat {
 
 /// Subcommands.
 #[derive(Debug, Subcommand)]
+// Parsed once at start; boxing the serve arguments would buy nothing.
+#[allow(clippy::large_enum_variant)]
 pub enum Command {
     /// Serve the HTTP API (the default).
     Serve(ServeArgs),
@@ -116,6 +118,80 @@ pub struct ServeArgs {
     /// Load the demo chain, theatre, movies, a week of shows and demo accounts at start.
     #[arg(long, env = "CINEFLOW_DEMO", default_value_t = false, value_parser = clap::builder::BoolishValueParser::new())]
     pub demo: bool,
+    /// Email delivery.
+    #[command(flatten)]
+    pub mail: MailArgs,
+}
+
+/// Email delivery and the notification API.
+#[derive(Clone, Args)]
+pub struct MailArgs {
+    /// SMTP server in lettre's URL syntax: `smtp://host:port` (plain), add `?tls=required`
+    /// for STARTTLS, `smtps://host:port` for TLS, `user:pass@` for credentials. Unset: emails
+    /// are queued but not sent.
+    #[arg(long, env = "CINEFLOW_SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<String>,
+    /// Sender of every email.
+    #[arg(long, env = "CINEFLOW_MAIL_FROM", default_value = "Cineflow <no-reply@cineflow.local>",
+          value_parser = parse_mailbox)]
+    pub mail_from: lettre::message::Mailbox,
+    /// When the sweeper runs without being woken: 6-field cron with seconds, UTC.
+    #[arg(
+        long,
+        env = "CINEFLOW_MAIL_SWEEP_CRON",
+        default_value = "*/10 * * * * *"
+    )]
+    pub mail_sweep_cron: String,
+    /// Attempts before an email is marked failed.
+    #[arg(long, env = "CINEFLOW_MAIL_MAX_ATTEMPTS", default_value_t = 10,
+          value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub mail_max_attempts: u32,
+    /// Emails sent at once (also the SMTP connection pool size).
+    #[arg(long, env = "CINEFLOW_MAIL_CONCURRENCY", default_value_t = 8,
+          value_parser = clap::value_parser!(u32).range(1..=256))]
+    pub mail_concurrency: u32,
+    /// Emails claimed per batch.
+    #[arg(long, env = "CINEFLOW_MAIL_BATCH", default_value_t = 100,
+          value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub mail_batch: u32,
+    /// Seconds a claimed email stays reserved for its sweeper; after that another may send it.
+    #[arg(long, env = "CINEFLOW_MAIL_LEASE_SECS", default_value_t = 120,
+          value_parser = clap::value_parser!(u64).range(5..=86_400))]
+    pub mail_lease_secs: u64,
+    /// Seconds before the first retry (doubling each time, up to an hour, with jitter).
+    #[arg(long, env = "CINEFLOW_MAIL_RETRY_BASE_SECS", default_value_t = 10,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub mail_retry_base_secs: u64,
+    /// Seconds one SMTP command may take.
+    #[arg(long, env = "CINEFLOW_SMTP_TIMEOUT_SECS", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..=600))]
+    pub smtp_timeout_secs: u64,
+    /// Bearer token other services use for `POST /api/v1/notifications` (at least 32
+    /// characters). Unset: only admins may queue emails.
+    #[arg(long, env = "CINEFLOW_SERVICE_TOKEN", hide_env_values = true)]
+    pub service_token: Option<String>,
+}
+
+impl std::fmt::Debug for MailArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MailArgs")
+            .field(
+                "smtp_url",
+                &self.smtp_url.as_deref().map(crate::mail::smtp::redact),
+            )
+            .field("mail_from", &self.mail_from.to_string())
+            .field("mail_sweep_cron", &self.mail_sweep_cron)
+            .field(
+                "service_token",
+                &self.service_token.as_ref().map(|_| "<redacted>"),
+            )
+            .finish_non_exhaustive()
+    }
+}
+
+fn parse_mailbox(s: &str) -> Result<lettre::message::Mailbox, String> {
+    s.parse()
+        .map_err(|e| format!("not a sender address like `Name <user@example.com>`: {e}"))
 }
 
 /// Accounts and tokens.

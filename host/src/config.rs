@@ -4,7 +4,10 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::cli::{DatabaseArgs, LimitArgs, ServeArgs};
+use lettre::message::Mailbox;
+
+use crate::cli::{DatabaseArgs, LimitArgs, MailArgs, ServeArgs};
+use crate::mail::{SmtpSettings, SweepSettings};
 use crate::plugins::{Limits, RuntimeConfig};
 
 /// Where the data lives.
@@ -63,6 +66,69 @@ pub struct Config {
     pub cleaning_buffer: Duration,
     /// Load demo data at start.
     pub demo: bool,
+    /// Email delivery.
+    pub mail: MailConfig,
+}
+
+/// Email delivery settings.
+#[derive(Debug, Clone)]
+pub struct MailConfig {
+    /// The SMTP server; `None` keeps mail queued.
+    pub smtp: Option<SmtpSettings>,
+    /// The sender (also used for Message-IDs).
+    pub from: Mailbox,
+    /// How the sweeper runs.
+    pub sweep: SweepSettings,
+    /// Run the sweeper in this process (tests drive it by hand).
+    pub run_sweeper: bool,
+    /// Token for `POST /notifications` from other services.
+    pub service_token: Option<String>,
+}
+
+impl MailConfig {
+    /// From the mail flags.
+    pub fn from_args(args: &MailArgs) -> Self {
+        let sweep = SweepSettings {
+            cron: args.mail_sweep_cron.clone(),
+            batch: args.mail_batch,
+            concurrency: args.mail_concurrency as usize,
+            max_attempts: args.mail_max_attempts,
+            lease: Duration::from_secs(args.mail_lease_secs),
+            retry_base: Duration::from_secs(args.mail_retry_base_secs),
+            ..SweepSettings::default()
+        };
+        Self {
+            smtp: args
+                .smtp_url
+                .as_ref()
+                .filter(|u| !u.trim().is_empty())
+                .map(|url| SmtpSettings {
+                    url: url.trim().to_owned(),
+                    pool_size: args.mail_concurrency,
+                    timeout: Duration::from_secs(args.smtp_timeout_secs),
+                }),
+            from: args.mail_from.clone(),
+            sweep,
+            run_sweeper: true,
+            service_token: args.service_token.clone().filter(|t| !t.is_empty()),
+        }
+    }
+}
+
+impl Default for MailConfig {
+    fn default() -> Self {
+        Self {
+            smtp: None,
+            from: Mailbox::new(
+                Some("Cineflow".to_owned()),
+                lettre::Address::new("no-reply", "cineflow.local")
+                    .expect("a constant, valid address"),
+            ),
+            sweep: SweepSettings::default(),
+            run_sweeper: true,
+            service_token: None,
+        }
+    }
 }
 
 impl Config {
@@ -88,6 +154,7 @@ impl Config {
             ),
             cleaning_buffer: Duration::from_secs(u64::from(args.cleaning_minutes) * 60),
             demo: args.demo,
+            mail: MailConfig::from_args(&args.mail),
         }
     }
 }

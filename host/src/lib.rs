@@ -31,6 +31,8 @@ pub mod gateway;
 pub mod http;
 /// A private PostgreSQL cluster for local runs without `DATABASE_URL`.
 pub mod localdb;
+/// Email: the outbox sweeper, templates with a built-in fallback, SMTP delivery.
+pub mod mail;
 /// The component runtime: engine, sandbox limits, hooks.
 pub mod plugins;
 /// Screens' seat maps, cached (seats never change).

@@ -28,6 +28,10 @@ pub struct AppState {
     pub gateway: Arc<dyn crate::gateway::PaymentGateway>,
     /// Cached seat maps.
     pub seat_maps: Arc<crate::seat_maps::SeatMaps>,
+    /// Bearer token other services use to queue emails (`POST /notifications`).
+    pub service_token: Option<Arc<str>>,
+    /// Domain of the sender address (the right-hand side of every Message-ID).
+    pub mail_domain: Arc<str>,
 }
 
 /// Settings of the catalogue rules.

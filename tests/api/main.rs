@@ -17,6 +17,7 @@ mod component_cli;
 mod default_components;
 mod demo;
 mod hostile_components;
+mod mail;
 mod ops;
 mod oversell;
 mod payments;

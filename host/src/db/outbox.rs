@@ -2,6 +2,9 @@
 //! inside the transaction of the change they announce, so an email exists if and only if the
 //! change committed. Sending is the sweeper's job.
 
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 use sqlx::PgConnection;
 use uuid::Uuid;
@@ -54,4 +57,202 @@ pub async fn enqueue(
     .fetch_optional(conn)
     .await?;
     Ok(id)
+}
+
+/// A notification as stored.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Notification {
+    /// Id (also the local part of the email's Message-ID).
+    pub id: Uuid,
+    /// Event kind (`custom` for mail queued through the API).
+    pub kind: String,
+    /// Chain whose templates render it.
+    pub chain_id: Option<Uuid>,
+    /// Recipients.
+    pub recipient_emails: Vec<String>,
+    /// Recipient language (BCP 47).
+    pub locale: String,
+    /// Template fields.
+    pub fields: Value,
+    /// `pending`, `sending`, `sent` or `failed`.
+    pub status: String,
+    /// Send attempts started so far.
+    pub attempts: i32,
+    /// Why the last attempt failed.
+    pub last_error: Option<String>,
+    /// When the next attempt is due (or the current lease ends).
+    pub next_attempt_at: DateTime<Utc>,
+    /// When it was delivered.
+    pub sent_at: Option<DateTime<Utc>>,
+    /// Subject (given, or as last rendered).
+    pub subject: Option<String>,
+    /// Queued at.
+    pub created_at: DateTime<Utc>,
+}
+
+const COLUMNS: &str = "id, kind, chain_id, recipient_emails, locale, fields, status, attempts,
+    last_error, next_attempt_at, sent_at, subject, created_at";
+
+/// A row a sweeper claimed: it may send it while `token` holds.
+#[derive(Debug, Clone)]
+pub struct Claimed {
+    /// The row as claimed (`attempts` already counts this attempt).
+    pub notification: Notification,
+    /// Proof of the claim for recording the result.
+    pub token: Uuid,
+}
+
+/// Claims up to `batch` due rows: pending ones whose time has come and `sending` ones whose
+/// lease ran out (their sweeper died). Each claimed row is `sending` until `now + lease` and
+/// counts one more attempt, so a row that crashes its sender every time still ends `failed`.
+/// `SKIP LOCKED` lets any number of sweepers claim side by side without waiting or sharing.
+pub async fn claim(
+    conn: &mut PgConnection,
+    batch: i64,
+    lease: Duration,
+) -> Result<Vec<Claimed>, sqlx::Error> {
+    let token = Uuid::now_v7();
+    // `next_attempt_at` moves to the lease's end too, so one index (next_attempt_at, for
+    // pending and sending rows) finds both new work and abandoned claims.
+    let rows: Vec<Notification> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "with due as (
+             select id as due_id from notifications
+             where status in ('pending', 'sending') and next_attempt_at <= now()
+             order by next_attempt_at
+             limit $1
+             for update skip locked)
+         update notifications
+            set status = 'sending', attempts = attempts + 1, claim_token = $2,
+                locked_until = now() + make_interval(secs => $3),
+                next_attempt_at = now() + make_interval(secs => $3)
+           from due where id = due_id
+         returning {COLUMNS}"
+    )))
+    .bind(batch)
+    .bind(token)
+    .bind(lease.as_secs_f64())
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|notification| Claimed {
+            notification,
+            token,
+        })
+        .collect())
+}
+
+/// Records a delivery; `false` when the claim was lost (another sweeper owns the row now).
+pub async fn mark_sent(
+    conn: &mut PgConnection,
+    claim: &Claimed,
+    subject: &str,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "update notifications
+            set status = 'sent', sent_at = now(), subject = $3, last_error = null,
+                locked_until = null, claim_token = null
+          where id = $1 and status = 'sending' and claim_token = $2",
+    )
+    .bind(claim.notification.id)
+    .bind(claim.token)
+    .bind(subject)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Records a failed attempt: due again at `retry_at`, or `failed` for good when `retry_at`
+/// is `None`. `false` when the claim was lost.
+pub async fn mark_failed(
+    conn: &mut PgConnection,
+    claim: &Claimed,
+    error: &str,
+    retry_at: Option<DateTime<Utc>>,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "update notifications
+            set status = case when $4::timestamptz is null then 'failed' else 'pending' end,
+                next_attempt_at = coalesce($4, next_attempt_at),
+                last_error = $3, locked_until = null, claim_token = null
+          where id = $1 and status = 'sending' and claim_token = $2",
+    )
+    .bind(claim.notification.id)
+    .bind(claim.token)
+    .bind(error)
+    .bind(retry_at)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Queues a free-form email (the notification API). With a dedupe key that was used
+/// before, nothing is inserted and the earlier row is returned with `false`.
+pub async fn insert_custom(
+    conn: &mut PgConnection,
+    subject: &str,
+    content: &str,
+    recipients: &[String],
+    dedupe_key: Option<&str>,
+) -> Result<(Notification, bool), sqlx::Error> {
+    let inserted: Option<Notification> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "insert into notifications (id, kind, recipient_emails, fields, subject, dedupe_key)
+         values ($1, 'custom', $2, jsonb_build_object('subject', $3::text, 'content', $4::text),
+                 $3, $5)
+         on conflict (dedupe_key) do nothing
+         returning {COLUMNS}"
+    )))
+    .bind(Uuid::now_v7())
+    .bind(recipients)
+    .bind(subject)
+    .bind(content)
+    .bind(dedupe_key)
+    .fetch_optional(&mut *conn)
+    .await?;
+    if let Some(row) = inserted {
+        return Ok((row, true));
+    }
+    let earlier: Notification = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select {COLUMNS} from notifications where dedupe_key = $1"
+    )))
+    .bind(dedupe_key)
+    .fetch_one(conn)
+    .await?;
+    Ok((earlier, false))
+}
+
+/// One notification.
+pub async fn find(conn: &mut PgConnection, id: Uuid) -> Result<Option<Notification>, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select {COLUMNS} from notifications where id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(conn)
+    .await
+}
+
+/// Notifications in id (queue) order, optionally of one status.
+pub async fn list(
+    conn: &mut PgConnection,
+    status: Option<&str>,
+    after: Option<Uuid>,
+    fetch: i64,
+) -> Result<Vec<Notification>, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select {COLUMNS} from notifications
+         where ($1::text is null or status = $1) and ($2::uuid is null or id > $2)
+         order by id limit $3"
+    )))
+    .bind(status)
+    .bind(after)
+    .bind(fetch)
+    .fetch_all(conn)
+    .await
+}
+
+/// How many notifications are in each status (for the log line and metrics).
+pub async fn counts(conn: &mut PgConnection) -> Result<Vec<(String, i64)>, sqlx::Error> {
+    sqlx::query_as("select status, count(*) from notifications group by status order by status")
+        .fetch_all(conn)
+        .await
 }

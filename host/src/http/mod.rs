@@ -8,6 +8,7 @@ pub mod extract;
 mod hooks;
 mod idempotency;
 mod movies;
+mod notifications;
 mod openapi;
 mod ops;
 pub mod page;
@@ -47,7 +48,8 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
         .merge(screens::router())
         .merge(shows::router())
         .merge(bookings::router())
-        .merge(payments::router());
+        .merge(payments::router())
+        .merge(notifications::router());
     Router::new()
         .merge(ops::router())
         .nest("/api/v1", api)

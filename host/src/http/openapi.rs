@@ -7,7 +7,8 @@ use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::SwaggerUi;
 
 use super::{
-    accounts, bookings, chains, error, hooks, movies, ops, payments, screens, shows, theatres,
+    accounts, bookings, chains, error, hooks, movies, notifications, ops, payments, screens, shows,
+    theatres,
 };
 use crate::state::AppState;
 
@@ -36,6 +37,8 @@ use crate::state::AppState;
         bookings::pay_booking, bookings::cancel_booking, bookings::booking_audit,
         bookings::chain_audit,
         payments::list_payments, payments::get_payment,
+        notifications::create_notification, notifications::list_notifications,
+        notifications::get_notification,
     ),
     components(schemas(error::Problem, crate::plugins::Limits)),
     modifiers(&BearerAuth),
@@ -45,6 +48,7 @@ use crate::state::AppState;
         (name = "chains", description = "Theatre chains and their staff"),
         (name = "catalogue", description = "Movies, theatres, screens and shows"),
         (name = "bookings", description = "Holds, payments, cancellations and their audit trail"),
+        (name = "notifications", description = "Queued emails and their delivery"),
         (name = "components", description = "Hooks and the components that implement them"),
     )
 )]

@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use cineflow::app::App;
-use cineflow::config::{Config, DatabaseSource};
+use cineflow::config::{Config, DatabaseSource, MailConfig};
 use cineflow::plugins::{Limits, RuntimeConfig};
 use cineflow::state::AppState;
 use sqlx::PgPool;
@@ -39,6 +39,7 @@ pub fn config(limits: Limits) -> Config {
         signin_limits: (1000, 1000),
         cleaning_buffer: Duration::from_secs(15 * 60),
         demo: false,
+        mail: MailConfig::default(),
     }
 }
 

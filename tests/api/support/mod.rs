@@ -3,6 +3,7 @@
 pub mod app;
 pub mod client;
 pub mod inputs;
+pub mod smtp;
 
 use std::path::PathBuf;
 

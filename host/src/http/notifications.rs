@@ -1,0 +1,257 @@
+//! The notification API (the original NotificationService's endpoints, inside the host):
+//! admins and other services (with the service token) queue free-form emails; admins watch
+//! the queue. Delivery is the sweeper's job (`crate::mail`).
+
+use axum::extract::{FromRequestParts, State};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use axum::routing::get;
+use axum::{Json, Router};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::extract::{AdminUser, ApiJson, ApiPath, ApiQuery, Problems, validation};
+use super::idempotency::IdempotencyKey;
+use super::page::{Page, PageRequest};
+use super::{ApiError, Problem};
+use crate::db::outbox::{self, Notification};
+use crate::domain::types::Email;
+use crate::state::AppState;
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/notifications",
+            get(list_notifications).post(create_notification),
+        )
+        .route("/notifications/{id}", get(get_notification))
+}
+
+/// Longest subject (one line).
+const MAX_SUBJECT: usize = 200;
+/// Largest body.
+const MAX_CONTENT: usize = 100 * 1024;
+/// Most recipients of one notification.
+const MAX_RECIPIENTS: usize = 50;
+
+/// A queued email and how its delivery is going.
+#[derive(Debug, Serialize, ToSchema)]
+pub(super) struct NotificationView {
+    id: Uuid,
+    /// `custom` for mail queued here; otherwise the event (`booking-confirmed`, ...).
+    kind: String,
+    /// `pending`, `sending`, `sent` or `failed`.
+    status: String,
+    /// Send attempts so far.
+    attempts: i32,
+    /// Why the last attempt failed.
+    last_error: Option<String>,
+    /// When the next attempt is due (while `pending`), or when the current claim runs out.
+    next_attempt_at: DateTime<Utc>,
+    sent_at: Option<DateTime<Utc>>,
+    recipient_emails: Vec<String>,
+    /// The given subject, or for events the subject as last rendered (null until then).
+    subject: Option<String>,
+    /// The email's `Message-ID` header (stable across attempts).
+    message_id: String,
+    chain_id: Option<Uuid>,
+    created_at: DateTime<Utc>,
+}
+
+fn view(n: Notification, state: &AppState) -> NotificationView {
+    NotificationView {
+        message_id: crate::mail::smtp::message_id(n.id, &state.mail_domain),
+        id: n.id,
+        kind: n.kind,
+        status: n.status,
+        attempts: n.attempts,
+        last_error: n.last_error,
+        next_attempt_at: n.next_attempt_at,
+        sent_at: n.sent_at,
+        recipient_emails: n.recipient_emails,
+        subject: n.subject,
+        chain_id: n.chain_id,
+        created_at: n.created_at,
+    }
+}
+
+/// Who may queue an email: an admin, or another service presenting the service token.
+pub(super) struct NotificationSender;
+
+impl FromRequestParts<AppState> for NotificationSender {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        if let Some(expected) = &state.service_token {
+            let presented = parts
+                .headers
+                .get(axum::http::header::AUTHORIZATION)
+                .and_then(|h| h.to_str().ok())
+                .and_then(|h| h.strip_prefix("Bearer "))
+                .map(str::trim);
+            // Compare digests: equal-length inputs, so the time taken says nothing about
+            // how much of the token was right.
+            if let Some(token) = presented
+                && Sha256::digest(token.as_bytes()) == Sha256::digest(expected.as_bytes())
+            {
+                return Ok(NotificationSender);
+            }
+        }
+        AdminUser::from_request_parts(parts, state).await?;
+        Ok(NotificationSender)
+    }
+}
+
+/// A free-form email.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(super) struct CreateNotification {
+    /// One line, at most 200 characters.
+    subject: String,
+    /// Plain-text body, at most 100 KiB.
+    content: String,
+    /// 1 to 50 addresses.
+    recipient_emails: Vec<String>,
+}
+
+/// Queues an email (admins, or services with `CINEFLOW_SERVICE_TOKEN`). With an
+/// `Idempotency-Key`, the same key again returns the first notification (200) instead of
+/// queueing a second email.
+#[utoipa::path(post, path = "/api/v1/notifications", tag = "notifications",
+    request_body = CreateNotification,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Queues the email once per key")),
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Queued", body = NotificationView),
+        (status = 200, description = "Queued before with this Idempotency-Key", body = NotificationView),
+        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub(super) async fn create_notification(
+    State(state): State<AppState>,
+    _sender: NotificationSender,
+    IdempotencyKey(key): IdempotencyKey,
+    ApiJson(body): ApiJson<CreateNotification>,
+) -> Result<(StatusCode, Json<NotificationView>), ApiError> {
+    let mut problems = Problems::default();
+    let subject = body.subject.trim();
+    if subject.is_empty() {
+        problems.add("subject", "must not be empty");
+    } else if subject.chars().count() > MAX_SUBJECT {
+        problems.add(
+            "subject",
+            format!("must be at most {MAX_SUBJECT} characters"),
+        );
+    } else if subject.chars().any(char::is_control) {
+        problems.add("subject", "must be one line without control characters");
+    }
+    if body.content.trim().is_empty() {
+        problems.add("content", "must not be empty");
+    } else if body.content.len() > MAX_CONTENT {
+        problems.add(
+            "content",
+            format!("must be at most {} KiB", MAX_CONTENT / 1024),
+        );
+    }
+    let mut recipients: Vec<String> = Vec::with_capacity(body.recipient_emails.len());
+    if body.recipient_emails.is_empty() || body.recipient_emails.len() > MAX_RECIPIENTS {
+        problems.add(
+            "recipient_emails",
+            format!("must list 1 to {MAX_RECIPIENTS} addresses"),
+        );
+    }
+    for (i, address) in body.recipient_emails.iter().enumerate() {
+        if let Some(email) =
+            problems.check(&format!("recipient_emails[{i}]"), Email::parse(address))
+        {
+            let email = email.as_str().to_owned();
+            if !recipients.contains(&email) {
+                recipients.push(email);
+            }
+        }
+    }
+    problems.finish()?;
+    let dedupe = key.map(|k| format!("api:{k}"));
+    let mut conn = state.db.acquire().await?;
+    let (row, created) = outbox::insert_custom(
+        &mut conn,
+        subject,
+        &body.content,
+        &recipients,
+        dedupe.as_deref(),
+    )
+    .await?;
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(view(row, &state))))
+}
+
+/// Notification filters.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub(super) struct NotificationQuery {
+    /// `pending`, `sending`, `sent` or `failed`.
+    status: Option<String>,
+    limit: Option<u32>,
+    cursor: Option<String>,
+}
+
+/// Lists notifications in queue order, optionally of one status (admins).
+#[utoipa::path(get, path = "/api/v1/notifications", tag = "notifications",
+    params(NotificationQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "A page of notifications", body = Page<NotificationView>),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Unknown status", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub(super) async fn list_notifications(
+    State(state): State<AppState>,
+    _admin: AdminUser,
+    ApiQuery(q): ApiQuery<NotificationQuery>,
+) -> Result<Json<Page<NotificationView>>, ApiError> {
+    let page = PageRequest::parse(q.limit, q.cursor.as_deref())?;
+    if let Some(status) = &q.status
+        && !["pending", "sending", "sent", "failed"].contains(&status.as_str())
+    {
+        return Err(validation([(
+            "status",
+            "must be pending, sending, sent or failed",
+        )]));
+    }
+    let mut conn = state.db.acquire().await?;
+    let rows = outbox::list(&mut conn, q.status.as_deref(), page.after, page.fetch()).await?;
+    drop(conn);
+    Ok(Json(
+        Page::from_rows(rows, page, |n| n.id).map(|n| view(n, &state)),
+    ))
+}
+
+/// One notification with its delivery state (admins).
+#[utoipa::path(get, path = "/api/v1/notifications/{id}", tag = "notifications",
+    params(("id" = Uuid, Path, description = "Notification id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The notification", body = NotificationView),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such notification", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub(super) async fn get_notification(
+    State(state): State<AppState>,
+    _admin: AdminUser,
+    ApiPath(id): ApiPath<Uuid>,
+) -> Result<Json<NotificationView>, ApiError> {
+    let mut conn = state.db.acquire().await?;
+    let row = outbox::find(&mut conn, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("no such notification"))?;
+    drop(conn);
+    Ok(Json(view(row, &state)))
+}
