@@ -25,6 +25,19 @@ if command -v pg_isready >/dev/null 2>&1; then
     fi
 fi
 
+step "python test tools (aiosmtpd: the SMTP server of the binary's email test)"
+if ! command -v python3 >/dev/null 2>&1; then
+    echo "error: python3 is needed for the email test's SMTP server (aiosmtpd)" >&2
+    exit 1
+fi
+if ! python3 -c 'import aiosmtpd' >/dev/null 2>&1; then
+    # A Python that marks itself externally managed (PEP 668) needs the override.
+    export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_ROOT_USER_ACTION=ignore
+    python3 -m pip install --quiet aiosmtpd \
+        || python3 -m pip install --quiet --break-system-packages aiosmtpd
+    python3 -c 'import aiosmtpd'
+fi
+
 step "cargo fmt --check"
 cargo fmt --all -- --check
 

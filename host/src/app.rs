@@ -56,7 +56,7 @@ impl App {
             .mail
             .service_token
             .as_ref()
-            .is_some_and(|t| t.trim().len() < 32)
+            .is_some_and(|t| t.trim().chars().count() < 32)
         {
             anyhow::bail!("CINEFLOW_SERVICE_TOKEN must be at least 32 characters");
         }

@@ -110,7 +110,12 @@ impl MailConfig {
             from: args.mail_from.clone(),
             sweep,
             run_sweeper: true,
-            service_token: args.service_token.clone().filter(|t| !t.is_empty()),
+            service_token: args
+                .service_token
+                .as_deref()
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .map(str::to_owned),
         }
     }
 }

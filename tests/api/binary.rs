@@ -26,6 +26,11 @@ struct Server {
 
 impl Server {
     fn start(database_url: Option<&str>, data_dir: &Path) -> Server {
+        Self::start_with(database_url, data_dir, &[])
+    }
+
+    /// Like [`Server::start`], with more environment variables.
+    fn start_with(database_url: Option<&str>, data_dir: &Path, env: &[(&str, &str)]) -> Server {
         let port = free_port();
         let mut cmd = Command::new(BIN);
         cmd.arg("serve")
@@ -42,6 +47,7 @@ impl Server {
                 .env("CINEFLOW_JWT_SECRET", "binary-test-secret-0123456789abcdef"),
             None => cmd.env_remove("DATABASE_URL"),
         };
+        cmd.envs(env.iter().copied());
         let child = cmd.spawn().expect("cineflow starts");
         Server {
             child,
@@ -83,6 +89,24 @@ impl Server {
                 panic!("cineflow did not stop within 30 s of SIGTERM");
             }
             std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+/// A test that fails half-way does not leave the server running.
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            // SIGTERM first, so that a private cluster is stopped too; SIGKILL if that hangs.
+            let _ = Command::new("kill")
+                .args(["-TERM", &self.child.id().to_string()])
+                .status();
+            let deadline = Instant::now() + Duration::from_secs(15);
+            while matches!(self.child.try_wait(), Ok(None)) && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            let _ = self.child.kill();
+            let _ = self.child.wait();
         }
     }
 }
@@ -209,4 +233,325 @@ async fn migrate_applies_the_migrations_and_exits(pool: PgPool) {
     .await
     .expect("query");
     assert_eq!(tables, 2);
+}
+
+// ---------------------------------------------------------------------------------------
+// Email end to end: the binary, its sweeper and a real SMTP server in another process.
+
+/// Prints every message of a Maildir as JSON, decoded (headers unfolded, bodies out of
+/// base64 / quoted-printable) by Python's own `email` package.
+const READ_MAILDIR: &str = r#"
+import email, email.policy, json, os, sys
+out = []
+for sub in ("new", "cur"):
+    d = os.path.join(sys.argv[1], sub)
+    if not os.path.isdir(d):
+        continue
+    for name in sorted(os.listdir(d)):
+        with open(os.path.join(d, name), "rb") as f:
+            m = email.message_from_binary_file(f, policy=email.policy.default)
+        texts = [p.get_content() for p in m.walk() if p.get_content_maintype() == "text"]
+        out.append({
+            "file": name,
+            "to": str(m.get("To", "")),
+            "rcpt_to": str(m.get("X-RcptTo", "")),
+            "from": str(m.get("From", "")),
+            "subject": str(m.get("Subject", "")),
+            "message_id": str(m.get("Message-ID", "")),
+            "text": "\n".join(texts),
+        })
+print(json.dumps(out))
+"#;
+
+/// Fails (never skips) when the SMTP server the test needs is not installed.
+fn require_aiosmtpd() {
+    let found = Command::new("python3")
+        .args(["-c", "import aiosmtpd"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(
+        found,
+        "this test needs Python's aiosmtpd (`python3 -c 'import aiosmtpd'` failed): \
+         scripts/test.sh installs it; or run `python3 -m pip install aiosmtpd`"
+    );
+}
+
+/// `python3 -m aiosmtpd` on a free port of 127.0.0.1, writing each message it accepts into
+/// a Maildir (its `Mailbox` handler); killed on drop, also when the test fails.
+struct MailSink {
+    child: Child,
+    port: u16,
+    maildir: std::path::PathBuf,
+    log: std::path::PathBuf,
+}
+
+impl MailSink {
+    fn start(dir: &Path) -> MailSink {
+        require_aiosmtpd();
+        let port = free_port();
+        let maildir = dir.join("maildir");
+        let log = dir.join("aiosmtpd.log");
+        let out = std::fs::File::create(&log).expect("aiosmtpd log file");
+        let err = out.try_clone().expect("aiosmtpd log file");
+        let child = Command::new("python3")
+            .args(["-m", "aiosmtpd", "-n", "-l"])
+            .arg(format!("127.0.0.1:{port}"))
+            .args(["-c", "aiosmtpd.handlers.Mailbox"])
+            .arg(&maildir)
+            .stdin(Stdio::null())
+            .stdout(out)
+            .stderr(err)
+            .spawn()
+            .expect("python3 starts");
+        MailSink {
+            child,
+            port,
+            maildir,
+            log,
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("smtp://127.0.0.1:{}", self.port)
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Waits until the server accepts connections.
+    async fn wait_ready(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if tokio::net::TcpStream::connect(("127.0.0.1", self.port))
+                .await
+                .is_ok()
+            {
+                return;
+            }
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!("aiosmtpd exited ({status}): {}", self.log());
+            }
+            assert!(
+                Instant::now() < deadline,
+                "aiosmtpd did not listen within 20 s: {}",
+                self.log()
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Every message received so far, decoded.
+    fn messages(&self) -> Vec<serde_json::Value> {
+        let out = Command::new("python3")
+            .args(["-c", READ_MAILDIR])
+            .arg(&self.maildir)
+            .output()
+            .expect("python3 runs");
+        assert!(
+            out.status.success(),
+            "reading the maildir failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).expect("the maildir as JSON")
+    }
+}
+
+impl Drop for MailSink {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `v[key]` as a string.
+fn text(v: &serde_json::Value, key: &str) -> String {
+    v[key]
+        .as_str()
+        .unwrap_or_else(|| panic!("`{key}` is not a string in {v}"))
+        .to_owned()
+}
+
+/// Sends a JSON request and expects `status`; returns the body.
+async fn call(
+    req: reqwest::RequestBuilder,
+    body: Option<serde_json::Value>,
+    status: u16,
+) -> serde_json::Value {
+    let req = match body {
+        Some(body) => req.json(&body),
+        None => req,
+    };
+    let res = req.send().await.expect("request sent");
+    let got = res.status().as_u16();
+    let url = res.url().to_string();
+    let body = res.text().await.expect("body");
+    assert_eq!(got, status, "{url}: {body}");
+    serde_json::from_str(&body).unwrap_or_else(|e| panic!("{url}: not JSON ({e}): {body}"))
+}
+
+#[sqlx::test(migrations = false)]
+async fn the_binary_emails_a_paid_booking_to_the_demo_customer_over_smtp(pool: PgPool) {
+    use serde_json::json;
+
+    let db = pool
+        .connect_options()
+        .get_database()
+        .expect("test database name")
+        .to_owned();
+    let mail = tempfile::tempdir().expect("tempdir");
+    let mut sink = MailSink::start(mail.path());
+    sink.wait_ready().await;
+
+    let data = tempfile::tempdir().expect("tempdir");
+    let smtp_url = sink.url();
+    let mut server = Server::start_with(
+        Some(&database_url_for(&db)),
+        data.path(),
+        &[
+            ("CINEFLOW_DEMO", "true"),
+            ("CINEFLOW_SMTP_URL", &smtp_url),
+            // The demo admin of scripts/run.sh, to read the queue afterwards.
+            ("CINEFLOW_ADMIN_EMAIL", "admin@demo.cineflow.local"),
+            ("CINEFLOW_ADMIN_PASSWORD", "Demo-Admin-2026"),
+        ],
+    );
+    let client = reqwest::Client::new();
+    server.wait_ready(&client).await;
+    let api = format!("{}/api/v1", server.base);
+
+    // The README's walkthrough: sign in as the demo customer, hold two seats, pay.
+    let customer = "customer@demo.cineflow.local";
+    let signin = call(
+        client.post(format!("{api}/auth/signin")),
+        Some(json!({"email": customer, "password": "Demo-Customer-2026"})),
+        200,
+    )
+    .await;
+    let token = text(&signin, "access_token");
+    let shows = call(client.get(format!("{api}/shows?limit=200")), None, 200).await;
+    // A show a day or more ahead, well clear of any cut-off.
+    let soon = chrono::Utc::now() + chrono::Duration::days(1);
+    let show = shows["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|show| {
+            chrono::DateTime::parse_from_rfc3339(&text(show, "starts_at")).is_ok_and(|t| t > soon)
+        })
+        .unwrap_or_else(|| panic!("no demo show a day ahead in {shows}"))
+        .clone();
+    let hold = call(
+        client
+            .post(format!("{api}/bookings"))
+            .bearer_auth(&token)
+            .header("idempotency-key", "binary-mail-hold"),
+        Some(json!({"show_id": text(&show, "id"), "seat_ids": ["C-5", "C-6"]})),
+        201,
+    )
+    .await;
+    let booking_id = text(&hold, "id");
+    call(
+        client
+            .post(format!("{api}/bookings/{booking_id}/payments"))
+            .bearer_auth(&token),
+        Some(json!({
+            "amount_minor": hold["total_minor"],
+            "currency": hold["currency"],
+            "card_token": "tok_visa",
+        })),
+        201,
+    )
+    .await;
+
+    // The sweeper (woken by the new row) sends the confirmation within seconds.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let message = loop {
+        let found = sink
+            .messages()
+            .into_iter()
+            .find(|m| text(m, "text").contains(&booking_id));
+        if let Some(m) = found {
+            break m;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no email mentioning booking {booking_id} within 20 s; received: {:?}; aiosmtpd: {}",
+            sink.messages(),
+            sink.log()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert!(
+        text(&message, "rcpt_to").contains(customer),
+        "the envelope goes to the demo customer: {message}"
+    );
+    assert!(
+        text(&message, "to").contains(customer),
+        "To: names the demo customer: {message}"
+    );
+    assert!(
+        text(&message, "from").contains("@cineflow.local"),
+        "the default sender: {message}"
+    );
+    let message_id = text(&message, "message_id");
+    let notification = message_id
+        .strip_prefix('<')
+        .and_then(|m| m.strip_suffix("@cineflow.local>"))
+        .and_then(|id| uuid::Uuid::parse_str(id).ok())
+        .unwrap_or_else(|| panic!("Message-ID is not <uuid@cineflow.local>: {message_id:?}"));
+
+    // The Message-ID is the notification's id: the booking's confirmation row.
+    let (kind, recipients): (String, Vec<String>) = sqlx::query_as(
+        "select kind, recipient_emails from notifications where id = $1 and fields->>'booking-id' = $2",
+    )
+    .bind(notification)
+    .bind(&booking_id)
+    .fetch_one(&pool)
+    .await
+    .expect("the notification of the booking");
+    assert_eq!(kind, "booking-confirmed");
+    assert_eq!(recipients, [customer]);
+
+    // The admin API shows it sent, with the same Message-ID.
+    let admin = call(
+        client.post(format!("{api}/auth/signin")),
+        Some(json!({"email": "admin@demo.cineflow.local", "password": "Demo-Admin-2026"})),
+        200,
+    )
+    .await;
+    let admin = text(&admin, "access_token");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let seen = loop {
+        let seen = call(
+            client
+                .get(format!("{api}/notifications/{notification}"))
+                .bearer_auth(&admin),
+            None,
+            200,
+        )
+        .await;
+        if seen["status"] == "sent" || Instant::now() > deadline {
+            break seen;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(seen["status"], "sent", "{seen}");
+    assert_eq!(seen["attempts"], 1, "{seen}");
+    assert_eq!(seen["message_id"], message_id.as_str(), "{seen}");
+    assert!(seen["sent_at"].is_string(), "{seen}");
+
+    // One email for one booking.
+    let about_it = sink
+        .messages()
+        .into_iter()
+        .filter(|m| text(m, "text").contains(&booking_id))
+        .count();
+    assert_eq!(about_it, 1, "{:?}", sink.messages());
+
+    let status = server.terminate();
+    assert!(status.success(), "graceful shutdown exits 0, got {status}");
+    drop(sink);
 }

@@ -18,6 +18,7 @@ mod default_components;
 mod demo;
 mod hostile_components;
 mod mail;
+mod notifications;
 mod ops;
 mod oversell;
 mod payments;

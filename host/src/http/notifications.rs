@@ -79,7 +79,22 @@ fn view(n: Notification, state: &AppState) -> NotificationView {
 }
 
 /// Who may queue an email: an admin, or another service presenting the service token.
-pub(super) struct NotificationSender;
+pub(super) enum NotificationSender {
+    /// A service with `CINEFLOW_SERVICE_TOKEN`.
+    Service,
+    /// An admin.
+    Admin(Uuid),
+}
+
+impl NotificationSender {
+    /// Idempotency keys are per caller: two callers never see each other's notifications.
+    fn dedupe_key(&self, key: &str) -> String {
+        match self {
+            NotificationSender::Service => format!("api:service:{key}"),
+            NotificationSender::Admin(id) => format!("api:{id}:{key}"),
+        }
+    }
+}
 
 impl FromRequestParts<AppState> for NotificationSender {
     type Rejection = ApiError;
@@ -90,18 +105,21 @@ impl FromRequestParts<AppState> for NotificationSender {
                 .headers
                 .get(axum::http::header::AUTHORIZATION)
                 .and_then(|h| h.to_str().ok())
-                .and_then(|h| h.strip_prefix("Bearer "))
+                .and_then(|h| {
+                    h.strip_prefix("Bearer ")
+                        .or_else(|| h.strip_prefix("bearer "))
+                })
                 .map(str::trim);
             // Compare digests: equal-length inputs, so the time taken says nothing about
             // how much of the token was right.
             if let Some(token) = presented
                 && Sha256::digest(token.as_bytes()) == Sha256::digest(expected.as_bytes())
             {
-                return Ok(NotificationSender);
+                return Ok(NotificationSender::Service);
             }
         }
-        AdminUser::from_request_parts(parts, state).await?;
-        Ok(NotificationSender)
+        let AdminUser(admin) = AdminUser::from_request_parts(parts, state).await?;
+        Ok(NotificationSender::Admin(admin.id))
     }
 }
 
@@ -129,11 +147,12 @@ pub(super) struct CreateNotification {
         (status = 200, description = "Queued before with this Idempotency-Key", body = NotificationView),
         (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`validation_failed`", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Malformed JSON or unknown fields", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`, or `idempotency_key_reused` for a key used with a different notification", body = Problem, content_type = "application/problem+json"),
     ))]
 pub(super) async fn create_notification(
     State(state): State<AppState>,
-    _sender: NotificationSender,
+    sender: NotificationSender,
     IdempotencyKey(key): IdempotencyKey,
     ApiJson(body): ApiJson<CreateNotification>,
 ) -> Result<(StatusCode, Json<NotificationView>), ApiError> {
@@ -156,6 +175,8 @@ pub(super) async fn create_notification(
             "content",
             format!("must be at most {} KiB", MAX_CONTENT / 1024),
         );
+    } else if body.content.contains('\0') {
+        problems.add("content", "must not contain NUL characters");
     }
     let mut recipients: Vec<String> = Vec::with_capacity(body.recipient_emails.len());
     if body.recipient_emails.is_empty() || body.recipient_emails.len() > MAX_RECIPIENTS {
@@ -175,7 +196,7 @@ pub(super) async fn create_notification(
         }
     }
     problems.finish()?;
-    let dedupe = key.map(|k| format!("api:{k}"));
+    let dedupe = key.map(|k| sender.dedupe_key(&k));
     let mut conn = state.db.acquire().await?;
     let (row, created) = outbox::insert_custom(
         &mut conn,
@@ -185,11 +206,20 @@ pub(super) async fn create_notification(
         dedupe.as_deref(),
     )
     .await?;
-    let status = if created {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
-    };
+    if !created {
+        let same = row.subject.as_deref() == Some(subject)
+            && row.fields.get("content").and_then(|c| c.as_str()) == Some(body.content.as_str())
+            && row.recipient_emails == recipients;
+        if !same {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "idempotency_key_reused",
+                "this Idempotency-Key was used for a different notification",
+            ));
+        }
+        return Ok((StatusCode::OK, Json(view(row, &state))));
+    }
+    let status = StatusCode::CREATED;
     Ok((status, Json(view(row, &state))))
 }
 
@@ -209,6 +239,8 @@ pub(super) struct NotificationQuery {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "A page of notifications", body = Page<NotificationView>),
+        (status = 400, description = "Unknown query parameter or bad cursor", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Unknown status", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -240,6 +272,8 @@ pub(super) async fn list_notifications(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The notification", body = NotificationView),
+        (status = 400, description = "Malformed id", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such notification", body = Problem, content_type = "application/problem+json"),
     ))]
