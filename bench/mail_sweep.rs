@@ -18,6 +18,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use cineflow::components::{ComponentRegistry, RegistrySettings};
 use cineflow::defaults;
 use cineflow::domain::hook_io::RenderedEmail;
 use cineflow::mail::smtp::Outgoing;
@@ -114,6 +115,12 @@ async fn main() -> anyhow::Result<()> {
         None,
     ))?);
     let defaults = Arc::new(defaults::load(&components_dir(), &plugins, &pool).await?);
+    let registry = Arc::new(ComponentRegistry::new(
+        pool.clone(),
+        plugins.clone(),
+        defaults,
+        RegistrySettings::default(),
+    ));
     let sink = smtp::SmtpServer::start().await;
     let from = "Cineflow <no-reply@cineflow.local>".parse()?;
     let settings = SmtpSettings {
@@ -124,7 +131,7 @@ async fn main() -> anyhow::Result<()> {
     let sweeper = Sweeper::new(
         pool.clone(),
         plugins,
-        defaults,
+        registry,
         Mailer::new(&settings, &from)?,
         SweepSettings {
             batch,

@@ -11,6 +11,7 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use crate::auth::AuthKeys;
+use crate::components::ComponentRegistry;
 use crate::config::{Config, DatabaseSource, MailConfig};
 use crate::http::ratelimit::SigninLimits;
 use crate::localdb::LocalDb;
@@ -44,7 +45,17 @@ impl App {
         // Install the recorder before anything records (the first component load does).
         telemetry::metrics_handle();
         let plugins = Arc::new(PluginRuntime::new(config.runtime.clone())?);
-        let defaults = defaults::load(&config.components_dir, &plugins, &pool).await?;
+        let defaults = Arc::new(defaults::load(&config.components_dir, &plugins, &pool).await?);
+        let components = Arc::new(ComponentRegistry::new(
+            pool.clone(),
+            plugins.clone(),
+            defaults.clone(),
+            config.registry,
+        ));
+        components
+            .reload_all()
+            .await
+            .context("loading the chains' bindings")?;
         let secret = match &config.jwt_secret {
             Some(secret) => secret.clone(),
             None if matches!(config.database, DatabaseSource::Local(_)) => {
@@ -70,7 +81,8 @@ impl App {
         let state = AppState {
             db: pool,
             plugins,
-            defaults: Arc::new(defaults),
+            defaults,
+            components,
             auth: AuthKeys::new(secret.as_bytes(), config.token_ttl),
             signin_limits: SigninLimits::new(per_email, per_client),
             catalogue: CatalogueSettings {
@@ -138,6 +150,12 @@ impl App {
         });
         let stop_sweeper = CancellationToken::new();
         let sweeper = self.start_sweeper(stop_sweeper.clone()).await?;
+        let follower = tokio::spawn(
+            self.state
+                .components
+                .clone()
+                .follow(stop_sweeper.clone()),
+        );
         let served = axum::serve(
             self.listener,
             self.router
@@ -148,6 +166,7 @@ impl App {
         pruner.abort();
         expirer.abort();
         stop_sweeper.cancel();
+        follower.abort();
         if let Some(sweeper) = sweeper {
             // Sends in flight finish (or their lease runs out and another replica sends them).
             match tokio::time::timeout(std::time::Duration::from_secs(10), sweeper).await {
@@ -194,7 +213,7 @@ impl App {
         let sweeper = Arc::new(Sweeper::new(
             self.state.db.clone(),
             self.state.plugins.clone(),
-            self.state.defaults.clone(),
+            self.state.components.clone(),
             Mailer::new(smtp, &self.mail.from)?,
             self.mail.sweep.clone(),
         ));

@@ -22,7 +22,8 @@ use crate::domain::hook_io::{
     ShowInfo,
 };
 use crate::gateway::{ChargeRequest, GatewayError, PaymentGateway};
-use crate::plugins::{CallError, CallStats, Called, Hook, LoadedComponent};
+use crate::components::registry::Answered;
+use crate::plugins::{CallError, CallStats, Called, Hook};
 use crate::state::AppState;
 
 /// Why a booking operation did not happen.
@@ -121,14 +122,6 @@ fn show_info(ctx: &ShowContext, capacity: u32, sold: u32) -> ShowInfo {
     }
 }
 
-/// The component the chain uses for `hook` (the platform default until chains can bind
-/// their own).
-fn component_for(state: &AppState, hook: Hook) -> Result<&LoadedComponent, BookingError> {
-    state.defaults.get(hook).map(AsRef::as_ref).ok_or_else(|| {
-        BookingError::PluginUnavailable(format!("no {hook} component is configured"))
-    })
-}
-
 fn decision(
     hook: &'static str,
     component: &str,
@@ -146,7 +139,11 @@ fn decision(
     }
 }
 
-fn failed(e: CallError) -> BookingError {
+/// A component failure under the fail-closed policy (or no component at all).
+fn failed(hook: Hook, e: Option<CallError>) -> BookingError {
+    let Some(e) = e else {
+        return BookingError::PluginUnavailable(format!("no {hook} component is configured"));
+    };
     tracing::warn!(hook = %e.hook, component = %e.component, kind = e.kind.as_str(), message = %e.message, "component failed; refusing (fail closed)");
     BookingError::PluginUnavailable(format!(
         "the chain's {} component failed ({}); try again later",
@@ -216,7 +213,8 @@ pub async fn hold(
     let confirmed = bookings::confirmed_count(&mut conn, user.id, ctx.show.chain_id).await?;
     drop(conn);
 
-    let rules = component_for(state, Hook::BookingRules)?;
+    let chain = ctx.show.chain_id;
+    let plugins = &state.plugins;
     let hold_req = HoldRequest {
         show: show_info(
             &ctx,
@@ -238,15 +236,22 @@ pub async fn hold(
         },
         now_ms: now.timestamp_millis(),
     };
-    let Called {
-        output,
-        stats: rules_stats,
+    let Answered {
+        called: Called {
+            output,
+            stats: rules_stats,
+            ..
+        },
+        component: rules,
         ..
     } = state
-        .plugins
-        .check_hold(rules, &hold_req)
+        .components
+        .call(chain, Hook::BookingRules, |c| {
+            let req = &hold_req;
+            async move { plugins.check_hold(&c, req).await }
+        })
         .await
-        .map_err(failed)?;
+        .map_err(|e| failed(Hook::BookingRules, e))?;
     let policy = match output {
         Ok(p) => p,
         Err(reason) => {
@@ -263,7 +268,6 @@ pub async fn hold(
         }
     };
 
-    let pricing = component_for(state, Hook::Pricing)?;
     let HoldRequest {
         show,
         seats,
@@ -277,15 +281,22 @@ pub async fn hold(
         promo_code: cmd.promo_code.clone(),
         now_ms: now.timestamp_millis(),
     };
-    let Called {
-        output,
-        stats: price_stats,
+    let Answered {
+        called: Called {
+            output,
+            stats: price_stats,
+            ..
+        },
+        component: pricing,
         ..
     } = state
-        .plugins
-        .quote(pricing, &quote_req)
+        .components
+        .call(chain, Hook::Pricing, |c| {
+            let req = &quote_req;
+            async move { plugins.quote(&c, req).await }
+        })
         .await
-        .map_err(failed)?;
+        .map_err(|e| failed(Hook::Pricing, e))?;
     let quote = match output {
         Ok(q) => q,
         Err(reason) => {
@@ -596,7 +607,7 @@ pub async fn cancel(
         .filter(|s| booking.seats.contains(&s.id))
         .map(seat)
         .collect();
-    let rules = component_for(state, Hook::BookingRules)?;
+    let plugins = &state.plugins;
     let req = CancelRequest {
         show: show_info(
             &ctx,
@@ -608,7 +619,18 @@ pub async fn cancel(
         confirmed,
         now_ms: now.timestamp_millis(),
     };
-    let Called { output, stats, .. } = state.plugins.cancel(rules, &req).await.map_err(failed)?;
+    let Answered {
+        called: Called { output, stats, .. },
+        component: rules,
+        ..
+    } = state
+        .components
+        .call(booking.chain_id, Hook::BookingRules, |c| {
+            let req = &req;
+            async move { plugins.cancel(&c, req).await }
+        })
+        .await
+        .map_err(|e| failed(Hook::BookingRules, e))?;
     let refund = match output {
         Ok(r) => r,
         Err(reason) => {

@@ -121,6 +121,16 @@ pub struct ServeArgs {
     /// Email delivery.
     #[command(flatten)]
     pub mail: MailArgs,
+    /// Consecutive failures of a chain's bound component that trip its breaker (the chain
+    /// then gets the platform default until it binds again).
+    #[arg(long, env = "CINEFLOW_BREAKER_FAILURES", default_value_t = 5,
+          value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub breaker_failures: u32,
+    /// Seconds between full re-reads of every binding (changes arrive at once through
+    /// LISTEN/NOTIFY; this is the safety net).
+    #[arg(long, env = "CINEFLOW_BINDINGS_RECONCILE_SECS", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub bindings_reconcile_secs: u64,
 }
 
 /// Email delivery and the notification API.

@@ -7,6 +7,7 @@ use std::time::Duration;
 use lettre::message::Mailbox;
 
 use crate::cli::{DatabaseArgs, LimitArgs, MailArgs, ServeArgs};
+use crate::components::RegistrySettings;
 use crate::mail::{SmtpSettings, SweepSettings};
 use crate::plugins::{Limits, RuntimeConfig};
 
@@ -68,6 +69,8 @@ pub struct Config {
     pub demo: bool,
     /// Email delivery.
     pub mail: MailConfig,
+    /// Bindings: breaker threshold, reconcile period.
+    pub registry: RegistrySettings,
 }
 
 /// Email delivery settings.
@@ -160,6 +163,10 @@ impl Config {
             cleaning_buffer: Duration::from_secs(u64::from(args.cleaning_minutes) * 60),
             demo: args.demo,
             mail: MailConfig::from_args(&args.mail),
+            registry: RegistrySettings {
+                breaker_failures: args.breaker_failures,
+                reconcile_every: Duration::from_secs(args.bindings_reconcile_secs),
+            },
         }
     }
 }

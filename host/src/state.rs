@@ -18,6 +18,8 @@ pub struct AppState {
     pub plugins: Arc<PluginRuntime>,
     /// The platform's default component per hook.
     pub defaults: Arc<PlatformDefaults>,
+    /// Which component serves each chain's hook (bindings, fallback, breaker, stats).
+    pub components: Arc<crate::components::ComponentRegistry>,
     /// Token keys.
     pub auth: AuthKeys,
     /// Signin rate limits.

@@ -58,7 +58,7 @@ fn sweeper(
     Sweeper::new(
         pool,
         state.plugins.clone(),
-        state.defaults.clone(),
+        state.components.clone(),
         Mailer::new(&smtp_settings(server), &sender()).expect("mailer"),
         settings,
     )

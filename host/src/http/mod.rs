@@ -3,6 +3,7 @@
 mod accounts;
 mod bookings;
 mod chains;
+mod components;
 pub mod error;
 pub mod extract;
 mod hooks;
@@ -21,7 +22,7 @@ mod theatres;
 use std::time::{Duration, Instant};
 
 use axum::Router;
-use axum::extract::{MatchedPath, Request};
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
 use axum::http::StatusCode;
 use axum::middleware::{self, Next};
 use axum::response::Response;
@@ -39,6 +40,11 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
 /// The whole router: operations at the root, the API under `/api/v1`.
 pub fn router(state: AppState, request_timeout: Duration) -> Router {
+    let body_cap = crate::plugins::Hook::ALL
+        .into_iter()
+        .map(|h| usize::try_from(state.plugins.limits(h).max_component_bytes).unwrap_or(usize::MAX))
+        .fold(MAX_BODY_BYTES, usize::max)
+        .saturating_add(1);
     let api = Router::new()
         .merge(hooks::router())
         .merge(accounts::router())
@@ -49,7 +55,8 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
         .merge(shows::router())
         .merge(bookings::router())
         .merge(payments::router())
-        .merge(notifications::router());
+        .merge(notifications::router())
+        .merge(components::router());
     Router::new()
         .merge(ops::router())
         .nest("/api/v1", api)
@@ -57,7 +64,10 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn(record_metrics))
-        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        // Extractors (JSON bodies) stop at 1 MiB; the stream as a whole may carry a component
+        // upload, which its handler caps at the component size limit.
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(RequestBodyLimitLayer::new(body_cap))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
             request_timeout,

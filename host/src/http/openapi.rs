@@ -7,7 +7,7 @@ use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::SwaggerUi;
 
 use super::{
-    accounts, bookings, chains, error, hooks, movies, notifications, ops, payments, screens, shows,
+    accounts, bookings, chains, components, error, hooks, movies, notifications, ops, payments, screens, shows,
     theatres,
 };
 use crate::state::AppState;
@@ -39,6 +39,9 @@ use crate::state::AppState;
         payments::list_payments, payments::get_payment,
         notifications::create_notification, notifications::list_notifications,
         notifications::get_notification,
+        components::upload_component, components::list_components, components::list_bindings,
+        components::bind_hook, components::unbind_hook, components::invoke_component,
+        components::component_stats, components::component_audit,
     ),
     components(schemas(error::Problem, crate::plugins::Limits)),
     modifiers(&BearerAuth),

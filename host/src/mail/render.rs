@@ -4,7 +4,9 @@
 use serde_json::Value;
 
 use crate::db::outbox::Notification;
-use crate::defaults::PlatformDefaults;
+use uuid::Uuid;
+
+use crate::components::ComponentRegistry;
 use crate::domain::hook_io::{EmailEvent, EventKind, RenderedEmail};
 use crate::mail::builtin;
 use crate::plugins::{Hook, PluginRuntime};
@@ -41,29 +43,46 @@ pub fn event_of(n: &Notification) -> Option<EmailEvent> {
     })
 }
 
-/// Renders `event` for `chain` (the platform default component until chains bind their own).
+/// Renders `event` with `chain`'s notify-templates component (its binding, or the platform
+/// default; platform mail without a chain uses the default).
 pub async fn render(
     plugins: &PluginRuntime,
-    defaults: &PlatformDefaults,
+    registry: &ComponentRegistry,
+    chain: Option<Uuid>,
     event: &EmailEvent,
 ) -> (RenderedEmail, RenderedBy) {
-    let Some(component) = defaults.get(Hook::NotifyTemplates) else {
-        return (
-            builtin::render(event.kind, &event.fields),
-            RenderedBy::Builtin,
-        );
-    };
-    let reason = match plugins.render(component, event).await {
-        Ok(called) => match called.output {
-            Ok(email) => return (email, RenderedBy::Component),
-            Err(refusal) => format!("the component refused: {refusal}"),
+    let result = match chain {
+        Some(chain) => registry
+            .call(chain, Hook::NotifyTemplates, |c| async move {
+                plugins.render(&c, event).await
+            })
+            .await
+            .map(|a| (a.called, a.component.id.clone())),
+        None => match registry.default_for(Hook::NotifyTemplates) {
+            Some(c) => plugins
+                .render(&c, event)
+                .await
+                .map(|called| (called, c.id.clone()))
+                .map_err(Some),
+            None => Err(None),
         },
-        Err(e) => format!("{} ({})", e.kind.as_str(), e.message),
+    };
+    let reason = match result {
+        Ok((called, component)) => match called.output {
+            Ok(email) => return (email, RenderedBy::Component),
+            Err(refusal) => format!("component {component} refused: {refusal}"),
+        },
+        Err(Some(e)) => format!(
+            "component {} failed: {} ({})",
+            e.component,
+            e.kind.as_str(),
+            e.message
+        ),
+        Err(None) => "no notify-templates component is configured".to_owned(),
     };
     metrics::counter!("cineflow_mail_template_fallbacks_total", "kind" => event_kind_label(event.kind))
         .increment(1);
-    tracing::warn!(component = %component.id, kind = ?event.kind, %reason,
-        "notify-templates failed; sending the built-in template");
+    tracing::warn!(kind = ?event.kind, %reason, "notify-templates failed; sending the built-in template");
     (
         builtin::render(event.kind, &event.fields),
         RenderedBy::Builtin,

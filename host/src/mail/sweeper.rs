@@ -17,7 +17,7 @@ use tokio_cron_scheduler::{Job, JobScheduler};
 use tokio_util::sync::CancellationToken;
 
 use crate::db::outbox::{self, Claimed};
-use crate::defaults::PlatformDefaults;
+use crate::components::ComponentRegistry;
 use crate::mail::render::{self, RenderedBy};
 use crate::mail::smtp::{Mailer, Outgoing};
 use crate::plugins::PluginRuntime;
@@ -102,7 +102,7 @@ enum Outcome {
 pub struct Sweeper {
     db: PgPool,
     plugins: Arc<PluginRuntime>,
-    defaults: Arc<PlatformDefaults>,
+    registry: Arc<ComponentRegistry>,
     mailer: Mailer,
     settings: SweepSettings,
 }
@@ -112,14 +112,14 @@ impl Sweeper {
     pub fn new(
         db: PgPool,
         plugins: Arc<PluginRuntime>,
-        defaults: Arc<PlatformDefaults>,
+        registry: Arc<ComponentRegistry>,
         mailer: Mailer,
         settings: SweepSettings,
     ) -> Self {
         Self {
             db,
             plugins,
-            defaults,
+            registry,
             mailer,
             settings,
         }
@@ -189,7 +189,8 @@ impl Sweeper {
             let error = format!("unknown notification kind {:?}", n.kind);
             return Ok((self.finish_failed(&claim, &error).await?, None));
         };
-        let (email, by) = render::render(&self.plugins, &self.defaults, &event).await;
+        let (email, by) =
+            render::render(&self.plugins, &self.registry, n.chain_id, &event).await;
         let message = match self.mailer.message(&Outgoing {
             id: n.id,
             to: &n.recipient_emails,

@@ -178,7 +178,15 @@ impl PluginRuntime {
         Ok(map.entry((id, hook)).or_insert(loaded).clone())
     }
 
-    fn cached(&self, id: &str, hook: Hook) -> Option<Arc<LoadedComponent>> {
+    /// Drops a loaded component from this replica's table (calls holding it finish first);
+    /// used for uploads that fail their fixtures.
+    pub fn forget(&self, id: &str, hook: Hook) {
+        let mut map = self.loaded.write().unwrap_or_else(|e| e.into_inner());
+        map.remove(&(id.to_owned(), hook));
+    }
+
+    /// The component if this replica has already loaded it for `hook`.
+    pub fn cached(&self, id: &str, hook: Hook) -> Option<Arc<LoadedComponent>> {
         let map = self.loaded.read().unwrap_or_else(|e| e.into_inner());
         map.get(&(id.to_owned(), hook)).cloned()
     }

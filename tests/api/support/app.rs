@@ -40,6 +40,7 @@ pub fn config(limits: Limits) -> Config {
         cleaning_buffer: Duration::from_secs(15 * 60),
         demo: false,
         mail: MailConfig::default(),
+        registry: Default::default(),
     }
 }
 

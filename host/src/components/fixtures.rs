@@ -1,0 +1,115 @@
+//! The hooks' fixtures (host/fixtures/<hook>.json, compiled into the binary): inputs every
+//! uploaded component must handle within its limits, with an answer that passes the host's
+//! output checks and, where the fixture says so, is an `ok` (or a refusal).
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::components::invoke;
+use crate::plugins::{Hook, LoadedComponent, PluginRuntime};
+
+#[derive(Debug, Deserialize)]
+struct FixtureFile {
+    cases: Vec<Fixture>,
+}
+
+/// One fixture.
+#[derive(Debug, Deserialize)]
+pub struct Fixture {
+    /// Shown in refusals.
+    pub name: String,
+    /// The hook's input as JSON.
+    pub input: Value,
+    /// What the answer must be.
+    pub expect: Expect,
+}
+
+/// The property a fixture checks beyond "no failure, valid output".
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Expect {
+    /// An answer, not a refusal.
+    Ok,
+    /// A refusal.
+    Err,
+    /// Either.
+    Any,
+}
+
+fn source(hook: Hook) -> &'static str {
+    match hook {
+        Hook::Pricing => include_str!("../../fixtures/pricing.json"),
+        Hook::BookingRules => include_str!("../../fixtures/booking-rules.json"),
+        Hook::NotifyTemplates => include_str!("../../fixtures/notify-templates.json"),
+    }
+}
+
+/// The fixtures of `hook`.
+pub fn of(hook: Hook) -> Result<Vec<Fixture>, String> {
+    serde_json::from_str::<FixtureFile>(source(hook))
+        .map(|f| f.cases)
+        .map_err(|e| format!("the {hook} fixtures are malformed: {e}"))
+}
+
+/// What a component did on the fixtures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FixtureReport {
+    /// Fixtures passed (all of them, when this is returned).
+    pub passed: usize,
+    /// Most fuel any fixture used.
+    pub fuel_max: u64,
+}
+
+/// Runs every fixture of the component's hook; `Err` names the first one it failed and why.
+pub async fn run(
+    runtime: &PluginRuntime,
+    component: &LoadedComponent,
+) -> Result<FixtureReport, String> {
+    let mut report = FixtureReport {
+        passed: 0,
+        fuel_max: 0,
+    };
+    for fixture in of(component.hook)? {
+        let invocation = invoke::invoke(runtime, component, fixture.input)
+            .await
+            .map_err(|e| format!("fixture {:?}: {e}", fixture.name))?;
+        report.fuel_max = report.fuel_max.max(invocation.stats.fuel_used);
+        match (invocation.outcome, fixture.expect) {
+            (Err(e), _) => {
+                return Err(format!(
+                    "fixture {:?}: the component failed ({}): {}",
+                    fixture.name,
+                    e.kind.as_str(),
+                    e.message
+                ));
+            }
+            (Ok(Err(reason)), Expect::Ok) => {
+                return Err(format!(
+                    "fixture {:?}: expected an answer, the component refused: {reason}",
+                    fixture.name
+                ));
+            }
+            (Ok(Ok(_)), Expect::Err) => {
+                return Err(format!(
+                    "fixture {:?}: expected a refusal, the component answered",
+                    fixture.name
+                ));
+            }
+            _ => report.passed += 1,
+        }
+    }
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_hook_has_well_formed_fixtures() {
+        for hook in Hook::ALL {
+            let cases = of(hook).expect("fixtures parse");
+            assert!(cases.len() >= 3, "{hook} has a few fixtures");
+        }
+    }
+}

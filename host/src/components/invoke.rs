@@ -1,0 +1,89 @@
+//! Calling a component with its hook's input given as JSON: the local runner, the dry-run
+//! endpoint and the upload fixtures all go through here, so they agree on the input format
+//! (the WIT input record, snake_case fields, kebab-case enum cases; booking-rules adds
+//! `"function": "check-hold" | "cancel"`).
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::domain::hook_io::{CancelRequest, EmailEvent, HoldRequest, QuoteRequest};
+use crate::plugins::{CallError, CallStats, Called, Hook, LoadedComponent, PluginRuntime};
+
+/// Booking-rules input: which function, and its request.
+#[derive(Debug, Deserialize)]
+#[serde(tag = "function", rename_all = "kebab-case")]
+pub enum BookingRulesInput {
+    /// `check-hold`.
+    CheckHold(HoldRequest),
+    /// `cancel`.
+    Cancel(CancelRequest),
+}
+
+/// What a call produced.
+#[derive(Debug)]
+pub struct Invocation {
+    /// `Ok(Ok(v))` an answer, `Ok(Err(reason))` a refusal, `Err` a failure.
+    pub outcome: Result<Result<Value, String>, CallError>,
+    /// What it cost.
+    pub stats: CallStats,
+    /// What the component printed.
+    pub log: String,
+}
+
+impl Invocation {
+    /// The report shape of the runner and the dry-run endpoint.
+    pub fn report(&self) -> Value {
+        let stats = json!({
+            "fuel_used": self.stats.fuel_used,
+            "duration_us": u64::try_from(self.stats.duration.as_micros()).unwrap_or(u64::MAX),
+            "memory_bytes": self.stats.peak_memory_bytes,
+        });
+        match &self.outcome {
+            Ok(Ok(v)) => json!({ "output": { "ok": v }, "stats": stats, "log": self.log }),
+            Ok(Err(reason)) => json!({ "output": { "err": reason }, "stats": stats, "log": self.log }),
+            Err(e) => json!({
+                "error": { "kind": e.kind.as_str(), "message": e.message },
+                "stats": stats,
+                "log": self.log,
+            }),
+        }
+    }
+}
+
+fn parse<T: serde::de::DeserializeOwned>(input: Value) -> Result<T, String> {
+    serde_json::from_value(input)
+        .map_err(|e| format!("the input does not match the hook's input record: {e}"))
+}
+
+fn done<T: serde::Serialize>(result: Result<Called<T>, CallError>) -> Invocation {
+    match result {
+        Ok(called) => Invocation {
+            outcome: Ok(called
+                .output
+                .map(|v| serde_json::to_value(v).unwrap_or(Value::Null))),
+            stats: called.stats,
+            log: called.log,
+        },
+        Err(e) => Invocation {
+            stats: e.stats,
+            log: e.log.clone(),
+            outcome: Err(e),
+        },
+    }
+}
+
+/// Calls `component` with `input`; `Err` when the input does not fit the hook.
+pub async fn invoke(
+    runtime: &PluginRuntime,
+    component: &LoadedComponent,
+    input: Value,
+) -> Result<Invocation, String> {
+    Ok(match component.hook {
+        Hook::Pricing => done(runtime.quote(component, &parse::<QuoteRequest>(input)?).await),
+        Hook::NotifyTemplates => done(runtime.render(component, &parse::<EmailEvent>(input)?).await),
+        Hook::BookingRules => match parse::<BookingRulesInput>(input)? {
+            BookingRulesInput::CheckHold(req) => done(runtime.check_hold(component, &req).await),
+            BookingRulesInput::Cancel(req) => done(runtime.cancel(component, &req).await),
+        },
+    })
+}

@@ -1,0 +1,269 @@
+//! Tables `chain_components` (a chain's uploads), `bindings` (which upload each hook of a
+//! chain uses) and `component_audit` (every change to either).
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+/// A component a chain uploaded.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ChainComponent {
+    /// Chain.
+    pub chain_id: Uuid,
+    /// sha256.
+    pub component_id: String,
+    /// Hook it implements.
+    pub hook: String,
+    /// Size in bytes.
+    pub size_bytes: i32,
+    /// First uploaded by this chain.
+    pub uploaded_at: DateTime<Utc>,
+    /// Who uploaded it.
+    pub uploaded_by: Option<Uuid>,
+    /// Fixtures passed at upload.
+    pub fixtures_passed: i32,
+    /// Most fuel a fixture used.
+    pub fuel_max: i64,
+}
+
+const COMPONENT_COLUMNS: &str = "cc.chain_id, cc.component_id, cc.hook, c.size_bytes,
+    cc.uploaded_at, cc.uploaded_by, cc.fixtures_passed, cc.fuel_max";
+
+/// Records that the chain has the component; `false` when it already had it.
+pub async fn add_component(
+    conn: &mut PgConnection,
+    c: &ChainComponent,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "insert into chain_components (chain_id, component_id, hook, uploaded_by, fixtures_passed, fuel_max)
+         values ($1, $2, $3, $4, $5, $6)
+         on conflict (chain_id, component_id) do nothing",
+    )
+    .bind(c.chain_id)
+    .bind(&c.component_id)
+    .bind(&c.hook)
+    .bind(c.uploaded_by)
+    .bind(c.fixtures_passed)
+    .bind(c.fuel_max)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// One of the chain's components.
+pub async fn component(
+    conn: &mut PgConnection,
+    chain: Uuid,
+    id: &str,
+) -> Result<Option<ChainComponent>, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select {COMPONENT_COLUMNS} from chain_components cc join components c on c.id = cc.component_id
+         where cc.chain_id = $1 and cc.component_id = $2"
+    )))
+    .bind(chain)
+    .bind(id)
+    .fetch_optional(conn)
+    .await
+}
+
+/// The chain's components, newest first.
+pub async fn components(
+    conn: &mut PgConnection,
+    chain: Uuid,
+) -> Result<Vec<ChainComponent>, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select {COMPONENT_COLUMNS} from chain_components cc join components c on c.id = cc.component_id
+         where cc.chain_id = $1 order by cc.uploaded_at desc, cc.component_id"
+    )))
+    .bind(chain)
+    .fetch_all(conn)
+    .await
+}
+
+/// The bytes of a stored component.
+pub async fn bytes(conn: &mut PgConnection, id: &str) -> Result<Option<Vec<u8>>, sqlx::Error> {
+    sqlx::query_scalar("select bytes from components where id = $1")
+        .bind(id)
+        .fetch_optional(conn)
+        .await
+}
+
+/// A chain's hook bound to one of its components.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Binding {
+    /// Chain.
+    pub chain_id: Uuid,
+    /// Hook.
+    pub hook: String,
+    /// The component.
+    pub component_id: String,
+    /// `reject` or `fallback`.
+    pub on_failure: String,
+    /// Who bound it.
+    pub bound_by: Option<Uuid>,
+    /// When.
+    pub bound_at: DateTime<Utc>,
+    /// When the breaker tripped (calls go to the default since).
+    pub tripped_at: Option<DateTime<Utc>>,
+    /// Why.
+    pub trip_reason: Option<String>,
+}
+
+const BINDING_COLUMNS: &str =
+    "chain_id, hook, component_id, on_failure, bound_by, bound_at, tripped_at, trip_reason";
+
+/// The chain's bindings.
+pub async fn bindings(conn: &mut PgConnection, chain: Uuid) -> Result<Vec<Binding>, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select {BINDING_COLUMNS} from bindings where chain_id = $1 order by hook"
+    )))
+    .bind(chain)
+    .fetch_all(conn)
+    .await
+}
+
+/// Every binding of every chain (start-up and the periodic reconcile).
+pub async fn all_bindings(conn: &mut PgConnection) -> Result<Vec<Binding>, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select {BINDING_COLUMNS} from bindings order by chain_id, hook"
+    )))
+    .fetch_all(conn)
+    .await
+}
+
+/// Binds the hook (replacing any binding and closing its breaker); returns the previous
+/// component, if any.
+pub async fn bind(
+    conn: &mut PgConnection,
+    chain: Uuid,
+    hook: &str,
+    component: &str,
+    on_failure: &str,
+    actor: Uuid,
+) -> Result<(Binding, Option<String>), sqlx::Error> {
+    let previous: Option<String> = sqlx::query_scalar(
+        "select component_id from bindings where chain_id = $1 and hook = $2 for update",
+    )
+    .bind(chain)
+    .bind(hook)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let binding = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "insert into bindings (chain_id, hook, component_id, on_failure, bound_by)
+         values ($1, $2, $3, $4, $5)
+         on conflict (chain_id, hook) do update
+            set component_id = excluded.component_id, on_failure = excluded.on_failure,
+                bound_by = excluded.bound_by, bound_at = now(), tripped_at = null,
+                trip_reason = null
+         returning {BINDING_COLUMNS}"
+    )))
+    .bind(chain)
+    .bind(hook)
+    .bind(component)
+    .bind(on_failure)
+    .bind(actor)
+    .fetch_one(conn)
+    .await?;
+    Ok((binding, previous))
+}
+
+/// Removes the binding; returns the component it pointed at.
+pub async fn unbind(
+    conn: &mut PgConnection,
+    chain: Uuid,
+    hook: &str,
+) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "delete from bindings where chain_id = $1 and hook = $2 returning component_id",
+    )
+    .bind(chain)
+    .bind(hook)
+    .fetch_optional(conn)
+    .await
+}
+
+/// Opens the breaker of a binding (if it still points at `component`); `false` when it was
+/// already open or the binding changed meanwhile.
+pub async fn trip(
+    conn: &mut PgConnection,
+    chain: Uuid,
+    hook: &str,
+    component: &str,
+    reason: &str,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "update bindings set tripped_at = now(), trip_reason = $4
+         where chain_id = $1 and hook = $2 and component_id = $3 and tripped_at is null",
+    )
+    .bind(chain)
+    .bind(hook)
+    .bind(component)
+    .bind(reason)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// An entry of a chain's component trail.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AuditEntry {
+    /// Id (time-ordered).
+    pub id: Uuid,
+    /// `uploaded`, `bound`, `unbound` or `breaker-tripped`.
+    pub kind: String,
+    /// Hook.
+    pub hook: Option<String>,
+    /// Component.
+    pub component_id: Option<String>,
+    /// Who (none for the breaker).
+    pub actor_id: Option<Uuid>,
+    /// Details (previous component, reason, fixtures).
+    pub detail: Value,
+    /// When.
+    pub at: DateTime<Utc>,
+}
+
+/// Appends to the chain's trail.
+pub async fn audit(
+    conn: &mut PgConnection,
+    chain: Uuid,
+    kind: &str,
+    hook: &str,
+    component: Option<&str>,
+    actor: Option<Uuid>,
+    detail: Value,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "insert into component_audit (id, chain_id, kind, hook, component_id, actor_id, detail)
+         values ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(Uuid::now_v7())
+    .bind(chain)
+    .bind(kind)
+    .bind(hook)
+    .bind(component)
+    .bind(actor)
+    .bind(detail)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The chain's trail in time order, keyset-paged.
+pub async fn audit_trail(
+    conn: &mut PgConnection,
+    chain: Uuid,
+    after: Option<Uuid>,
+    fetch: i64,
+) -> Result<Vec<AuditEntry>, sqlx::Error> {
+    sqlx::query_as(
+        "select id, kind, hook, component_id, actor_id, detail, at from component_audit
+         where chain_id = $1 and ($2::uuid is null or id > $2) order by id limit $3",
+    )
+    .bind(chain)
+    .bind(after)
+    .bind(fetch)
+    .fetch_all(conn)
+    .await
+}
