@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
 # Builds the default components (booking-rules, pricing, notify-templates) and the hostile test
-# guests as WebAssembly components (wasm32-wasip2, profile `wasm`), and copies them to
+# guests as WebAssembly components (wasm32-wasip2, profile `wasm`), and the compatibility guest
+# the way `cargo component build` would (wasm32-wasip1 core module + the preview1 reactor
+# adapter, applied by tools/componentize), and copies them to
 #   $CARGO_TARGET_DIR/components/{booking-rules,pricing,notify-templates}.wasm
-#   $CARGO_TARGET_DIR/components/hostile/{well-behaved,loop,memory-bomb,...}.wasm
+#   $CARGO_TARGET_DIR/components/hostile/{well-behaved,loop,memory-bomb,...,double,trap-on-promo}.wasm
+#   $CARGO_TARGET_DIR/components/compat/wasip1-pricing.wasm
+# and the example chain components (examples/components/<name>, wasm32-wasip2, profile `wasm`) to
+#   $CARGO_TARGET_DIR/components/examples/{matinee-pricing,promo-pricing,...}.wasm
 # CARGO_TARGET_DIR defaults to <repo>/target. Works from any directory.
 set -euo pipefail
 
@@ -21,11 +26,18 @@ target=wasm32-wasip2
 profile=wasm
 built="$target_dir/$target/$profile"
 out="$target_dir/components"
-hostile_features=(loop memory-bomb huge-output panic bad-quote noisy)
+hostile_features=(loop memory-bomb huge-output panic bad-quote noisy double trap-on-promo)
+# Example chain components: the crate examples/components/<name> is the package <name>.
+examples=(matinee-pricing promo-pricing no-single-gap-rules templates-hi)
 
-if ! rustup target add "$target" >/dev/null 2>&1; then
-    echo "warning: 'rustup target add $target' failed; trying the build anyway" >&2
-fi
+p1_target=wasm32-wasip1
+built_p1="$target_dir/$p1_target/$profile"
+
+for t in "$target" "$p1_target"; do
+    if ! rustup target add "$t" >/dev/null 2>&1; then
+        echo "warning: 'rustup target add $t' failed; trying the build anyway" >&2
+    fi
+done
 
 # Copies a built artifact, refusing anything that is not a component (a core module starts
 # 00 61 73 6d 01 00 00 00; a component 00 61 73 6d 0d 00 01 00).
@@ -54,7 +66,23 @@ for feature in "${hostile_features[@]}"; do
     install_component "$built/hostile_guest.wasm" "$out/hostile/$feature.wasm"
 done
 
+# A component as cargo-component builds it: a wasip1 core module (header 00 61 73 6d 01 00 00 00)
+# whose wasi_snapshot_preview1 imports the reactor adapter turns into wasi:* 0.2 imports.
+cargo build --target "$p1_target" --profile "$profile" -p wasip1-pricing
+cargo run --quiet -p componentize -- \
+    "$built_p1/wasip1_pricing.wasm" "$built_p1/wasip1_pricing.component.wasm"
+install_component "$built_p1/wasip1_pricing.component.wasm" "$out/compat/wasip1-pricing.wasm"
+
+example_packages=()
+for name in "${examples[@]}"; do
+    example_packages+=(-p "$name")
+done
+cargo build --target "$target" --profile "$profile" "${example_packages[@]}"
+for name in "${examples[@]}"; do
+    install_component "$built/${name//-/_}.wasm" "$out/examples/$name.wasm"
+done
+
 echo "components in $out:"
-for f in "$out"/*.wasm "$out"/hostile/*.wasm; do
+for f in "$out"/*.wasm "$out"/hostile/*.wasm "$out"/compat/*.wasm "$out"/examples/*.wasm; do
     printf '  %8d  %s\n' "$(wc -c <"$f")" "${f#"$out"/}"
 done

@@ -13,6 +13,7 @@ mod booking_failures;
 mod bookings;
 mod catalogue;
 mod chains;
+mod compat;
 mod component_cli;
 mod default_components;
 mod demo;

@@ -168,6 +168,16 @@ impl PluginRuntime {
                 .map_err(|e| LoadError::Invalid(format!("{e:#}")))?;
         metrics::record_load(hook, how);
         let pre = self.link(hook, &component)?;
+        let mut store = store::new_store(&self.engine, &limits)
+            .map_err(|e| LoadError::Invalid(format!("{e:#}")))?;
+        pre.probe(&mut store)
+            .await
+            .map_err(|e| LoadError::WrongWorld {
+                hook,
+                world: hook.world(),
+                reason: format!("{e:#}"),
+            })?;
+        drop(store);
         let loaded = Arc::new(LoadedComponent {
             id: id.clone(),
             hook,

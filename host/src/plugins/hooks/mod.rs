@@ -34,6 +34,20 @@ impl HookPre {
     }
 }
 
+impl HookPre {
+    /// Instantiates once and throws the instance away. Wasmtime checks the exported
+    /// functions' *types* only when the typed bindings are instantiated (linking checks their
+    /// names), so without this a component with the right names and wrong types would load
+    /// and then fail every call.
+    pub(crate) async fn probe(&self, store: &mut wasmtime::Store<CallState>) -> wasmtime::Result<()> {
+        match self {
+            Self::BookingRules(pre) => pre.instantiate_async(&mut *store).await.map(drop),
+            Self::Pricing(pre) => pre.instantiate_async(&mut *store).await.map(drop),
+            Self::NotifyTemplates(pre) => pre.instantiate_async(&mut *store).await.map(drop),
+        }
+    }
+}
+
 /// Instantiation failed for a reason other than the guest's own code (a trap in a start
 /// function stays a trap): typically every instance slot of the pool is in use.
 #[derive(Debug, thiserror::Error)]

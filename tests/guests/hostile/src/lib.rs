@@ -3,8 +3,10 @@
 //! The misbehaviour is picked at build time by one cargo feature; without any feature the
 //! component is a well-behaved pricer (one line item per seat at its class price). If several
 //! features are enabled, the first of `loop`, `memory-bomb`, `huge-output`, `panic`,
-//! `bad-quote`, `noisy` wins. Every behaviour is compiled on every build (the choice is a
-//! constant), so clippy checks them all.
+//! `bad-quote`, `noisy`, `double`, `trap-on-promo` wins. The last two pass the upload fixtures
+//! (the API tests bind them): `double` charges twice the class price, `trap-on-promo` does too
+//! but panics on the promo code `TRAP`, which no fixture uses. Every behaviour is compiled on
+//! every build (the choice is a constant), so clippy checks them all.
 
 use std::hint::black_box;
 use std::io::{BufWriter, Write as _};
@@ -29,6 +31,10 @@ enum Behaviour {
     BadQuote,
     /// Writes 10 000 lines of 100 characters to stderr, then returns a valid quote.
     Noisy,
+    /// Twice the class price per seat.
+    Double,
+    /// Like `Double`, but panics when the promo code is `TRAP`.
+    TrapOnPromo,
 }
 
 const BEHAVIOUR: Behaviour = if cfg!(feature = "loop") {
@@ -43,6 +49,10 @@ const BEHAVIOUR: Behaviour = if cfg!(feature = "loop") {
     Behaviour::BadQuote
 } else if cfg!(feature = "noisy") {
     Behaviour::Noisy
+} else if cfg!(feature = "double") {
+    Behaviour::Double
+} else if cfg!(feature = "trap-on-promo") {
+    Behaviour::TrapOnPromo
 } else {
     Behaviour::WellBehaved
 };
@@ -89,6 +99,13 @@ impl Guest for Component {
                 let _ = stderr.flush();
                 well_behaved(&req)
             }
+            Behaviour::Double => doubled(&req),
+            Behaviour::TrapOnPromo => {
+                if req.promo_code.as_deref() == Some(TRAP_CODE) {
+                    panic!("hostile guest: promo code {TRAP_CODE} traps on purpose");
+                }
+                doubled(&req)
+            }
         }
     }
 }
@@ -129,6 +146,30 @@ fn well_behaved(req: &QuoteRequest) -> Result<PriceQuote, String> {
         items,
         total_minor: total,
     })
+}
+
+/// The promo code that makes `trap-on-promo` panic.
+const TRAP_CODE: &str = "TRAP";
+
+/// [`well_behaved`] at twice the class prices, labelled so a booking shows which pricer it had.
+fn doubled(req: &QuoteRequest) -> Result<PriceQuote, String> {
+    let single = well_behaved(req)?;
+    let mut items = Vec::with_capacity(single.items.len());
+    for item in single.items {
+        items.push(LineItem {
+            label: format!("{} x2", item.label),
+            seat_id: item.seat_id,
+            amount_minor: item
+                .amount_minor
+                .checked_mul(2)
+                .ok_or_else(|| "the total is too large".to_owned())?,
+        });
+    }
+    let total_minor = single
+        .total_minor
+        .checked_mul(2)
+        .ok_or_else(|| "the total is too large".to_owned())?;
+    Ok(PriceQuote { items, total_minor })
 }
 
 /// Line `i` of the noise: 100 characters (plus the newline).
