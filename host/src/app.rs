@@ -150,12 +150,7 @@ impl App {
         });
         let stop_sweeper = CancellationToken::new();
         let sweeper = self.start_sweeper(stop_sweeper.clone()).await?;
-        let follower = tokio::spawn(
-            self.state
-                .components
-                .clone()
-                .follow(stop_sweeper.clone()),
-        );
+        let follower = tokio::spawn(self.state.components.clone().follow(stop_sweeper.clone()));
         let served = axum::serve(
             self.listener,
             self.router

@@ -9,6 +9,7 @@ use serde_json::json;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
+use crate::components::registry::Answered;
 use crate::db::audit::{self, NewEntry};
 use crate::db::bookings::{self, Booking, NewHold};
 use crate::db::outbox::{self, OutboxEvent};
@@ -22,7 +23,6 @@ use crate::domain::hook_io::{
     ShowInfo,
 };
 use crate::gateway::{ChargeRequest, GatewayError, PaymentGateway};
-use crate::components::registry::Answered;
 use crate::plugins::{CallError, CallStats, Called, Hook};
 use crate::state::AppState;
 
@@ -237,11 +237,12 @@ pub async fn hold(
         now_ms: now.timestamp_millis(),
     };
     let Answered {
-        called: Called {
-            output,
-            stats: rules_stats,
-            ..
-        },
+        called:
+            Called {
+                output,
+                stats: rules_stats,
+                ..
+            },
         component: rules,
         ..
     } = state
@@ -282,11 +283,12 @@ pub async fn hold(
         now_ms: now.timestamp_millis(),
     };
     let Answered {
-        called: Called {
-            output,
-            stats: price_stats,
-            ..
-        },
+        called:
+            Called {
+                output,
+                stats: price_stats,
+                ..
+            },
         component: pricing,
         ..
     } = state

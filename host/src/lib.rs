@@ -13,10 +13,10 @@ pub mod bookings;
 pub mod bootstrap;
 /// Command-line interface (clap): every flag with its environment variable.
 pub mod cli;
-/// Chains' components: uploads, fixtures, bindings, dry runs.
-pub mod components;
 /// `cineflow component run`: the local runner for component authors.
 pub mod component_run;
+/// Chains' components: uploads, fixtures, bindings, dry runs.
+pub mod components;
 /// Validated configuration built from the command line.
 pub mod config;
 /// PostgreSQL: pool, migrations, and the SQL of each table.

@@ -15,6 +15,7 @@ mod catalogue;
 mod chains;
 mod compat;
 mod component_cli;
+mod components;
 mod default_components;
 mod demo;
 mod hostile_components;

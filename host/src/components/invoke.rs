@@ -40,7 +40,9 @@ impl Invocation {
         });
         match &self.outcome {
             Ok(Ok(v)) => json!({ "output": { "ok": v }, "stats": stats, "log": self.log }),
-            Ok(Err(reason)) => json!({ "output": { "err": reason }, "stats": stats, "log": self.log }),
+            Ok(Err(reason)) => {
+                json!({ "output": { "err": reason }, "stats": stats, "log": self.log })
+            }
             Err(e) => json!({
                 "error": { "kind": e.kind.as_str(), "message": e.message },
                 "stats": stats,
@@ -79,8 +81,16 @@ pub async fn invoke(
     input: Value,
 ) -> Result<Invocation, String> {
     Ok(match component.hook {
-        Hook::Pricing => done(runtime.quote(component, &parse::<QuoteRequest>(input)?).await),
-        Hook::NotifyTemplates => done(runtime.render(component, &parse::<EmailEvent>(input)?).await),
+        Hook::Pricing => done(
+            runtime
+                .quote(component, &parse::<QuoteRequest>(input)?)
+                .await,
+        ),
+        Hook::NotifyTemplates => done(
+            runtime
+                .render(component, &parse::<EmailEvent>(input)?)
+                .await,
+        ),
         Hook::BookingRules => match parse::<BookingRulesInput>(input)? {
             BookingRulesInput::CheckHold(req) => done(runtime.check_hold(component, &req).await),
             BookingRulesInput::Cancel(req) => done(runtime.cancel(component, &req).await),

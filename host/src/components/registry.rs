@@ -29,6 +29,10 @@ use crate::plugins::{CallError, Called, FailureKind, Hook, LoadedComponent, Plug
 /// The NOTIFY channel of binding changes (payload: the chain id).
 pub const CHANNEL: &str = "cineflow_bindings";
 
+/// The NOTIFY channel of uploads (payload: `<hook>:<sha256>`): every replica compiles the
+/// component ahead of a binding, so a later switch costs no compilation anywhere.
+pub const UPLOADS_CHANNEL: &str = "cineflow_component_uploads";
+
 /// What happens when a bound component fails.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OnFailure {
@@ -119,6 +123,9 @@ pub struct ComponentRegistry {
     settings: RegistrySettings,
     active: RwLock<HashMap<(Uuid, Hook), Active>>,
     failures: Mutex<HashMap<(Uuid, Hook), u32>>,
+    /// Reloads read and swap under this lock, so a reload that read older rows can never
+    /// install them over a newer one's.
+    reloading: tokio::sync::Mutex<()>,
     /// Call statistics per chain and component.
     pub stats: ComponentStats,
 }
@@ -138,6 +145,7 @@ impl ComponentRegistry {
             settings,
             active: RwLock::default(),
             failures: Mutex::default(),
+            reloading: tokio::sync::Mutex::new(()),
             stats: ComponentStats::default(),
         }
     }
@@ -241,7 +249,10 @@ impl ComponentRegistry {
     /// Counts a failure of a bound component; the Nth in a row trips the breaker. A full
     /// instance pool or an oversized input is the host's state, not the component's fault.
     async fn failed(&self, chain: Uuid, hook: Hook, component: &LoadedComponent, e: &CallError) {
-        if matches!(e.kind, FailureKind::Unavailable | FailureKind::InputTooLarge) {
+        if matches!(
+            e.kind,
+            FailureKind::Unavailable | FailureKind::InputTooLarge
+        ) {
             return;
         }
         let count = {
@@ -303,6 +314,7 @@ impl ComponentRegistry {
 
     /// Re-reads `chain`'s bindings and swaps them in.
     pub async fn reload_chain(&self, chain: Uuid) -> anyhow::Result<()> {
+        let _serial = self.reloading.lock().await;
         let rows = {
             let mut conn = self.db.acquire().await?;
             db::bindings(&mut conn, chain).await?
@@ -316,6 +328,7 @@ impl ComponentRegistry {
 
     /// Re-reads every binding and swaps the whole table in.
     pub async fn reload_all(&self) -> anyhow::Result<()> {
+        let _serial = self.reloading.lock().await;
         let rows = {
             let mut conn = self.db.acquire().await?;
             db::all_bindings(&mut conn).await?
@@ -364,6 +377,34 @@ impl ComponentRegistry {
         Ok(out)
     }
 
+    /// Compiles an uploaded component (`<hook>:<sha256>`) on this replica ahead of any binding.
+    async fn precompile(&self, payload: &str) {
+        let Some((hook, id)) = payload.split_once(':') else {
+            return;
+        };
+        let Ok(hook) = hook.parse::<Hook>() else {
+            return;
+        };
+        if self.plugins.cached(id, hook).is_some() {
+            return;
+        }
+        let bytes = match self.db.acquire().await {
+            Ok(mut conn) => db::bytes(&mut conn, id).await,
+            Err(e) => Err(e),
+        };
+        match bytes {
+            Ok(Some(bytes)) => {
+                if let Err(e) = self.plugins.load(hook, &bytes).await {
+                    tracing::warn!(%hook, component = id, error = %e, "an uploaded component does not load on this replica");
+                }
+            }
+            Ok(None) => {}
+            Err(e) => {
+                tracing::debug!(error = %e, "could not read an uploaded component to precompile it")
+            }
+        }
+    }
+
     /// Follows binding changes until `shutdown`: LISTEN for single chains, a full reconcile
     /// on every (re)connection and periodically.
     pub async fn follow(self: Arc<Self>, shutdown: CancellationToken) {
@@ -380,7 +421,7 @@ impl ComponentRegistry {
                     }
                 }
             };
-            if let Err(e) = listener.listen(CHANNEL).await {
+            if let Err(e) = listener.listen_all([CHANNEL, UPLOADS_CHANNEL]).await {
                 tracing::warn!(error = %e, "LISTEN cineflow_bindings failed; retrying");
                 continue;
             }
@@ -397,6 +438,11 @@ impl ComponentRegistry {
                         }
                     }
                     received = listener.try_recv() => match received {
+                        Ok(Some(n)) if n.channel() == UPLOADS_CHANNEL => {
+                            let registry = self.clone();
+                            let payload = n.payload().to_owned();
+                            tokio::spawn(async move { registry.precompile(&payload).await });
+                        }
                         Ok(Some(n)) => {
                             let result = match n.payload().parse::<Uuid>() {
                                 Ok(chain) => self.reload_chain(chain).await,

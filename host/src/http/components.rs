@@ -53,12 +53,8 @@ fn invalid(reason: impl Into<String>) -> ApiError {
 }
 
 fn parse_hook(raw: &str) -> Result<Hook, ApiError> {
-    raw.parse::<Hook>().map_err(|_| {
-        validation([(
-            "hook",
-            "must be booking-rules, pricing or notify-templates",
-        )])
-    })
+    raw.parse::<Hook>()
+        .map_err(|_| validation([("hook", "must be booking-rules, pricing or notify-templates")]))
 }
 
 /// A component of the chain.
@@ -202,6 +198,12 @@ pub(super) async fn upload_component(
         )));
     }
     if created {
+        // Other replicas compile it now, not when a binding reaches them.
+        sqlx::query("select pg_notify($1, $2)")
+            .bind(crate::components::registry::UPLOADS_CHANNEL)
+            .bind(format!("{hook}:{}", component.id))
+            .execute(&mut *tx)
+            .await?;
         db::audit(
             &mut tx,
             chain,
@@ -433,11 +435,9 @@ pub(super) async fn bind_hook(
     )
     .await?;
     tx.commit().await?;
-    state
-        .components
-        .reload_chain(chain)
-        .await
-        .map_err(|e| ApiError::internal(format!("the binding is stored but not loaded here: {e}")))?;
+    state.components.reload_chain(chain).await.map_err(|e| {
+        ApiError::internal(format!("the binding is stored but not loaded here: {e}"))
+    })?;
     Ok(Json(binding_view(&state, hook, Some(&binding))))
 }
 
@@ -473,11 +473,9 @@ pub(super) async fn unbind_hook(
     )
     .await?;
     tx.commit().await?;
-    state
-        .components
-        .reload_chain(chain)
-        .await
-        .map_err(|e| ApiError::internal(format!("the change is stored but not loaded here: {e}")))?;
+    state.components.reload_chain(chain).await.map_err(|e| {
+        ApiError::internal(format!("the change is stored but not loaded here: {e}"))
+    })?;
     Ok(StatusCode::NO_CONTENT)
 }
 

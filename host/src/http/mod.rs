@@ -27,7 +27,6 @@ use axum::http::StatusCode;
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
@@ -40,11 +39,11 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
 /// The whole router: operations at the root, the API under `/api/v1`.
 pub fn router(state: AppState, request_timeout: Duration) -> Router {
-    let body_cap = crate::plugins::Hook::ALL
+    let upload_cap = crate::plugins::Hook::ALL
         .into_iter()
-        .map(|h| usize::try_from(state.plugins.limits(h).max_component_bytes).unwrap_or(usize::MAX))
-        .fold(MAX_BODY_BYTES, usize::max)
-        .saturating_add(1);
+        .map(|h| state.plugins.limits(h).max_component_bytes)
+        .max()
+        .unwrap_or(0);
     let api = Router::new()
         .merge(hooks::router())
         .merge(accounts::router())
@@ -64,10 +63,14 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn(record_metrics))
-        // Extractors (JSON bodies) stop at 1 MiB; the stream as a whole may carry a component
-        // upload, which its handler caps at the component size limit.
+        // Extractors (JSON bodies) stop at 1 MiB whatever the headers say; a declared length
+        // over the limit is refused before any handler runs. Component uploads have their own
+        // cap, enforced again while their handler reads the body.
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(RequestBodyLimitLayer::new(body_cap))
+        .layer(middleware::from_fn_with_state(
+            upload_cap,
+            refuse_large_bodies,
+        ))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
             request_timeout,
@@ -80,6 +83,42 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
         .layer(TraceLayer::new_for_http())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .with_state(state)
+}
+
+/// 413 for a declared body length over the limit: 1 MiB, or the component cap for an upload
+/// (`POST …/components`, answered as `component_too_large`).
+async fn refuse_large_bodies(
+    axum::extract::State(upload_cap): axum::extract::State<u64>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let is_upload = request.method() == axum::http::Method::POST
+        && request.uri().path().ends_with("/components");
+    let declared = request
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    let limit = if is_upload {
+        upload_cap
+    } else {
+        MAX_BODY_BYTES as u64
+    };
+    match declared {
+        Some(len) if len > limit && is_upload => {
+            axum::response::IntoResponse::into_response(ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "component_too_large",
+                format!("a component may be at most {upload_cap} bytes"),
+            ))
+        }
+        Some(len) if len > limit => axum::response::IntoResponse::into_response(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            "the request body is too large",
+        )),
+        _ => next.run(request).await,
+    }
 }
 
 async fn not_found() -> ApiError {

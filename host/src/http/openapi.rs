@@ -7,8 +7,8 @@ use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::SwaggerUi;
 
 use super::{
-    accounts, bookings, chains, components, error, hooks, movies, notifications, ops, payments, screens, shows,
-    theatres,
+    accounts, bookings, chains, components, error, hooks, movies, notifications, ops, payments,
+    screens, shows, theatres,
 };
 use crate::state::AppState;
 

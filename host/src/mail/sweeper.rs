@@ -16,8 +16,8 @@ use tokio::sync::Notify;
 use tokio_cron_scheduler::{Job, JobScheduler};
 use tokio_util::sync::CancellationToken;
 
-use crate::db::outbox::{self, Claimed};
 use crate::components::ComponentRegistry;
+use crate::db::outbox::{self, Claimed};
 use crate::mail::render::{self, RenderedBy};
 use crate::mail::smtp::{Mailer, Outgoing};
 use crate::plugins::PluginRuntime;
@@ -189,8 +189,7 @@ impl Sweeper {
             let error = format!("unknown notification kind {:?}", n.kind);
             return Ok((self.finish_failed(&claim, &error).await?, None));
         };
-        let (email, by) =
-            render::render(&self.plugins, &self.registry, n.chain_id, &event).await;
+        let (email, by) = render::render(&self.plugins, &self.registry, n.chain_id, &event).await;
         let message = match self.mailer.message(&Outgoing {
             id: n.id,
             to: &n.recipient_emails,

@@ -20,8 +20,18 @@ pub(crate) struct CallState {
     limiter: MemoryLimiter,
     log: CappedLog,
     started: Instant,
+    /// When the epoch callback last ran.
+    last_tick: Instant,
+    /// Time the guest spent running (what the deadline limits).
+    ran: Duration,
     deadline: Duration,
 }
+
+/// The most one epoch callback adds to the running time: a couple of ticks.
+const MAX_STEP: Duration = Duration::from_millis(2 * super::engine::EPOCH_TICK.as_millis() as u64);
+
+/// A call parked that long (× the deadline) is stopped whatever it ran: the safety net.
+const WALL_FACTOR: u32 = 50;
 
 impl WasiView for CallState {
     fn ctx(&mut self) -> WasiCtxView<'_> {
@@ -83,6 +93,8 @@ pub(crate) fn new_store(engine: &Engine, limits: &Limits) -> wasmtime::Result<St
         },
         log,
         started: Instant::now(),
+        last_tick: Instant::now(),
+        ran: Duration::ZERO,
         deadline: limits.deadline,
     };
     let mut store = Store::new(engine, state);
@@ -92,9 +104,17 @@ pub(crate) fn new_store(engine: &Engine, limits: &Limits) -> wasmtime::Result<St
     // tokio worker for long; the deadline check below is the hard stop.
     store.fuel_async_yield_interval(Some(1_000_000))?;
     store.set_epoch_deadline(1);
-    store.epoch_deadline_callback(|ctx| {
-        let state = ctx.data();
-        if state.started.elapsed() >= state.deadline {
+    store.epoch_deadline_callback(|mut ctx| {
+        let state = ctx.data_mut();
+        let now = Instant::now();
+        // Count the time the guest ran, not the time it waited for a thread: while it runs,
+        // this callback fires every epoch tick; a longer gap means the call was parked (it
+        // yields at every tick and every 1 M fuel), so the gap counts as one tick at most.
+        let step = now.saturating_duration_since(state.last_tick);
+        state.ran += step.min(MAX_STEP);
+        state.last_tick = now;
+        let wall = now.saturating_duration_since(state.started);
+        if state.ran >= state.deadline || wall >= state.deadline.saturating_mul(WALL_FACTOR) {
             Ok(UpdateDeadline::Interrupt)
         } else {
             Ok(UpdateDeadline::Yield(1))
@@ -115,7 +135,10 @@ pub(crate) fn stats(store: &Store<CallState>, fuel_budget: u64) -> CallStats {
 
 /// Starts the deadline over, for a store that is used for more than one call.
 pub(crate) fn restart_clock(store: &mut Store<CallState>) {
-    store.data_mut().started = Instant::now();
+    let state = store.data_mut();
+    state.started = Instant::now();
+    state.last_tick = state.started;
+    state.ran = Duration::ZERO;
 }
 
 /// What the guest wrote to stdout and stderr.

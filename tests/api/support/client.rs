@@ -658,3 +658,165 @@ impl TestApp {
         (s(&user, "id"), email, token)
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// Chains' components
+
+/// The row label of row `i` (0-based) of [`big_screen_body`]: `A` … `Z`, then `AA`, `AB`, ….
+pub fn row_label(i: u32) -> String {
+    let letter = |n: u32| char::from(b'A' + u8::try_from(n % 26).unwrap_or(0));
+    if i < 26 {
+        letter(i).to_string()
+    } else {
+        format!("{}{}", letter(i / 26 - 1), letter(i))
+    }
+}
+
+/// A screen of `rows` rows ([`row_label`]) of `seats` standard seats each (at most 60 × 100).
+pub fn big_screen_body(name: &str, rows: u32, seats: u32) -> Value {
+    let rows: Vec<Value> = (0..rows)
+        .map(|i| json!({"label": row_label(i), "seats": seats, "class": "standard"}))
+        .collect();
+    json!({"name": name, "rows": rows})
+}
+
+impl TestApp {
+    /// `POST /chains/{chain_id}/components?hook={hook}` with `bytes` as `application/wasm`,
+    /// whatever the answer.
+    pub async fn upload(
+        &self,
+        token: &str,
+        chain_id: &str,
+        hook: &str,
+        bytes: Vec<u8>,
+    ) -> Response {
+        self.post_raw(
+            &format!("/chains/{chain_id}/components?hook={hook}"),
+            Some(token),
+            Some("application/wasm"),
+            bytes,
+        )
+        .await
+    }
+
+    /// Uploads a component (201 expected); returns its record.
+    pub async fn upload_ok(
+        &self,
+        token: &str,
+        chain_id: &str,
+        hook: &str,
+        bytes: Vec<u8>,
+    ) -> Value {
+        expect_json(self.upload(token, chain_id, hook, bytes).await, 201).await
+    }
+
+    /// PUT a JSON body.
+    pub async fn put_json(&self, path: &str, token: Option<&str>, body: Value) -> Response {
+        self.request(Method::PUT, path, token, Some(body)).await
+    }
+
+    /// `PUT /chains/{chain_id}/bindings/{hook}` to `component_id` (with `on_failure` if given),
+    /// whatever the answer.
+    pub async fn bind(
+        &self,
+        token: &str,
+        chain_id: &str,
+        hook: &str,
+        component_id: &str,
+        on_failure: Option<&str>,
+    ) -> Response {
+        let mut body = json!({"component_id": component_id});
+        if let Some(policy) = on_failure {
+            body["on_failure"] = json!(policy);
+        }
+        self.put_json(
+            &format!("/chains/{chain_id}/bindings/{hook}"),
+            Some(token),
+            body,
+        )
+        .await
+    }
+
+    /// Binds (200 expected); returns the binding.
+    pub async fn bind_ok(
+        &self,
+        token: &str,
+        chain_id: &str,
+        hook: &str,
+        component_id: &str,
+        on_failure: Option<&str>,
+    ) -> Value {
+        expect_json(
+            self.bind(token, chain_id, hook, component_id, on_failure)
+                .await,
+            200,
+        )
+        .await
+    }
+
+    /// `DELETE /chains/{chain_id}/bindings/{hook}`, whatever the answer.
+    pub async fn unbind(&self, token: &str, chain_id: &str, hook: &str) -> Response {
+        self.delete(&format!("/chains/{chain_id}/bindings/{hook}"), Some(token))
+            .await
+    }
+
+    /// The entry for `hook` of `GET /chains/{chain_id}/bindings`.
+    pub async fn binding(&self, token: &str, chain_id: &str, hook: &str) -> Value {
+        let list = self
+            .get_ok(&format!("/chains/{chain_id}/bindings"), Some(token))
+            .await;
+        list["items"]
+            .as_array()
+            .unwrap_or_else(|| panic!("no items in {list}"))
+            .iter()
+            .find(|b| b["hook"] == hook)
+            .cloned()
+            .unwrap_or_else(|| panic!("no {hook} binding in {list}"))
+    }
+
+    /// `POST /bookings` for `seats` with a promo code, whatever the answer.
+    pub async fn try_hold_promo(
+        &self,
+        token: &str,
+        show_id: &str,
+        seats: &[&str],
+        promo_code: &str,
+    ) -> Response {
+        let mut body = hold_body(show_id, seats);
+        body["promo_code"] = json!(promo_code);
+        self.post_json("/bookings", Some(token), body).await
+    }
+
+    /// The component (sha256) of the booking's pricing decision, from `GET /bookings/{id}/audit`
+    /// (`token`: the chain's staff).
+    pub async fn pricing_component_of(&self, token: &str, booking_id: &str) -> String {
+        let audit = self
+            .get_ok(&format!("/bookings/{booking_id}/audit"), Some(token))
+            .await;
+        let decisions: Vec<&Value> = audit["items"]
+            .as_array()
+            .unwrap_or_else(|| panic!("no items in {audit}"))
+            .iter()
+            .filter(|i| i["kind"] == "decision" && i["hook"] == "pricing")
+            .collect();
+        assert_eq!(decisions.len(), 1, "one pricing decision: {audit}");
+        s(decisions[0], "component_id")
+    }
+
+    /// A screen of [`big_screen_body`] in the venue's theatre and a show on it a week ahead;
+    /// returns the show id.
+    pub async fn big_show(&self, venue: &Venue, rows: u32, seats: u32) -> String {
+        let res = self
+            .post_json(
+                &format!("/theatres/{}/screens", venue.theatre_id),
+                Some(&venue.token),
+                big_screen_body(&unique("Big Screen"), rows, seats),
+            )
+            .await;
+        let screen = s(&expect_json(res, 201).await, "id");
+        let show = self
+            .show(&venue.token, &screen, &venue.movie_id, base_time(7))
+            .await;
+        s(&show, "id")
+    }
+}

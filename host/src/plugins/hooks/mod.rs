@@ -39,7 +39,10 @@ impl HookPre {
     /// functions' *types* only when the typed bindings are instantiated (linking checks their
     /// names), so without this a component with the right names and wrong types would load
     /// and then fail every call.
-    pub(crate) async fn probe(&self, store: &mut wasmtime::Store<CallState>) -> wasmtime::Result<()> {
+    pub(crate) async fn probe(
+        &self,
+        store: &mut wasmtime::Store<CallState>,
+    ) -> wasmtime::Result<()> {
         match self {
             Self::BookingRules(pre) => pre.instantiate_async(&mut *store).await.map(drop),
             Self::Pricing(pre) => pre.instantiate_async(&mut *store).await.map(drop),
