@@ -96,6 +96,15 @@ impl App {
         // A bad SMTP URL or cron line stops the start, not the first send.
         if let Some(smtp) = &config.mail.smtp {
             Mailer::new(smtp, &config.mail.from)?;
+            tokio_cron_scheduler::Job::new_async(config.mail.sweep.cron.as_str(), |_, _| {
+                Box::pin(async {})
+            })
+            .map_err(|e| {
+                anyhow::anyhow!(
+                    "CINEFLOW_MAIL_SWEEP_CRON {:?} is not a 6-field cron line: {e}",
+                    config.mail.sweep.cron
+                )
+            })?;
         }
         let router = http::router(state.clone(), config.request_timeout);
         let listener = TcpListener::bind(config.listen)

@@ -79,7 +79,7 @@ pub struct RunArgs {
 pub struct DatabaseArgs {
     /// PostgreSQL URL. When unset, a private cluster is started under the data directory
     /// from the machine's PostgreSQL binaries.
-    #[arg(long, env = "DATABASE_URL")]
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<String>,
     /// Local state: the private PostgreSQL cluster and the compiled-component cache.
     #[arg(long, env = "CINEFLOW_DATA_DIR", default_value = ".cineflow")]

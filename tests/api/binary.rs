@@ -235,6 +235,66 @@ async fn migrate_applies_the_migrations_and_exits(pool: PgPool) {
     assert_eq!(tables, 2);
 }
 
+/// SEED N4: the old service started (and ran its cron) without a database. The binary exits
+/// non-zero, says why, and never listens.
+#[test]
+fn without_its_database_the_binary_refuses_to_start() {
+    let closed = free_port();
+    let port = free_port();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = Command::new(BIN)
+        .arg("serve")
+        .env(
+            "DATABASE_URL",
+            format!("postgres://postgres@127.0.0.1:{closed}/nowhere"),
+        )
+        .env("CINEFLOW_JWT_SECRET", "binary-test-secret-0123456789abcdef")
+        .env("CINEFLOW_LISTEN", format!("127.0.0.1:{port}"))
+        .env("CINEFLOW_DATA_DIR", dir.path())
+        .env("CINEFLOW_COMPONENTS_DIR", components_dir())
+        .env("CINEFLOW_SMTP_URL", "smtp://127.0.0.1:1")
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("runs");
+    assert!(!out.status.success(), "exit status {:?}", out.status);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("DATABASE_URL"),
+        "names what is missing: {stderr}"
+    );
+    assert!(
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_err(),
+        "nothing listens"
+    );
+}
+
+/// A cron line that cannot be parsed stops the start with a message instead of a sweeper
+/// that never runs.
+#[sqlx::test(migrations = false)]
+async fn a_bad_sweep_cron_line_stops_the_start(pool: PgPool) {
+    let db = pool
+        .connect_options()
+        .get_database()
+        .expect("test database name")
+        .to_owned();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = Command::new(BIN)
+        .arg("serve")
+        .env("DATABASE_URL", database_url_for(&db))
+        .env("CINEFLOW_JWT_SECRET", "binary-test-secret-0123456789abcdef")
+        .env("CINEFLOW_LISTEN", format!("127.0.0.1:{}", free_port()))
+        .env("CINEFLOW_DATA_DIR", dir.path())
+        .env("CINEFLOW_COMPONENTS_DIR", components_dir())
+        .env("CINEFLOW_SMTP_URL", "smtp://127.0.0.1:1")
+        .env("CINEFLOW_MAIL_SWEEP_CRON", "every ten seconds")
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("runs");
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("CINEFLOW_MAIL_SWEEP_CRON"), "{stderr}");
+}
+
 // ---------------------------------------------------------------------------------------
 // Email end to end: the binary, its sweeper and a real SMTP server in another process.
 
