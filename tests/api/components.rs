@@ -1590,3 +1590,46 @@ async fn a_binding_made_on_one_replica_is_in_force_on_another_within_a_second(po
     b.stop().await;
     a.stop().await;
 }
+
+/// A bound component that no longer loads on a replica (here: its stored bytes went bad)
+/// fails closed under `reject` — 503, no seat taken — instead of quietly pricing with the
+/// platform default; under `fallback` the default serves.
+#[sqlx::test(migrations = "../migrations")]
+async fn a_bound_component_that_does_not_load_fails_closed_under_reject(pool: PgPool) {
+    let app = TestApp::spawn(pool.clone()).await;
+    let b = app.bookable("Broken").await;
+    let (owner, chain) = (b.venue.token.as_str(), b.venue.chain_id.as_str());
+    let (_, customer) = app.customer("Cust").await;
+    let double = hostile("double");
+    let double_id = sha256_hex(&double);
+    app.upload_ok(owner, chain, "pricing", double).await;
+    app.bind_ok(owner, chain, "pricing", &double_id, Some("reject"))
+        .await;
+
+    // The stored bytes go bad and this replica forgets its compiled copy.
+    sqlx::query(
+        "update components set bytes = '\\x0061736d01000000'::bytea, size_bytes = 8 where id = $1",
+    )
+    .bind(&double_id)
+    .execute(&pool)
+    .await
+    .expect("corrupt the stored component");
+    app.state
+        .plugins
+        .forget(&double_id, cineflow::plugins::Hook::Pricing);
+    app.state
+        .components
+        .reload_chain(crate::support::client::uuid_of(chain))
+        .await
+        .expect("reload");
+
+    let res = app.try_hold(&customer, &b.show_id, &["A-1"]).await;
+    assert_problem(res, 503, "plugin_unavailable").await;
+    assert_eq!(app.seat_states(&b.show_id).await["A-1"], "available");
+
+    app.bind_ok(owner, chain, "pricing", &double_id, Some("fallback"))
+        .await;
+    let held = app.hold(&customer, &b.show_id, &["A-1"]).await;
+    assert_eq!(total(&held), STANDARD, "the default priced it");
+    app.stop().await;
+}

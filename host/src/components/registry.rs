@@ -24,7 +24,9 @@ use uuid::Uuid;
 use crate::components::stats::ComponentStats;
 use crate::db::bindings as db;
 use crate::defaults::PlatformDefaults;
-use crate::plugins::{CallError, Called, FailureKind, Hook, LoadedComponent, PluginRuntime};
+use crate::plugins::{
+    CallError, CallStats, Called, FailureKind, Hook, LoadedComponent, PluginRuntime,
+};
 
 /// The NOTIFY channel of binding changes (payload: the chain id).
 pub const CHANNEL: &str = "cineflow_bindings";
@@ -72,7 +74,10 @@ impl OnFailure {
 
 #[derive(Clone)]
 struct Active {
-    component: Arc<LoadedComponent>,
+    /// `None` when the bound component does not load on this replica (`broken` says why).
+    component: Option<Arc<LoadedComponent>>,
+    component_id: String,
+    broken: Option<String>,
     on_failure: OnFailure,
     tripped: bool,
 }
@@ -164,9 +169,14 @@ impl ComponentRegistry {
             .get(&(chain, hook))
             .cloned();
         match active {
-            Some(a) if !a.tripped => Some(Resolved {
-                component: a.component,
-                bound: Some(a.on_failure),
+            Some(Active {
+                component: Some(component),
+                on_failure,
+                tripped: false,
+                ..
+            }) => Some(Resolved {
+                component,
+                bound: Some(on_failure),
             }),
             _ => self.default_for(hook).map(|component| Resolved {
                 component,
@@ -187,6 +197,9 @@ impl ComponentRegistry {
         F: Fn(Arc<LoadedComponent>) -> Fut,
         Fut: Future<Output = Result<Called<T>, CallError>>,
     {
+        if let Some(refusal) = self.refusal(chain, hook) {
+            return Err(Some(refusal));
+        }
         let resolved = self.resolve(chain, hook).ok_or(None)?;
         let first = call(resolved.component.clone()).await;
         self.record(chain, &resolved.component, &first);
@@ -225,6 +238,27 @@ impl ComponentRegistry {
                     .map_err(Some)
             }
         }
+    }
+
+    /// A bound component that does not load on this replica, under `reject`: the call fails
+    /// closed rather than quietly using the default (under `fallback` the default serves).
+    fn refusal(&self, chain: Uuid, hook: Hook) -> Option<CallError> {
+        let active = self.active.read().unwrap_or_else(|e| e.into_inner());
+        let a = active.get(&(chain, hook))?;
+        if a.component.is_some() || a.tripped || a.on_failure != OnFailure::Reject {
+            return None;
+        }
+        Some(CallError {
+            hook,
+            component: a.component_id.clone(),
+            kind: FailureKind::Unavailable,
+            message: format!(
+                "the bound component does not load on this replica: {}",
+                a.broken.as_deref().unwrap_or("unknown reason")
+            ),
+            stats: CallStats::default(),
+            log: String::new(),
+        })
     }
 
     fn record<T>(
@@ -304,7 +338,7 @@ impl ComponentRegistry {
             .write()
             .unwrap_or_else(|e| e.into_inner())
             .get_mut(&(chain, hook))
-            && active.component.id == component
+            && active.component_id == component
         {
             active.tripped = true;
         }
@@ -344,32 +378,39 @@ impl ComponentRegistry {
             let Ok(hook) = row.hook.parse::<Hook>() else {
                 continue;
             };
-            let component = match self.plugins.cached(&row.component_id, hook) {
-                Some(hit) => hit,
+            let loaded = match self.plugins.cached(&row.component_id, hook) {
+                Some(hit) => Ok(hit),
                 None => {
                     let bytes = {
                         let mut conn = self.db.acquire().await?;
                         db::bytes(&mut conn, &row.component_id).await?
                     };
-                    let Some(bytes) = bytes else {
-                        tracing::warn!(chain = %row.chain_id, %hook, component = %row.component_id, "bound component has no stored bytes; serving the default");
-                        continue;
-                    };
-                    match self.plugins.load(hook, &bytes).await {
-                        Ok(c) => c,
-                        Err(e) => {
-                            tracing::warn!(chain = %row.chain_id, %hook, component = %row.component_id, error = %e, "bound component does not load on this replica; serving the default");
-                            continue;
-                        }
+                    match bytes {
+                        None => Err("its bytes are not stored".to_owned()),
+                        Some(bytes) => self
+                            .plugins
+                            .load(hook, &bytes)
+                            .await
+                            .map_err(|e| e.to_string()),
                     }
+                }
+            };
+            let on_failure =
+                OnFailure::parse(&row.on_failure).unwrap_or(OnFailure::default_for(hook));
+            let (component, broken) = match loaded {
+                Ok(c) => (Some(c), None),
+                Err(reason) => {
+                    tracing::warn!(chain = %row.chain_id, %hook, component = %row.component_id, %reason, policy = on_failure.as_str(), "bound component does not load on this replica");
+                    (None, Some(reason))
                 }
             };
             out.insert(
                 (row.chain_id, hook),
                 Active {
                     component,
-                    on_failure: OnFailure::parse(&row.on_failure)
-                        .unwrap_or(OnFailure::default_for(hook)),
+                    component_id: row.component_id.clone(),
+                    broken,
+                    on_failure,
                     tripped: row.tripped_at.is_some(),
                 },
             );
