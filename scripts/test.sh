@@ -57,3 +57,6 @@ cargo clippy --target wasm32-wasip1 -p wasip1-pricing -- -D warnings
 
 step "cargo test --workspace"
 cargo test --workspace
+
+step "browser check (headless Chromium on /docs)"
+bash scripts/browser-check.sh
