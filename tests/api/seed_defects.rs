@@ -1420,3 +1420,30 @@ async fn c9_pagination_walks_every_item_once(pool: PgPool) {
     }
     app.stop().await;
 }
+
+/// Found by schemathesis: a NUL character in a JSON string reached PostgreSQL (which cannot
+/// store it) and came back as a 500. Every JSON body now refuses it with 400.
+#[sqlx::test(migrations = "../migrations")]
+async fn c6_a_nul_character_in_a_json_string_is_400_not_500(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let res = app
+        .client
+        .post(app.api("/auth/signin"))
+        .header("content-type", "application/json")
+        .body(r#"{"email":"a\u0000@example.com","password":"whatever-123"}"#)
+        .send()
+        .await
+        .expect("sent");
+    assert_problem(res, 400, "bad_request").await;
+    // An escaped backslash followed by the text u0000 is not a NUL.
+    let res = app
+        .client
+        .post(app.api("/auth/signin"))
+        .header("content-type", "application/json")
+        .body(r#"{"email":"a\\u0000@example.com","password":"whatever-123"}"#)
+        .send()
+        .await
+        .expect("sent");
+    assert_problem(res, 401, "invalid_credentials").await;
+    app.stop().await;
+}

@@ -185,6 +185,7 @@ pub(super) struct CreateBooking {
     responses(
         (status = 201, description = "Held", body = BookingView),
         (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`forbidden`: the account is not approved", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such show", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`seat_unavailable` (with `seats`), `show_closed` or `idempotency_conflict`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`rule_violation` (the component's reason) or `validation_failed`", body = Problem, content_type = "application/problem+json"),

@@ -176,6 +176,7 @@ pub(super) struct AddMember {
         (status = 201, description = "Added", body = MemberView),
         (status = 404, description = "No such chain (or not yours)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The user is not an approved owner", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`forbidden`: not chain staff (a customer, or an owner not approved)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub(super) async fn add_member(
     State(state): State<AppState>,
@@ -215,6 +216,7 @@ pub(super) async fn add_member(
     responses(
         (status = 200, description = "A page of members", body = Page<MemberView>),
         (status = 404, description = "No such chain (or not yours)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`forbidden`: not chain staff (a customer, or an owner not approved)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub(super) async fn list_members(
     State(state): State<AppState>,

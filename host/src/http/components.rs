@@ -121,6 +121,7 @@ pub(super) struct UploadQuery {
         (status = 413, description = "`component_too_large`", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not `application/wasm`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`invalid_component` with the reason, or `validation_failed` for the hook", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`forbidden`: not chain staff (a customer, or an owner not approved)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub(super) async fn upload_component(
     State(state): State<AppState>,
@@ -249,6 +250,7 @@ pub(super) struct ComponentList {
     responses(
         (status = 200, description = "The chain's components", body = ComponentList),
         (status = 404, description = "Not a chain of yours", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`forbidden`: not chain staff (a customer, or an owner not approved)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub(super) async fn list_components(
     State(state): State<AppState>,
@@ -347,6 +349,7 @@ fn binding_view(state: &AppState, hook: Hook, row: Option<&db::Binding>) -> Bind
     responses(
         (status = 200, description = "One entry per hook", body = BindingList),
         (status = 404, description = "Not a chain of yours", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`forbidden`: not chain staff (a customer, or an owner not approved)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub(super) async fn list_bindings(
     State(state): State<AppState>,
@@ -391,6 +394,7 @@ pub(super) struct BindRequest {
         (status = 200, description = "Bound", body = BindingView),
         (status = 404, description = "Not a chain of yours", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Unknown hook, not one of the chain's components for this hook, or a bad policy", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`forbidden`: not chain staff (a customer, or an owner not approved)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub(super) async fn bind_hook(
     State(state): State<AppState>,
@@ -450,6 +454,7 @@ pub(super) async fn bind_hook(
         (status = 204, description = "Back to the platform default"),
         (status = 404, description = "Not a chain of yours, or the hook is not bound", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Unknown hook", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`forbidden`: not chain staff (a customer, or an owner not approved)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub(super) async fn unbind_hook(
     State(state): State<AppState>,
@@ -514,6 +519,7 @@ pub(super) struct InvokeResult {
         (status = 200, description = "The answer or the failure, with its cost", body = InvokeResult),
         (status = 404, description = "Not a chain or component of yours", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The input does not fit the hook", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`forbidden`: not chain staff (a customer, or an owner not approved)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub(super) async fn invoke_component(
     State(state): State<AppState>,
@@ -563,6 +569,7 @@ pub(super) async fn invoke_component(
     responses(
         (status = 200, description = "Calls, failures by kind, fuel and duration percentiles", body = StatsView),
         (status = 404, description = "Not a chain or component of yours", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`forbidden`: not chain staff (a customer, or an owner not approved)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub(super) async fn component_stats(
     State(state): State<AppState>,
@@ -608,6 +615,7 @@ pub(super) struct AuditQuery {
     responses(
         (status = 200, description = "A page of the trail", body = Page<ComponentAuditView>),
         (status = 404, description = "Not a chain of yours", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`forbidden`: not chain staff (a customer, or an owner not approved)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub(super) async fn component_audit(
     State(state): State<AppState>,

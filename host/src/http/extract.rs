@@ -72,6 +72,17 @@ fn body_rejection(e: BytesRejection) -> ApiError {
     }
 }
 
+/// True when the JSON text escapes a NUL character (`\u0000`): the escape's backslash is not
+/// itself escaped (an odd run of backslashes). A raw NUL byte is not valid JSON anyway.
+fn has_nul_escape(body: &[u8]) -> bool {
+    body.windows(6).enumerate().any(|(i, w)| {
+        w[0] == b'\\'
+            && w[1] == b'u'
+            && &w[2..] == b"0000"
+            && body[..i].iter().rev().take_while(|&&b| b == b'\\').count() % 2 == 0
+    })
+}
+
 /// Parses a JSON object body, classifying serde's errors the way the contract asks. Every
 /// body of this API is an object; an array would otherwise fill a struct's fields by position.
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
@@ -83,6 +94,12 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
                 "the body is empty; send a JSON object",
             ));
         }
+    }
+    if has_nul_escape(body) {
+        // PostgreSQL text cannot hold NUL; refuse it here rather than fail in the database.
+        return Err(ApiError::bad_request(
+            "strings may not contain NUL characters (\\u0000)",
+        ));
     }
     let mut de = serde_json::Deserializer::from_slice(body);
     match serde_path_to_error::deserialize::<_, T>(&mut de) {

@@ -294,6 +294,7 @@ pub(super) async fn get_movie(
         (status = 200, description = "Updated", body = MovieView),
         (status = 404, description = "No such movie", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`validation_failed`", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`forbidden`: not chain staff (a customer, or an owner not approved)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub(super) async fn update_movie(
     State(state): State<AppState>,

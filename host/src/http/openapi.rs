@@ -44,7 +44,7 @@ use crate::state::AppState;
         components::component_stats, components::component_audit,
     ),
     components(schemas(error::Problem, crate::plugins::Limits)),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &ExtractorRejections),
     tags(
         (name = "operations", description = "Health, readiness and metrics"),
         (name = "accounts", description = "Signup, signin, users and approval"),
@@ -72,6 +72,92 @@ impl Modify for BearerAuth {
                     .build(),
             ),
         );
+    }
+}
+
+/// Declares, on every operation, the problems the shared extractors (`extract.rs`) and the
+/// authentication layer answer before a handler runs, unless the operation already documents
+/// that status: 400 `bad_request` for a path or query parameter that does not parse and for a
+/// malformed body, 422 `validation_failed` for a missing field or a value outside an
+/// enum in a JSON body, 415 `unsupported_media_type` for a required JSON body sent without a JSON
+/// Content-Type, 401 `unauthorized` for a secured operation called without a valid token.
+/// Found by schemathesis (`scripts/schemathesis.sh`, docs/schemathesis.md).
+struct ExtractorRejections;
+
+impl Modify for ExtractorRejections {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::path::Operation;
+        use utoipa::openapi::request_body::RequestBody;
+        use utoipa::openapi::{ContentBuilder, Ref, RefOr, Required, ResponseBuilder};
+
+        fn problem(description: &str) -> RefOr<utoipa::openapi::Response> {
+            RefOr::T(
+                ResponseBuilder::new()
+                    .description(description)
+                    .content(
+                        "application/problem+json",
+                        ContentBuilder::new()
+                            .schema(Some(Ref::from_schema_name("Problem")))
+                            .build(),
+                    )
+                    .build(),
+            )
+        }
+        fn add(op: &mut Operation, status: &str, description: &str) {
+            op.responses
+                .responses
+                .entry(status.to_owned())
+                .or_insert_with(|| problem(description));
+        }
+        for item in openapi.paths.paths.values_mut() {
+            let shared_params = item.parameters.as_ref().is_some_and(|p| !p.is_empty());
+            for op in [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                let has_params =
+                    shared_params || op.parameters.as_ref().is_some_and(|p| !p.is_empty());
+                let body = match &op.request_body {
+                    Some(RefOr::T(body)) => Some(body),
+                    _ => None,
+                };
+                let json_body = body.is_some_and(|b: &RequestBody| {
+                    b.content.keys().any(|c| c.starts_with("application/json"))
+                });
+                let required_json =
+                    json_body && body.is_some_and(|b| matches!(b.required, Some(Required::True)));
+                if has_params || json_body {
+                    add(
+                        op,
+                        "400",
+                        "`bad_request`: a parameter or the body does not parse",
+                    );
+                }
+                if json_body {
+                    add(
+                        op,
+                        "422",
+                        "`validation_failed`: a field is missing or out of range",
+                    );
+                }
+                if required_json {
+                    add(
+                        op,
+                        "415",
+                        "`unsupported_media_type`: the body is not sent as JSON",
+                    );
+                }
+                if op.security.as_ref().is_some_and(|s| !s.is_empty()) {
+                    add(op, "401", "`unauthorized`: no valid bearer token");
+                }
+            }
+        }
     }
 }
 

@@ -19,8 +19,11 @@ pub(super) fn router() -> Router<AppState> {
         .route("/metrics", get(metrics))
 }
 
+// Named `HealthStatus` in the document: the account `Status` enum (db/users.rs) has the same
+// Rust name, and one of the two silently replaced the other in `components.schemas`.
 /// Health and readiness answer.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = HealthStatus)]
 pub(super) struct Status {
     /// `ok`.
     status: &'static str,

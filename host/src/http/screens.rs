@@ -112,6 +112,7 @@ pub(super) struct CreateScreen {
         (status = 404, description = "No such theatre (or not yours)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`screen_name_taken`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`validation_failed` (per row field)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`forbidden`: not chain staff (a customer, or an owner not approved)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub(super) async fn create_screen(
     State(state): State<AppState>,

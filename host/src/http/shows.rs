@@ -156,6 +156,7 @@ fn busy_error(e: sqlx::Error) -> ApiError {
         (status = 404, description = "No such screen (or not yours)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`screen_busy`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`movie_not_showing` or `validation_failed`", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`forbidden`: not chain staff (a customer, or an owner not approved)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub(super) async fn create_show(
     State(state): State<AppState>,
@@ -355,6 +356,7 @@ async fn managed_show(
         (status = 404, description = "No such show (or not yours)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`screen_busy`, or `in_use`: live bookings exist (only `format` may change)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`validation_failed`", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`forbidden`: not chain staff (a customer, or an owner not approved)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub(super) async fn update_show(
     State(state): State<AppState>,
@@ -413,6 +415,7 @@ pub(super) async fn update_show(
         (status = 204, description = "Deleted"),
         (status = 404, description = "No such show (or not yours)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`in_use`: it has bookings (their history is kept; cancel the show instead)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`forbidden`: not chain staff (a customer, or an owner not approved)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub(super) async fn delete_show(
     State(state): State<AppState>,
@@ -444,6 +447,7 @@ pub(super) async fn delete_show(
         (status = 200, description = "Cancelled", body = crate::bookings::ShowCancellation),
         (status = 404, description = "No such show (or not yours)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`invalid_state`: already cancelled", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`forbidden`: not chain staff (a customer, or an owner not approved)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub(super) async fn cancel_show(
     State(state): State<AppState>,

@@ -253,6 +253,7 @@ pub(super) async fn get_theatre(
         (status = 200, description = "Updated", body = TheatreView),
         (status = 400, description = "Unknown field (e.g. `chain_id`)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such theatre (or not yours)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`forbidden`: not chain staff (a customer, or an owner not approved)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub(super) async fn update_theatre(
     State(state): State<AppState>,
@@ -283,6 +284,7 @@ pub(super) async fn update_theatre(
         (status = 204, description = "Deleted"),
         (status = 404, description = "No such theatre (or not yours)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`in_use`", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`forbidden`: not chain staff (a customer, or an owner not approved)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub(super) async fn delete_theatre(
     State(state): State<AppState>,
@@ -351,6 +353,7 @@ pub(super) struct AddMovies {
         (status = 200, description = "The now-showing list", body = Page<MovieView>),
         (status = 404, description = "No such theatre (or not yours)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Unknown movie ids", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`forbidden`: not chain staff (a customer, or an owner not approved)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub(super) async fn add_now_showing(
     State(state): State<AppState>,
@@ -410,6 +413,7 @@ pub(super) async fn check_now_showing(
     responses(
         (status = 204, description = "Removed"),
         (status = 404, description = "Not on the list (or not yours)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`forbidden`: not chain staff (a customer, or an owner not approved)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub(super) async fn remove_now_showing(
     State(state): State<AppState>,
