@@ -629,3 +629,41 @@ async fn patch_user_accepts_only_role_and_status(pool: PgPool) {
     .await;
     app.stop().await;
 }
+
+/// Found by schemathesis: an admin could demote or reject the last approved admin (itself
+/// included) and lock every admin operation out. Now 409 `last_admin`; with a second admin
+/// approved, the first may step down.
+#[sqlx::test(migrations = "../migrations")]
+async fn the_last_approved_admin_cannot_be_demoted_or_rejected(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let admin = app.admin_token().await;
+    let me = app.get_ok("/users/me", Some(&admin)).await;
+    let my_id = s(&me, "id");
+    for body in [
+        json!({ "role": "customer" }),
+        json!({ "status": "rejected" }),
+    ] {
+        let res = app
+            .patch_json(&format!("/users/{my_id}"), Some(&admin), body)
+            .await;
+        assert_problem(res, 409, "last_admin").await;
+    }
+    let still = app.get_ok("/users/me", Some(&admin)).await;
+    assert_eq!(
+        (still["role"].clone(), still["status"].clone()),
+        (json!("admin"), json!("approved"))
+    );
+
+    let (other_id, _) = app.customer("Second Admin").await;
+    app.set_user(&other_id, json!({ "role": "admin", "status": "approved" }))
+        .await;
+    let res = app
+        .patch_json(
+            &format!("/users/{my_id}"),
+            Some(&admin),
+            json!({ "role": "customer" }),
+        )
+        .await;
+    assert_eq!(res.status(), 200, "another admin remains");
+    app.stop().await;
+}

@@ -226,6 +226,22 @@ pub async fn update_role_status(
     Ok(row.map(UserRow::into_domain))
 }
 
+/// Locks every admin row until the transaction ends, so that two concurrent changes cannot
+/// both demote "another" admin and leave none.
+pub async fn lock_admins(conn: &mut PgConnection) -> Result<(), sqlx::Error> {
+    sqlx::query("select id from users where role = 'admin' order by id for update")
+        .fetch_all(conn)
+        .await?;
+    Ok(())
+}
+
+/// Approved admins (as this transaction sees them).
+pub async fn approved_admins(conn: &mut PgConnection) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("select count(*) from users where role = 'admin' and status = 'approved'")
+        .fetch_one(conn)
+        .await
+}
+
 /// Creates or updates the bootstrap admin from configuration.
 #[tracing::instrument(skip_all)]
 pub async fn upsert_admin(

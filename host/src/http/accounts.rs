@@ -309,6 +309,7 @@ pub(super) struct UpdateUserBody {
         (status = 400, description = "Malformed id or body", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such user", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`last_admin`: the change would leave no approved admin", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Nothing to change", body = Problem, content_type = "application/problem+json"),
     ))]
 pub(super) async fn update_user(
@@ -324,12 +325,22 @@ pub(super) async fn update_user(
         )]));
     }
     let mut tx = state.db.begin().await?;
+    users::lock_admins(&mut tx).await?;
     let before = users::find(&mut tx, id)
         .await?
         .ok_or_else(|| ApiError::not_found("no such user"))?;
     let after = users::update_role_status(&mut tx, id, body.role, body.status)
         .await?
         .ok_or_else(|| ApiError::not_found("no such user"))?;
+    let was_admin = before.role == Role::Admin && before.status == Status::Approved;
+    let is_admin = after.role == Role::Admin && after.status == Status::Approved;
+    if was_admin && !is_admin && users::approved_admins(&mut tx).await? == 0 {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "last_admin",
+            "this would leave no approved admin; approve another admin first",
+        ));
+    }
     if before.status != Status::Approved && after.status == Status::Approved {
         outbox::enqueue(
             &mut tx,
