@@ -30,10 +30,27 @@ pub struct ChainComponent {
 const COMPONENT_COLUMNS: &str = "cc.chain_id, cc.component_id, cc.hook, c.size_bytes,
     cc.uploaded_at, cc.uploaded_by, cc.fixtures_passed, cc.fuel_max";
 
+/// A component a chain is adding, with its fixture results.
+#[derive(Debug)]
+pub struct NewChainComponent<'a> {
+    /// Chain.
+    pub chain_id: Uuid,
+    /// sha256.
+    pub component_id: &'a str,
+    /// Hook it implements.
+    pub hook: &'a str,
+    /// Who uploads it.
+    pub uploaded_by: Uuid,
+    /// Fixtures passed.
+    pub fixtures_passed: i32,
+    /// Most fuel a fixture used.
+    pub fuel_max: i64,
+}
+
 /// Records that the chain has the component; `false` when it already had it.
 pub async fn add_component(
     conn: &mut PgConnection,
-    c: &ChainComponent,
+    c: &NewChainComponent<'_>,
 ) -> Result<bool, sqlx::Error> {
     let done = sqlx::query(
         "insert into chain_components (chain_id, component_id, hook, uploaded_by, fixtures_passed, fuel_max)
@@ -41,8 +58,8 @@ pub async fn add_component(
          on conflict (chain_id, component_id) do nothing",
     )
     .bind(c.chain_id)
-    .bind(&c.component_id)
-    .bind(&c.hook)
+    .bind(c.component_id)
+    .bind(c.hook)
     .bind(c.uploaded_by)
     .bind(c.fixtures_passed)
     .bind(c.fuel_max)

@@ -177,13 +177,11 @@ pub(super) async fn upload_component(
     crate::db::components::insert_if_absent(&mut tx, &component.id, &bytes).await?;
     let created = db::add_component(
         &mut tx,
-        &ChainComponent {
+        &db::NewChainComponent {
             chain_id: chain,
-            component_id: component.id.clone(),
-            hook: hook.as_str().to_owned(),
-            size_bytes: 0,
-            uploaded_at: Utc::now(),
-            uploaded_by: Some(user.id),
+            component_id: &component.id,
+            hook: hook.as_str(),
+            uploaded_by: user.id,
             fixtures_passed: i32::try_from(report.passed).unwrap_or(i32::MAX),
             fuel_max: i64::try_from(report.fuel_max).unwrap_or(i64::MAX),
         },
@@ -550,14 +548,21 @@ pub(super) async fn invoke_component(
     let invocation = invoke::invoke(&state.plugins, &component, body.input)
         .await
         .map_err(|reason| validation([("input", reason)]))?;
-    let report = invocation.report();
-    let stats = &report["stats"];
+    let micros = u64::try_from(invocation.stats.duration.as_micros()).unwrap_or(u64::MAX);
+    let (output, error) = match &invocation.outcome {
+        Ok(Ok(v)) => (Some(json!({ "ok": v })), None),
+        Ok(Err(reason)) => (Some(json!({ "err": reason })), None),
+        Err(e) => (
+            None,
+            Some(json!({ "kind": e.kind.as_str(), "message": e.message })),
+        ),
+    };
     Ok(Json(InvokeResult {
-        output: report.get("output").cloned(),
-        error: report.get("error").cloned(),
-        fuel_used: stats["fuel_used"].as_u64().unwrap_or(0),
-        duration_us: stats["duration_us"].as_u64().unwrap_or(0),
-        memory_bytes: stats["memory_bytes"].as_u64().unwrap_or(0),
+        output,
+        error,
+        fuel_used: invocation.stats.fuel_used,
+        duration_us: micros,
+        memory_bytes: invocation.stats.peak_memory_bytes,
         log: invocation.log,
     }))
 }
