@@ -108,6 +108,7 @@ pub struct PluginRuntime {
     cache: ArtifactCache,
     config: RuntimeConfig,
     loaded: RwLock<HashMap<(String, Hook), Arc<LoadedComponent>>>,
+    compiling: tokio::sync::Mutex<()>,
 }
 
 impl PluginRuntime {
@@ -127,6 +128,7 @@ impl PluginRuntime {
             cache,
             config,
             loaded: RwLock::new(HashMap::new()),
+            compiling: tokio::sync::Mutex::new(()),
         })
     }
 
@@ -153,6 +155,13 @@ impl PluginRuntime {
         }
         sniff(bytes)?;
         let id = sha256_hex(bytes);
+        if let Some(hit) = self.cached(&id, hook) {
+            return Ok(hit);
+        }
+        // One compilation at a time per replica: a component asked for twice at once (an
+        // upload's precompile racing a bind's reload) is compiled once, the second caller
+        // finds it loaded.
+        let _compiling = self.compiling.lock().await;
         if let Some(hit) = self.cached(&id, hook) {
             return Ok(hit);
         }
