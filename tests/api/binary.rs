@@ -31,6 +31,16 @@ impl Server {
 
     /// Like [`Server::start`], with more environment variables.
     fn start_with(database_url: Option<&str>, data_dir: &Path, env: &[(&str, &str)]) -> Server {
+        Self::spawn(database_url, data_dir, env, Stdio::inherit())
+    }
+
+    /// Like [`Server::start_with`], with the process's log (stderr) going to `stderr`.
+    fn spawn(
+        database_url: Option<&str>,
+        data_dir: &Path,
+        env: &[(&str, &str)],
+        stderr: Stdio,
+    ) -> Server {
         let port = free_port();
         let mut cmd = Command::new(BIN);
         cmd.arg("serve")
@@ -40,7 +50,7 @@ impl Server {
             .env("RUST_LOG", "warn")
             .env_remove("CINEFLOW_JWT_SECRET")
             .stdout(Stdio::null())
-            .stderr(Stdio::inherit());
+            .stderr(stderr);
         match database_url {
             Some(url) => cmd
                 .env("DATABASE_URL", url)
@@ -614,4 +624,191 @@ async fn the_binary_emails_a_paid_booking_to_the_demo_customer_over_smtp(pool: P
     let status = server.terminate();
     assert!(status.success(), "graceful shutdown exits 0, got {status}");
     drop(sink);
+}
+
+/// S5 end to end: a real process at `debug` with every secret configured, driven through
+/// signup, signin, a password change, a booking and a failing email, never writes a secret,
+/// a password, a token or a password hash to its log.
+#[sqlx::test(migrations = false)]
+async fn s5_a_debug_log_holds_no_secret_password_token_or_hash(pool: PgPool) {
+    use serde_json::json;
+
+    let db = pool
+        .connect_options()
+        .get_database()
+        .expect("test database name")
+        .to_owned();
+    // Trust authentication ignores the password, so a URL with one still connects.
+    let db_password = "Db-Secret-Password-5150";
+    let mut url = reqwest::Url::parse(&database_url_for(&db)).expect("DATABASE_URL is a URL");
+    if url.username().is_empty() {
+        url.set_username("postgres").expect("a URL with a host");
+    }
+    url.set_password(Some(db_password))
+        .expect("a URL with a host");
+    let jwt_secret = "Jwt-Secret-Never-Logged-0123456789abcdef";
+    let admin_password = "Admin-Secret-Password-7788";
+    let smtp_password = "Smtp-Secret-Password-3131";
+    let service_token = "Service-Token-Secret-0123456789abcdef-42";
+    // Nothing listens there: the email fails and its error is logged.
+    let smtp_url = format!("smtp://mailer:{smtp_password}@127.0.0.1:{}", free_port());
+
+    let data = tempfile::tempdir().expect("tempdir");
+    let log_path = data.path().join("stderr.log");
+    let log = std::fs::File::create(&log_path).expect("log file");
+    let mut server = Server::spawn(
+        Some(url.as_str()),
+        data.path(),
+        &[
+            ("RUST_LOG", "debug"),
+            ("CINEFLOW_JWT_SECRET", jwt_secret),
+            ("CINEFLOW_ADMIN_EMAIL", "admin@logs.cineflow.local"),
+            ("CINEFLOW_ADMIN_PASSWORD", admin_password),
+            ("CINEFLOW_SMTP_URL", &smtp_url),
+            ("CINEFLOW_SERVICE_TOKEN", service_token),
+            ("CINEFLOW_DEMO", "true"),
+            ("CINEFLOW_MAIL_RETRY_BASE_SECS", "1"),
+        ],
+        Stdio::from(log),
+    );
+    let client = reqwest::Client::new();
+    server.wait_ready(&client).await;
+    let api = format!("{}/api/v1", server.base);
+
+    let password = "Customer-Secret-Password-1";
+    let new_password = "Customer-Secret-Password-2";
+    let address = format!("logs-{}@example.com", uuid::Uuid::new_v4().simple());
+    call(
+        client.post(format!("{api}/auth/signup")),
+        Some(json!({"name": "Log Reader", "email": address, "password": password, "role": "customer"})),
+        201,
+    )
+    .await;
+    let signin = call(
+        client.post(format!("{api}/auth/signin")),
+        Some(json!({"email": address, "password": password})),
+        200,
+    )
+    .await;
+    let first_token = text(&signin, "access_token");
+    // A wrong password too: failures are where secrets tend to get logged.
+    let res = client
+        .post(format!("{api}/auth/signin"))
+        .json(&json!({"email": address, "password": "Wrong-Secret-Password-9"}))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(res.status(), 401);
+    let res = client
+        .post(format!("{api}/auth/password"))
+        .bearer_auth(&first_token)
+        .json(&json!({"old_password": password, "new_password": new_password}))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(res.status(), 204);
+    let signin = call(
+        client.post(format!("{api}/auth/signin")),
+        Some(json!({"email": address, "password": new_password})),
+        200,
+    )
+    .await;
+    let token = text(&signin, "access_token");
+    let admin = call(
+        client.post(format!("{api}/auth/signin")),
+        Some(json!({"email": "admin@logs.cineflow.local", "password": admin_password})),
+        200,
+    )
+    .await;
+    let admin_token = text(&admin, "access_token");
+
+    // A paid booking queues a confirmation, which fails against the closed SMTP port.
+    let shows = call(client.get(format!("{api}/shows?limit=200")), None, 200).await;
+    let soon = chrono::Utc::now() + chrono::Duration::days(1);
+    let show = shows["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|show| {
+            chrono::DateTime::parse_from_rfc3339(&text(show, "starts_at")).is_ok_and(|t| t > soon)
+        })
+        .unwrap_or_else(|| panic!("no demo show a day ahead in {shows}"))
+        .clone();
+    let hold = call(
+        client.post(format!("{api}/bookings")).bearer_auth(&token),
+        Some(json!({"show_id": text(&show, "id"), "seat_ids": ["D-3"]})),
+        201,
+    )
+    .await;
+    call(
+        client
+            .post(format!("{api}/bookings/{}/payments", text(&hold, "id")))
+            .bearer_auth(&token),
+        Some(json!({
+            "amount_minor": hold["total_minor"],
+            "currency": hold["currency"],
+            "card_token": "tok_visa",
+        })),
+        201,
+    )
+    .await;
+    // The service token at work, once right and once wrong.
+    let res = client
+        .post(format!("{api}/notifications"))
+        .bearer_auth(service_token)
+        .json(&json!({"recipient_emails": ["someone@example.com"], "subject": "Hello", "content": "Hi"}))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(res.status(), 201, "the service token is accepted");
+    let res = client
+        .post(format!("{api}/notifications"))
+        .bearer_auth(format!("{service_token}-wrong"))
+        .json(&json!({"recipient_emails": ["someone@example.com"], "subject": "Hello", "content": "Hi"}))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(res.status(), 401, "a wrong service token is refused");
+
+    // Wait until the sweeper has tried (and failed) at least once.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let failed: i64 = sqlx::query_scalar(
+            "select count(*) from notifications where attempts > 0 and last_error is not null",
+        )
+        .fetch_one(&pool)
+        .await
+        .expect("notifications");
+        if failed > 0 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the sweeper did not try the email within 30 s"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let status = server.terminate();
+    assert!(status.success(), "{status}");
+
+    let log = std::fs::read_to_string(&log_path).expect("log");
+    assert!(log.lines().count() > 20, "a debug log was written: {log}");
+    for (what, secret) in [
+        ("the database password", db_password),
+        ("the JWT secret", jwt_secret),
+        ("the admin password", admin_password),
+        ("the SMTP password", smtp_password),
+        ("the service token", service_token),
+        ("a customer password", password),
+        ("a customer's new password", new_password),
+        ("a wrong password", "Wrong-Secret-Password-9"),
+        ("an access token", &first_token),
+        ("an access token", &token),
+        ("an access token", &admin_token),
+        ("a password hash", "$argon2"),
+    ] {
+        if let Some(line) = log.lines().find(|l| l.contains(secret)) {
+            panic!("{what} is in the log: {line}");
+        }
+    }
 }

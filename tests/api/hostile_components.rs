@@ -311,3 +311,31 @@ async fn a_full_instance_pool_is_unavailable_not_a_crash() {
     // The slot is free again.
     assert!(rt.quote(&good, &inputs::quote_request(1)).await.is_ok());
 }
+
+/// The sandbox's walls, probed from inside: a guest that tries to read the host's environment,
+/// a host file and the current directory, and to open a socket, gets nothing; and a static it
+/// counts calls in starts from zero on every call (a fresh instance each time).
+#[tokio::test]
+async fn a_guest_sees_no_environment_files_or_sockets_and_keeps_no_state_between_calls() {
+    assert!(
+        std::env::var_os("DATABASE_URL").is_some(),
+        "the host process has an environment (DATABASE_URL) that must not pass through"
+    );
+    let rt = runtime(Limits::default());
+    let escape = rt
+        .load(Hook::Pricing, &hostile("escape"))
+        .await
+        .expect("a component importing WASI sockets and files loads");
+    for _ in 0..3 {
+        let called = rt
+            .quote(&escape, &inputs::quote_request(2))
+            .await
+            .expect("the call succeeds");
+        assert_eq!(called.output.expect("priced").items.len(), 2);
+        assert_eq!(
+            called.log.trim_end(),
+            "escape: env 0 vars; probe unset; file error; dir error; socket error; call 1",
+            "what the guest reached"
+        );
+    }
+}

@@ -382,6 +382,54 @@ async fn two_sweepers_on_separate_pools_deliver_every_email_exactly_once(pool: P
     app.stop().await;
 }
 
+/// N2: sends are awaited with a bound. A slow server makes every send overlap with the
+/// others; the server never sees more transactions at once than the sweeper's concurrency.
+#[sqlx::test(migrations = "../migrations")]
+async fn the_sweeper_never_has_more_sends_in_flight_than_its_concurrency(pool: PgPool) {
+    const N: i64 = 24;
+    const CONCURRENCY: usize = 3;
+    let server = SmtpServer::start().await;
+    server.set_data_delay(Duration::from_millis(150));
+    let app = app_without_sweeper(pool.clone()).await;
+    sqlx::query(
+        "insert into notifications (id, kind, recipient_emails, fields, subject)
+         select gen_random_uuid(), 'custom', array['c' || g || '@example.com'],
+                jsonb_build_object('subject', 'c' || g, 'content', 'body ' || g), 'c' || g
+         from generate_series(1, $1) g",
+    )
+    .bind(N)
+    .execute(&pool)
+    .await
+    .expect("queue");
+    // A connection pool wider than the bound, so only the sweeper's own limit can hold it.
+    let smtp = SmtpSettings {
+        pool_size: 16,
+        ..smtp_settings(&server)
+    };
+    let sweeper = Sweeper::new(
+        pool.clone(),
+        app.state.plugins.clone(),
+        app.state.components.clone(),
+        Mailer::new(&smtp, &sender()).expect("mailer"),
+        SweepSettings {
+            batch: 100,
+            concurrency: CONCURRENCY,
+            ..fast_settings()
+        },
+    );
+    let report = sweeper.sweep().await.expect("sweep");
+    assert_eq!(report.sent, N as usize);
+    assert_eq!(server.messages().len(), N as usize);
+    let peak = server.peak_transactions();
+    assert!(
+        peak <= CONCURRENCY,
+        "{peak} transactions at once with a concurrency of {CONCURRENCY}"
+    );
+    // The bound is a bound, not a queue of one: the sends did overlap.
+    assert!(peak >= 2, "sends ran one at a time (peak {peak})");
+    app.stop().await;
+}
+
 #[sqlx::test(migrations = "../migrations")]
 async fn a_failing_template_component_falls_back_to_the_built_in_template(pool: PgPool) {
     let server = SmtpServer::start().await;

@@ -25,4 +25,5 @@ mod ops;
 mod oversell;
 mod payments;
 mod screens_shows;
+mod seed_defect_edges;
 mod seed_defects;

@@ -76,13 +76,19 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
             request_timeout,
         ))
         .layer(middleware::from_fn(error::problem_for_bare_errors))
-        .layer(CatchPanicLayer::custom(|_| {
-            axum::response::IntoResponse::into_response(ApiError::internal("a handler panicked"))
-        }))
+        .layer(CatchPanicLayer::custom(
+            panic_response as fn(Box<dyn std::any::Any + Send>) -> Response,
+        ))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(TraceLayer::new_for_http())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .with_state(state)
+}
+
+/// What a panicking handler answers: the same 500 `internal` problem as any other bug, and the
+/// connection stays usable. The payload is not echoed; it may hold request data.
+fn panic_response(_payload: Box<dyn std::any::Any + Send>) -> Response {
+    axum::response::IntoResponse::into_response(ApiError::internal("a handler panicked"))
 }
 
 /// 413 for a declared body length over the limit: 1 MiB, or the component cap for an upload
@@ -152,4 +158,56 @@ async fn record_metrics(request: Request, next: Next) -> Response {
     metrics::histogram!("cineflow_http_request_duration_seconds", &labels[..2])
         .record(started.elapsed().as_secs_f64());
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::body::Body;
+    use axum::routing::get;
+    use tower::ServiceExt as _;
+
+    use super::*;
+
+    async fn boom() -> &'static str {
+        panic!("a bug in a handler")
+    }
+
+    #[tokio::test]
+    async fn a_panicking_handler_is_a_500_problem_and_the_next_request_is_served() {
+        let app: Router = Router::new()
+            .route("/boom", get(boom))
+            .route("/fine", get(|| async { "fine" }))
+            .layer(CatchPanicLayer::custom(
+                panic_response as fn(Box<dyn std::any::Any + Send>) -> Response,
+            ));
+        let request = |path: &str| {
+            Request::builder()
+                .uri(path)
+                .body(Body::empty())
+                .expect("a valid request")
+        };
+        let res = app
+            .clone()
+            .oneshot(request("/boom"))
+            .await
+            .expect("infallible");
+        assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(
+            res.headers()
+                .get(axum::http::header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok()),
+            Some("application/problem+json")
+        );
+        let body = axum::body::to_bytes(res.into_body(), 64 * 1024)
+            .await
+            .expect("body");
+        let problem: serde_json::Value = serde_json::from_slice(&body).expect("json");
+        assert_eq!(problem["code"], "internal");
+        assert!(
+            !problem.to_string().contains("a bug in a handler"),
+            "the panic message is not echoed: {problem}"
+        );
+        let res = app.oneshot(request("/fine")).await.expect("infallible");
+        assert_eq!(res.status(), StatusCode::OK);
+    }
 }

@@ -37,6 +37,43 @@ pub struct Received {
 struct Shared {
     messages: Vec<Received>,
     mode: Option<Mode>,
+    /// Mail transactions open right now (from `MAIL FROM` to the reply after `DATA`), and the
+    /// most there ever were at once.
+    open_transactions: usize,
+    peak_transactions: usize,
+    /// How long the server waits before accepting a message, so transactions overlap.
+    data_delay: Duration,
+}
+
+/// Counts one open mail transaction; closing it (or dropping the session) uncounts it.
+struct Transaction {
+    shared: Arc<Mutex<Shared>>,
+    open: bool,
+}
+
+impl Transaction {
+    fn open(&mut self) {
+        if !self.open {
+            self.open = true;
+            let mut shared = self.shared.lock().unwrap_or_else(|e| e.into_inner());
+            shared.open_transactions += 1;
+            shared.peak_transactions = shared.peak_transactions.max(shared.open_transactions);
+        }
+    }
+
+    fn close(&mut self) {
+        if self.open {
+            self.open = false;
+            let mut shared = self.shared.lock().unwrap_or_else(|e| e.into_inner());
+            shared.open_transactions = shared.open_transactions.saturating_sub(1);
+        }
+    }
+}
+
+impl Drop for Transaction {
+    fn drop(&mut self) {
+        self.close();
+    }
 }
 
 /// A running (or stopped) test SMTP server.
@@ -80,6 +117,16 @@ impl SmtpServer {
     /// Changes how recipients are answered from now on.
     pub fn set_mode(&self, mode: Mode) {
         self.lock().mode = Some(mode);
+    }
+
+    /// Holds every message this long before accepting it.
+    pub fn set_data_delay(&self, delay: Duration) {
+        self.lock().data_delay = delay;
+    }
+
+    /// The most mail transactions that were ever open at the same time.
+    pub fn peak_transactions(&self) -> usize {
+        self.lock().peak_transactions
     }
 
     /// Everything received so far.
@@ -137,6 +184,10 @@ async fn session(stream: TcpStream, shared: Arc<Mutex<Shared>>) {
     }
     let mut from = String::new();
     let mut to: Vec<String> = Vec::new();
+    let mut transaction = Transaction {
+        shared: shared.clone(),
+        open: false,
+    };
     let mut line = String::new();
     loop {
         line.clear();
@@ -154,6 +205,7 @@ async fn session(stream: TcpStream, shared: Arc<Mutex<Shared>>) {
             "EHLO" => "250-test-smtp\r\n250-8BITMIME\r\n250 SMTPUTF8\r\n".into(),
             "HELO" => "250 test-smtp\r\n".into(),
             "MAIL" => {
+                transaction.open();
                 from = address(&command);
                 to.clear();
                 "250 OK\r\n".into()
@@ -187,6 +239,11 @@ async fn session(stream: TcpStream, shared: Arc<Mutex<Shared>>) {
                     let unstuffed = line.strip_prefix('.').unwrap_or(&line);
                     data.push_str(unstuffed);
                 }
+                let delay = shared.lock().unwrap_or_else(|e| e.into_inner()).data_delay;
+                if !delay.is_zero() {
+                    tokio::time::sleep(delay).await;
+                }
+                transaction.close();
                 shared
                     .lock()
                     .unwrap_or_else(|e| e.into_inner())
@@ -199,6 +256,7 @@ async fn session(stream: TcpStream, shared: Arc<Mutex<Shared>>) {
                 "250 OK queued\r\n".into()
             }
             "RSET" => {
+                transaction.close();
                 to.clear();
                 "250 OK\r\n".into()
             }

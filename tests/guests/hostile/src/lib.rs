@@ -3,7 +3,9 @@
 //! The misbehaviour is picked at build time by one cargo feature; without any feature the
 //! component is a well-behaved pricer (one line item per seat at its class price). If several
 //! features are enabled, the first of `loop`, `memory-bomb`, `huge-output`, `panic`,
-//! `bad-quote`, `noisy`, `double`, `trap-on-promo` wins. The last two pass the upload fixtures
+//! `bad-quote`, `noisy`, `double`, `trap-on-promo`, `escape` wins. `escape` tries, on every
+//! call, to read the host's environment, open a host file, connect a socket and count its
+//! calls in a static; it logs what it got to stderr and then prices like the well-behaved one. The last two pass the upload fixtures
 //! (the API tests bind them): `double` charges twice the class price, `trap-on-promo` does too
 //! but panics on the promo code `TRAP`, which no fixture uses. Every behaviour is compiled on
 //! every build (the choice is a constant), so clippy checks them all.
@@ -35,6 +37,8 @@ enum Behaviour {
     Double,
     /// Like `Double`, but panics when the promo code is `TRAP`.
     TrapOnPromo,
+    /// Probes the sandbox's walls, logs what it found, then behaves.
+    Escape,
 }
 
 const BEHAVIOUR: Behaviour = if cfg!(feature = "loop") {
@@ -53,6 +57,8 @@ const BEHAVIOUR: Behaviour = if cfg!(feature = "loop") {
     Behaviour::Double
 } else if cfg!(feature = "trap-on-promo") {
     Behaviour::TrapOnPromo
+} else if cfg!(feature = "escape") {
+    Behaviour::Escape
 } else {
     Behaviour::WellBehaved
 };
@@ -106,8 +112,42 @@ impl Guest for Component {
                 }
                 doubled(&req)
             }
+            Behaviour::Escape => {
+                eprintln!("{}", try_to_escape());
+                well_behaved(&req)
+            }
         }
     }
+}
+
+/// Calls of `quote` this instance has seen: state that would leak between calls if the host
+/// reused instances.
+static CALLS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+
+/// One line: `escape: env <n> vars; probe <unset|=...>; file <error|read n bytes>; dir <...>;
+/// socket <...>; call <n>`.
+fn try_to_escape() -> String {
+    let vars = std::env::vars_os().count();
+    let probe = match std::env::var("CINEFLOW_PROBE") {
+        Ok(v) => format!("= {v:?}"),
+        Err(_) => "unset".to_owned(),
+    };
+    let file = match std::fs::read("/etc/hosts") {
+        Ok(bytes) => format!("read {} bytes", bytes.len()),
+        Err(_) => "error".to_owned(),
+    };
+    let dir = match std::fs::read_dir(".") {
+        Ok(entries) => format!("listed {} entries", entries.count()),
+        Err(_) => "error".to_owned(),
+    };
+    let socket = match std::net::TcpStream::connect("127.0.0.1:5432") {
+        Ok(_) => "connected".to_owned(),
+        Err(_) => "error".to_owned(),
+    };
+    let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+    format!(
+        "escape: env {vars} vars; probe {probe}; file {file}; dir {dir}; socket {socket}; call {call}"
+    )
 }
 
 // `export!` expands to the canonical-ABI shims: `#[unsafe(export_name)]` functions with unsafe
