@@ -25,18 +25,24 @@ if command -v pg_isready >/dev/null 2>&1; then
     fi
 fi
 
-step "python test tools (aiosmtpd: the SMTP server of the binary's email test)"
+step "python test tools (aiosmtpd: the binary's email test; schemathesis: hostile input)"
 if ! command -v python3 >/dev/null 2>&1; then
-    echo "error: python3 is needed for the email test's SMTP server (aiosmtpd)" >&2
+    echo "error: python3 is needed for the email test's SMTP server and schemathesis" >&2
     exit 1
 fi
-if ! python3 -c 'import aiosmtpd' >/dev/null 2>&1; then
+# Pinned so a new release cannot change what "zero failures" means between two runs.
+SCHEMATHESIS_VERSION=4.32.5
+pip_install() {
     # A Python that marks itself externally managed (PEP 668) needs the override.
     export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_ROOT_USER_ACTION=ignore
-    python3 -m pip install --quiet aiosmtpd \
-        || python3 -m pip install --quiet --break-system-packages aiosmtpd
-    python3 -c 'import aiosmtpd'
+    python3 -m pip install --quiet "$@" || python3 -m pip install --quiet --break-system-packages "$@"
+}
+python3 -c 'import aiosmtpd' >/dev/null 2>&1 || pip_install aiosmtpd
+python3 -c 'import aiosmtpd'
+if [ "$(schemathesis --version 2>/dev/null | awk '{print $NF}')" != "$SCHEMATHESIS_VERSION" ]; then
+    pip_install "schemathesis==$SCHEMATHESIS_VERSION"
 fi
+schemathesis --version
 
 step "cargo fmt --check"
 cargo fmt --all -- --check
@@ -57,6 +63,10 @@ cargo clippy --target wasm32-wasip1 -p wasip1-pricing -- -D warnings
 
 step "cargo test --workspace"
 cargo test --workspace
+
+step "schemathesis against /openapi.json (authenticated; no 5xx, no schema violation)"
+# Bounded for CI: ST_MAX_TIME seconds for the main pass, 30 s for the deferred one.
+ST_MAX_TIME="${ST_MAX_TIME:-150}" bash scripts/schemathesis.sh
 
 step "browser check (headless Chromium on /docs)"
 bash scripts/browser-check.sh
