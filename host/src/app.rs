@@ -33,7 +33,7 @@ impl App {
     /// Connects to (or starts) the database, migrates, loads the default components and
     /// binds the listener.
     pub async fn build(config: Config) -> anyhow::Result<App> {
-        let (pool, local_db) = open_database(&config.database).await?;
+        let (pool, local_db) = open_database(&config.database, config.db_pool).await?;
         db::migrate(&pool).await.context("applying migrations")?;
         let mut app = Self::build_with_pool(config, pool).await?;
         app.local_db = local_db;
@@ -92,6 +92,7 @@ impl App {
             seat_maps: Arc::default(),
             service_token: config.mail.service_token.as_deref().map(Arc::from),
             mail_domain: Arc::from(config.mail.from.email.domain()),
+            request_timeout: config.request_timeout,
         };
         // A bad SMTP URL or cron line stops the start, not the first send.
         if let Some(smtp) = &config.mail.smtp {
@@ -226,10 +227,13 @@ impl App {
 }
 
 /// The pool for `source`, starting a private cluster when no URL is configured.
-pub async fn open_database(source: &DatabaseSource) -> anyhow::Result<(PgPool, Option<LocalDb>)> {
+pub async fn open_database(
+    source: &DatabaseSource,
+    pool: db::PoolSettings,
+) -> anyhow::Result<(PgPool, Option<LocalDb>)> {
     match source {
         DatabaseSource::Url(url) => {
-            let pool = db::connect(url)
+            let pool = db::connect(url, pool)
                 .await
                 .context("connecting to DATABASE_URL")?;
             Ok((pool, None))
@@ -238,7 +242,7 @@ pub async fn open_database(source: &DatabaseSource) -> anyhow::Result<(PgPool, O
             let local = LocalDb::start(dir)
                 .await
                 .context("starting the private PostgreSQL cluster")?;
-            let pool = db::connect(local.database_url()).await?;
+            let pool = db::connect(local.database_url(), pool).await?;
             Ok((pool, Some(local)))
         }
     }

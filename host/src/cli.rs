@@ -84,6 +84,27 @@ pub struct DatabaseArgs {
     /// Local state: the private PostgreSQL cluster and the compiled-component cache.
     #[arg(long, env = "CINEFLOW_DATA_DIR", default_value = ".cineflow")]
     pub data_dir: PathBuf,
+    /// Longest wait for a database connection, in milliseconds; a request that gets none in
+    /// time is answered 503 `database_unavailable` (so this is how fast the API fails while
+    /// PostgreSQL is down).
+    #[arg(long, env = "CINEFLOW_DB_ACQUIRE_TIMEOUT_MS", default_value_t = 5_000,
+        value_parser = clap::value_parser!(u64).range(100..=60_000))]
+    pub db_acquire_timeout_ms: u64,
+    /// Connections this replica's pool may open. Replicas × this must stay below the server's
+    /// `max_connections` (docs/OPERATIONS.md, sizing).
+    #[arg(long, env = "CINEFLOW_DB_MAX_CONNECTIONS", default_value_t = 20,
+        value_parser = clap::value_parser!(u32).range(2..=1000))]
+    pub db_max_connections: u32,
+}
+
+impl DatabaseArgs {
+    /// The pool settings these arguments give.
+    pub fn pool_settings(&self) -> crate::db::PoolSettings {
+        crate::db::PoolSettings {
+            max_connections: self.db_max_connections,
+            acquire_timeout: std::time::Duration::from_millis(self.db_acquire_timeout_ms),
+        }
+    }
 }
 
 /// Arguments of `cineflow serve`.

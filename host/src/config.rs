@@ -47,6 +47,8 @@ pub struct Config {
     pub listen: SocketAddr,
     /// Database.
     pub database: DatabaseSource,
+    /// Size of the database pool and how long a request waits for a connection.
+    pub db_pool: crate::db::PoolSettings,
     /// Default components.
     pub components_dir: PathBuf,
     /// Component runtime settings.
@@ -145,6 +147,7 @@ impl Config {
         Self {
             listen: args.listen,
             database: DatabaseSource::from_args(&args.database),
+            db_pool: args.database.pool_settings(),
             components_dir: args.components_dir.clone(),
             runtime: runtime_config(&args.limits, Some(args.database.data_dir.join("compiled"))),
             request_timeout: Duration::from_millis(args.request_timeout_ms),

@@ -31,8 +31,11 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Migrate(args) => {
-            let (pool, local) =
-                app::open_database(&config::DatabaseSource::from_args(&args)).await?;
+            let (pool, local) = app::open_database(
+                &config::DatabaseSource::from_args(&args),
+                args.pool_settings(),
+            )
+            .await?;
             db::migrate(&pool).await?;
             pool.close().await;
             if let Some(local) = local {

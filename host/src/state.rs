@@ -34,6 +34,9 @@ pub struct AppState {
     pub service_token: Option<Arc<str>>,
     /// Domain of the sender address (the right-hand side of every Message-ID).
     pub mail_domain: Arc<str>,
+    /// The longest a request runs before it is cut off (`CINEFLOW_REQUEST_TIMEOUT_MS`); an
+    /// `Idempotency-Key` whose request has been running longer was abandoned.
+    pub request_timeout: std::time::Duration,
 }
 
 /// Settings of the catalogue rules.

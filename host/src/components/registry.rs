@@ -464,7 +464,10 @@ impl ComponentRegistry {
             };
             if let Err(e) = listener.listen_all([CHANNEL, UPLOADS_CHANNEL]).await {
                 tracing::warn!(error = %e, "LISTEN cineflow_bindings failed; retrying");
-                continue;
+                tokio::select! {
+                    () = shutdown.cancelled() => return,
+                    () = tokio::time::sleep(Duration::from_secs(1)) => continue,
+                }
             }
             // Anything changed while we were not listening.
             if let Err(e) = self.reload_all().await {

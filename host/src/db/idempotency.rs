@@ -1,5 +1,7 @@
 //! Table `idempotency_keys`: the first response to a (user, key) is kept 24 h and replayed.
 
+use std::time::Duration;
+
 use sqlx::PgConnection;
 use uuid::Uuid;
 
@@ -22,18 +24,26 @@ pub enum Claim {
 }
 
 /// Claims `key` for `request` (e.g. `POST /api/v1/bookings`), or reports its earlier use.
-/// Keys older than 24 h are forgotten.
+/// Keys older than 24 h are forgotten, and so is a claim without an answer older than
+/// `abandoned_after`: no request runs that long, so its request died before answering (a
+/// timeout, or its replica was killed) and the key may be used again.
 pub async fn claim(
     conn: &mut PgConnection,
     user: Uuid,
     key: &str,
     request: &str,
+    abandoned_after: Duration,
 ) -> Result<Claim, sqlx::Error> {
-    sqlx::query("delete from idempotency_keys where user_id = $1 and key = $2 and created_at < now() - interval '24 hours'")
-        .bind(user)
-        .bind(key)
-        .execute(&mut *conn)
-        .await?;
+    sqlx::query(
+        "delete from idempotency_keys where user_id = $1 and key = $2
+           and (created_at < now() - interval '24 hours'
+                or (status_code is null and created_at < now() - make_interval(secs => $3)))",
+    )
+    .bind(user)
+    .bind(key)
+    .bind(abandoned_after.as_secs_f64())
+    .execute(&mut *conn)
+    .await?;
     let inserted = sqlx::query(
         "insert into idempotency_keys (user_id, key, request) values ($1, $2, $3) on conflict do nothing",
     )

@@ -23,14 +23,49 @@ use sqlx::postgres::PgPoolOptions;
 /// The migrations in `migrations/`, embedded at build time.
 pub static MIGRATOR: Migrator = sqlx::migrate!("../migrations");
 
+/// How a replica's connection pool is sized.
+#[derive(Debug, Clone, Copy)]
+pub struct PoolSettings {
+    /// Connections this replica may open (`CINEFLOW_DB_MAX_CONNECTIONS`).
+    pub max_connections: u32,
+    /// How long anything waits for a connection (`CINEFLOW_DB_ACQUIRE_TIMEOUT_MS`): while the
+    /// database is down (connections refused) every request waits this long before its 503,
+    /// so it is also how fast the API fails during an outage.
+    pub acquire_timeout: Duration,
+}
+
+impl Default for PoolSettings {
+    fn default() -> Self {
+        Self {
+            max_connections: 20,
+            acquire_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
 /// Opens a pool to `url`.
-pub async fn connect(url: &str) -> anyhow::Result<PgPool> {
+pub async fn connect(url: &str, settings: PoolSettings) -> anyhow::Result<PgPool> {
     let pool = PgPoolOptions::new()
-        .max_connections(20)
-        .acquire_timeout(Duration::from_secs(5))
+        .max_connections(settings.max_connections)
+        .acquire_timeout(settings.acquire_timeout)
         .connect(url)
         .await?;
     Ok(pool)
+}
+
+/// True when `e` says the database cannot serve right now (down, restarting, unreachable, or
+/// no free connection in time), as opposed to refusing a statement: retrying later can help.
+pub fn is_unavailable(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => true,
+        // Class 08: connection exceptions. 57P01–57P03: the server is shutting down (a fast
+        // shutdown ends every session with 57P01), crashed, or not accepting connections yet.
+        // 53300: too many connections.
+        sqlx::Error::Database(db) => db.code().is_some_and(|code| {
+            code.starts_with("08") || matches!(&*code, "57P01" | "57P02" | "57P03" | "53300")
+        }),
+        _ => false,
+    }
 }
 
 /// Applies pending migrations.

@@ -99,6 +99,18 @@ impl ApiError {
         Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", detail)
     }
 
+    /// 503 `database_unavailable` with `Retry-After`: the database cannot serve right now
+    /// (down, restarting, or no free connection within `CINEFLOW_DB_ACQUIRE_TIMEOUT_MS`).
+    pub fn database_unavailable(detail: impl Into<String>) -> Self {
+        let mut e = Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "database_unavailable",
+            detail,
+        );
+        e.0.retry_after = Some(DATABASE_RETRY_AFTER_SECS);
+        e
+    }
+
     /// 500 `internal`: logs `cause` and shows nothing of it.
     pub fn internal(cause: impl std::fmt::Display) -> Self {
         tracing::error!(error = %cause, "internal error");
@@ -156,15 +168,17 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// `Retry-After` of a `database_unavailable` answer: a restart takes seconds, and the pool
+/// reconnects on the next request by itself.
+const DATABASE_RETRY_AFTER_SECS: u64 = 2;
+
 impl From<sqlx::Error> for ApiError {
     fn from(e: sqlx::Error) -> Self {
-        match e {
-            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
-                tracing::warn!(error = %e, "database unavailable");
-                Self::unavailable("the database is unavailable; retry shortly")
-            }
-            other => Self::internal(other),
+        if crate::db::is_unavailable(&e) {
+            tracing::warn!(error = %e, "database unavailable");
+            return Self::database_unavailable("the database is unavailable; retry shortly");
         }
+        Self::internal(e)
     }
 }
 

@@ -57,7 +57,12 @@ where
     // Only a digest of the request is kept (it may contain a card token).
     let fingerprint = crate::plugins::sha256_hex(request.as_bytes());
     let mut conn = state.db.acquire().await?;
-    match idempotency::claim(&mut conn, user, &key, &fingerprint).await? {
+    // A claim still without an answer after the request timeout belongs to a request that
+    // was cut off (timed out, or its replica was killed) before it could record one; without
+    // this its key would answer `idempotency_conflict` for 24 h. The margin lets the cut-off
+    // request's transaction roll back first.
+    let abandoned_after = state.request_timeout + std::time::Duration::from_secs(1);
+    match idempotency::claim(&mut conn, user, &key, &fingerprint, abandoned_after).await? {
         Claim::Fresh => {}
         Claim::Replay { status, body } => return Ok(replay(status, body)),
         Claim::Mismatch => {

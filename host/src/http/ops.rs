@@ -39,7 +39,7 @@ pub(super) async fn healthz() -> axum::Json<Status> {
 /// The database is reachable and every migration is applied.
 #[utoipa::path(get, path = "/readyz", tag = "operations", responses(
     (status = 200, description = "Ready to serve", body = Status),
-    (status = 503, description = "Database unreachable or migrations pending", body = super::Problem, content_type = "application/problem+json"),
+    (status = 503, description = "`database_unavailable` (with `Retry-After`): the database cannot be reached; `unavailable`: migrations pending, or the check failed otherwise", body = super::Problem, content_type = "application/problem+json"),
 ))]
 pub(super) async fn readyz(State(state): State<AppState>) -> Result<axum::Json<Status>, ApiError> {
     match db::is_ready(&state.db).await {
@@ -47,7 +47,13 @@ pub(super) async fn readyz(State(state): State<AppState>) -> Result<axum::Json<S
         Ok(false) => Err(ApiError::unavailable("database migrations are pending")),
         Err(e) => {
             tracing::warn!(error = %e, "readiness check failed");
-            Err(ApiError::unavailable("the database is unreachable"))
+            if db::is_unavailable(&e) {
+                Err(ApiError::database_unavailable(
+                    "the database is unreachable",
+                ))
+            } else {
+                Err(ApiError::unavailable("the readiness check failed"))
+            }
         }
     }
 }

@@ -321,8 +321,10 @@ async fn listen(db: PgPool, wake: Arc<Notify>, shutdown: CancellationToken) {
             listener.listen(CHANNEL).await?;
             // Anything queued while we were not listening is picked up by this sweep.
             wake.notify_one();
+            // `try_recv`, not `recv`: `recv` reconnects silently, and a notification sent
+            // while the connection was down is lost, so a reconnection (`None`) sweeps too.
             loop {
-                listener.recv().await?;
+                listener.try_recv().await?;
                 wake.notify_one();
             }
         }

@@ -29,6 +29,7 @@ pub fn config(limits: Limits) -> Config {
     Config {
         listen: "127.0.0.1:0".parse().expect("valid address"),
         database: DatabaseSource::Url("unused: the test brings its pool".into()),
+        db_pool: Default::default(),
         components_dir: components_dir(),
         runtime: RuntimeConfig::uniform(limits, None),
         request_timeout: Duration::from_secs(30),

@@ -1,0 +1,397 @@
+//! Three (or more) real `cineflow serve` processes on one database, and a client that talks
+//! to each of them by index.
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use reqwest::{Method, Response};
+use serde_json::{Value, json};
+
+use crate::support::client::{
+    PASSWORD, base_time, big_screen_body, email, expect_json, movie_body, s, show_body,
+    theatre_body, unique,
+};
+use crate::support::components_dir;
+
+const BIN: &str = env!("CARGO_BIN_EXE_cineflow");
+
+/// Every replica signs tokens with this key, so a token from one is good on the others.
+const JWT_SECRET: &str = "replicas-test-secret-0123456789abcdef0123";
+/// The bootstrap admin every replica creates (or finds) at start.
+pub const ADMIN_EMAIL: &str = "admin@replicas.cineflow.local";
+const ADMIN_PASSWORD: &str = "Replicas-Admin-2026";
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port()
+}
+
+/// One `cineflow serve` process with its own data directory and log file. Dropping it
+/// SIGKILLs the process, so a failing test leaves nothing running; a failing test also gets
+/// the end of each replica's log on stderr.
+pub struct Replica {
+    pub name: String,
+    pub base: String,
+    child: Mutex<Option<Child>>,
+    log: PathBuf,
+    _data: tempfile::TempDir,
+}
+
+impl Replica {
+    fn spawn(name: String, database_url: &str, env: &[(String, String)]) -> Replica {
+        let data = tempfile::tempdir().expect("data dir");
+        let log = data.path().join("cineflow.log");
+        let out = std::fs::File::create(&log).expect("log file");
+        let port = free_port();
+        let mut cmd = Command::new(BIN);
+        cmd.arg("serve")
+            .env("DATABASE_URL", database_url)
+            .env("CINEFLOW_LISTEN", format!("127.0.0.1:{port}"))
+            .env("CINEFLOW_DATA_DIR", data.path())
+            .env("CINEFLOW_COMPONENTS_DIR", components_dir())
+            .env("CINEFLOW_JWT_SECRET", JWT_SECRET)
+            .env("CINEFLOW_ADMIN_EMAIL", ADMIN_EMAIL)
+            .env("CINEFLOW_ADMIN_PASSWORD", ADMIN_PASSWORD)
+            // Dozens of test users sign in through each replica within a second.
+            .env("CINEFLOW_SIGNIN_PER_EMAIL_PER_MINUTE", "10000")
+            .env("CINEFLOW_SIGNIN_PER_CLIENT_PER_MINUTE", "100000")
+            .env("CINEFLOW_DEMO", "false")
+            // Bursts of concurrent requests open many connections at once on a busy 2-core
+            // machine; a short acquire timeout would turn that wait into 503s.
+            .env("CINEFLOW_DB_ACQUIRE_TIMEOUT_MS", "15000")
+            .env("RUST_LOG", "warn")
+            .env_remove("CINEFLOW_SMTP_URL")
+            .stdin(Stdio::null())
+            .stdout(out.try_clone().expect("log file"))
+            .stderr(out);
+        cmd.envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        let child = cmd.spawn().expect("cineflow starts");
+        Replica {
+            name,
+            base: format!("http://127.0.0.1:{port}"),
+            child: Mutex::new(Some(child)),
+            log,
+            _data: data,
+        }
+    }
+
+    async fn wait_ready(&mut self, client: &reqwest::Client) {
+        let deadline = Instant::now() + Duration::from_secs(120);
+        loop {
+            if let Ok(res) = client.get(format!("{}/readyz", self.base)).send().await
+                && res.status() == 200
+            {
+                return;
+            }
+            let exited = self
+                .child
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .as_mut()
+                .and_then(|child| child.try_wait().ok().flatten());
+            if let Some(status) = exited {
+                panic!(
+                    "{} exited before becoming ready ({status}):\n{}",
+                    self.name,
+                    self.log_tail()
+                );
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{} did not become ready in 120 s:\n{}",
+                self.name,
+                self.log_tail()
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// `kill -9`: no shutdown hook runs, open transactions and SMTP sessions are cut.
+    pub fn kill(&self) {
+        let child = self.child.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(mut child) = child {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// The last lines of the replica's log.
+    pub fn log_tail(&self) -> String {
+        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        lines[lines.len().saturating_sub(40)..].join("\n")
+    }
+}
+
+impl Drop for Replica {
+    fn drop(&mut self) {
+        self.kill();
+        if std::thread::panicking() {
+            eprintln!(
+                "---- log of {} (last lines) ----\n{}",
+                self.name,
+                self.log_tail()
+            );
+        }
+    }
+}
+
+/// Replicas sharing one database, and one HTTP client for all of them.
+pub struct Cluster {
+    pub replicas: Vec<Replica>,
+    pub client: reqwest::Client,
+}
+
+/// An approved owner's chain with a show a week ahead on a screen of `rows` × `seats`.
+#[derive(Debug, Clone)]
+pub struct Venue {
+    pub owner_token: String,
+    pub chain_id: String,
+    pub show_id: String,
+}
+
+/// A signed-in customer.
+#[derive(Debug, Clone)]
+pub struct Customer {
+    pub email: String,
+    pub token: String,
+}
+
+impl Cluster {
+    /// Starts one replica per entry of `envs` (each entry: that replica's extra
+    /// environment), all at once, and waits until every one is ready. Starting together
+    /// also makes them migrate the fresh database and register the defaults side by side.
+    pub async fn start(database_url: &str, envs: Vec<Vec<(String, String)>>) -> Cluster {
+        let client = reqwest::Client::builder()
+            // A request that hangs fails the test instead of hanging it.
+            .timeout(Duration::from_secs(60))
+            .build()
+            .expect("client");
+        let mut replicas: Vec<Replica> = envs
+            .iter()
+            .enumerate()
+            .map(|(i, env)| Replica::spawn(format!("replica {}", i + 1), database_url, env))
+            .collect();
+        let started = Instant::now();
+        for replica in &mut replicas {
+            replica.wait_ready(&client).await;
+        }
+        eprintln!(
+            "{} replicas ready in {:?}",
+            replicas.len(),
+            started.elapsed()
+        );
+        Cluster { replicas, client }
+    }
+
+    /// `n` replicas with the same extra environment.
+    pub async fn start_same(database_url: &str, n: usize, env: &[(&str, &str)]) -> Cluster {
+        let env: Vec<(String, String)> = env
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        Self::start(database_url, vec![env; n]).await
+    }
+
+    /// The URL of an API path (relative to `/api/v1`) on replica `i`.
+    pub fn api(&self, i: usize, path: &str) -> String {
+        format!("{}/api/v1{path}", self.replicas[i].base)
+    }
+
+    /// Any request to replica `i`; a transport error (refused, reset) is returned, not
+    /// panicked on, for the tests that kill replicas.
+    pub async fn send(
+        &self,
+        i: usize,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+        idempotency_key: Option<&str>,
+    ) -> reqwest::Result<Response> {
+        let mut req = self.client.request(method, self.api(i, path));
+        if let Some(token) = token {
+            req = req.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        if let Some(key) = idempotency_key {
+            req = req.header("idempotency-key", key);
+        }
+        req.send().await
+    }
+
+    /// A request to replica `i` that must be answered with `status`; returns the JSON body.
+    pub async fn expect(
+        &self,
+        i: usize,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+        status: u16,
+    ) -> Value {
+        let res = self
+            .send(i, method, path, token, body, None)
+            .await
+            .unwrap_or_else(|e| panic!("{}: {path}: {e}", self.replicas[i].name));
+        expect_json(res, status).await
+    }
+
+    /// Signs in through replica `i`; returns the access token.
+    pub async fn signin(&self, i: usize, email: &str, password: &str) -> String {
+        let body = json!({"email": email, "password": password});
+        let res = self
+            .expect(i, Method::POST, "/auth/signin", None, Some(body), 200)
+            .await;
+        s(&res, "access_token")
+    }
+
+    /// The bootstrap admin's token, from replica `i`.
+    pub async fn admin_token(&self, i: usize) -> String {
+        self.signin(i, ADMIN_EMAIL, ADMIN_PASSWORD).await
+    }
+
+    /// A customer who signs up through replica `i` and signs in through the next one.
+    pub async fn customer(&self, i: usize) -> Customer {
+        let email = email("customer");
+        let body =
+            json!({"name": "Customer", "email": email, "password": PASSWORD, "role": "customer"});
+        self.expect(i, Method::POST, "/auth/signup", None, Some(body), 201)
+            .await;
+        let token = self
+            .signin((i + 1) % self.replicas.len(), &email, PASSWORD)
+            .await;
+        Customer { email, token }
+    }
+
+    /// `n` customers, signed up concurrently over the replicas.
+    pub async fn customers(&self, n: usize) -> Vec<Customer> {
+        futures_util::future::join_all((0..n).map(|i| self.customer(i % self.replicas.len()))).await
+    }
+
+    /// An approved owner with a chain, theatre, screen of `rows` × `seats`, a movie and a
+    /// show a week ahead, all made through replica `i`.
+    pub async fn venue(&self, i: usize, rows: u32, seats: u32) -> Venue {
+        let admin = self.admin_token(i).await;
+        let email = email("owner");
+        let body = json!({"name": "Owner", "email": email, "password": PASSWORD, "role": "owner"});
+        let owner = self
+            .expect(i, Method::POST, "/auth/signup", None, Some(body), 201)
+            .await;
+        let path = format!("/users/{}", s(&owner, "id"));
+        let approve = json!({"status": "approved"});
+        self.expect(i, Method::PATCH, &path, Some(&admin), Some(approve), 200)
+            .await;
+        let token = self.signin(i, &email, PASSWORD).await;
+        let t = Some(token.as_str());
+        let chain =
+            json!({"name": unique("Replicas"), "currency": "INR", "timezone": "Asia/Kolkata"});
+        let chain_id = s(
+            &self
+                .expect(i, Method::POST, "/chains", t, Some(chain), 201)
+                .await,
+            "id",
+        );
+        let theatre = theatre_body(&chain_id, "Regal Central", "Bengaluru");
+        let theatre_id = s(
+            &self
+                .expect(i, Method::POST, "/theatres", t, Some(theatre), 201)
+                .await,
+            "id",
+        );
+        let screen = big_screen_body(&unique("Screen"), rows, seats);
+        let screen_path = format!("/theatres/{theatre_id}/screens");
+        let screen_id = s(
+            &self
+                .expect(i, Method::POST, &screen_path, t, Some(screen), 201)
+                .await,
+            "id",
+        );
+        let movie = movie_body(&unique("The Long Night"));
+        let movie_id = s(
+            &self
+                .expect(i, Method::POST, "/movies", t, Some(movie), 201)
+                .await,
+            "id",
+        );
+        let showing = json!({"movie_ids": [movie_id]});
+        let showing_path = format!("/theatres/{theatre_id}/movies");
+        self.expect(i, Method::POST, &showing_path, t, Some(showing), 200)
+            .await;
+        let show = show_body(&screen_id, &movie_id, base_time(7));
+        let show_id = s(
+            &self
+                .expect(i, Method::POST, "/shows", t, Some(show), 201)
+                .await,
+            "id",
+        );
+        Venue {
+            owner_token: token,
+            chain_id,
+            show_id,
+        }
+    }
+
+    /// The state of every seat of a show as replica `i` reports it, by seat id.
+    pub async fn seat_states(
+        &self,
+        i: usize,
+        show_id: &str,
+    ) -> std::collections::BTreeMap<String, String> {
+        let seats = self
+            .expect(
+                i,
+                Method::GET,
+                &format!("/shows/{show_id}/seats"),
+                None,
+                None,
+                200,
+            )
+            .await;
+        seats["items"]
+            .as_array()
+            .unwrap_or_else(|| panic!("no items in {seats}"))
+            .iter()
+            .map(|seat| (s(seat, "id"), s(seat, "state")))
+            .collect()
+    }
+
+    /// A counter of replica `i`'s Prometheus metrics (0 when it was never incremented).
+    pub async fn counter(&self, i: usize, name: &str) -> f64 {
+        let text = self
+            .client
+            .get(format!("{}/metrics", self.replicas[i].base))
+            .send()
+            .await
+            .expect("metrics")
+            .text()
+            .await
+            .expect("metrics text");
+        text.lines()
+            .filter(|l| l.starts_with(name) && !l.starts_with('#'))
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+            .sum()
+    }
+}
+
+/// The database URL of a `#[sqlx::test]` pool's database, for the replicas.
+pub fn database_url_of(pool: &sqlx::PgPool) -> String {
+    let name = pool
+        .connect_options()
+        .get_database()
+        .expect("test database name")
+        .to_owned();
+    crate::support::database_url_for(&name)
+}
+
+/// The booking body of a hold.
+pub fn hold(show_id: &str, seats: &[String]) -> Value {
+    json!({"show_id": show_id, "seat_ids": seats})
+}
