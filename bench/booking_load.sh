@@ -28,7 +28,9 @@
 # perf costs a few percent, so figures from such a run are not the reference ones); DIAG=1
 # loads auto_explain into every session of the bench database and logs the plan of 2 % of
 # the statements to PostgreSQL's server log (analysis only, too); SCENARIOS="spread hot"
-# (default) chooses the scenarios.
+# (default) chooses the scenarios. RESULTS_OUT=FILE also writes the per-phase results (JSON
+# lines, as booking_stats.py computes them) there; BENCH_SKIP_BUILD=1 skips the build step
+# (bench/all.sh builds once before its parts).
 # Traffic goes to 127.0.0.1 only. Works from any directory.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -69,9 +71,11 @@ pgbench=/usr/bin/pgbench
 [[ -x "$pgbench" ]] || pgbench="$(command -v pgbench)"
 
 # --- 2. build -------------------------------------------------------------------------------
-log "building components and the release binary (slow the first time)"
-bash scripts/build-components.sh >/dev/null
-cargo build --release -p cineflow --quiet
+if [[ "${BENCH_SKIP_BUILD:-0}" != 1 ]]; then
+    log "building components and the release binary (slow the first time)"
+    bash scripts/build-components.sh >/dev/null
+    cargo build --release -p cineflow --quiet
+fi
 bin="$target/release/cineflow"
 host_rev="$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)"
 [[ -z "$(git -C "$repo" status --porcelain -- host migrations 2>/dev/null)" ]] ||
@@ -322,6 +326,7 @@ for scenario in ${SCENARIOS:-spread hot}; do
 done
 
 # --- 8. report ------------------------------------------------------------------------------
+[[ -z "${RESULTS_OUT:-}" ]] || cp "$results" "$RESULTS_OUT"
 echo "## Booking throughput (issue 5) — run of $(date -u +%Y-%m-%dT%H:%MZ)"
 echo
 echo "Machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -r);" \

@@ -8,6 +8,8 @@ tomorrow) and CUSTOMERS signed-in customers. Writes into OUT_DIR:
 
   tokens.txt  one "user_id access_token" per line
   shows.txt   one show id per line, in start order
+  chain.txt   the chain id
+  owner.txt   the owner's access token (chain staff: uploads and bindings)
 
 Usage: booking_seed.py BASE_URL ADMIN_EMAIL ADMIN_PASSWORD CUSTOMERS SHOWS OUT_DIR
 Standard library only (urllib).
@@ -111,6 +113,10 @@ def main():
         f.write("".join(s + "\n" for s in show_ids))
     with open(f"{out}/tokens.txt", "w") as f:
         f.write("".join(f"{uid} {tok}\n" for uid, tok in people))
+    with open(f"{out}/chain.txt", "w") as f:
+        f.write(chain["id"] + "\n")
+    with open(f"{out}/owner.txt", "w") as f:
+        f.write(token + "\n")
     print(f"seeded: chain {chain['id']}, screen {screen['id']} ({ROWS * SEATS} seats), "
           f"{len(show_ids)} shows, {len(people)} customers in {time.monotonic() - started:.1f} s")
 

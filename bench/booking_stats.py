@@ -37,6 +37,20 @@ def proc_stat(pid):
     return comm, int(fields[1]), [int(x) for x in fields[11:15]]
 
 
+def proc_memory_kib(pid):
+    """VmRSS and VmHWM (peak RSS) of a process, in KiB; zeros if it is gone."""
+    out = {"VmRSS": 0, "VmHWM": 0}
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                key = line.split(":", 1)[0]
+                if key in out:
+                    out[key] = int(line.split()[1])
+    except OSError:
+        pass
+    return out
+
+
 def postgres_ticks():
     total = 0
     for d in os.listdir("/proc"):
@@ -97,6 +111,7 @@ def snap(port, server_pid):
         "cpu_idle": cpu[3] + cpu[4],
         "server_ticks": (server[2][0] + server[2][1]) if server else 0,
         "server_pid": str(server_pid),
+        "server_mem_kib": proc_memory_kib(server_pid),
         "pg_ticks": postgres_ticks(),
         "metrics": metrics(port),
     }
@@ -132,6 +147,10 @@ def phase(kind, name, before_path, after_path, out_path, time_path, pglog=None):
     except (OSError, ValueError):
         r["client_cpu_s"] = float("nan")
     r["wall_s"] = wall
+    # The server restarts before every measured HTTP phase: RSS before is the idle process,
+    # the high-water mark after is its peak under this phase's load.
+    r["server_rss_before_kib"] = before.get("server_mem_kib", {}).get("VmRSS", 0)
+    r["server_hwm_after_kib"] = after.get("server_mem_kib", {}).get("VmHWM", 0)
     ours = r["server_cpu_s"] + r["pg_cpu_s"] + (r["client_cpu_s"] if r["client_cpu_s"] == r["client_cpu_s"] else 0)
     r["other_cpu_pct"] = max(0.0, r["cpu_busy_pct"] - 100.0 * ours / (wall * (os.cpu_count() or 1)))
     # The biggest other CPU users during the phase (processes alive at the end).
