@@ -68,5 +68,10 @@ step "schemathesis against /openapi.json (authenticated; no 5xx, no schema viola
 # Bounded for CI: ST_MAX_TIME seconds for the main pass, 30 s for the deferred one.
 ST_MAX_TIME="${ST_MAX_TIME:-150}" bash scripts/schemathesis.sh
 
+step "fuzz the parsers of untrusted input (cargo fuzz, FUZZ_SECONDS per target)"
+# One build of every target (fuzz/target; cold in a fresh clone: the longest step), then each
+# target runs for a bounded time; any crash fails the run (docs/fuzzing.md).
+FUZZ_SECONDS="${FUZZ_SECONDS:-30}" bash scripts/fuzz.sh
+
 step "browser check (headless Chromium on /docs)"
 bash scripts/browser-check.sh

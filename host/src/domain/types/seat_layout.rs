@@ -41,6 +41,33 @@ pub struct LaidSeat {
 
 /// Expands the rows, or explains (per field path) what is wrong with them.
 pub fn expand(rows: &[RowSpec]) -> Result<Vec<LaidSeat>, Vec<(String, String)>> {
+    let errors = problems(rows);
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    // Only a valid description is expanded, so a 1 MiB body of thousands of rows costs its
+    // own size to check, not a hundred seats per row (at most MAX_ROWS x MAX_SEATS_PER_ROW).
+    let seats: Vec<LaidSeat> = rows
+        .iter()
+        .flat_map(|row| {
+            let blocked: HashSet<u32> = row.blocked.iter().copied().collect();
+            (1..=row.seats).map(move |number| LaidSeat {
+                id: format!("{}-{number}", row.label),
+                row: row.label.clone(),
+                number,
+                class: row.class,
+                blocked: blocked.contains(&number),
+            })
+        })
+        .collect();
+    if seats.iter().all(|s| s.blocked) {
+        return Err(vec![("rows".into(), "every seat is blocked".into())]);
+    }
+    Ok(seats)
+}
+
+/// Every problem of the description, by field path.
+fn problems(rows: &[RowSpec]) -> Vec<(String, String)> {
     let mut errors = Vec::new();
     if rows.is_empty() {
         errors.push(("rows".into(), "a screen needs at least one row".into()));
@@ -49,7 +76,6 @@ pub fn expand(rows: &[RowSpec]) -> Result<Vec<LaidSeat>, Vec<(String, String)>> 
         errors.push(("rows".into(), format!("at most {MAX_ROWS} rows")));
     }
     let mut labels = HashSet::new();
-    let mut seats = Vec::new();
     for (i, row) in rows.iter().enumerate() {
         let at = |field: &str| format!("rows[{i}].{field}");
         let label_ok = (1..=3).contains(&row.label.len())
@@ -66,31 +92,15 @@ pub fn expand(rows: &[RowSpec]) -> Result<Vec<LaidSeat>, Vec<(String, String)>> 
             errors.push((at("seats"), format!("1 to {MAX_SEATS_PER_ROW} seats")));
             continue;
         }
-        let blocked: HashSet<u32> = row.blocked.iter().copied().collect();
         if let Some(bad) = row.blocked.iter().find(|&&n| n == 0 || n > row.seats) {
             errors.push((at("blocked"), format!("seat {bad} is not in this row")));
         }
+        let blocked: HashSet<u32> = row.blocked.iter().copied().collect();
         if blocked.len() != row.blocked.len() {
             errors.push((at("blocked"), "a seat is listed twice".into()));
         }
-        for number in 1..=row.seats {
-            seats.push(LaidSeat {
-                id: format!("{}-{number}", row.label),
-                row: row.label.clone(),
-                number,
-                class: row.class,
-                blocked: blocked.contains(&number),
-            });
-        }
     }
-    if seats.iter().all(|s| s.blocked) && errors.is_empty() {
-        errors.push(("rows".into(), "every seat is blocked".into()));
-    }
-    if errors.is_empty() {
-        Ok(seats)
-    } else {
-        Err(errors)
-    }
+    errors
 }
 
 #[cfg(test)]
@@ -130,5 +140,23 @@ mod tests {
         assert!(expand(&[]).is_err());
         assert!(expand(&[row("A", 2, &[1, 2])]).is_err());
         assert!(expand(&[row("A", MAX_SEATS_PER_ROW + 1, &[])]).is_err());
+    }
+
+    #[test]
+    fn refuses_thousands_of_rows_without_laying_their_seats() {
+        // Found while writing fuzz/fuzz_targets/seat_layout.rs: every row used to be laid out
+        // before the row limit was reported; one body under 1 MiB (25,500 full rows) allocated
+        // ~500 MB. These 200k rows would be 20M seats (gigabytes); checking them takes ms.
+        let rows: Vec<RowSpec> = (0..200_000)
+            .map(|_| row("A", MAX_SEATS_PER_ROW, &[]))
+            .collect();
+        let started = std::time::Instant::now();
+        let errors = expand(&rows).expect_err("too many rows");
+        assert!(errors.contains(&("rows".into(), format!("at most {MAX_ROWS} rows"))));
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(5),
+            "took {:?}",
+            started.elapsed()
+        );
     }
 }
