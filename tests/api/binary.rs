@@ -462,6 +462,52 @@ async fn call(
     serde_json::from_str(&body).unwrap_or_else(|e| panic!("{url}: not JSON ({e}): {body}"))
 }
 
+/// Holds `seats` of a demo show a day or more ahead (well clear of any cut-off) and pays for
+/// them in full; returns the hold.
+async fn book_a_demo_show(
+    client: &reqwest::Client,
+    api: &str,
+    token: &str,
+    seats: &[&str],
+    idempotency_key: &str,
+) -> serde_json::Value {
+    use serde_json::json;
+
+    let shows = call(client.get(format!("{api}/shows?limit=200")), None, 200).await;
+    let soon = chrono::Utc::now() + chrono::Duration::days(1);
+    let show = shows["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|show| {
+            chrono::DateTime::parse_from_rfc3339(&text(show, "starts_at")).is_ok_and(|t| t > soon)
+        })
+        .unwrap_or_else(|| panic!("no demo show a day ahead in {shows}"))
+        .clone();
+    let hold = call(
+        client
+            .post(format!("{api}/bookings"))
+            .bearer_auth(token)
+            .header("idempotency-key", idempotency_key),
+        Some(json!({"show_id": text(&show, "id"), "seat_ids": seats})),
+        201,
+    )
+    .await;
+    call(
+        client
+            .post(format!("{api}/bookings/{}/payments", text(&hold, "id")))
+            .bearer_auth(token),
+        Some(json!({
+            "amount_minor": hold["total_minor"],
+            "currency": hold["currency"],
+            "card_token": "tok_visa",
+        })),
+        201,
+    )
+    .await;
+    hold
+}
+
 #[sqlx::test(migrations = false)]
 async fn the_binary_emails_a_paid_booking_to_the_demo_customer_over_smtp(pool: PgPool) {
     use serde_json::json;
@@ -501,40 +547,8 @@ async fn the_binary_emails_a_paid_booking_to_the_demo_customer_over_smtp(pool: P
     )
     .await;
     let token = text(&signin, "access_token");
-    let shows = call(client.get(format!("{api}/shows?limit=200")), None, 200).await;
-    // A show a day or more ahead, well clear of any cut-off.
-    let soon = chrono::Utc::now() + chrono::Duration::days(1);
-    let show = shows["items"]
-        .as_array()
-        .expect("items")
-        .iter()
-        .find(|show| {
-            chrono::DateTime::parse_from_rfc3339(&text(show, "starts_at")).is_ok_and(|t| t > soon)
-        })
-        .unwrap_or_else(|| panic!("no demo show a day ahead in {shows}"))
-        .clone();
-    let hold = call(
-        client
-            .post(format!("{api}/bookings"))
-            .bearer_auth(&token)
-            .header("idempotency-key", "binary-mail-hold"),
-        Some(json!({"show_id": text(&show, "id"), "seat_ids": ["C-5", "C-6"]})),
-        201,
-    )
-    .await;
+    let hold = book_a_demo_show(&client, &api, &token, &["C-5", "C-6"], "binary-mail-hold").await;
     let booking_id = text(&hold, "id");
-    call(
-        client
-            .post(format!("{api}/bookings/{booking_id}/payments"))
-            .bearer_auth(&token),
-        Some(json!({
-            "amount_minor": hold["total_minor"],
-            "currency": hold["currency"],
-            "card_token": "tok_visa",
-        })),
-        201,
-    )
-    .await;
 
     // The sweeper (woken by the new row) sends the confirmation within seconds.
     let deadline = Instant::now() + Duration::from_secs(20);
@@ -723,35 +737,7 @@ async fn s5_a_debug_log_holds_no_secret_password_token_or_hash(pool: PgPool) {
     let admin_token = text(&admin, "access_token");
 
     // A paid booking queues a confirmation, which fails against the closed SMTP port.
-    let shows = call(client.get(format!("{api}/shows?limit=200")), None, 200).await;
-    let soon = chrono::Utc::now() + chrono::Duration::days(1);
-    let show = shows["items"]
-        .as_array()
-        .expect("items")
-        .iter()
-        .find(|show| {
-            chrono::DateTime::parse_from_rfc3339(&text(show, "starts_at")).is_ok_and(|t| t > soon)
-        })
-        .unwrap_or_else(|| panic!("no demo show a day ahead in {shows}"))
-        .clone();
-    let hold = call(
-        client.post(format!("{api}/bookings")).bearer_auth(&token),
-        Some(json!({"show_id": text(&show, "id"), "seat_ids": ["D-3"]})),
-        201,
-    )
-    .await;
-    call(
-        client
-            .post(format!("{api}/bookings/{}/payments", text(&hold, "id")))
-            .bearer_auth(&token),
-        Some(json!({
-            "amount_minor": hold["total_minor"],
-            "currency": hold["currency"],
-            "card_token": "tok_visa",
-        })),
-        201,
-    )
-    .await;
+    book_a_demo_show(&client, &api, &token, &["D-3"], "binary-logs-hold").await;
     // The service token at work, once right and once wrong.
     let res = client
         .post(format!("{api}/notifications"))
