@@ -7,30 +7,19 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use cineflow::domain::hook_io::SeatClass;
 use cineflow::domain::types::seat_layout::{self, MAX_ROWS, MAX_SEATS_PER_ROW, RowSpec};
 use cineflow::http::extract::parse_json;
 use libfuzzer_sys::fuzz_target;
 use serde::Deserialize;
 
-/// The wire shape of `CreateScreen` in host/src/http/screens.rs (private there); kept in
-/// step by hand, which the seeds in corpus/seat_layout exercise.
+/// `CreateScreen` of host/src/http/screens.rs (private there): a name around the rows. The
+/// rows are the host's own wire type, `RowSpec`.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct CreateScreen {
     #[allow(dead_code)]
     name: String,
-    rows: Vec<RowBody>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RowBody {
-    label: String,
-    seats: u32,
-    class: SeatClass,
-    #[serde(default)]
-    blocked: Vec<u32>,
+    rows: Vec<RowSpec>,
 }
 
 /// Counts the bytes Rust code asks for, so the target can bound what `expand` allocates.
@@ -68,16 +57,7 @@ fuzz_target!(|data: &[u8]| {
     let Ok(body) = parse_json::<CreateScreen>(data) else {
         return;
     };
-    let rows: Vec<RowSpec> = body
-        .rows
-        .into_iter()
-        .map(|r| RowSpec {
-            label: r.label,
-            seats: r.seats,
-            class: r.class,
-            blocked: r.blocked,
-        })
-        .collect();
+    let rows = body.rows;
     let before = ALLOCATED.load(Ordering::Relaxed);
     let expanded = seat_layout::expand(&rows);
     let allocated = ALLOCATED.load(Ordering::Relaxed) - before;

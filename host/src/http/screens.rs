@@ -15,7 +15,6 @@ use super::theatres::managed_theatre;
 use super::{ApiError, Problem};
 use crate::db::screens::{self, Screen, SeatRow};
 use crate::db::theatres;
-use crate::domain::hook_io::SeatClass;
 use crate::domain::types::seat_layout::{self, RowSpec};
 use crate::state::AppState;
 
@@ -81,26 +80,12 @@ impl ScreenView {
     }
 }
 
-/// A row of seats.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub(super) struct RowBody {
-    /// Row label: 1 to 3 uppercase letters or digits.
-    label: String,
-    /// Seats in the row (1 to 100), numbered from 1.
-    seats: u32,
-    class: SeatClass,
-    /// Seat numbers that are not for sale.
-    #[serde(default)]
-    blocked: Vec<u32>,
-}
-
 /// New screen.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct CreateScreen {
     name: String,
-    rows: Vec<RowBody>,
+    rows: Vec<RowSpec>,
 }
 
 /// Adds a screen, built from a compact row description, to a theatre of the caller's chain.
@@ -122,16 +107,7 @@ pub(super) async fn create_screen(
 ) -> Result<(StatusCode, Json<ScreenView>), ApiError> {
     let theatre = managed_theatre(&state, &user, id).await?;
     let name = body.name.trim().to_owned();
-    let rows: Vec<RowSpec> = body
-        .rows
-        .into_iter()
-        .map(|r| RowSpec {
-            label: r.label,
-            seats: r.seats,
-            class: r.class,
-            blocked: r.blocked,
-        })
-        .collect();
+    let rows = body.rows;
     let name_error = (name.is_empty() || name.chars().count() > 100)
         .then(|| ("name".to_owned(), "must be 1 to 100 characters".to_owned()));
     let seats = match (seat_layout::expand(&rows), name_error) {

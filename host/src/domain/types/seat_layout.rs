@@ -11,16 +11,20 @@ pub const MAX_ROWS: usize = 60;
 /// Most seats in one row.
 pub const MAX_SEATS_PER_ROW: u32 = 100;
 
-/// One row as described by a client.
-#[derive(Debug, Clone)]
+/// One row as described by a client: also the wire shape of a row in
+/// `POST /theatres/{id}/screens`, so the API and the fuzz target parse the same type.
+#[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = RowBody)]
 pub struct RowSpec {
-    /// Row label: 1–3 letters or digits, e.g. `A`, `AA`, `B2`.
+    /// Row label: 1 to 3 uppercase letters or digits, e.g. `A`, `AA`, `B2`.
     pub label: String,
-    /// Seats in the row, numbered from 1.
+    /// Seats in the row (1 to 100), numbered from 1.
     pub seats: u32,
     /// Class of every seat in the row.
     pub class: SeatClass,
-    /// Seat numbers that cannot be sold (aisles, broken seats).
+    /// Seat numbers that are not for sale (aisles, broken seats).
+    #[serde(default)]
     pub blocked: Vec<u32>,
 }
 
