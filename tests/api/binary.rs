@@ -1,23 +1,15 @@
 //! The real `cineflow` binary: serves, answers the operations endpoints, stops on SIGTERM;
 //! and without DATABASE_URL runs its own PostgreSQL cluster.
 
-use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use sqlx::PgPool;
 
-use crate::support::{components_dir, database_url_for};
+use crate::support::{components_dir, database_url_for, free_port};
 
 const BIN: &str = env!("CARGO_BIN_EXE_cineflow");
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("free port")
-        .port()
-}
 
 struct Server {
     child: Child,

@@ -39,10 +39,7 @@ impl PrivatePg {
         if let Some((uid, gid)) = user {
             std::os::unix::fs::chown(&dir, Some(uid), Some(gid)).expect("chown cluster dir");
         }
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("free port")
-            .port();
+        let port = crate::support::free_port();
         let mut pg = PrivatePg {
             _root: root,
             dir,

@@ -2,7 +2,6 @@
 //! small HTTP client with the setup steps the scenarios need (the `TestApp` helpers of the API
 //! tests drive an in-process app and cannot be pointed at another process).
 
-use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -15,19 +14,12 @@ use crate::support::client::{
     PASSWORD, base_time, big_screen_body, email, expect_json, movie_body, s, show_body,
     theatre_body, unique,
 };
-use crate::support::{components_dir, database_url_for};
+use crate::support::{components_dir, database_url_for, free_port};
 
 const BIN: &str = env!("CARGO_BIN_EXE_cineflow");
 const JWT_SECRET: &str = "faults-test-secret-0123456789abcdef0123";
 pub const ADMIN_EMAIL: &str = "admin@faults.cineflow.local";
 pub const ADMIN_PASSWORD: &str = "Faults-Admin-2026";
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("free port")
-        .port()
-}
 
 /// A database of its own on the server of `DATABASE_URL`, dropped by [`TempDatabase::drop_now`].
 pub struct TempDatabase {

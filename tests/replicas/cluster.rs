@@ -1,7 +1,6 @@
 //! Three (or more) real `cineflow serve` processes on one database, and a client that talks
 //! to each of them by index.
 
-use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::Mutex;
@@ -14,7 +13,7 @@ use crate::support::client::{
     PASSWORD, base_time, big_screen_body, email, expect_json, movie_body, s, show_body,
     theatre_body, unique,
 };
-use crate::support::components_dir;
+use crate::support::{components_dir, free_port};
 
 const BIN: &str = env!("CARGO_BIN_EXE_cineflow");
 
@@ -23,13 +22,6 @@ const JWT_SECRET: &str = "replicas-test-secret-0123456789abcdef0123";
 /// The bootstrap admin every replica creates (or finds) at start.
 pub const ADMIN_EMAIL: &str = "admin@replicas.cineflow.local";
 const ADMIN_PASSWORD: &str = "Replicas-Admin-2026";
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("free port")
-        .port()
-}
 
 /// One `cineflow serve` process with its own data directory and log file. Dropping it
 /// SIGKILLs the process, so a failing test leaves nothing running; a failing test also gets
