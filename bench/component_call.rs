@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use cineflow::domain::hook_io::{Customer, QuoteRequest, Seat, SeatClass, ShowInfo};
-use cineflow::plugins::{Hook, Limits, PluginRuntime, RuntimeConfig};
+use cineflow::plugins::{Hook, Limits, PluginRuntime, RuntimeConfig, Tenant};
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 
 fn components_dir() -> PathBuf {
@@ -76,7 +76,10 @@ fn bench(c: &mut Criterion) {
             let mut times = Vec::with_capacity(20_000);
             for _ in 0..20_000 {
                 let start = Instant::now();
-                let called = runtime.quote(&component, &req).await.expect("call");
+                let called = runtime
+                    .quote(Tenant::Platform, &component, &req)
+                    .await
+                    .expect("call");
                 times.push(start.elapsed());
                 assert!(called.output.is_ok());
             }
@@ -108,7 +111,10 @@ fn bench(c: &mut Criterion) {
                 rt.block_on(async {
                     let start = Instant::now();
                     for _ in 0..iters {
-                        let called = runtime.quote(&component, req).await.expect("call");
+                        let called = runtime
+                            .quote(Tenant::Platform, &component, req)
+                            .await
+                            .expect("call");
                         assert!(called.output.is_ok());
                     }
                     start.elapsed()

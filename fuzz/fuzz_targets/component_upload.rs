@@ -54,7 +54,7 @@ fuzz_target!(|data: &[u8]| {
                 assert_eq!(component.hook, hook);
                 assert_eq!(component.size_bytes, data.len() as u64);
                 assert_eq!(component.id, cineflow::plugins::sha256_hex(data));
-                if let Ok(report) = fixtures::run(&h.plugins, &component).await {
+                if let Ok(report) = fixtures::run(&h.plugins, cineflow::plugins::Tenant::Platform, &component).await {
                     assert!(report.passed > 0);
                 }
                 // Uploads that fail their fixtures are forgotten; here every one is, so

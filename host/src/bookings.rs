@@ -23,7 +23,7 @@ use crate::domain::hook_io::{
     ShowInfo,
 };
 use crate::gateway::{ChargeRequest, GatewayError, PaymentGateway};
-use crate::plugins::{CallError, CallStats, Called, Hook};
+use crate::plugins::{CallError, CallStats, Called, FailureKind, Hook};
 use crate::state::AppState;
 
 /// Why a booking operation did not happen.
@@ -50,6 +50,14 @@ pub enum BookingError {
     /// A component failed and the policy is to fail closed.
     #[error("{0}")]
     PluginUnavailable(String),
+    /// The chain is over its fair share of component calls; try again after `retry_after`.
+    #[error("{message}")]
+    PluginBusy {
+        /// Why.
+        message: String,
+        /// When to try again.
+        retry_after: std::time::Duration,
+    },
     /// Payment amount or currency differs from the booking's.
     #[error("{0}")]
     AmountMismatch(String),
@@ -144,6 +152,15 @@ fn failed(hook: Hook, e: Option<CallError>) -> BookingError {
     let Some(e) = e else {
         return BookingError::PluginUnavailable(format!("no {hook} component is configured"));
     };
+    if e.kind == FailureKind::Busy {
+        return BookingError::PluginBusy {
+            message: format!(
+                "the chain's {} calls are over their fair share: {}",
+                e.hook, e.message
+            ),
+            retry_after: e.retry_after.unwrap_or(std::time::Duration::from_secs(1)),
+        };
+    }
     tracing::warn!(hook = %e.hook, component = %e.component, kind = e.kind.as_str(), message = %e.message, "component failed; refusing (fail closed)");
     BookingError::PluginUnavailable(format!(
         "the chain's {} component failed ({}); try again later",
@@ -247,9 +264,9 @@ pub async fn hold(
         ..
     } = state
         .components
-        .call(chain, Hook::BookingRules, |c| {
+        .call(chain, Hook::BookingRules, |c, tenant| {
             let req = &hold_req;
-            async move { plugins.check_hold(&c, req).await }
+            async move { plugins.check_hold(tenant, &c, req).await }
         })
         .await
         .map_err(|e| failed(Hook::BookingRules, e))?;
@@ -293,9 +310,9 @@ pub async fn hold(
         ..
     } = state
         .components
-        .call(chain, Hook::Pricing, |c| {
+        .call(chain, Hook::Pricing, |c, tenant| {
             let req = &quote_req;
-            async move { plugins.quote(&c, req).await }
+            async move { plugins.quote(tenant, &c, req).await }
         })
         .await
         .map_err(|e| failed(Hook::Pricing, e))?;
@@ -627,9 +644,9 @@ pub async fn cancel(
         ..
     } = state
         .components
-        .call(booking.chain_id, Hook::BookingRules, |c| {
+        .call(booking.chain_id, Hook::BookingRules, |c, tenant| {
             let req = &req;
-            async move { plugins.cancel(&c, req).await }
+            async move { plugins.cancel(tenant, &c, req).await }
         })
         .await
         .map_err(|e| failed(Hook::BookingRules, e))?;

@@ -314,6 +314,17 @@ pub struct LimitArgs {
         default_value_t = 1000
     )]
     pub component_max_concurrent_calls: u32,
+    /// Instance slots one chain may hold at once on this replica (default: an eighth of
+    /// the pool, at least 1).
+    #[arg(long, env = "CINEFLOW_CHAIN_MAX_CONCURRENT_CALLS")]
+    pub chain_max_concurrent_calls: Option<u32>,
+    /// Fuel one chain may burn per second on this replica (default: 20 calls' worth of
+    /// the per-call fuel).
+    #[arg(long, env = "CINEFLOW_CHAIN_FUEL_PER_SECOND")]
+    pub chain_fuel_per_second: Option<u64>,
+    /// How long a call waits for one of its chain's slots before 503 `plugin_busy`, in ms.
+    #[arg(long, env = "CINEFLOW_CHAIN_QUEUE_MS", default_value_t = 500)]
+    pub chain_queue_ms: u64,
 }
 
 /// `serve` with every setting at its default (or its environment variable).

@@ -9,7 +9,7 @@ use serde_json::json;
 use crate::cli::RunArgs;
 use crate::components::invoke;
 use crate::config::runtime_config;
-use crate::plugins::PluginRuntime;
+use crate::plugins::{PluginRuntime, Tenant};
 
 /// The report printed (and returned) by a run.
 pub type Report = serde_json::Value;
@@ -23,7 +23,7 @@ pub async fn run(args: &RunArgs) -> anyhow::Result<(Report, bool)> {
     let input = read_json(&args.input).await?;
     let runtime = PluginRuntime::new(runtime_config(&args.limits, None))?;
     let component = runtime.load(args.hook, &bytes).await?;
-    let invocation = invoke::invoke(&runtime, &component, input)
+    let invocation = invoke::invoke(&runtime, Tenant::Platform, &component, input)
         .await
         .map_err(anyhow::Error::msg)?;
     let mut report = invocation.report();

@@ -9,7 +9,7 @@ use lettre::message::Mailbox;
 use crate::cli::{DatabaseArgs, LimitArgs, MailArgs, ServeArgs};
 use crate::components::RegistrySettings;
 use crate::mail::{SmtpSettings, SweepSettings};
-use crate::plugins::{Limits, RuntimeConfig};
+use crate::plugins::{Limits, RuntimeConfig, ShareSettings};
 
 /// Where the data lives.
 #[derive(Clone)]
@@ -185,8 +185,21 @@ pub fn runtime_config(args: &LimitArgs, cache_dir: Option<PathBuf>) -> RuntimeCo
         max_component_bytes: args.component_max_bytes,
         ..Limits::default()
     };
+    let fuel = limits.fuel;
     let mut config = RuntimeConfig::uniform(limits, cache_dir);
     config.max_concurrent_calls = args.component_max_concurrent_calls.max(1);
+    let defaults = ShareSettings::defaults(config.max_concurrent_calls, fuel);
+    config.share = Some(ShareSettings {
+        max_concurrent_calls: args
+            .chain_max_concurrent_calls
+            .unwrap_or(defaults.max_concurrent_calls)
+            .clamp(1, config.max_concurrent_calls),
+        fuel_per_second: args
+            .chain_fuel_per_second
+            .unwrap_or(defaults.fuel_per_second)
+            .max(1),
+        queue_wait: Duration::from_millis(args.chain_queue_ms),
+    });
     config
 }
 

@@ -8,7 +8,7 @@
 //!   (`tests/fixtures/wit-evolution/`), showing what wasmtime 48 accepts as compatible.
 
 use cineflow::domain::hook_io;
-use cineflow::plugins::{Hook, Limits, PluginRuntime, RuntimeConfig, sha256_hex};
+use cineflow::plugins::{Hook, Limits, PluginRuntime, RuntimeConfig, Tenant, sha256_hex};
 use wasmtime::component::{Component, Linker, ResourceTable};
 use wasmtime::{Engine, Store};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
@@ -51,7 +51,7 @@ async fn prices_like_the_default(runtime: &PluginRuntime, bytes: &[u8]) -> Strin
         .await
         .expect("loads as a pricing component, like an upload or a default");
     let called = runtime
-        .quote(&loaded, &inputs::quote_request(4))
+        .quote(Tenant::Platform, &loaded, &inputs::quote_request(4))
         .await
         .expect("the call succeeds");
     let quote = called.output.expect("priced");
@@ -64,7 +64,7 @@ async fn prices_like_the_default(runtime: &PluginRuntime, bytes: &[u8]) -> Strin
     let mut promo = inputs::quote_request(2);
     promo.promo_code = Some("FREEBIE".into());
     let refused = runtime
-        .quote(&loaded, &promo)
+        .quote(Tenant::Platform, &loaded, &promo)
         .await
         .expect("the call succeeds");
     assert_eq!(refused.output.expect_err("refused"), "unknown promo code");

@@ -1,6 +1,6 @@
 //! The platform's default components, run through the host.
 
-use cineflow::plugins::Hook;
+use cineflow::plugins::{Hook, Tenant};
 use sqlx::PgPool;
 
 use crate::support::app::TestApp;
@@ -18,7 +18,7 @@ async fn default_pricing_prices_each_seat_by_class(pool: PgPool) {
     let called = app
         .state
         .plugins
-        .quote(&pricing, &inputs::quote_request(4))
+        .quote(Tenant::Platform, &pricing, &inputs::quote_request(4))
         .await
         .expect("call succeeds");
     let quote = called.output.expect("priced");
@@ -35,7 +35,7 @@ async fn default_pricing_prices_each_seat_by_class(pool: PgPool) {
     let refused = app
         .state
         .plugins
-        .quote(&pricing, &promo)
+        .quote(Tenant::Platform, &pricing, &promo)
         .await
         .expect("call succeeds");
     assert_eq!(refused.output.expect_err("refused"), "unknown promo code");
@@ -54,35 +54,38 @@ async fn default_booking_rules_hold_ten_minutes_and_cap_ten_seats(pool: PgPool) 
     let plugins = &app.state.plugins;
 
     let ok = plugins
-        .check_hold(&rules, &inputs::hold_request(2))
+        .check_hold(Tenant::Platform, &rules, &inputs::hold_request(2))
         .await
         .expect("call");
     assert_eq!(ok.output.expect("allowed").hold_seconds, 600);
 
     let too_many = plugins
-        .check_hold(&rules, &inputs::hold_request(11))
+        .check_hold(Tenant::Platform, &rules, &inputs::hold_request(11))
         .await
         .expect("call");
     assert!(too_many.output.expect_err("refused").contains("10"));
 
     let mut started = inputs::hold_request(1);
     started.now_ms = started.show.starts_at_ms;
-    let late = plugins.check_hold(&rules, &started).await.expect("call");
+    let late = plugins
+        .check_hold(Tenant::Platform, &rules, &started)
+        .await
+        .expect("call");
     assert!(late.output.expect_err("refused").contains("started"));
 
     // Cancel: unpaid hold → 0; paid, 3 h before → full refund; paid, 1 h before → refused.
     let unpaid = plugins
-        .cancel(&rules, &inputs::cancel_request(0, 1))
+        .cancel(Tenant::Platform, &rules, &inputs::cancel_request(0, 1))
         .await
         .expect("call");
     assert_eq!(unpaid.output, Ok(0));
     let early = plugins
-        .cancel(&rules, &inputs::cancel_request(50_000, 3))
+        .cancel(Tenant::Platform, &rules, &inputs::cancel_request(50_000, 3))
         .await
         .expect("call");
     assert_eq!(early.output, Ok(50_000));
     let late = plugins
-        .cancel(&rules, &inputs::cancel_request(50_000, 1))
+        .cancel(Tenant::Platform, &rules, &inputs::cancel_request(50_000, 1))
         .await
         .expect("call");
     assert!(late.output.is_err());
@@ -101,7 +104,7 @@ async fn default_templates_render_the_confirmation_email(pool: PgPool) {
     let called = app
         .state
         .plugins
-        .render(&templates, &inputs::booking_confirmed())
+        .render(Tenant::Platform, &templates, &inputs::booking_confirmed())
         .await
         .expect("call succeeds");
     let email = called.output.expect("rendered");

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use cineflow::plugins::{FailureKind, Hook, Limits};
+use cineflow::plugins::{FailureKind, Hook, Limits, Tenant};
 use serde_json::Value;
 use sqlx::PgPool;
 
@@ -101,7 +101,7 @@ async fn component_calls_show_up_in_metrics(pool: PgPool) {
         .clone();
     app.state
         .plugins
-        .quote(&pricing, &inputs::quote_request(2))
+        .quote(Tenant::Platform, &pricing, &inputs::quote_request(2))
         .await
         .expect("call");
     let looping = app
@@ -113,7 +113,7 @@ async fn component_calls_show_up_in_metrics(pool: PgPool) {
     let err = app
         .state
         .plugins
-        .quote(&looping, &inputs::quote_request(1))
+        .quote(Tenant::Platform, &looping, &inputs::quote_request(1))
         .await
         .expect_err("loops");
     assert_eq!(err.kind, FailureKind::OutOfFuel);
@@ -167,8 +167,11 @@ async fn a_spinning_component_does_not_stall_http(pool: PgPool) {
         .load(Hook::Pricing, &hostile("loop"))
         .await
         .expect("loads");
-    let spinning =
-        tokio::spawn(async move { plugins.quote(&looping, &inputs::quote_request(1)).await });
+    let spinning = tokio::spawn(async move {
+        plugins
+            .quote(Tenant::Platform, &looping, &inputs::quote_request(1))
+            .await
+    });
     tokio::time::sleep(Duration::from_millis(50)).await;
     for _ in 0..5 {
         let res = app.get("/healthz").await;

@@ -6,7 +6,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::components::invoke;
-use crate::plugins::{Hook, LoadedComponent, PluginRuntime};
+use crate::plugins::{FailureKind, Hook, LoadedComponent, PluginRuntime, Tenant};
 
 #[derive(Debug, Deserialize)]
 struct FixtureFile {
@@ -60,40 +60,67 @@ pub struct FixtureReport {
     pub fuel_max: u64,
 }
 
+/// Why an upload's fixtures did not pass.
+#[derive(Debug)]
+pub enum FixtureError {
+    /// The component failed one: the reason names it.
+    Failed(String),
+    /// The chain was over its fair share, so they could not run now.
+    Busy {
+        /// Why.
+        message: String,
+        /// When to try again.
+        retry_after: std::time::Duration,
+    },
+}
+
+impl From<String> for FixtureError {
+    fn from(reason: String) -> Self {
+        FixtureError::Failed(reason)
+    }
+}
+
 /// Runs every fixture of the component's hook; `Err` names the first one it failed and why.
 pub async fn run(
     runtime: &PluginRuntime,
+    tenant: Tenant,
     component: &LoadedComponent,
-) -> Result<FixtureReport, String> {
+) -> Result<FixtureReport, FixtureError> {
     let mut report = FixtureReport {
         passed: 0,
         fuel_max: 0,
     };
     for fixture in of(component.hook)? {
-        let invocation = invoke::invoke(runtime, component, fixture.input)
+        let invocation = invoke::invoke(runtime, tenant, component, fixture.input)
             .await
             .map_err(|e| format!("fixture {:?}: {e}", fixture.name))?;
         report.fuel_max = report.fuel_max.max(invocation.stats.fuel_used);
         match (invocation.outcome, fixture.expect) {
+            (Err(e), _) if matches!(e.kind, FailureKind::Busy | FailureKind::Unavailable) => {
+                return Err(FixtureError::Busy {
+                    message: e.message,
+                    retry_after: e.retry_after.unwrap_or(std::time::Duration::from_secs(1)),
+                });
+            }
             (Err(e), _) => {
-                return Err(format!(
+                return Err(FixtureError::Failed(format!(
                     "fixture {:?}: the component failed ({}): {}",
                     fixture.name,
                     e.kind.as_str(),
                     e.message
-                ));
+                )));
             }
             (Ok(Err(reason)), Expect::Ok) => {
-                return Err(format!(
+                return Err(FixtureError::Failed(format!(
                     "fixture {:?}: expected an answer, the component refused: {reason}",
                     fixture.name
-                ));
+                )));
             }
             (Ok(Ok(_)), Expect::Err) => {
-                return Err(format!(
+                return Err(FixtureError::Failed(format!(
                     "fixture {:?}: expected a refusal, the component answered",
                     fixture.name
-                ));
+                )));
             }
             _ => report.passed += 1,
         }

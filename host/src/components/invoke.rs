@@ -7,7 +7,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::domain::hook_io::{CancelRequest, EmailEvent, HoldRequest, QuoteRequest};
-use crate::plugins::{CallError, CallStats, Called, Hook, LoadedComponent, PluginRuntime};
+use crate::plugins::{CallError, CallStats, Called, Hook, LoadedComponent, PluginRuntime, Tenant};
 
 /// Booking-rules input: which function, and its request.
 #[derive(Debug, Deserialize)]
@@ -74,26 +74,30 @@ fn done<T: serde::Serialize>(result: Result<Called<T>, CallError>) -> Invocation
     }
 }
 
-/// Calls `component` with `input`; `Err` when the input does not fit the hook.
+/// Calls `component` with `input` for `tenant` (whose fair share it counts against); `Err`
+/// when the input does not fit the hook.
 pub async fn invoke(
     runtime: &PluginRuntime,
+    tenant: Tenant,
     component: &LoadedComponent,
     input: Value,
 ) -> Result<Invocation, String> {
     Ok(match component.hook {
         Hook::Pricing => done(
             runtime
-                .quote(component, &parse::<QuoteRequest>(input)?)
+                .quote(tenant, component, &parse::<QuoteRequest>(input)?)
                 .await,
         ),
         Hook::NotifyTemplates => done(
             runtime
-                .render(component, &parse::<EmailEvent>(input)?)
+                .render(tenant, component, &parse::<EmailEvent>(input)?)
                 .await,
         ),
         Hook::BookingRules => match parse::<BookingRulesInput>(input)? {
-            BookingRulesInput::CheckHold(req) => done(runtime.check_hold(component, &req).await),
-            BookingRulesInput::Cancel(req) => done(runtime.cancel(component, &req).await),
+            BookingRulesInput::CheckHold(req) => {
+                done(runtime.check_hold(tenant, component, &req).await)
+            }
+            BookingRulesInput::Cancel(req) => done(runtime.cancel(tenant, component, &req).await),
         },
     })
 }

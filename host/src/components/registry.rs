@@ -25,7 +25,7 @@ use crate::components::stats::ComponentStats;
 use crate::db::bindings as db;
 use crate::defaults::PlatformDefaults;
 use crate::plugins::{
-    CallError, CallStats, Called, FailureKind, Hook, LoadedComponent, PluginRuntime,
+    CallError, CallStats, Called, FailureKind, Hook, LoadedComponent, PluginRuntime, Tenant,
 };
 
 /// The NOTIFY channel of binding changes (payload: the chain id).
@@ -186,7 +186,9 @@ impl ComponentRegistry {
     }
 
     /// Calls `chain`'s component for `hook` with `call`, applying the binding's failure
-    /// policy and breaker. `None` inside the error means no component exists at all.
+    /// policy and breaker. `None` inside the error means no component exists at all. `call`
+    /// gets the component and whose fair share the call counts against: the chain's, except
+    /// when the chain was over its share and its binding falls back to the default.
     pub async fn call<T, F, Fut>(
         &self,
         chain: Uuid,
@@ -194,14 +196,15 @@ impl ComponentRegistry {
         call: F,
     ) -> Result<Answered<T>, Option<CallError>>
     where
-        F: Fn(Arc<LoadedComponent>) -> Fut,
+        F: Fn(Arc<LoadedComponent>, Tenant) -> Fut,
         Fut: Future<Output = Result<Called<T>, CallError>>,
     {
         if let Some(refusal) = self.refusal(chain, hook) {
             return Err(Some(refusal));
         }
         let resolved = self.resolve(chain, hook).ok_or(None)?;
-        let first = call(resolved.component.clone()).await;
+        let tenant = Tenant::Chain(chain);
+        let first = call(resolved.component.clone(), tenant).await;
         self.record(chain, &resolved.component, &first);
         let Some(policy) = resolved.bound else {
             return first
@@ -226,8 +229,16 @@ impl ComponentRegistry {
                 if policy == OnFailure::Reject {
                     return Err(Some(e));
                 }
+                // Over its share, a falling-back chain is answered by the platform's own
+                // component on the platform's slots: the default is cheap and well behaved,
+                // and the chain's share is what refused it.
+                let tenant = if e.kind == FailureKind::Busy {
+                    Tenant::Platform
+                } else {
+                    tenant
+                };
                 let default = self.default_for(hook).ok_or(Some(e))?;
-                let second = call(default.clone()).await;
+                let second = call(default.clone(), tenant).await;
                 self.record(chain, &default, &second);
                 second
                     .map(|called| Answered {
@@ -258,6 +269,7 @@ impl ComponentRegistry {
             ),
             stats: CallStats::default(),
             log: String::new(),
+            retry_after: None,
         })
     }
 
@@ -285,7 +297,7 @@ impl ComponentRegistry {
     async fn failed(&self, chain: Uuid, hook: Hook, component: &LoadedComponent, e: &CallError) {
         if matches!(
             e.kind,
-            FailureKind::Unavailable | FailureKind::InputTooLarge
+            FailureKind::Unavailable | FailureKind::InputTooLarge | FailureKind::Busy
         ) {
             return;
         }

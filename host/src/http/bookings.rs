@@ -51,6 +51,10 @@ impl From<BookingError> for ApiError {
             BookingError::PluginUnavailable(m) => {
                 ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "plugin_unavailable", m)
             }
+            BookingError::PluginBusy {
+                message,
+                retry_after,
+            } => ApiError::plugin_busy(message, retry_after),
             BookingError::AmountMismatch(m) => {
                 ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "amount_mismatch", m)
             }
@@ -189,7 +193,7 @@ pub(super) struct CreateBooking {
         (status = 404, description = "No such show", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`seat_unavailable` (with `seats`), `show_closed` or `idempotency_conflict`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`rule_violation` (the component's reason) or `validation_failed`", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "`plugin_unavailable`: a component failed", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "`plugin_unavailable`: a component failed; `plugin_busy` (with `Retry-After`): the chain is over its fair share of component calls on this replica", body = Problem, content_type = "application/problem+json"),
     ))]
 pub(super) async fn create_booking(
     State(state): State<AppState>,

@@ -16,10 +16,11 @@ use uuid::Uuid;
 use super::extract::{ApiJson, ApiPath, ApiQuery, StaffUser, require_member, validation};
 use super::page::{Page, PageRequest};
 use super::{ApiError, Problem};
+use crate::components::fixtures::FixtureError;
 use crate::components::stats::StatsView;
 use crate::components::{OnFailure, fixtures, invoke};
 use crate::db::bindings::{self as db, ChainComponent};
-use crate::plugins::{Hook, LoadError};
+use crate::plugins::{ChainUsage, FailureKind, Hook, LoadError, Tenant};
 use crate::state::AppState;
 
 pub(super) fn router() -> Router<AppState> {
@@ -165,13 +166,17 @@ pub(super) async fn upload_component(
         Err(LoadError::TooLarge { .. }) => return Err(too_large()),
         Err(e) => return Err(invalid(e.to_string())),
     };
-    let report = match fixtures::run(&state.plugins, &component).await {
+    let report = match fixtures::run(&state.plugins, Tenant::Chain(chain), &component).await {
         Ok(r) => r,
-        Err(reason) => {
+        Err(FixtureError::Failed(reason)) => {
             // Keep refused components out of this replica's memory.
             state.plugins.forget(&component.id, hook);
             return Err(invalid(reason));
         }
+        Err(FixtureError::Busy {
+            message,
+            retry_after,
+        }) => return Err(ApiError::plugin_busy(message, retry_after)),
     };
     let mut tx = state.db.begin().await?;
     crate::db::components::insert_if_absent(&mut tx, &component.id, &bytes).await?;
@@ -313,6 +318,9 @@ pub(super) struct BindingList {
     items: Vec<BindingView>,
     /// Always null.
     next_cursor: Option<String>,
+    /// The chain's fair share of this replica's component calls, and how much of it is in
+    /// use (every hook together, bound and default components alike).
+    usage: ChainUsage,
 }
 
 fn binding_view(state: &AppState, hook: Hook, row: Option<&db::Binding>) -> BindingView {
@@ -368,6 +376,7 @@ pub(super) async fn list_bindings(
     Ok(Json(BindingList {
         items,
         next_cursor: None,
+        usage: state.plugins.share().usage(chain),
     }))
 }
 
@@ -545,9 +554,18 @@ pub(super) async fn invoke_component(
         }
     };
     drop(conn);
-    let invocation = invoke::invoke(&state.plugins, &component, body.input)
+    let invocation = invoke::invoke(&state.plugins, Tenant::Chain(chain), &component, body.input)
         .await
         .map_err(|reason| validation([("input", reason)]))?;
+    // Over its share, a dry run is answered like the chain's bookings: 503 and when to retry.
+    if let Err(e) = &invocation.outcome
+        && e.kind == FailureKind::Busy
+    {
+        return Err(ApiError::plugin_busy(
+            e.message.clone(),
+            e.retry_after.unwrap_or(std::time::Duration::from_secs(1)),
+        ));
+    }
     let micros = u64::try_from(invocation.stats.duration.as_micros()).unwrap_or(u64::MAX);
     let (output, error) = match &invocation.outcome {
         Ok(Ok(v)) => (Some(json!({ "ok": v })), None),

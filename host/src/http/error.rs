@@ -111,6 +111,15 @@ impl ApiError {
         e
     }
 
+    /// 503 `plugin_busy` with `Retry-After`: the chain is over its fair share of this
+    /// replica's component slots or fuel; other chains are not affected.
+    pub fn plugin_busy(detail: impl Into<String>, retry_after: std::time::Duration) -> Self {
+        let mut e = Self::new(StatusCode::SERVICE_UNAVAILABLE, "plugin_busy", detail);
+        // Whole seconds, rounded up: a client must not come back before the share refills.
+        e.0.retry_after = Some(retry_after.as_millis().div_ceil(1000).max(1) as u64);
+        e
+    }
+
     /// 500 `internal`: logs `cause` and shows nothing of it.
     pub fn internal(cause: impl std::fmt::Display) -> Self {
         tracing::error!(error = %cause, "internal error");

@@ -9,7 +9,7 @@ use uuid::Uuid;
 use crate::components::ComponentRegistry;
 use crate::domain::hook_io::{EmailEvent, EventKind, RenderedEmail};
 use crate::mail::builtin;
-use crate::plugins::{Hook, PluginRuntime};
+use crate::plugins::{Hook, PluginRuntime, Tenant};
 
 /// Which template produced the email.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,29 +43,46 @@ pub fn event_of(n: &Notification) -> Option<EmailEvent> {
     })
 }
 
+/// How long one render may take, whatever the component and the fair share do: past it, the
+/// message goes out with the built-in template. The component's own hard timeout is shorter;
+/// this also covers waiting for a slot of the chain's share, so that a slow chain can never
+/// hold up a batch that carries other chains' mail.
+pub const RENDER_DEADLINE: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// Renders `event` with `chain`'s notify-templates component (its binding, or the platform
-/// default; platform mail without a chain uses the default).
+/// default; platform mail without a chain uses the default), within [`RENDER_DEADLINE`].
 pub async fn render(
     plugins: &PluginRuntime,
     registry: &ComponentRegistry,
     chain: Option<Uuid>,
     event: &EmailEvent,
 ) -> (RenderedEmail, RenderedBy) {
-    let result = match chain {
-        Some(chain) => registry
-            .call(chain, Hook::NotifyTemplates, |c| async move {
-                plugins.render(&c, event).await
-            })
-            .await
-            .map(|a| (a.called, a.component.id.clone())),
-        None => match registry.default_for(Hook::NotifyTemplates) {
-            Some(c) => plugins
-                .render(&c, event)
+    let call = async {
+        match chain {
+            Some(chain) => registry
+                .call(chain, Hook::NotifyTemplates, |c, tenant| async move {
+                    plugins.render(tenant, &c, event).await
+                })
                 .await
-                .map(|called| (called, c.id.clone()))
-                .map_err(Some),
-            None => Err(None),
-        },
+                .map(|a| (a.called, a.component.id.clone())),
+            None => match registry.default_for(Hook::NotifyTemplates) {
+                Some(c) => plugins
+                    .render(Tenant::Platform, &c, event)
+                    .await
+                    .map(|called| (called, c.id.clone()))
+                    .map_err(Some),
+                None => Err(None),
+            },
+        }
+    };
+    let Ok(result) = tokio::time::timeout(RENDER_DEADLINE, call).await else {
+        return fallback(
+            event,
+            format!(
+                "rendering took longer than {} ms",
+                RENDER_DEADLINE.as_millis()
+            ),
+        );
     };
     let reason = match result {
         Ok((called, component)) => match called.output {
@@ -80,6 +97,11 @@ pub async fn render(
         ),
         Err(None) => "no notify-templates component is configured".to_owned(),
     };
+    fallback(event, reason)
+}
+
+/// The built-in template, counted and logged with why the component did not answer.
+fn fallback(event: &EmailEvent, reason: String) -> (RenderedEmail, RenderedBy) {
     metrics::counter!("cineflow_mail_template_fallbacks_total", "kind" => event_kind_label(event.kind))
         .increment(1);
     tracing::warn!(kind = ?event.kind, %reason, "notify-templates failed; sending the built-in template");

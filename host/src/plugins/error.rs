@@ -60,6 +60,8 @@ pub enum FailureKind {
     InvalidOutput,
     /// No instance slot was free, or instantiation failed.
     Unavailable,
+    /// The chain was over its fair share (slots or fuel); the component was not called.
+    Busy,
 }
 
 impl FailureKind {
@@ -74,6 +76,7 @@ impl FailureKind {
             FailureKind::OutputTooLarge => "output_too_large",
             FailureKind::InvalidOutput => "invalid_output",
             FailureKind::Unavailable => "unavailable",
+            FailureKind::Busy => "busy",
         }
     }
 }
@@ -94,4 +97,6 @@ pub struct CallError {
     pub stats: CallStats,
     /// What the component wrote to stdout/stderr.
     pub log: String,
+    /// For `Busy` and `Unavailable` refusals: when the caller may try again.
+    pub retry_after: Option<std::time::Duration>,
 }

@@ -16,7 +16,9 @@ mod hooks;
 pub mod limits;
 mod metrics;
 mod reuse;
+mod share;
 mod store;
+mod wasi;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -33,7 +35,9 @@ pub use error::{CallError, FailureKind, LoadError};
 pub use hook::Hook;
 pub use limits::{Limits, OutputBounds};
 pub use reuse::ReusedPricing;
+pub use share::{ChainUsage, FairShare, Refusal, ShareSettings, Tenant};
 pub use store::{CallStats, MemoryLimitExceeded};
+pub use wasi::WaitRefused;
 
 use cache::ArtifactCache;
 use store::CallState;
@@ -49,6 +53,8 @@ pub struct RuntimeConfig {
     pub cache_dir: Option<PathBuf>,
     /// Instance slots in the pool (concurrent calls).
     pub max_concurrent_calls: u32,
+    /// Each chain's share of the pool and the CPU; `None`: the defaults for the pool.
+    pub share: Option<ShareSettings>,
 }
 
 impl RuntimeConfig {
@@ -59,6 +65,7 @@ impl RuntimeConfig {
             bounds: OutputBounds::default(),
             cache_dir,
             max_concurrent_calls: 1000,
+            share: None,
         }
     }
 }
@@ -109,6 +116,7 @@ pub struct PluginRuntime {
     config: RuntimeConfig,
     loaded: RwLock<HashMap<(String, Hook), Arc<LoadedComponent>>>,
     compiling: tokio::sync::Mutex<()>,
+    share: FairShare,
 }
 
 impl PluginRuntime {
@@ -119,10 +127,23 @@ impl PluginRuntime {
         let engine = engine::build(&pool)?;
         let mut linker = Linker::new(&engine);
         // Std guests import wasi:cli and wasi:io even when they never use them; they get an
-        // empty context (see `store::new_store`).
-        wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
+        // empty context (see `store::new_store`) and a clock that cannot wait (`wasi`).
+        wasi::add_to_linker(&mut linker)?;
         let cache = ArtifactCache::new(config.cache_dir.clone(), &engine);
+        let fuel = config
+            .limits
+            .values()
+            .map(|l| l.fuel)
+            .max()
+            .unwrap_or(Limits::default().fuel);
+        let share = FairShare::new(
+            config.max_concurrent_calls,
+            config
+                .share
+                .unwrap_or_else(|| ShareSettings::defaults(config.max_concurrent_calls, fuel)),
+        );
         Ok(Self {
+            share,
             engine,
             linker,
             cache,
@@ -135,6 +156,11 @@ impl PluginRuntime {
     /// The limits calls of `hook` run under.
     pub fn limits(&self, hook: Hook) -> Limits {
         self.config.limits.get(&hook).cloned().unwrap_or_default()
+    }
+
+    /// Each chain's share of this replica's pool and CPU.
+    pub fn share(&self) -> &FairShare {
+        &self.share
     }
 
     /// The engine, for benchmarks and tools.
@@ -177,6 +203,8 @@ impl PluginRuntime {
                 .map_err(|e| LoadError::Invalid(format!("{e:#}")))?;
         metrics::record_load(hook, how);
         let pre = self.link(hook, &component)?;
+        // The probe instantiates, so it needs a slot of the pool like any call.
+        let _slot = self.share.pool_slot().await;
         let mut store = store::new_store(&self.engine, &limits)
             .map_err(|e| LoadError::Invalid(format!("{e:#}")))?;
         pre.probe(&mut store)
@@ -226,6 +254,7 @@ impl PluginRuntime {
     /// instantiates, calls `invoke`, then classifies, measures, checks and records.
     async fn call<I, O, F>(
         &self,
+        tenant: Tenant,
         component: &LoadedComponent,
         input: &I,
         invoke: F,
@@ -250,6 +279,7 @@ impl PluginRuntime {
                 message,
                 stats,
                 log,
+                retry_after: None,
             }
         };
         let input_size = input.wire_size() as u64;
@@ -264,6 +294,21 @@ impl PluginRuntime {
                 String::new(),
             ));
         }
+        let admitted = self.share.admit(tenant).await.map_err(|refusal| {
+            let kind = match refusal {
+                Refusal::PoolFull => FailureKind::Unavailable,
+                Refusal::ChainBusy { .. } | Refusal::ChainOutOfFuel { .. } => FailureKind::Busy,
+            };
+            CallError {
+                retry_after: Some(refusal.retry_after()),
+                ..fail(
+                    kind,
+                    refusal.message(self.share.settings()),
+                    CallStats::default(),
+                    String::new(),
+                )
+            }
+        })?;
         let started = Instant::now();
         let mut store = store::new_store(&self.engine, &limits).map_err(|e| {
             fail(
@@ -273,11 +318,23 @@ impl PluginRuntime {
                 String::new(),
             )
         })?;
-        let result = invoke(&component.pre, &mut store).await;
+        // The hard timeout: whatever the guest does (a host call that parks, a wait the WASI
+        // layer did not refuse), the call ends here and dropping the store frees its slot.
+        let hard = hard_timeout(limits.deadline);
+        let result = match tokio::time::timeout(hard, invoke(&component.pre, &mut store)).await {
+            Ok(result) => result,
+            Err(_) => Err(wasmtime::Error::new(HardTimeout { after: hard })),
+        };
         let mut stats = store::stats(&store, limits.fuel);
         stats.duration = started.elapsed();
         let log = store::log(&store);
+        let ran = store.data().ran();
         drop(store);
+        self.share.charge(
+            &admitted,
+            share::charge_for(stats.fuel_used, ran, limits.fuel, limits.deadline),
+        );
+        drop(admitted);
         let output = match result {
             Ok(output) => output,
             Err(e) => {
@@ -313,6 +370,22 @@ impl PluginRuntime {
     }
 }
 
+/// The wall-clock time after which a call is stopped whatever it is doing: a few times its
+/// deadline (which counts running time only, so a call waiting for a CPU on a busy machine is
+/// not stopped early), and never less than a quarter of a second.
+pub(crate) fn hard_timeout(deadline: std::time::Duration) -> std::time::Duration {
+    deadline
+        .saturating_mul(store::WALL_FACTOR)
+        .max(std::time::Duration::from_millis(250))
+}
+
+/// The host stopped a call that had run past its hard timeout.
+#[derive(Debug, thiserror::Error)]
+#[error("the host stopped the call after {} ms of wall-clock time (the hard timeout)", after.as_millis())]
+pub struct HardTimeout {
+    after: std::time::Duration,
+}
+
 /// Components start with `\0asm` and a layer/version word: `0d 00 01 00` for a component,
 /// `01 00 00 00` for a core module.
 fn sniff(bytes: &[u8]) -> Result<(), LoadError> {
@@ -325,6 +398,20 @@ fn sniff(bytes: &[u8]) -> Result<(), LoadError> {
 
 fn classify(e: &wasmtime::Error) -> FailureKind {
     if e.chain().any(|c| c.is::<MemoryLimitExceeded>()) {
+        return FailureKind::MemoryLimit;
+    }
+    if e.chain()
+        .any(|c| c.is::<HardTimeout>() || c.is::<WaitRefused>())
+    {
+        return FailureKind::Timeout;
+    }
+    // A full resource table: the guest kept too many WASI handles alive.
+    if e.chain().any(|c| {
+        matches!(
+            c.downcast_ref::<wasmtime::component::ResourceTableError>(),
+            Some(wasmtime::component::ResourceTableError::Full)
+        )
+    }) {
         return FailureKind::MemoryLimit;
     }
     match e.downcast_ref::<Trap>() {
@@ -349,6 +436,84 @@ mod tests {
         ));
         assert!(matches!(sniff(b"hello world"), Err(LoadError::NotWasm)));
         assert!(matches!(sniff(b""), Err(LoadError::NotWasm)));
+    }
+
+    fn default_pricing() -> Vec<u8> {
+        let dir = std::env::var("CINEFLOW_COMPONENTS_DIR").map_or_else(
+            |_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/components"),
+            PathBuf::from,
+        );
+        let path = dir.join("pricing.wasm");
+        std::fs::read(&path)
+            .unwrap_or_else(|e| panic!("{}: {e}; run scripts/build-components.sh", path.display()))
+    }
+
+    /// No guest can park inside a host call any more (the WASI layer refuses waits), so the
+    /// hard timeout is shown with a call whose host side parks: it ends by the timeout, not
+    /// after the minute the future would take, and the one slot of the pool is free again.
+    #[tokio::test]
+    async fn the_hard_timeout_ends_a_call_parked_in_the_host_and_frees_its_slot() {
+        let limits = Limits {
+            deadline: std::time::Duration::from_millis(20),
+            ..Limits::default()
+        };
+        let mut config = RuntimeConfig::uniform(limits, None);
+        config.max_concurrent_calls = 1;
+        let rt = PluginRuntime::new(config).expect("runtime");
+        let pricing = rt
+            .load(Hook::Pricing, &default_pricing())
+            .await
+            .expect("loads");
+        let started = Instant::now();
+        let parked = rt
+            .call(
+                Tenant::Platform,
+                &pricing,
+                &String::new(),
+                async |_, _| {
+                    tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+                    Ok(Ok(String::new()))
+                },
+                |_| Ok(()),
+            )
+            .await
+            .expect_err("stopped");
+        assert_eq!(parked.kind, FailureKind::Timeout, "{}", parked.message);
+        assert!(
+            parked.message.contains("hard timeout"),
+            "{}",
+            parked.message
+        );
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(30),
+            "ended by the hard timeout ({:?}), not by the parked future",
+            started.elapsed()
+        );
+        let fixture = crate::components::fixtures::of(Hook::Pricing)
+            .expect("fixtures")
+            .remove(0);
+        let after =
+            crate::components::invoke::invoke(&rt, Tenant::Platform, &pricing, fixture.input)
+                .await
+                .expect("input fits");
+        assert!(
+            after.outcome.is_ok(),
+            "the slot is free for the next call: {:?}",
+            after.outcome.err()
+        );
+    }
+
+    #[test]
+    fn the_hard_timeout_is_a_few_deadlines_and_at_least_a_quarter_second() {
+        use std::time::Duration;
+        assert_eq!(
+            hard_timeout(Duration::from_millis(100)),
+            Duration::from_millis(500)
+        );
+        assert_eq!(
+            hard_timeout(Duration::from_millis(1)),
+            Duration::from_millis(250)
+        );
     }
 
     #[test]

@@ -30,8 +30,31 @@ pub(crate) struct CallState {
 /// The most one epoch callback adds to the running time: a couple of ticks.
 const MAX_STEP: Duration = Duration::from_millis(2 * super::engine::EPOCH_TICK.as_millis() as u64);
 
-/// A call parked that long (× the deadline) is stopped whatever it ran: the safety net.
-const WALL_FACTOR: u32 = 50;
+/// A call that has taken this many times its deadline in wall-clock time is stopped, however
+/// little of that it spent running: the epoch callback's half of the hard timeout (the other
+/// half, for time spent inside host calls, is the `tokio::time::timeout` around every call).
+pub(crate) const WALL_FACTOR: u32 = 5;
+
+/// Entries a call may keep in its WASI resource table at once (streams, pollables, sockets
+/// refused before they exist). A std guest keeps a handful; wasmtime's own default is a
+/// million, which a loop of `get-stdout` calls would fill with host memory.
+pub(crate) const MAX_RESOURCES: usize = 1_000;
+
+/// The most `get-random-bytes` may ask for in one call (wasmtime-wasi's default is 64 MiB,
+/// allocated on the host before the guest's memory limit could refuse it).
+pub(crate) const MAX_RANDOM_BYTES: u64 = 64 * 1024;
+
+impl CallState {
+    /// The call's resource table, for host functions the host defines itself.
+    pub(crate) fn table_mut(&mut self) -> &mut ResourceTable {
+        &mut self.table
+    }
+
+    /// Guest running time so far, as the epoch callback measured it.
+    pub(crate) fn ran(&self) -> Duration {
+        self.ran
+    }
+}
 
 impl WasiView for CallState {
     fn ctx(&mut self) -> WasiCtxView<'_> {
@@ -80,13 +103,16 @@ pub(crate) fn new_store(engine: &Engine, limits: &Limits) -> wasmtime::Result<St
             0x3c, 0x96, 0xc3, 0x5a,
         ]))
         .insecure_random_seed(0)
+        .max_random_size(MAX_RANDOM_BYTES)
         .allow_tcp(false)
         .allow_udp(false)
         .allow_ip_name_lookup(false)
         .build();
+    let mut table = ResourceTable::new();
+    table.set_max_capacity(MAX_RESOURCES);
     let state = CallState {
         wasi,
-        table: ResourceTable::new(),
+        table,
         limiter: MemoryLimiter {
             limit: limits.max_memory_bytes,
             peak: 0,

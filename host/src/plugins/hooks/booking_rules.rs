@@ -2,7 +2,7 @@
 
 use crate::domain::hook_io as io;
 use crate::plugins::bindings::booking_rules::exports::cineflow::plugins::rules as wit;
-use crate::plugins::{CallError, Called, Hook, LoadedComponent, PluginRuntime, checks};
+use crate::plugins::{CallError, Called, Hook, LoadedComponent, PluginRuntime, Tenant, checks};
 
 use super::{HookPre, instantiation_failed, types, wrong_hook};
 
@@ -41,12 +41,14 @@ impl PluginRuntime {
     /// Asks a booking-rules component whether a hold is allowed and for how long.
     pub async fn check_hold(
         &self,
+        tenant: Tenant,
         component: &LoadedComponent,
         req: &io::HoldRequest,
     ) -> Result<Called<io::HoldPolicy>, CallError> {
         let arg = wit::HoldRequest::from(req);
         let bounds = &self.config.bounds;
         self.call(
+            tenant,
             component,
             req,
             async |pre, store| {
@@ -73,12 +75,14 @@ impl PluginRuntime {
     /// Asks a booking-rules component what a cancellation refunds.
     pub async fn cancel(
         &self,
+        tenant: Tenant,
         component: &LoadedComponent,
         req: &io::CancelRequest,
     ) -> Result<Called<i64>, CallError> {
         let arg = wit::CancelRequest::from(req);
         let paid = req.paid_minor;
         self.call(
+            tenant,
             component,
             req,
             async |pre, store| {

@@ -2,7 +2,7 @@
 
 use crate::domain::hook_io as io;
 use crate::plugins::bindings::notify_templates::exports::cineflow::plugins::templates as wit;
-use crate::plugins::{CallError, Called, Hook, LoadedComponent, PluginRuntime, checks};
+use crate::plugins::{CallError, Called, Hook, LoadedComponent, PluginRuntime, Tenant, checks};
 
 use super::{HookPre, instantiation_failed, wrong_hook};
 
@@ -34,12 +34,14 @@ impl PluginRuntime {
     /// Asks a notify-templates component to render an email.
     pub async fn render(
         &self,
+        tenant: Tenant,
         component: &LoadedComponent,
         event: &io::EmailEvent,
     ) -> Result<Called<io::RenderedEmail>, CallError> {
         let arg = wit::Event::from(event);
         let bounds = &self.config.bounds;
         self.call(
+            tenant,
             component,
             event,
             async |pre, store| {

@@ -2,7 +2,7 @@
 
 use crate::domain::hook_io as io;
 use crate::plugins::bindings::pricing::exports::cineflow::plugins::pricer as wit;
-use crate::plugins::{CallError, Called, Hook, LoadedComponent, PluginRuntime, checks};
+use crate::plugins::{CallError, Called, Hook, LoadedComponent, PluginRuntime, Tenant, checks};
 
 use super::{HookPre, instantiation_failed, types, wrong_hook};
 
@@ -39,12 +39,14 @@ impl PluginRuntime {
     /// Asks a pricing component for a quote.
     pub async fn quote(
         &self,
+        tenant: Tenant,
         component: &LoadedComponent,
         req: &io::QuoteRequest,
     ) -> Result<Called<io::PriceQuote>, CallError> {
         let arg = wit::QuoteRequest::from(req);
         let bounds = &self.config.bounds;
         self.call(
+            tenant,
             component,
             req,
             async |pre, store| {

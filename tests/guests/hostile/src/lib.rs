@@ -3,7 +3,16 @@
 //! The misbehaviour is picked at build time by one cargo feature; without any feature the
 //! component is a well-behaved pricer (one line item per seat at its class price). If several
 //! features are enabled, the first of `loop`, `memory-bomb`, `huge-output`, `panic`,
-//! `bad-quote`, `noisy`, `double`, `trap-on-promo`, `escape` wins. `escape` tries, on every
+//! `bad-quote`, `noisy`, `double`, `trap-on-promo`, `escape`, then the WASI ones (`sleep`,
+//! `sleep-on-promo`, `wait-forever`, `stdin`, `resource-flood`, `random-flood`,
+//! `yield-forever`, `write-flood`) wins. The WASI ones each try one way of making a call wait
+//! or hog the host from inside a host call, where fuel does not run: `sleep` calls
+//! `std::thread::sleep` for 30 s, `sleep-on-promo` does so only on the promo code `SLEEP` (so
+//! it passes the upload fixtures and can be bound), `wait-forever` polls a pollable that
+//! would never be ready, `stdin` does a blocking read of 1 MiB from stdin and then prices,
+//! `resource-flood` keeps every stdout handle it asks for, `random-flood` asks for 1 GiB of
+//! random bytes, `yield-forever` polls a zero-length wait in a loop and `write-flood` writes
+//! its whole memory to stderr again and again. `escape` tries, on every
 //! call, to read the host's environment, open a host file, connect a socket and count its
 //! calls in a static; it logs what it got to stderr and then prices like the well-behaved one. The last two pass the upload fixtures
 //! (the API tests bind them): `double` charges twice the class price, `trap-on-promo` does too
@@ -39,6 +48,22 @@ enum Behaviour {
     TrapOnPromo,
     /// Probes the sandbox's walls, logs what it found, then behaves.
     Escape,
+    /// Sleeps 30 s, then behaves.
+    Sleep,
+    /// Sleeps 30 s on the promo code `SLEEP`, else behaves.
+    SleepOnPromo,
+    /// Blocks on a pollable that is never ready (a wait of u64::MAX ns).
+    WaitForever,
+    /// Blocking-reads 1 MiB from stdin, then behaves.
+    Stdin,
+    /// Asks for stdout handles forever and keeps them all.
+    ResourceFlood,
+    /// Asks for 1 GiB of random bytes.
+    RandomFlood,
+    /// Polls a zero-length wait forever.
+    YieldForever,
+    /// Writes 8 MiB blocks to stderr forever.
+    WriteFlood,
 }
 
 const BEHAVIOUR: Behaviour = if cfg!(feature = "loop") {
@@ -59,6 +84,22 @@ const BEHAVIOUR: Behaviour = if cfg!(feature = "loop") {
     Behaviour::TrapOnPromo
 } else if cfg!(feature = "escape") {
     Behaviour::Escape
+} else if cfg!(feature = "sleep") {
+    Behaviour::Sleep
+} else if cfg!(feature = "sleep-on-promo") {
+    Behaviour::SleepOnPromo
+} else if cfg!(feature = "wait-forever") {
+    Behaviour::WaitForever
+} else if cfg!(feature = "stdin") {
+    Behaviour::Stdin
+} else if cfg!(feature = "resource-flood") {
+    Behaviour::ResourceFlood
+} else if cfg!(feature = "random-flood") {
+    Behaviour::RandomFlood
+} else if cfg!(feature = "yield-forever") {
+    Behaviour::YieldForever
+} else if cfg!(feature = "write-flood") {
+    Behaviour::WriteFlood
 } else {
     Behaviour::WellBehaved
 };
@@ -116,6 +157,33 @@ impl Guest for Component {
                 eprintln!("{}", try_to_escape());
                 well_behaved(&req)
             }
+            Behaviour::Sleep => {
+                std::thread::sleep(std::time::Duration::from_secs(30));
+                well_behaved(&req)
+            }
+            Behaviour::SleepOnPromo => {
+                if req.promo_code.as_deref() == Some(SLEEP_CODE) {
+                    std::thread::sleep(std::time::Duration::from_secs(30));
+                }
+                well_behaved(&req)
+            }
+            Behaviour::WaitForever => {
+                wasi_ways::wait_forever();
+                well_behaved(&req)
+            }
+            Behaviour::Stdin => {
+                let got = wasi_ways::read_stdin();
+                eprintln!("stdin: {got}");
+                well_behaved(&req)
+            }
+            Behaviour::ResourceFlood => wasi_ways::resource_flood(),
+            Behaviour::RandomFlood => {
+                let bytes = wasi_ways::random_flood();
+                eprintln!("random: {bytes} bytes");
+                well_behaved(&req)
+            }
+            Behaviour::YieldForever => wasi_ways::yield_forever(),
+            Behaviour::WriteFlood => wasi_ways::write_flood(),
         }
     }
 }
@@ -190,6 +258,74 @@ fn well_behaved(req: &QuoteRequest) -> Result<PriceQuote, String> {
 
 /// The promo code that makes `trap-on-promo` panic.
 const TRAP_CODE: &str = "TRAP";
+
+/// The promo code that makes `sleep-on-promo` sleep.
+const SLEEP_CODE: &str = "SLEEP";
+
+/// The ways that call WASI directly. Native builds (clippy, unit tests) have no WASI to call;
+/// there these never run, because only wasm builds are ever instantiated.
+#[cfg(target_arch = "wasm32")]
+mod wasi_ways {
+    use std::hint::black_box;
+
+    pub fn wait_forever() {
+        let never = wasip2::clocks::monotonic_clock::subscribe_duration(u64::MAX);
+        black_box(wasip2::io::poll::poll(&[&never]));
+    }
+
+    pub fn read_stdin() -> String {
+        match wasip2::cli::stdin::get_stdin().blocking_read(1 << 20) {
+            Ok(bytes) => format!("read {} bytes", bytes.len()),
+            Err(e) => format!("{e:?}"),
+        }
+    }
+
+    pub fn resource_flood() -> ! {
+        loop {
+            std::mem::forget(black_box(wasip2::cli::stdout::get_stdout()));
+        }
+    }
+
+    pub fn random_flood() -> usize {
+        wasip2::random::random::get_random_bytes(1 << 30).len()
+    }
+
+    pub fn yield_forever() -> ! {
+        loop {
+            let now = wasip2::clocks::monotonic_clock::subscribe_duration(0);
+            now.block();
+        }
+    }
+
+    pub fn write_flood() -> ! {
+        let block = vec![0x41_u8; 8 << 20];
+        let stderr = wasip2::cli::stderr::get_stderr();
+        loop {
+            // Errors (a write larger than the stream allows) are the point: keep trying.
+            black_box(stderr.write(black_box(&block)).is_ok());
+        }
+    }
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+mod wasi_ways {
+    pub fn wait_forever() {}
+    pub fn read_stdin() -> String {
+        String::new()
+    }
+    pub fn resource_flood() -> ! {
+        unreachable!("only wasm builds call WASI")
+    }
+    pub fn random_flood() -> usize {
+        0
+    }
+    pub fn yield_forever() -> ! {
+        unreachable!("only wasm builds call WASI")
+    }
+    pub fn write_flood() -> ! {
+        unreachable!("only wasm builds call WASI")
+    }
+}
 
 /// [`well_behaved`] at twice the class prices, labelled so a booking shows which pricer it had.
 fn doubled(req: &QuoteRequest) -> Result<PriceQuote, String> {

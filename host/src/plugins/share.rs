@@ -1,0 +1,433 @@
+//! Fair shares: how the instance pool and the CPU are divided between chains.
+//!
+//! Every call takes one of the pool's instance slots. Without a bound per chain, one chain
+//! whose component is slow (or whose customers are many) could hold every slot and every
+//! other chain's bookings would fail. So each chain may hold at most `max_concurrent_calls`
+//! slots of this replica at once, and may burn at most `fuel_per_second` (a token bucket
+//! holding one second's worth). A call is charged the larger of the fuel it used and the
+//! share of its deadline it spent running, converted at the hook's fuel-per-deadline rate,
+//! so a guest that hogs time in host calls without burning fuel is charged too.
+//!
+//! A chain over its share waits a little for one of its own slots (a burst of well-behaved
+//! calls queues for milliseconds), then is refused with [`Refusal::ChainBusy`]; a chain out
+//! of fuel is refused at once with the time until its bucket refills. Neither touches any
+//! other chain's slots or fuel. Platform calls (load probes, the local runner) use the pool
+//! without a chain share.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use uuid::Uuid;
+
+/// Who a call is made for: whose share it counts against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Tenant {
+    /// A chain's booking, email, dry run or upload check (bound or default component).
+    Chain(Uuid),
+    /// The platform itself: load-time probes, the local runner, benchmarks.
+    Platform,
+}
+
+/// Settings of the fair share.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ShareSettings {
+    /// Instance slots one chain may hold at once.
+    pub max_concurrent_calls: u32,
+    /// Fuel one chain may burn per second on this replica.
+    pub fuel_per_second: u64,
+    /// How long a call waits for one of its chain's slots, or for a free pool slot.
+    pub queue_wait: Duration,
+}
+
+impl ShareSettings {
+    /// The defaults for a pool of `pool` slots and a per-call budget of `fuel`: an eighth of
+    /// the pool (at least one slot) and twenty full-budget calls' worth of fuel a second.
+    pub fn defaults(pool: u32, fuel: u64) -> Self {
+        Self {
+            max_concurrent_calls: (pool / 8).max(1),
+            fuel_per_second: fuel.saturating_mul(20).max(1),
+            queue_wait: Duration::from_millis(500),
+        }
+    }
+}
+
+/// Why a call was not admitted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// The chain holds all the slots it may: its own calls must finish first.
+    ChainBusy {
+        /// When to try again.
+        retry_after: Duration,
+    },
+    /// The chain has burnt its fuel for now.
+    ChainOutOfFuel {
+        /// When its bucket has refilled enough to admit a call.
+        retry_after: Duration,
+    },
+    /// Every slot of the pool is taken (by many chains at once).
+    PoolFull,
+}
+
+impl Refusal {
+    /// A sentence for logs and the dry-run report.
+    pub fn message(&self, share: &ShareSettings) -> String {
+        match self {
+            Refusal::ChainBusy { .. } => format!(
+                "the chain already has {} component calls running on this replica (its fair share)",
+                share.max_concurrent_calls
+            ),
+            Refusal::ChainOutOfFuel { retry_after } => format!(
+                "the chain has used its {} fuel per second on this replica; next call in {} ms",
+                share.fuel_per_second,
+                retry_after.as_millis()
+            ),
+            Refusal::PoolFull => "every instance slot of this replica is in use".to_owned(),
+        }
+    }
+
+    /// How long the caller should wait before trying again.
+    pub fn retry_after(&self) -> Duration {
+        match self {
+            Refusal::ChainBusy { retry_after } | Refusal::ChainOutOfFuel { retry_after } => {
+                *retry_after
+            }
+            Refusal::PoolFull => Duration::from_secs(1),
+        }
+    }
+}
+
+/// One chain's usage on this replica, for metrics and `GET /chains/{id}/bindings`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct ChainUsage {
+    /// Calls of the chain running now.
+    pub calls_in_flight: u32,
+    /// The most it may run at once.
+    pub max_concurrent_calls: u32,
+    /// Fuel it may burn per second.
+    pub fuel_per_second: u64,
+    /// Fuel left in its bucket now (negative: in debt after a costly call).
+    pub fuel_available: i64,
+    /// Fuel it has been charged since this replica started.
+    pub fuel_charged_total: u64,
+    /// Calls refused because it was over its share, since this replica started.
+    pub refused_total: u64,
+}
+
+struct ChainState {
+    slots: Arc<Semaphore>,
+    /// Fuel in the bucket at `refilled`; may go below zero.
+    fuel: f64,
+    refilled: Instant,
+    charged_total: u64,
+    refused_total: u64,
+}
+
+impl ChainState {
+    fn new(settings: &ShareSettings) -> Self {
+        Self {
+            slots: Arc::new(Semaphore::new(settings.max_concurrent_calls as usize)),
+            fuel: settings.fuel_per_second as f64,
+            refilled: Instant::now(),
+            charged_total: 0,
+            refused_total: 0,
+        }
+    }
+
+    fn refill(&mut self, settings: &ShareSettings, now: Instant) {
+        let rate = settings.fuel_per_second as f64;
+        let elapsed = now.saturating_duration_since(self.refilled).as_secs_f64();
+        self.fuel = (self.fuel + elapsed * rate).min(rate);
+        self.refilled = now;
+    }
+}
+
+/// The fair-share book of one replica.
+pub struct FairShare {
+    settings: ShareSettings,
+    pool: Arc<Semaphore>,
+    chains: Mutex<HashMap<Uuid, ChainState>>,
+}
+
+/// Slots held for one call; dropping it gives them back.
+pub(crate) struct Admitted {
+    chain: Option<Uuid>,
+    _chain_slot: Option<OwnedSemaphorePermit>,
+    _pool_slot: OwnedSemaphorePermit,
+}
+
+impl Admitted {
+    /// The chain the call counts against, if any.
+    pub(crate) fn chain(&self) -> Option<Uuid> {
+        self.chain
+    }
+}
+
+impl FairShare {
+    /// A book for a pool of `pool` slots.
+    pub fn new(pool: u32, settings: ShareSettings) -> Self {
+        Self {
+            settings,
+            pool: Arc::new(Semaphore::new(pool.max(1) as usize)),
+            chains: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The settings in force.
+    pub fn settings(&self) -> &ShareSettings {
+        &self.settings
+    }
+
+    /// Takes a slot of `tenant`'s share and one of the pool, waiting at most `queue_wait`
+    /// for each.
+    pub(crate) async fn admit(&self, tenant: Tenant) -> Result<Admitted, Refusal> {
+        let wait = self.settings.queue_wait;
+        let (chain, chain_slot) = match tenant {
+            Tenant::Platform => (None, None),
+            Tenant::Chain(chain) => {
+                let slots = self.check_fuel(chain)?;
+                let permit = match tokio::time::timeout(wait, slots.acquire_owned()).await {
+                    Ok(Ok(permit)) => permit,
+                    // Closed never happens (the semaphores are never closed); treat as busy.
+                    Ok(Err(_)) | Err(_) => {
+                        return Err(self.refused(
+                            chain,
+                            Refusal::ChainBusy {
+                                retry_after: Duration::from_secs(1),
+                            },
+                        ));
+                    }
+                };
+                (Some(chain), Some(permit))
+            }
+        };
+        let pool_slot = match tokio::time::timeout(wait, self.pool.clone().acquire_owned()).await {
+            Ok(Ok(permit)) => permit,
+            Ok(Err(_)) | Err(_) => {
+                if let Some(chain) = chain {
+                    return Err(self.refused(chain, Refusal::PoolFull));
+                }
+                return Err(Refusal::PoolFull);
+            }
+        };
+        Ok(Admitted {
+            chain,
+            _chain_slot: chain_slot,
+            _pool_slot: pool_slot,
+        })
+    }
+
+    /// A slot of the pool, however long it takes (every call ends by its hard timeout, so
+    /// the wait is bounded): for load-time probes, which must not fail an upload because
+    /// other chains are busy.
+    pub(crate) async fn pool_slot(&self) -> Option<OwnedSemaphorePermit> {
+        self.pool.clone().acquire_owned().await.ok()
+    }
+
+    /// Refuses a chain whose bucket is empty; otherwise hands out its slot semaphore.
+    fn check_fuel(&self, chain: Uuid) -> Result<Arc<Semaphore>, Refusal> {
+        let mut chains = self.chains.lock().unwrap_or_else(|e| e.into_inner());
+        let state = chains
+            .entry(chain)
+            .or_insert_with(|| ChainState::new(&self.settings));
+        state.refill(&self.settings, Instant::now());
+        if state.fuel <= 0.0 {
+            let rate = self.settings.fuel_per_second as f64;
+            // Until the bucket is back above zero, rounded up to whole milliseconds.
+            let secs = (-state.fuel / rate).max(0.001);
+            let retry_after = Duration::from_millis((secs * 1000.0).ceil() as u64);
+            state.refused_total += 1;
+            record_refusal_metric(chain, "out_of_fuel");
+            return Err(Refusal::ChainOutOfFuel { retry_after });
+        }
+        Ok(state.slots.clone())
+    }
+
+    fn refused(&self, chain: Uuid, refusal: Refusal) -> Refusal {
+        let mut chains = self.chains.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(state) = chains.get_mut(&chain) {
+            state.refused_total += 1;
+        }
+        let why = match refusal {
+            Refusal::ChainBusy { .. } => "busy",
+            Refusal::ChainOutOfFuel { .. } => "out_of_fuel",
+            Refusal::PoolFull => "pool_full",
+        };
+        record_refusal_metric(chain, why);
+        refusal
+    }
+
+    /// Charges a finished call to its chain: `fuel` units.
+    pub(crate) fn charge(&self, admitted: &Admitted, fuel: u64) {
+        let Some(chain) = admitted.chain() else {
+            return;
+        };
+        let mut chains = self.chains.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(state) = chains.get_mut(&chain) {
+            state.refill(&self.settings, Instant::now());
+            state.fuel -= fuel as f64;
+            state.charged_total = state.charged_total.saturating_add(fuel);
+        }
+        drop(chains);
+        record_charge_metric(chain, fuel);
+    }
+
+    /// `chain`'s usage on this replica now.
+    pub fn usage(&self, chain: Uuid) -> ChainUsage {
+        let mut chains = self.chains.lock().unwrap_or_else(|e| e.into_inner());
+        let max = self.settings.max_concurrent_calls;
+        match chains.get_mut(&chain) {
+            None => ChainUsage {
+                calls_in_flight: 0,
+                max_concurrent_calls: max,
+                fuel_per_second: self.settings.fuel_per_second,
+                fuel_available: i64::try_from(self.settings.fuel_per_second).unwrap_or(i64::MAX),
+                fuel_charged_total: 0,
+                refused_total: 0,
+            },
+            Some(state) => {
+                state.refill(&self.settings, Instant::now());
+                let free = u32::try_from(state.slots.available_permits()).unwrap_or(max);
+                ChainUsage {
+                    calls_in_flight: max.saturating_sub(free),
+                    max_concurrent_calls: max,
+                    fuel_per_second: self.settings.fuel_per_second,
+                    fuel_available: state.fuel as i64,
+                    fuel_charged_total: state.charged_total,
+                    refused_total: state.refused_total,
+                }
+            }
+        }
+    }
+}
+
+/// Chains that get a label of their own in the metrics; the rest are summed under `other`,
+/// so the number of series stays bounded whatever number of chains signs up.
+const LABELLED_CHAINS: usize = 64;
+
+fn chain_label(chain: Uuid) -> String {
+    static SEEN: Mutex<Vec<Uuid>> = Mutex::new(Vec::new());
+    let mut seen = SEEN.lock().unwrap_or_else(|e| e.into_inner());
+    if seen.contains(&chain) {
+        return chain.to_string();
+    }
+    if seen.len() < LABELLED_CHAINS {
+        seen.push(chain);
+        return chain.to_string();
+    }
+    "other".to_owned()
+}
+
+fn record_refusal_metric(chain: Uuid, why: &'static str) {
+    metrics::counter!(
+        "cineflow_chain_component_refusals_total",
+        "chain" => chain_label(chain),
+        "reason" => why
+    )
+    .increment(1);
+}
+
+fn record_charge_metric(chain: Uuid, fuel: u64) {
+    metrics::counter!("cineflow_chain_component_fuel_charged_total", "chain" => chain_label(chain))
+        .increment(fuel);
+}
+
+/// What a call is charged: the larger of its fuel and the part of its deadline it ran,
+/// expressed in fuel (`budget` fuel per `deadline`).
+pub(crate) fn charge_for(fuel_used: u64, ran: Duration, budget: u64, deadline: Duration) -> u64 {
+    let deadline_us = deadline.as_micros().max(1);
+    let by_time = (budget as u128).saturating_mul(ran.as_micros()) / deadline_us;
+    fuel_used.max(u64::try_from(by_time).unwrap_or(u64::MAX))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(slots: u32, fuel: u64) -> ShareSettings {
+        ShareSettings {
+            max_concurrent_calls: slots,
+            fuel_per_second: fuel,
+            queue_wait: Duration::from_millis(20),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_chain_over_its_slots_is_refused_and_another_chain_is_not() {
+        let share = FairShare::new(4, settings(2, 1_000_000));
+        let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
+        let first = share.admit(Tenant::Chain(a)).await.expect("first");
+        let _second = share.admit(Tenant::Chain(a)).await.expect("second");
+        assert!(matches!(
+            share.admit(Tenant::Chain(a)).await,
+            Err(Refusal::ChainBusy { .. })
+        ));
+        let _other = share.admit(Tenant::Chain(b)).await.expect("another chain");
+        assert_eq!(share.usage(a).calls_in_flight, 2);
+        assert_eq!(share.usage(a).refused_total, 1);
+        drop(first);
+        share
+            .admit(Tenant::Chain(a))
+            .await
+            .expect("a slot came back");
+    }
+
+    #[tokio::test]
+    async fn a_chain_out_of_fuel_waits_for_its_bucket() {
+        let share = FairShare::new(4, settings(4, 1_000));
+        let a = Uuid::now_v7();
+        let admitted = share.admit(Tenant::Chain(a)).await.expect("admitted");
+        share.charge(&admitted, 3_000);
+        drop(admitted);
+        match share.admit(Tenant::Chain(a)).await {
+            Err(Refusal::ChainOutOfFuel { retry_after }) => {
+                assert!(
+                    retry_after >= Duration::from_millis(1900),
+                    "{retry_after:?}"
+                );
+                assert!(
+                    retry_after <= Duration::from_millis(2000),
+                    "{retry_after:?}"
+                );
+            }
+            Ok(_) => panic!("admitted while in debt"),
+            Err(other) => panic!("unexpected {other:?}"),
+        }
+        share
+            .admit(Tenant::Chain(Uuid::now_v7()))
+            .await
+            .expect("another chain has its own bucket");
+    }
+
+    #[tokio::test]
+    async fn the_pool_bounds_everyone_together() {
+        let share = FairShare::new(1, settings(1, 1_000));
+        let _held = share.admit(Tenant::Platform).await.expect("one slot");
+        assert!(matches!(
+            share.admit(Tenant::Chain(Uuid::now_v7())).await,
+            Err(Refusal::PoolFull)
+        ));
+    }
+
+    #[test]
+    fn time_spent_running_is_charged_like_fuel() {
+        let deadline = Duration::from_millis(100);
+        assert_eq!(charge_for(10, Duration::ZERO, 1_000, deadline), 10);
+        assert_eq!(
+            charge_for(10, Duration::from_millis(50), 1_000, deadline),
+            500
+        );
+        assert_eq!(
+            charge_for(900, Duration::from_millis(50), 1_000, deadline),
+            900
+        );
+    }
+
+    #[test]
+    fn defaults_give_an_eighth_of_the_pool() {
+        assert_eq!(ShareSettings::defaults(1000, 50).max_concurrent_calls, 125);
+        assert_eq!(ShareSettings::defaults(4, 50).max_concurrent_calls, 1);
+        assert_eq!(ShareSettings::defaults(8, 50).fuel_per_second, 1000);
+    }
+}
