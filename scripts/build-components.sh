@@ -67,6 +67,10 @@ for feature in "${hostile_features[@]}"; do
     install_component "$built/hostile_guest.wasm" "$out/hostile/$feature.wasm"
 done
 
+# A notify-templates test guest that sleeps on events marked SLEEP (tests/api/isolation.rs).
+cargo build --target "$target" --profile "$profile" -p sleepy-templates
+install_component "$built/sleepy_templates.wasm" "$out/hostile/sleepy-templates.wasm"
+
 # A component as cargo-component builds it: a wasip1 core module (header 00 61 73 6d 01 00 00 00)
 # whose wasi_snapshot_preview1 imports the reactor adapter turns into wasi:* 0.2 imports.
 cargo build --target "$p1_target" --profile "$profile" -p wasip1-pricing

@@ -323,7 +323,7 @@ pub struct LimitArgs {
     #[arg(long, env = "CINEFLOW_CHAIN_FUEL_PER_SECOND")]
     pub chain_fuel_per_second: Option<u64>,
     /// How long a call waits for one of its chain's slots before 503 `plugin_busy`, in ms.
-    #[arg(long, env = "CINEFLOW_CHAIN_QUEUE_MS", default_value_t = 500)]
+    #[arg(long, env = "CINEFLOW_CHAIN_QUEUE_MS", default_value_t = 2000)]
     pub chain_queue_ms: u64,
 }
 

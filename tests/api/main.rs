@@ -19,6 +19,7 @@ mod components;
 mod default_components;
 mod demo;
 mod hostile_components;
+mod isolation;
 mod mail;
 mod notifications;
 mod ops;

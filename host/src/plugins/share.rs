@@ -43,12 +43,14 @@ pub struct ShareSettings {
 
 impl ShareSettings {
     /// The defaults for a pool of `pool` slots and a per-call budget of `fuel`: an eighth of
-    /// the pool (at least one slot) and twenty full-budget calls' worth of fuel a second.
+    /// the pool (at least one slot), twenty full-budget calls' worth of fuel a second, and
+    /// two seconds of waiting for a slot: a burst of a chain's own calls queues behind its
+    /// share rather than failing, while a flood is refused.
     pub fn defaults(pool: u32, fuel: u64) -> Self {
         Self {
             max_concurrent_calls: (pool / 8).max(1),
             fuel_per_second: fuel.saturating_mul(20).max(1),
-            queue_wait: Duration::from_millis(500),
+            queue_wait: Duration::from_secs(2),
         }
     }
 }
