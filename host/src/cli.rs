@@ -152,6 +152,13 @@ pub struct ServeArgs {
     #[arg(long, env = "CINEFLOW_BINDINGS_RECONCILE_SECS", default_value_t = 30,
           value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub bindings_reconcile_secs: u64,
+    /// Components one chain may store (uploads past it: 409 `quota_exceeded`).
+    #[arg(long, env = "CINEFLOW_CHAIN_MAX_COMPONENTS", default_value_t = 50,
+          value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub chain_max_components: u32,
+    /// Bytes one chain's stored components may take together.
+    #[arg(long, env = "CINEFLOW_CHAIN_COMPONENT_BYTES", default_value_t = 64 * 1024 * 1024)]
+    pub chain_component_bytes: u64,
 }
 
 /// Email delivery and the notification API.

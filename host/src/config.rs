@@ -7,7 +7,7 @@ use std::time::Duration;
 use lettre::message::Mailbox;
 
 use crate::cli::{DatabaseArgs, LimitArgs, MailArgs, ServeArgs};
-use crate::components::RegistrySettings;
+use crate::components::{ComponentQuota, RegistrySettings};
 use crate::mail::{SmtpSettings, SweepSettings};
 use crate::plugins::{Limits, RuntimeConfig, ShareSettings};
 
@@ -169,6 +169,10 @@ impl Config {
             registry: RegistrySettings {
                 breaker_failures: args.breaker_failures,
                 reconcile_every: Duration::from_secs(args.bindings_reconcile_secs),
+                quota: ComponentQuota {
+                    max_components: args.chain_max_components,
+                    max_bytes: args.chain_component_bytes,
+                },
             },
         }
     }

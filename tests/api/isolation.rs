@@ -5,7 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use cineflow::components::RegistrySettings;
+use cineflow::components::{ComponentQuota, RegistrySettings};
 use cineflow::config::MailConfig;
 use cineflow::mail::{Mailer, SmtpSettings, SweepSettings, Sweeper};
 use cineflow::plugins::{Limits, ShareSettings};
@@ -319,5 +319,81 @@ async fn a_sleeping_template_delays_no_other_chains_email(pool: PgPool) {
         .find(|(_, text)| text.contains("SLEEP: The Long Night"))
         .unwrap_or_else(|| panic!("the sleepy chain's confirmation was sent: {parsed:?}"));
     assert!(!subject.starts_with("[sleepy]"), "{subject}");
+    app.stop().await;
+}
+
+/// Uploads are bounded per chain: past the component count or the byte quota an upload is
+/// 409 `quota_exceeded` (before anything is compiled or stored), bytes the chain already has
+/// are still 200, and another chain has its own quota.
+#[sqlx::test(migrations = "../migrations")]
+async fn uploads_past_a_chains_quota_are_409_and_other_chains_have_their_own(pool: PgPool) {
+    let mut config = config(Limits::default());
+    config.registry = RegistrySettings {
+        quota: ComponentQuota {
+            max_components: 2,
+            max_bytes: 64 * 1024 * 1024,
+        },
+        ..RegistrySettings::default()
+    };
+    let app = TestApp::spawn_config(pool.clone(), config).await;
+    let v = app.venue("Quota").await;
+    let other = app.venue("Quota other").await;
+    let (token, chain) = (v.token.as_str(), v.chain_id.as_str());
+    app.upload_ok(token, chain, "pricing", hostile("well-behaved"))
+        .await;
+    app.upload_ok(token, chain, "pricing", hostile("double"))
+        .await;
+    let problem = assert_problem(
+        app.upload(token, chain, "pricing", hostile("trap-on-promo"))
+            .await,
+        409,
+        "quota_exceeded",
+    )
+    .await;
+    assert!(s(&problem, "detail").contains("quota is 2"), "{problem}");
+    // Bytes the chain already stores are not a new component.
+    expect_json(
+        app.upload(token, chain, "pricing", hostile("double")).await,
+        200,
+    )
+    .await;
+    app.upload_ok(
+        &other.token,
+        &other.chain_id,
+        "pricing",
+        hostile("trap-on-promo"),
+    )
+    .await;
+    let stored: i64 =
+        sqlx::query_scalar("select count(*) from chain_components where chain_id = $1")
+            .bind(uuid_of(chain))
+            .fetch_one(&pool)
+            .await
+            .expect("count");
+    assert_eq!(stored, 2);
+    app.stop().await;
+
+    // The byte quota: less than two components' worth.
+    let size = hostile("well-behaved").len() as u64;
+    let mut config = crate::support::app::config(Limits::default());
+    config.registry = RegistrySettings {
+        quota: ComponentQuota {
+            max_components: 50,
+            max_bytes: size + size / 2,
+        },
+        ..RegistrySettings::default()
+    };
+    let app = TestApp::spawn_config(pool.clone(), config).await;
+    let v = app.venue("Bytes").await;
+    app.upload_ok(&v.token, &v.chain_id, "pricing", hostile("well-behaved"))
+        .await;
+    let problem = assert_problem(
+        app.upload(&v.token, &v.chain_id, "pricing", hostile("double"))
+            .await,
+        409,
+        "quota_exceeded",
+    )
+    .await;
+    assert!(s(&problem, "detail").contains("bytes"), "{problem}");
     app.stop().await;
 }

@@ -6,4 +6,4 @@ pub mod invoke;
 pub mod registry;
 pub mod stats;
 
-pub use registry::{ComponentRegistry, OnFailure, RegistrySettings};
+pub use registry::{ComponentQuota, ComponentRegistry, OnFailure, RegistrySettings};

@@ -68,6 +68,30 @@ pub async fn add_component(
     Ok(done.rows_affected() == 1)
 }
 
+/// How many components a chain has stored and their bytes together. With `lock`, the chain's
+/// row is locked first (call inside the upload's transaction), so two uploads racing for the
+/// last place of the quota are counted one after the other.
+pub async fn stored_usage(
+    conn: &mut PgConnection,
+    chain: Uuid,
+    lock: bool,
+) -> Result<(i64, i64), sqlx::Error> {
+    if lock {
+        sqlx::query("select 1 from chains where id = $1 for update")
+            .bind(chain)
+            .execute(&mut *conn)
+            .await?;
+    }
+    sqlx::query_as(
+        "select count(*), coalesce(sum(c.size_bytes), 0)::bigint
+         from chain_components cc join components c on c.id = cc.component_id
+         where cc.chain_id = $1",
+    )
+    .bind(chain)
+    .fetch_one(conn)
+    .await
+}
+
 /// One of the chain's components.
 pub async fn component(
     conn: &mut PgConnection,

@@ -119,8 +119,10 @@ pub(super) struct UploadQuery {
         (status = 201, description = "Stored and checked", body = ComponentView),
         (status = 200, description = "This chain already has these bytes", body = ComponentView),
         (status = 404, description = "Not a chain of yours", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`quota_exceeded`: the chain stores as many components (or bytes) as it may", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "`component_too_large`", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not `application/wasm`", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "`plugin_busy` (with `Retry-After`): the chain is over its fair share, or already compiling a component", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`invalid_component` with the reason, or `validation_failed` for the hook", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "`forbidden`: not chain staff (a customer, or an owner not approved)", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -161,9 +163,32 @@ pub(super) async fn upload_component(
     if bytes.is_empty() {
         return Err(invalid("the body is empty"));
     }
-    let component = match state.plugins.load(hook, &bytes).await {
+    let quota = state.components.settings().quota;
+    let quota_exceeded = |why: String| ApiError::new(StatusCode::CONFLICT, "quota_exceeded", why);
+    let sha = crate::plugins::sha256_hex(&bytes);
+    // Checked before compiling, so a chain at its quota costs the replica nothing; checked
+    // again under a lock in the transaction below, where it is the guarantee.
+    {
+        let mut conn = state.db.acquire().await?;
+        let known = db::component(&mut conn, chain, &sha).await?.is_some();
+        let (count, stored) = db::stored_usage(&mut conn, chain, false).await?;
+        if !known && let Some(why) = quota.refuses(count, stored, bytes.len() as u64) {
+            return Err(quota_exceeded(why));
+        }
+    }
+    let component = match state
+        .plugins
+        .load_for(Tenant::Chain(chain), hook, &bytes)
+        .await
+    {
         Ok(c) => c,
         Err(LoadError::TooLarge { .. }) => return Err(too_large()),
+        Err(LoadError::Busy(why)) => {
+            return Err(ApiError::plugin_busy(
+                why,
+                std::time::Duration::from_secs(1),
+            ));
+        }
         Err(e) => return Err(invalid(e.to_string())),
     };
     let report = match fixtures::run(&state.plugins, Tenant::Chain(chain), &component).await {
@@ -179,6 +204,14 @@ pub(super) async fn upload_component(
         }) => return Err(ApiError::plugin_busy(message, retry_after)),
     };
     let mut tx = state.db.begin().await?;
+    let (count, stored) = db::stored_usage(&mut tx, chain, true).await?;
+    if db::component(&mut tx, chain, &component.id)
+        .await?
+        .is_none()
+        && let Some(why) = quota.refuses(count, stored, bytes.len() as u64)
+    {
+        return Err(quota_exceeded(why));
+    }
     crate::db::components::insert_if_absent(&mut tx, &component.id, &bytes).await?;
     let created = db::add_component(
         &mut tx,
@@ -546,11 +579,20 @@ pub(super) async fn invoke_component(
             let bytes = db::bytes(&mut conn, &record.component_id)
                 .await?
                 .ok_or_else(|| ApiError::not_found("no such component"))?;
-            state
+            match state
                 .plugins
-                .load(hook, &bytes)
+                .load_for(Tenant::Chain(chain), hook, &bytes)
                 .await
-                .map_err(|e| invalid(e.to_string()))?
+            {
+                Ok(c) => c,
+                Err(LoadError::Busy(why)) => {
+                    return Err(ApiError::plugin_busy(
+                        why,
+                        std::time::Duration::from_secs(1),
+                    ));
+                }
+                Err(e) => return Err(invalid(e.to_string())),
+            }
         }
     };
     drop(conn);

@@ -28,6 +28,9 @@ pub enum LoadError {
     /// It imports something the host does not provide.
     #[error("the component imports something the host does not provide: {0}")]
     UnsupportedImports(String),
+    /// The chain already has a compilation running on this replica.
+    #[error("{0}")]
+    Busy(String),
     /// It does not export the hook's world.
     #[error("the component does not implement the {hook} world ({world}): {reason}")]
     WrongWorld {

@@ -115,8 +115,34 @@ pub struct PluginRuntime {
     cache: ArtifactCache,
     config: RuntimeConfig,
     loaded: RwLock<HashMap<(String, Hook), Arc<LoadedComponent>>>,
-    compiling: tokio::sync::Mutex<()>,
+    /// One compilation at a time per replica; the permit travels into the blocking task,
+    /// so a compile whose caller gave up still holds it until it really ends.
+    compiling: Arc<tokio::sync::Semaphore>,
+    /// Chains with a compilation running: one each, so no chain can queue the compiler up.
+    compiling_for: Arc<std::sync::Mutex<std::collections::HashSet<uuid::Uuid>>>,
     share: FairShare,
+}
+
+/// How long a compilation may take before the upload is refused (the compile itself runs
+/// on and keeps its permit until it ends; it cannot be interrupted).
+pub const COMPILE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Frees a chain's compile mark when its compile ends (it travels into the blocking task, so
+/// a compile whose upload timed out still counts against the chain until it is done).
+struct CompileMark {
+    set: Arc<std::sync::Mutex<std::collections::HashSet<uuid::Uuid>>>,
+    chain: Option<uuid::Uuid>,
+}
+
+impl Drop for CompileMark {
+    fn drop(&mut self) {
+        if let Some(chain) = self.chain {
+            self.set
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .remove(&chain);
+        }
+    }
 }
 
 impl PluginRuntime {
@@ -149,7 +175,8 @@ impl PluginRuntime {
             cache,
             config,
             loaded: RwLock::new(HashMap::new()),
-            compiling: tokio::sync::Mutex::new(()),
+            compiling: Arc::new(tokio::sync::Semaphore::new(1)),
+            compiling_for: Arc::default(),
         })
     }
 
@@ -168,9 +195,22 @@ impl PluginRuntime {
         &self.engine
     }
 
-    /// Checks `bytes` and makes them callable as `hook`. Loading the same bytes for the same
-    /// hook again returns the already linked component.
+    /// Checks `bytes` and makes them callable as `hook`, for the platform (defaults, bindings
+    /// being followed, the local runner). See [`PluginRuntime::load_for`].
     pub async fn load(&self, hook: Hook, bytes: &[u8]) -> Result<Arc<LoadedComponent>, LoadError> {
+        self.load_for(Tenant::Platform, hook, bytes).await
+    }
+
+    /// Checks `bytes` and makes them callable as `hook`. Loading the same bytes for the same
+    /// hook again returns the already linked component. A chain compiles one component at a
+    /// time (a second upload meanwhile is [`LoadError::Busy`]), and a compilation that takes
+    /// longer than [`COMPILE_TIMEOUT`] is refused while it runs on, still counted.
+    pub async fn load_for(
+        &self,
+        tenant: Tenant,
+        hook: Hook,
+        bytes: &[u8],
+    ) -> Result<Arc<LoadedComponent>, LoadError> {
         let limits = self.limits(hook);
         let size = bytes.len() as u64;
         if size > limits.max_component_bytes {
@@ -184,10 +224,34 @@ impl PluginRuntime {
         if let Some(hit) = self.cached(&id, hook) {
             return Ok(hit);
         }
+        let chain = match tenant {
+            Tenant::Chain(chain) => Some(chain),
+            Tenant::Platform => None,
+        };
+        if let Some(chain) = chain
+            && !self
+                .compiling_for
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(chain)
+        {
+            return Err(LoadError::Busy(
+                "this chain already has a component compiling on this replica".to_owned(),
+            ));
+        }
+        let mark = CompileMark {
+            set: self.compiling_for.clone(),
+            chain,
+        };
         // One compilation at a time per replica: a component asked for twice at once (an
         // upload's precompile racing a bind's reload) is compiled once, the second caller
         // finds it loaded.
-        let _compiling = self.compiling.lock().await;
+        let permit = self
+            .compiling
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| LoadError::Invalid("the compiler is shut down".to_owned()))?;
         if let Some(hit) = self.cached(&id, hook) {
             return Ok(hit);
         }
@@ -196,11 +260,20 @@ impl PluginRuntime {
         let owned = bytes.to_vec();
         let sha = id.clone();
         // Compiling is CPU-bound for tens of milliseconds: keep it off the async workers.
-        let (component, how) =
-            tokio::task::spawn_blocking(move || cache.load_or_compile(&engine, &sha, &owned))
-                .await
-                .map_err(|e| LoadError::Invalid(format!("compilation was interrupted: {e}")))?
-                .map_err(|e| LoadError::Invalid(format!("{e:#}")))?;
+        let compile = tokio::task::spawn_blocking(move || {
+            let (_permit, _mark) = (permit, mark);
+            cache.load_or_compile(&engine, &sha, &owned)
+        });
+        let (component, how) = tokio::time::timeout(COMPILE_TIMEOUT, compile)
+            .await
+            .map_err(|_| {
+                LoadError::Invalid(format!(
+                    "compilation took longer than {} s",
+                    COMPILE_TIMEOUT.as_secs()
+                ))
+            })?
+            .map_err(|e| LoadError::Invalid(format!("compilation was interrupted: {e}")))?
+            .map_err(|e| LoadError::Invalid(format!("{e:#}")))?;
         metrics::record_load(hook, how);
         let pre = self.link(hook, &component)?;
         // The probe instantiates, so it needs a slot of the pool like any call.
