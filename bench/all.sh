@@ -15,6 +15,9 @@
 #                            while two other chains' bound components loop / eat memory
 #                            (with a control: the same traffic to well-behaved components)
 #   coldstart  row 7         exec -> /readyz 200 with an empty vs a warm compiled-component cache
+#   flood      row 9         p99 of chain A's paced holds while chain B floods (FLOOD_CONNS
+#                            unpaced connections) against a component that tries every way
+#                            to wait or hog (hostile/every-way), vs A's steady p99 (issue 13)
 #
 # Env: QUICK=1 (smoke mode: seconds per phase, one repetition; proves the script, measures
 # nothing), PARTS, REPS (repetitions of the cheap parts, default 3), KEEP=1 (keep the work
@@ -32,7 +35,7 @@ repo="$PWD"
 started_s=$SECONDS
 
 QUICK="${QUICK:-0}"
-PARTS="${PARTS:-booking seatmap component mail latency coldstart}"
+PARTS="${PARTS:-booking seatmap component mail latency coldstart flood}"
 BENCH_PG="${BENCH_PG:-postgres://postgres@127.0.0.1:5432}"
 target="${CARGO_TARGET_DIR:-$repo/target}"
 [[ "$target" == /* ]] || target="$repo/$target"
@@ -72,6 +75,8 @@ LAT_PACE_MS="${LAT_PACE_MS:-30}"
 # the hostile guest to its limit (the loop: out of fuel, ~8 ms of CPU; the bomb: 16 MiB).
 HOSTILE_CONNS="${HOSTILE_CONNS:-1}"
 HOSTILE_PACE_MS="${HOSTILE_PACE_MS:-$LAT_PACE_MS}"
+# Row 9: chain B's flood: as many unpaced connections as wrk keeps busy on one thread.
+FLOOD_CONNS="${FLOOD_CONNS:-64}"
 
 log() { echo "[$(date +%H:%M:%S)] $*" >&2; }
 loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
@@ -99,7 +104,8 @@ if ((${#missing[@]})); then
 fi
 
 for wasm in pricing booking-rules notify-templates examples/matinee-pricing \
-    examples/no-single-gap-rules examples/templates-hi hostile/loop hostile/memory-bomb; do
+    examples/no-single-gap-rules examples/templates-hi hostile/loop hostile/memory-bomb \
+    hostile/every-way; do
     if [[ ! -f "$components/$wasm.wasm" ]]; then
         log "building the components"
         bash scripts/build-components.sh >/dev/null
@@ -474,6 +480,66 @@ part_latency() {
         note="breaker set out of reach (CINEFLOW_BREAKER_FAILURES=10000); with the default (5) each hostile chain is sent to the platform default after 5 failures"
 }
 
+# --- row 9: one chain floods with a component that tries every way to wait or hog -----------
+part_flood() {
+    local db="cineflow_bench_all_$$_flood" port before after rep mode k=0 kb=0
+    port="$(free_port)"
+    new_db "$db"
+    # The flooding chain's breaker is set out of reach so that it keeps calling its component.
+    serve flood "$db" "$port" "$work/flood-data" CINEFLOW_BREAKER_FAILURES=1000000
+    local pid="$server_pid" base="http://127.0.0.1:$port" a="$work/flood_a" b="$work/flood_b"
+    log "flood (row 9): seeding chain A (200 shows) and the flooding chain B"
+    seed "$base" 50 200 "$a"
+    seed "$base" 1 50 "$b"
+    cp "$a/tokens.txt" "$b/tokens.txt"
+    python3 "$lib" bind-raw "$BENCH_PG/$db" "$(cat "$b/chain.txt")" pricing "$components/hostile/every-way.wasm" >/dev/null
+    sleep 1
+    paced() { # name seconds: paced holds on chain A, continuing the request counter
+        wrk -t "$THREADS" -c "$LAT_CONNS" -d "${2}s" --timeout 10s --latency -s "$repo/bench/hold_paced.lua" \
+            "$base" -- spread "$a" "$THREADS" "$k" "$LAT_PACE_MS" >"$work/$1.out" 2>&1
+        k="$(j "$(python3 "$lib" wrkstat "$work/$1.out")" kmax | cut -d. -f1)"
+    }
+    paced flood_warm 3
+    local steady=() flood=() ratios=() errors=() notes=()
+    before="$(loadavg)"
+    for rep in $(seq 1 "$REPS"); do
+        for mode in steady flood; do
+            log "flood: repetition $rep of $REPS, $mode"
+            local bg=()
+            if [[ $mode == flood ]]; then
+                # Pace 0: every connection sends its next hold as soon as the last is answered.
+                wrk -t 1 -c "$FLOOD_CONNS" -d "$((L_DURATION + 1))s" --timeout 10s -s "$repo/bench/hold_paced.lua" \
+                    "$base" -- spread "$b" 1 "$kb" 0 >"$work/flood_b_$rep.out" 2>&1 &
+                bg+=($!)
+                pids+=("${bg[@]}")
+                sleep 0.5
+            fi
+            paced "flood_${mode}_$rep" "$L_DURATION"
+            for p in "${bg[@]}"; do wait "$p"; done
+            local w
+            w="$(python3 "$lib" wrkstat "$work/flood_${mode}_$rep.out")"
+            case $mode in
+                steady) steady+=("$(j "$w" p99_ms)") ;;
+                flood) flood+=("$(j "$w" p99_ms)")
+                    ratios+=("$(python3 -c "print(${flood[-1]} / ${steady[-1]})")")
+                    errors+=("$(j "$w" other | cut -d. -f1)")
+                    kb="$(j "$(python3 "$lib" wrkstat "$work/flood_b_$rep.out")" kmax | cut -d. -f1)"
+                    notes+=("$(j "$(python3 "$lib" wrkstat "$work/flood_b_$rep.out")" statuses)") ;;
+            esac
+        done
+    done
+    after="$(loadavg)"
+    stop_server "$pid"
+    drop_db "$db"
+    local med=(python3 "$lib" median)
+    row row=9 what="p99 of chain A's holds while chain B floods ($FLOOD_CONNS connections, unpaced) against a component that tries every way to wait or hog" \
+        figure="$("${med[@]}" "${flood[@]}")" baseline="$("${med[@]}" "${steady[@]}")" \
+        baseline_what="A's p99 steady, same run" ratio="$("${med[@]}" "${ratios[@]}")" ratio_kind=times \
+        unit=ms digits=1 goal="within 1.5×, 0 errors for A (issue 13)" goal_kind=ratio_le goal_value=1.5 \
+        load_before="$before" load_after="$after" reps="$REPS" \
+        note="A's non-201 answers per flood phase: ${errors[*]}; B's answers per phase: ${notes[*]}; B's component: hostile/every-way (loop, memory bomb, sleep, a never-ready pollable, resource flood, 1 GiB random, yield forever, log flood by seat)"
+}
+
 # --- row 7: cold start -----------------------------------------------------------------------
 part_coldstart() {
     local db="cineflow_bench_all_$$_cold" port data="$work/cold-data" before after rep
@@ -524,7 +590,7 @@ part_coldstart() {
 load_start="$(loadavg)"
 for part in $PARTS; do
     case $part in
-        booking | seatmap | component | mail | latency | coldstart) "part_$part" ;;
+        booking | seatmap | component | mail | latency | coldstart | flood) "part_$part" ;;
         *) log "unknown part $part"; exit 1 ;;
     esac
 done

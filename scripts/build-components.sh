@@ -27,7 +27,8 @@ profile=wasm
 built="$target_dir/$target/$profile"
 out="$target_dir/components"
 hostile_features=(loop memory-bomb huge-output panic bad-quote noisy double trap-on-promo escape
-    sleep sleep-on-promo wait-forever stdin resource-flood random-flood yield-forever write-flood)
+    sleep sleep-on-promo wait-forever stdin resource-flood random-flood yield-forever write-flood
+    every-way)
 # Example chain components: the crate examples/components/<name> is the package <name>.
 examples=(matinee-pricing promo-pricing no-single-gap-rules templates-hi)
 

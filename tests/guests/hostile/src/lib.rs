@@ -64,6 +64,9 @@ enum Behaviour {
     YieldForever,
     /// Writes 8 MiB blocks to stderr forever.
     WriteFlood,
+    /// Each call one of the ways above that waits or hogs, picked by the first seat's id, so
+    /// a flood of holds on different seats tries them all (the benchmark's hostile chain).
+    EveryWay,
 }
 
 const BEHAVIOUR: Behaviour = if cfg!(feature = "loop") {
@@ -100,6 +103,8 @@ const BEHAVIOUR: Behaviour = if cfg!(feature = "loop") {
     Behaviour::YieldForever
 } else if cfg!(feature = "write-flood") {
     Behaviour::WriteFlood
+} else if cfg!(feature = "every-way") {
+    Behaviour::EveryWay
 } else {
     Behaviour::WellBehaved
 };
@@ -184,6 +189,31 @@ impl Guest for Component {
             }
             Behaviour::YieldForever => wasi_ways::yield_forever(),
             Behaviour::WriteFlood => wasi_ways::write_flood(),
+            Behaviour::EveryWay => {
+                let seed = req
+                    .seats
+                    .first()
+                    .map_or(0, |s| s.id.bytes().fold(0_u32, |h, b| h.wrapping_mul(31) ^ u32::from(b)));
+                match seed % 8 {
+                    0 => spin_forever(),
+                    1 => allocate_forever(),
+                    2 => {
+                        std::thread::sleep(std::time::Duration::from_secs(30));
+                        well_behaved(&req)
+                    }
+                    3 => {
+                        wasi_ways::wait_forever();
+                        well_behaved(&req)
+                    }
+                    4 => wasi_ways::resource_flood(),
+                    5 => {
+                        black_box(wasi_ways::random_flood());
+                        well_behaved(&req)
+                    }
+                    6 => wasi_ways::yield_forever(),
+                    _ => wasi_ways::write_flood(),
+                }
+            }
         }
     }
 }
