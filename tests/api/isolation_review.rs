@@ -480,3 +480,31 @@ async fn housekeeping_deletes_idempotency_keys_older_than_a_day_and_ended_limit_
         .expect("sweep");
     assert_eq!((again.idempotency_keys, again.limit_windows), (0, 0));
 }
+
+// ---------------------------------------------------------------------------------------
+// The OpenAPI document declares the new answers
+
+#[sqlx::test(migrations = "../migrations")]
+async fn the_openapi_document_declares_the_new_refusals(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let doc: serde_json::Value = app.get("/openapi.json").await.json().await.expect("json");
+    for (path, statuses) in [
+        ("/api/v1/auth/signin", &["401", "403", "429", "503"][..]),
+        ("/api/v1/auth/signup", &["409", "429", "503"][..]),
+        ("/api/v1/auth/password", &["403", "503"][..]),
+    ] {
+        let responses = &doc["paths"][path]["post"]["responses"];
+        for status in statuses {
+            assert!(
+                responses[status].is_object(),
+                "POST {path} declares {status}"
+            );
+        }
+    }
+    let signin = &doc["paths"]["/api/v1/auth/signin"]["post"]["responses"];
+    let text = signin.to_string();
+    for code in ["account_rejected", "rate_limited", "busy"] {
+        assert!(text.contains(code), "signin names `{code}`: {text}");
+    }
+    app.stop().await;
+}
