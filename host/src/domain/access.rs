@@ -20,6 +20,12 @@ pub fn is_staff(user: &User) -> bool {
     is_admin(user) || is_owner(user)
 }
 
+/// Whether the account may sign in at all (asked only once its password was verified): every
+/// account but a rejected one. A pending owner signs in to see its status.
+pub fn may_sign_in(user: &User) -> bool {
+    user.status != Status::Rejected
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -49,5 +55,8 @@ mod tests {
         assert!(is_staff(&user(Role::Owner, Status::Approved)));
         assert!(!is_admin(&user(Role::Owner, Status::Approved)));
         assert!(!is_staff(&user(Role::Customer, Status::Approved)));
+        assert!(may_sign_in(&user(Role::Owner, Status::Pending)));
+        assert!(!may_sign_in(&user(Role::Customer, Status::Rejected)));
+        assert!(!may_sign_in(&user(Role::Admin, Status::Rejected)));
     }
 }

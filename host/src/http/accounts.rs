@@ -211,8 +211,7 @@ pub(super) async fn signin(
         .signin_not_failed(&state.db, attempt)
         .await?;
     // Only now, with the password verified: without it, rejected accounts look like any other.
-    // A pending owner signs in to see its status.
-    if user.status == Status::Rejected {
+    if !access::may_sign_in(&user) {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
             "account_rejected",
