@@ -135,6 +135,7 @@ start_server() {
     CINEFLOW_ADMIN_PASSWORD="$admin_password" \
     CINEFLOW_SIGNIN_PER_EMAIL_PER_MINUTE=100000 \
     CINEFLOW_SIGNIN_PER_CLIENT_PER_MINUTE=100000 \
+    CINEFLOW_SIGNUP_PER_CLIENT_PER_MINUTE=100000 \
     RUST_LOG=warn \
         "$bin" serve >>"$work/server.log" 2>&1 9>&- &
     server_pid=$!

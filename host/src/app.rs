@@ -10,10 +10,9 @@ use sqlx::PgPool;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
-use crate::auth::AuthKeys;
+use crate::auth::{AuthKeys, AuthLimits, Passwords};
 use crate::components::ComponentRegistry;
 use crate::config::{Config, DatabaseSource, MailConfig};
-use crate::http::ratelimit::SigninLimits;
 use crate::localdb::LocalDb;
 use crate::mail::{Mailer, Sweeper};
 use crate::plugins::PluginRuntime;
@@ -63,6 +62,14 @@ impl App {
             }
             None => anyhow::bail!("CINEFLOW_JWT_SECRET is required when DATABASE_URL is set"),
         };
+        if secret.len() < crate::auth::MIN_SECRET_BYTES {
+            anyhow::bail!(
+                "CINEFLOW_JWT_SECRET must be at least {} bytes (it has {}); \
+                 generate one with `openssl rand -hex 32`",
+                crate::auth::MIN_SECRET_BYTES,
+                secret.len()
+            );
+        }
         if config
             .mail
             .service_token
@@ -71,11 +78,12 @@ impl App {
         {
             anyhow::bail!("CINEFLOW_SERVICE_TOKEN must be at least 32 characters");
         }
+        let passwords = Passwords::new(config.password_hash_concurrency, config.password_hash_wait);
         if let Some((email, password)) = &config.admin {
-            bootstrap::admin(&pool, email, password).await?;
+            bootstrap::admin(&pool, &passwords, email, password).await?;
         }
         if config.demo {
-            demo::load(&pool, config.cleaning_buffer).await?;
+            demo::load(&pool, &passwords, config.cleaning_buffer).await?;
         }
         let (per_email, per_client) = config.signin_limits;
         let state = AppState {
@@ -84,7 +92,12 @@ impl App {
             defaults,
             components,
             auth: AuthKeys::new(secret.as_bytes(), config.token_ttl),
-            signin_limits: SigninLimits::new(per_email, per_client),
+            auth_limits: AuthLimits {
+                signin_per_email: per_email,
+                signin_per_client: per_client,
+                signup_per_client: config.signup_per_client,
+            },
+            passwords,
             catalogue: CatalogueSettings {
                 cleaning_buffer: config.cleaning_buffer,
             },
@@ -138,12 +151,16 @@ impl App {
     ) -> anyhow::Result<()> {
         let addr = self.local_addr()?;
         tracing::info!(%addr, "serving HTTP");
-        let limits = self.state.signin_limits.clone();
-        let pruner = tokio::spawn(async move {
-            let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
+        // Idempotency keys older than 24 h and ended limit windows go (every replica; the
+        // deletes are idempotent).
+        let pool = self.state.db.clone();
+        let housekeeper = tokio::spawn(async move {
+            let mut every = tokio::time::interval(crate::housekeeping::EVERY);
             loop {
                 every.tick().await;
-                limits.prune();
+                if let Err(e) = crate::housekeeping::sweep_once(&pool).await {
+                    tracing::warn!(error = %e, "housekeeping failed; will retry");
+                }
             }
         });
         // Expired holds stop blocking seats at once (the seat ranges end at expires_at); this
@@ -168,7 +185,7 @@ impl App {
         )
         .with_graceful_shutdown(shutdown)
         .await;
-        pruner.abort();
+        housekeeper.abort();
         expirer.abort();
         stop_sweeper.cancel();
         follower.abort();

@@ -579,11 +579,11 @@ fn event(
 
 /// Whether `user` may act on a booking as its customer, its chain's staff or an admin.
 pub async fn may_manage(state: &AppState, user: &User, b: &Booking) -> Result<bool, BookingError> {
-    use crate::db::users::Role;
-    if b.user_id == user.id || user.role == Role::Admin {
+    use crate::domain::access;
+    if b.user_id == user.id || access::is_admin(user) {
         return Ok(true);
     }
-    if user.role == Role::Owner && user.status == crate::db::users::Status::Approved {
+    if access::is_owner(user) {
         let mut conn = state.db.acquire().await?;
         return Ok(crate::db::chains::is_member(&mut conn, b.chain_id, user.id).await?);
     }

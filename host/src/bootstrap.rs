@@ -4,12 +4,17 @@
 use anyhow::Context;
 use sqlx::PgPool;
 
-use crate::auth;
+use crate::auth::Passwords;
 use crate::db::users;
 use crate::domain::types::{Email, Password};
 
 /// Creates the admin, or makes the existing account an approved admin with this password.
-pub async fn admin(pool: &PgPool, email: &str, password: &str) -> anyhow::Result<()> {
+pub async fn admin(
+    pool: &PgPool,
+    passwords: &Passwords,
+    email: &str,
+    password: &str,
+) -> anyhow::Result<()> {
     let email = Email::parse(email).map_err(|e| anyhow::anyhow!("CINEFLOW_ADMIN_EMAIL {e}"))?;
     let password =
         Password::parse(password).map_err(|e| anyhow::anyhow!("CINEFLOW_ADMIN_PASSWORD {e}"))?;
@@ -19,11 +24,13 @@ pub async fn admin(pool: &PgPool, email: &str, password: &str) -> anyhow::Result
     let existing = users::find_credentials(&mut conn, email.as_str()).await?;
     let hash = match existing {
         Some((_, hash))
-            if auth::verify_password(password.expose().to_owned(), hash.clone()).await =>
+            if passwords
+                .verify(password.expose().to_owned(), hash.clone())
+                .await? =>
         {
             hash
         }
-        _ => auth::hash_password(password.expose().to_owned()).await?,
+        _ => passwords.hash(password.expose().to_owned()).await?,
     };
     let admin = users::upsert_admin(&mut conn, email.as_str(), &hash)
         .await

@@ -235,8 +235,8 @@ fn parse_mailbox(s: &str) -> Result<lettre::message::Mailbox, String> {
 /// Accounts and tokens.
 #[derive(Clone, Args)]
 pub struct AccountArgs {
-    /// Token signing key (HS256). Required with DATABASE_URL; for the private local cluster
-    /// one is generated and kept in the data directory.
+    /// Token signing key (HS256), at least 32 bytes. Required with DATABASE_URL; for the
+    /// private local cluster one is generated and kept in the data directory.
     #[arg(long, env = "CINEFLOW_JWT_SECRET", hide_env_values = true)]
     pub jwt_secret: Option<String>,
     /// Lifetime of an access token, in seconds.
@@ -248,20 +248,29 @@ pub struct AccountArgs {
     /// Password of the bootstrap admin.
     #[arg(long, env = "CINEFLOW_ADMIN_PASSWORD", hide_env_values = true)]
     pub admin_password: Option<String>,
-    /// Signin attempts per email per minute before 429.
-    #[arg(
-        long,
-        env = "CINEFLOW_SIGNIN_PER_EMAIL_PER_MINUTE",
-        default_value_t = 5
-    )]
+    /// Failed signins per email per minute (from one address; from all addresses together,
+    /// after which each address gets one attempt a minute on that account) before 429. A
+    /// correct password from an address without failures still signs in.
+    #[arg(long, env = "CINEFLOW_SIGNIN_PER_EMAIL_PER_MINUTE", default_value_t = 5,
+          value_parser = clap::value_parser!(u32).range(1..))]
     pub signin_per_email: u32,
-    /// Signin attempts per client address per minute before 429.
-    #[arg(
-        long,
-        env = "CINEFLOW_SIGNIN_PER_CLIENT_PER_MINUTE",
-        default_value_t = 30
-    )]
+    /// Failed signins per client address per minute before every signin from it is 429.
+    #[arg(long, env = "CINEFLOW_SIGNIN_PER_CLIENT_PER_MINUTE", default_value_t = 30,
+          value_parser = clap::value_parser!(u32).range(1..))]
     pub signin_per_client: u32,
+    /// Signups per client address per minute before 429.
+    #[arg(long, env = "CINEFLOW_SIGNUP_PER_CLIENT_PER_MINUTE", default_value_t = 10,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub signup_per_client: u32,
+    /// Password hashes (argon2id, 19 MiB each) that may run at once in this process, for
+    /// signups, signins and password changes together. Default: 2 × the CPU cores.
+    #[arg(long, env = "CINEFLOW_PASSWORD_HASH_CONCURRENCY",
+          value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub password_hash_concurrency: Option<u32>,
+    /// Milliseconds a request waits for a free hashing slot before 503 `busy`.
+    #[arg(long, env = "CINEFLOW_PASSWORD_HASH_WAIT_MS", default_value_t = 2_000,
+          value_parser = clap::value_parser!(u64).range(0..=30_000))]
+    pub password_hash_wait_ms: u64,
 }
 
 impl std::fmt::Debug for AccountArgs {

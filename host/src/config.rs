@@ -63,8 +63,14 @@ pub struct Config {
     pub token_ttl: Duration,
     /// Bootstrap admin (email, password).
     pub admin: Option<(String, String)>,
-    /// Signin attempts per minute: per email, per client address.
+    /// Failed signins per minute: per email, per client address.
     pub signin_limits: (u32, u32),
+    /// Signups per minute per client address.
+    pub signup_per_client: u32,
+    /// Password hashes that may run at once.
+    pub password_hash_concurrency: usize,
+    /// Longest wait for a hashing slot before 503 `busy`.
+    pub password_hash_wait: Duration,
     /// Gap a screen needs between two shows.
     pub cleaning_buffer: Duration,
     /// Load demo data at start.
@@ -163,6 +169,12 @@ impl Config {
                 args.accounts.signin_per_email,
                 args.accounts.signin_per_client,
             ),
+            signup_per_client: args.accounts.signup_per_client,
+            password_hash_concurrency: args
+                .accounts
+                .password_hash_concurrency
+                .map_or_else(crate::auth::Passwords::default_concurrency, |n| n as usize),
+            password_hash_wait: Duration::from_millis(args.accounts.password_hash_wait_ms),
             cleaning_buffer: Duration::from_secs(u64::from(args.cleaning_minutes) * 60),
             demo: args.demo,
             mail: MailConfig::from_args(&args.mail),

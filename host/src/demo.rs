@@ -9,7 +9,7 @@ use chrono_tz::Asia::Kolkata;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use crate::auth;
+use crate::auth::Passwords;
 use crate::db::movies::MovieFields;
 use crate::db::shows::{NewShow, Prices};
 use crate::db::theatres::TheatreFields;
@@ -57,10 +57,21 @@ const MOVIES: [(u128, &str, i32, &str); 4] = [
 ];
 
 /// Loads (or tops up) the demo data.
-pub async fn load(pool: &PgPool, cleaning_buffer: Duration) -> anyhow::Result<()> {
+pub async fn load(
+    pool: &PgPool,
+    passwords: &Passwords,
+    cleaning_buffer: Duration,
+) -> anyhow::Result<()> {
     let mut tx = pool.begin().await?;
-    let owner = ensure_user(&mut tx, "Demo Owner", OWNER, Role::Owner).await?;
-    ensure_user(&mut tx, "Demo Customer", CUSTOMER, Role::Customer).await?;
+    let owner = ensure_user(&mut tx, passwords, "Demo Owner", OWNER, Role::Owner).await?;
+    ensure_user(
+        &mut tx,
+        passwords,
+        "Demo Customer",
+        CUSTOMER,
+        Role::Customer,
+    )
+    .await?;
 
     sqlx::query(
         "insert into chains (id, name, currency, timezone) values ($1, 'Cineflow Demo Cinemas', 'INR', 'Asia/Kolkata')
@@ -201,6 +212,7 @@ pub async fn load(pool: &PgPool, cleaning_buffer: Duration) -> anyhow::Result<()
 
 async fn ensure_user(
     conn: &mut sqlx::PgConnection,
+    passwords: &Passwords,
     name: &str,
     (email, password): (&str, &str),
     role: Role,
@@ -208,7 +220,7 @@ async fn ensure_user(
     if let Some((user, _)) = users::find_credentials(conn, email).await? {
         return Ok(user.id);
     }
-    let hash = auth::hash_password(password.to_owned()).await?;
+    let hash = passwords.hash(password.to_owned()).await?;
     let user = users::insert(
         conn,
         &NewUser {

@@ -5,7 +5,7 @@
 
 /// Launch seam: build (database, components, listener), then serve until shutdown.
 pub mod app;
-/// Passwords (argon2id) and access tokens (JWT).
+/// Passwords (argon2id, bounded), access tokens (JWT), signin and signup limits.
 pub mod auth;
 /// The booking engine: holds, payments, cancellation, expiry.
 pub mod bookings;
@@ -29,6 +29,8 @@ pub mod demo;
 pub mod domain;
 /// Payment providers behind one trait, and the test gateway.
 pub mod gateway;
+/// Periodic clean-up: expired idempotency keys and ended limit windows.
+pub mod housekeeping;
 /// The HTTP API (axum), problem+json errors, OpenAPI.
 pub mod http;
 /// A private PostgreSQL cluster for local runs without `DATABASE_URL`.

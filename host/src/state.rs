@@ -4,9 +4,8 @@ use std::sync::Arc;
 
 use sqlx::PgPool;
 
-use crate::auth::AuthKeys;
+use crate::auth::{AuthKeys, AuthLimits, Passwords};
 use crate::defaults::PlatformDefaults;
-use crate::http::ratelimit::SigninLimits;
 use crate::plugins::PluginRuntime;
 
 /// Shared by every request; cheap to clone.
@@ -22,8 +21,10 @@ pub struct AppState {
     pub components: Arc<crate::components::ComponentRegistry>,
     /// Token keys.
     pub auth: AuthKeys,
-    /// Signin rate limits.
-    pub signin_limits: SigninLimits,
+    /// Signin and signup limits (counted in the database, shared by every replica).
+    pub auth_limits: AuthLimits,
+    /// The bounded password hasher.
+    pub passwords: Passwords,
     /// Catalogue settings.
     pub catalogue: CatalogueSettings,
     /// The payment provider.

@@ -263,7 +263,7 @@ async fn signin_with_a_wrong_password_or_unknown_email_is_401(pool: PgPool) {
 }
 
 #[sqlx::test(migrations = "../migrations")]
-async fn pending_and_rejected_owners_can_sign_in_but_not_act(pool: PgPool) {
+async fn a_pending_owner_can_sign_in_but_not_act_and_nor_can_it_once_rejected(pool: PgPool) {
     let app = TestApp::spawn(pool).await;
     let (id, _, token) = app.pending_owner("Pending").await;
     let me = app.get_ok("/users/me", Some(&token)).await;

@@ -33,11 +33,12 @@ async fn counts(pool: &PgPool) -> Vec<i64> {
 #[sqlx::test(migrations = "../migrations")]
 async fn demo_data_loads_twice_harmlessly_and_its_accounts_work(pool: PgPool) {
     let buffer = Duration::from_secs(15 * 60);
-    cineflow::demo::load(&pool, buffer)
+    let passwords = cineflow::auth::Passwords::new(2, Duration::from_secs(2));
+    cineflow::demo::load(&pool, &passwords, buffer)
         .await
         .expect("first load");
     let first = counts(&pool).await;
-    cineflow::demo::load(&pool, buffer)
+    cineflow::demo::load(&pool, &passwords, buffer)
         .await
         .expect("second load");
     assert_eq!(counts(&pool).await, first, "a second load adds nothing");

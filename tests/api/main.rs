@@ -20,6 +20,7 @@ mod default_components;
 mod demo;
 mod hostile_components;
 mod isolation;
+mod isolation_review;
 mod mail;
 mod notifications;
 mod ops;

@@ -91,6 +91,8 @@ impl Binary {
             .env("CINEFLOW_ADMIN_PASSWORD", ADMIN_PASSWORD)
             .env("CINEFLOW_SIGNIN_PER_EMAIL_PER_MINUTE", "1000")
             .env("CINEFLOW_SIGNIN_PER_CLIENT_PER_MINUTE", "1000")
+            .env("CINEFLOW_SIGNUP_PER_CLIENT_PER_MINUTE", "1000")
+            .env("CINEFLOW_PASSWORD_HASH_WAIT_MS", "30000")
             .env("RUST_LOG", "warn")
             .env_remove("CINEFLOW_SMTP_URL")
             .envs(env.iter().copied())

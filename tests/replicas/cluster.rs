@@ -49,9 +49,13 @@ impl Replica {
             .env("CINEFLOW_JWT_SECRET", JWT_SECRET)
             .env("CINEFLOW_ADMIN_EMAIL", ADMIN_EMAIL)
             .env("CINEFLOW_ADMIN_PASSWORD", ADMIN_PASSWORD)
-            // Dozens of test users sign in through each replica within a second.
+            // Dozens of test users sign up and in through each replica within a second (the
+            // limits are shared by the replicas, through the database).
             .env("CINEFLOW_SIGNIN_PER_EMAIL_PER_MINUTE", "10000")
             .env("CINEFLOW_SIGNIN_PER_CLIENT_PER_MINUTE", "100000")
+            .env("CINEFLOW_SIGNUP_PER_CLIENT_PER_MINUTE", "100000")
+            // Concurrent signups on a busy 2-core machine may wait longer than the default 2 s.
+            .env("CINEFLOW_PASSWORD_HASH_WAIT_MS", "30000")
             .env("CINEFLOW_DEMO", "false")
             // Bursts of concurrent requests open many connections at once on a busy 2-core
             // machine; a short acquire timeout would turn that wait into 503s.

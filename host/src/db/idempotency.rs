@@ -1,4 +1,5 @@
-//! Table `idempotency_keys`: the first response to a (user, key) is kept 24 h and replayed.
+//! Table `idempotency_keys`: the first response to a (user, key) is kept 24 h and replayed;
+//! the housekeeping job deletes older keys.
 
 use std::time::Duration;
 
@@ -36,12 +37,13 @@ pub async fn claim(
 ) -> Result<Claim, sqlx::Error> {
     sqlx::query(
         "delete from idempotency_keys where user_id = $1 and key = $2
-           and (created_at < now() - interval '24 hours'
+           and (created_at < now() - make_interval(secs => $4)
                 or (status_code is null and created_at < now() - make_interval(secs => $3)))",
     )
     .bind(user)
     .bind(key)
     .bind(abandoned_after.as_secs_f64())
+    .bind(KEEP_FOR.as_secs_f64())
     .execute(&mut *conn)
     .await?;
     let inserted = sqlx::query(
@@ -102,4 +104,24 @@ pub async fn release(conn: &mut PgConnection, user: Uuid, key: &str) -> Result<(
     .execute(conn)
     .await?;
     Ok(())
+}
+
+/// How long a key's first answer is kept and replayed.
+pub const KEEP_FOR: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// Deletes up to `batch` keys older than [`KEEP_FOR`] (oldest first, through
+/// `idempotency_keys_created_idx`); returns how many went.
+#[tracing::instrument(skip_all)]
+pub async fn delete_expired(conn: &mut PgConnection, batch: i64) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query(
+        "delete from idempotency_keys where (user_id, key) in (
+             select user_id, key from idempotency_keys
+              where created_at < now() - make_interval(secs => $1)
+              order by created_at limit $2)",
+    )
+    .bind(KEEP_FOR.as_secs_f64())
+    .bind(batch)
+    .execute(conn)
+    .await?
+    .rows_affected())
 }

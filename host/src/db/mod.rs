@@ -1,6 +1,7 @@
 //! PostgreSQL: the pool, the migrations, and one module per aggregate with its SQL.
 
 pub mod audit;
+pub mod auth_limits;
 pub mod bindings;
 pub mod bookings;
 pub mod chains;

@@ -12,10 +12,11 @@ use uuid::Uuid;
 
 use super::extract::{AdminUser, ApiJson, ApiPath, ApiQuery, AuthUser, Problems};
 use super::page::{Page, PageRequest};
+use super::ratelimit::ClientAddr;
 use super::{ApiError, Problem};
-use crate::auth;
 use crate::db::outbox::{self, OutboxEvent};
 use crate::db::users::{self, NewUser, Role, Status, User, UserFilter};
+use crate::domain::access;
 use crate::domain::hook_io::EventKind;
 use crate::domain::types::{Email, Password};
 use crate::state::AppState;
@@ -66,18 +67,26 @@ pub(super) struct SignupBody {
     role: Option<String>,
 }
 
-/// Creates an account: customers are approved at once, owners wait for an admin.
+/// Creates an account: customers are approved at once, owners wait for an admin. Signups are
+/// limited per client address, and password hashing is bounded per replica.
 #[utoipa::path(post, path = "/api/v1/auth/signup", tag = "accounts", request_body = SignupBody,
     responses(
         (status = 201, description = "Account created", body = UserView),
         (status = 400, description = "Malformed JSON or unknown field", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`email_taken`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`validation_failed`", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`rate_limited`: too many signups from this address, with Retry-After", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "`busy`: every password-hashing slot is taken, with Retry-After", body = Problem, content_type = "application/problem+json"),
     ))]
 pub(super) async fn signup(
     State(state): State<AppState>,
+    client: ClientAddr,
     ApiJson(body): ApiJson<SignupBody>,
 ) -> Result<(StatusCode, Json<UserView>), ApiError> {
+    state
+        .auth_limits
+        .check_signup(&state.db, &client.key())
+        .await?;
     let mut problems = Problems::default();
     let name = body.name.trim();
     if name.is_empty() || name.chars().count() > 100 {
@@ -101,9 +110,7 @@ pub(super) async fn signup(
     let (Some(email), Some(password), Some(role)) = (email, password, role) else {
         return Err(ApiError::internal("validated fields missing"));
     };
-    let hash = auth::hash_password(password.expose().to_owned())
-        .await
-        .map_err(ApiError::internal)?;
+    let hash = state.passwords.hash(password.expose().to_owned()).await?;
     let status = if role == Role::Customer {
         Status::Approved
     } else {
@@ -155,35 +162,62 @@ pub(super) struct TokenResponse {
 }
 
 /// Exchanges email and password for a token. Unknown email and wrong password get the same
-/// answer after the same work; repeated attempts per email and per client are rate limited.
+/// answer after the same work. Failed attempts are limited per client address and per email
+/// (a correct password from an address without failures is not blocked by others' failures);
+/// a rejected account is refused only after its password was verified.
 #[utoipa::path(post, path = "/api/v1/auth/signin", tag = "accounts", request_body = SigninBody,
     responses(
         (status = 200, description = "Signed in", body = TokenResponse),
         (status = 401, description = "`invalid_credentials`", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`account_rejected`: the password is right but an admin rejected the account", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "`rate_limited`, with Retry-After", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "`busy`: every password-hashing slot is taken, with Retry-After", body = Problem, content_type = "application/problem+json"),
     ))]
 pub(super) async fn signin(
     State(state): State<AppState>,
-    client: super::ratelimit::ClientAddr,
+    client: ClientAddr,
     ApiJson(body): ApiJson<SigninBody>,
 ) -> Result<Response, ApiError> {
     let email = body.email.trim().to_ascii_lowercase();
-    state.signin_limits.check(&email, &client.key())?;
-    let mut conn = state.db.acquire().await?;
-    let found = users::find_credentials(&mut conn, &email).await?;
-    drop(conn);
-    let (user, hash) = match found {
-        Some((user, hash)) => (Some(user), hash),
-        None => (None, auth::dummy_hash().await),
+    if email.len() > MAX_EMAIL_BYTES {
+        // No account has such an address (signup refuses it): nothing to count or check.
+        return Err(invalid_credentials());
+    }
+    let attempt = state
+        .auth_limits
+        .begin_signin(&state.db, &email, &client.key())
+        .await?;
+    let found = {
+        let mut conn = state.db.acquire().await?;
+        users::find_credentials(&mut conn, &email).await?
     };
-    let matches = auth::verify_password(body.password, hash).await;
+    let (user, hash) = found.map_or((None, None), |(u, h)| (Some(u), Some(h)));
+    let matches = match state.passwords.verify_or_dummy(body.password, hash).await {
+        Ok(matches) => matches,
+        Err(busy) => {
+            state
+                .auth_limits
+                .signin_not_failed(&state.db, attempt)
+                .await?;
+            return Err(busy.into());
+        }
+    };
     let Some(user) = user.filter(|_| matches) else {
-        return Err(ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "invalid_credentials",
-            "the email or the password is wrong",
-        ));
+        state.auth_limits.signin_failed(&state.db, attempt).await?;
+        return Err(invalid_credentials());
     };
+    state
+        .auth_limits
+        .signin_not_failed(&state.db, attempt)
+        .await?;
+    // Only now, with the password verified: without it, rejected accounts look like any other.
+    if !access::may_sign_in(&user) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "account_rejected",
+            "an admin rejected this account",
+        ));
+    }
     let token = state
         .auth
         .issue(user.id, user.token_version)
@@ -199,6 +233,17 @@ pub(super) async fn signin(
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(response)
+}
+
+/// The longest address `Email` accepts (RFC 5321's path limit).
+const MAX_EMAIL_BYTES: usize = 254;
+
+fn invalid_credentials() -> ApiError {
+    ApiError::new(
+        StatusCode::UNAUTHORIZED,
+        "invalid_credentials",
+        "the email or the password is wrong",
+    )
 }
 
 /// Password change body.
@@ -217,6 +262,7 @@ pub(super) struct PasswordBody {
         (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "`wrong_password`: the old password is wrong", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`validation_failed`: weak new password", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "`busy`: every password-hashing slot is taken, with Retry-After", body = Problem, content_type = "application/problem+json"),
     ))]
 pub(super) async fn change_password(
     State(state): State<AppState>,
@@ -229,20 +275,22 @@ pub(super) async fn change_password(
     let Some(new) = new else {
         return Err(ApiError::internal("validated password missing"));
     };
-    let mut conn = state.db.acquire().await?;
-    let stored = users::password_hash(&mut conn, user.id)
-        .await?
-        .unwrap_or_default();
-    if !auth::verify_password(body.old_password, stored).await {
+    // No connection is held while argon2 runs (or waits for a slot).
+    let stored = {
+        let mut conn = state.db.acquire().await?;
+        users::password_hash(&mut conn, user.id)
+            .await?
+            .unwrap_or_default()
+    };
+    if !state.passwords.verify(body.old_password, stored).await? {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
             "wrong_password",
             "the old password is wrong",
         ));
     }
-    let hash = auth::hash_password(new.expose().to_owned())
-        .await
-        .map_err(ApiError::internal)?;
+    let hash = state.passwords.hash(new.expose().to_owned()).await?;
+    let mut conn = state.db.acquire().await?;
     users::set_password(&mut conn, user.id, &hash).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -332,9 +380,10 @@ pub(super) async fn update_user(
     let after = users::update_role_status(&mut tx, id, body.role, body.status)
         .await?
         .ok_or_else(|| ApiError::not_found("no such user"))?;
-    let was_admin = before.role == Role::Admin && before.status == Status::Approved;
-    let is_admin = after.role == Role::Admin && after.status == Status::Approved;
-    if was_admin && !is_admin && users::approved_admins(&mut tx).await? == 0 {
+    if access::is_admin(&before)
+        && !access::is_admin(&after)
+        && users::approved_admins(&mut tx).await? == 0
+    {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
             "last_admin",

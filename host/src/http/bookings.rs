@@ -19,7 +19,8 @@ use super::{ApiError, Problem};
 use crate::bookings::{self, BookingError, HoldCommand, PayCommand};
 use crate::db::bookings::{Booking, BookingFilter};
 use crate::db::payments::Payment;
-use crate::db::users::{Role, Status, User};
+use crate::db::users::{Status, User};
+use crate::domain::access;
 use crate::domain::hook_io::LineItem;
 use crate::state::AppState;
 
@@ -268,14 +269,14 @@ pub(super) async fn list_bookings(
             "must be held, confirmed, cancelled or expired",
         )]));
     }
-    let filter = if user.role == Role::Admin {
+    let filter = if access::is_admin(&user) {
         BookingFilter {
             user_id: q.user_id,
             chain_id: q.chain_id,
             status: q.status,
         }
     } else if let Some(chain) = q.chain_id {
-        if user.role != Role::Owner || user.status != Status::Approved {
+        if !access::is_owner(&user) {
             return Err(ApiError::not_found("no such chain"));
         }
         require_member(&state, &user, chain).await?;
@@ -452,9 +453,7 @@ pub(super) async fn booking_audit(
         .await?
         .ok_or_else(|| ApiError::not_found("no such booking"))?;
     drop(conn);
-    let staff =
-        user.role == Role::Admin || (user.role == Role::Owner && user.status == Status::Approved);
-    if !staff {
+    if !access::is_staff(&user) {
         return Err(ApiError::not_found("no such booking"));
     }
     require_member(&state, &user, booking.chain_id).await?;

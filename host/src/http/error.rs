@@ -66,6 +66,12 @@ impl ApiError {
         e
     }
 
+    /// Sets `Retry-After` (seconds, at least 1).
+    pub fn with_retry_after(mut self, secs: u64) -> Self {
+        self.0.retry_after = Some(secs.max(1));
+        self
+    }
+
     /// Adds a top-level member to the problem (e.g. `"seats": [...]`).
     pub fn with_extra(mut self, key: &'static str, value: serde_json::Value) -> Self {
         self.0.extra = Some((key, value));

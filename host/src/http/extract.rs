@@ -14,6 +14,7 @@ use uuid::Uuid;
 use super::ApiError;
 use crate::db;
 use crate::db::users::{Role, Status, User};
+use crate::domain::access;
 use crate::state::AppState;
 
 /// A JSON body. Syntax errors, unknown fields and wrong types are 400 `bad_request`; a
@@ -287,7 +288,7 @@ impl FromRequestParts<AppState> for AdminUser {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let AuthUser(user) = AuthUser::from_request_parts(parts, state).await?;
-        if user.role == Role::Admin && user.status == Status::Approved {
+        if access::is_admin(&user) {
             Ok(AdminUser(user))
         } else {
             Err(forbidden("this needs an admin"))
@@ -304,21 +305,24 @@ impl FromRequestParts<AppState> for StaffUser {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let AuthUser(user) = AuthUser::from_request_parts(parts, state).await?;
+        if access::is_staff(&user) {
+            return Ok(StaffUser(user));
+        }
         match (user.role, user.status) {
-            (Role::Admin | Role::Owner, Status::Approved) => Ok(StaffUser(user)),
             (Role::Owner, Status::Pending) => Err(forbidden(
                 "your owner account is waiting for an admin's approval",
             )),
             (Role::Owner, _) => Err(forbidden("your owner account was not approved")),
+            (Role::Admin, _) => Err(forbidden("your admin account is not approved")),
             _ => Err(forbidden("this needs a theatre chain's staff account")),
         }
     }
 }
 
-/// Chain staff may act on `chain_id`: admins on every chain, owners on their own. Another
-/// chain's resources are reported as not found, never as forbidden.
+/// Chain staff may act on `chain_id`: approved admins on every chain, owners on their own.
+/// Another chain's resources are reported as not found, never as forbidden.
 pub async fn require_member(state: &AppState, user: &User, chain_id: Uuid) -> Result<(), ApiError> {
-    if user.role == Role::Admin {
+    if access::is_admin(user) {
         return Ok(());
     }
     let mut conn = state.db.acquire().await?;

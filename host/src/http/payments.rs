@@ -11,7 +11,7 @@ use super::extract::{ApiPath, ApiQuery, AuthUser, require_member};
 use super::page::{Page, PageRequest};
 use super::{ApiError, Problem};
 use crate::db::payments;
-use crate::db::users::{Role, Status};
+use crate::domain::access;
 use crate::state::AppState;
 
 pub(super) fn router() -> Router<AppState> {
@@ -43,14 +43,14 @@ pub(super) async fn list_payments(
     ApiQuery(q): ApiQuery<PaymentQuery>,
 ) -> Result<Json<Page<PaymentView>>, ApiError> {
     let page = PageRequest::parse(q.limit, q.cursor.as_deref())?;
-    let (by_user, by_chain) = match (user.role, q.chain_id) {
-        (Role::Admin, chain) => (None, chain),
-        (Role::Owner, Some(chain)) if user.status == Status::Approved => {
+    let (by_user, by_chain) = match q.chain_id {
+        chain if access::is_admin(&user) => (None, chain),
+        Some(chain) if access::is_owner(&user) => {
             require_member(&state, &user, chain).await?;
             (None, Some(chain))
         }
-        (_, Some(_)) => return Err(ApiError::not_found("no such chain")),
-        (_, None) => (Some(user.id), None),
+        Some(_) => return Err(ApiError::not_found("no such chain")),
+        None => (Some(user.id), None),
     };
     let mut conn = state.db.acquire().await?;
     let rows = payments::list(&mut conn, by_user, by_chain, page.after, page.fetch()).await?;
@@ -78,9 +78,8 @@ pub(super) async fn get_payment(
         .ok_or_else(|| ApiError::not_found("no such payment"))?;
     drop(conn);
     let allowed = payment.user_id == user.id
-        || user.role == Role::Admin
-        || (user.role == Role::Owner
-            && user.status == Status::Approved
+        || access::is_admin(&user)
+        || (access::is_owner(&user)
             && require_member(&state, &user, payment.chain_id)
                 .await
                 .is_ok());

@@ -1,63 +1,41 @@
-//! Signin rate limits (governor): per email, so guessing one account's password is slow, and
-//! per client address, so spraying many accounts is slow too.
+//! The HTTP side of the signin and signup limits and of the bounded password hasher: who the
+//! client is, and how a refusal is answered. The decisions are in `crate::auth::limits`.
 
 use std::net::IpAddr;
-use std::num::NonZeroU32;
-use std::sync::Arc;
 
-use governor::clock::{Clock, DefaultClock};
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use axum::http::StatusCode;
 
 use super::ApiError;
+use crate::auth::{HashError, LimitError};
 
-/// The two limiters, shared by every request of one process.
-#[derive(Clone)]
-pub struct SigninLimits {
-    by_email: Arc<DefaultKeyedRateLimiter<String>>,
-    by_client: Arc<DefaultKeyedRateLimiter<String>>,
+/// `Retry-After` of a `busy` answer: a hashing slot frees within tens of milliseconds.
+const BUSY_RETRY_AFTER_SECS: u64 = 1;
+
+impl From<LimitError> for ApiError {
+    fn from(e: LimitError) -> Self {
+        match e {
+            LimitError::Limited { retry_after_secs } => ApiError::rate_limited(retry_after_secs),
+            LimitError::Database(e) => e.into(),
+        }
+    }
 }
 
-impl SigninLimits {
-    /// `per_email` attempts per email and `per_client` per address, each refilled over a
-    /// minute.
-    pub fn new(per_email: u32, per_client: u32) -> Self {
-        let quota = |n: u32| {
-            let n = NonZeroU32::new(n.max(1)).unwrap_or(NonZeroU32::MIN);
-            Quota::per_minute(n).allow_burst(n)
-        };
-        Self {
-            by_email: Arc::new(RateLimiter::keyed(quota(per_email))),
-            by_client: Arc::new(RateLimiter::keyed(quota(per_client))),
+impl From<HashError> for ApiError {
+    fn from(e: HashError) -> Self {
+        match e {
+            HashError::Busy => ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "busy",
+                "too many passwords are being checked right now; retry shortly",
+            )
+            .with_retry_after(BUSY_RETRY_AFTER_SECS),
+            HashError::Failed(e) => ApiError::internal(e),
         }
-    }
-
-    /// Takes one attempt from both budgets, or answers 429 with how long to wait.
-    pub fn check(&self, email: &str, client: &str) -> Result<(), ApiError> {
-        let now = DefaultClock::default().now();
-        for (limiter, key, kind) in [
-            (&self.by_email, email, "email"),
-            (&self.by_client, client, "client"),
-        ] {
-            if let Err(not_until) = limiter.check_key(&key.to_owned()) {
-                tracing::info!(limit = kind, "signin rate limited");
-                return Err(ApiError::rate_limited(
-                    not_until.wait_time_from(now).as_secs() + 1,
-                ));
-            }
-        }
-        Ok(())
-    }
-
-    /// Forgets idle keys (called periodically so the maps stay small).
-    pub fn prune(&self) {
-        self.by_email.retain_recent();
-        self.by_client.retain_recent();
     }
 }
 
 /// The address a request came from (the peer of the TCP connection), for the per-client
-/// limit. Behind a proxy every client shares the proxy's address; the per-email limit still
-/// holds.
+/// limits. Behind a proxy every client shares the proxy's address.
 pub struct ClientAddr(pub Option<IpAddr>);
 
 impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientAddr {
@@ -77,10 +55,32 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientAddr {
 }
 
 impl ClientAddr {
-    /// The limiter key.
+    /// The limiter key: an IPv4 address, or an IPv6 address's /64 (one subscriber usually
+    /// holds a whole /64, so counting single IPv6 addresses would let one client have 2^64
+    /// budgets).
     pub fn key(&self) -> String {
-        self.0
-            .map(|ip| ip.to_string())
-            .unwrap_or_else(|| "unknown".to_owned())
+        match self.0.map(|ip| ip.to_canonical()) {
+            Some(IpAddr::V4(v4)) => v4.to_string(),
+            Some(IpAddr::V6(v6)) => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+            None => "unknown".to_owned(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ipv6_clients_count_by_their_64_and_mapped_ipv4_as_ipv4() {
+        let key = |s: &str| ClientAddr(Some(s.parse().expect("ip"))).key();
+        assert_eq!(key("2001:db8:1:2:3:4:5:6"), key("2001:db8:1:2:ffff::1"));
+        assert_ne!(key("2001:db8:1:2::1"), key("2001:db8:1:3::1"));
+        assert_eq!(key("::ffff:192.0.2.7"), "192.0.2.7");
+        assert_eq!(key("192.0.2.7"), "192.0.2.7");
+        assert_eq!(ClientAddr(None).key(), "unknown");
     }
 }

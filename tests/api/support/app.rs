@@ -38,6 +38,10 @@ pub fn config(limits: Limits) -> Config {
         token_ttl: Duration::from_secs(3600),
         admin: Some((ADMIN_EMAIL.into(), ADMIN_PASSWORD.into())),
         signin_limits: (1000, 1000),
+        signup_per_client: 1000,
+        password_hash_concurrency: cineflow::auth::Passwords::default_concurrency(),
+        // Generous: tests on a loaded machine must not see `busy` unless they ask for it.
+        password_hash_wait: Duration::from_secs(30),
         cleaning_buffer: Duration::from_secs(15 * 60),
         demo: false,
         mail: MailConfig::default(),

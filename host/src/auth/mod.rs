@@ -1,16 +1,24 @@
-//! Passwords (argon2id) and access tokens (JWT, HS256).
+//! Passwords (argon2id, bounded), access tokens (JWT, HS256) and the signin and signup
+//! limits.
+
+pub mod limits;
+pub mod passwords;
+
+pub use limits::{AuthLimits, LimitError, SigninAttempt};
+pub use passwords::{HashError, Passwords};
 
 use std::time::Duration;
 
-use argon2::Argon2;
-use argon2::password_hash::phc::PasswordHash;
-use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 /// Issuer written into and required from every token.
 pub const ISSUER: &str = "cineflow";
+
+/// The shortest accepted signing secret, in bytes: HS256 keys shorter than its 256-bit
+/// output can be brute-forced offline from any one token.
+pub const MIN_SECRET_BYTES: usize = 32;
 
 /// Signing keys and token lifetime; lives in `AppState` so tests can choose their own.
 #[derive(Clone)]
@@ -80,45 +88,4 @@ impl AuthKeys {
         validation.leeway = 5;
         Ok(jsonwebtoken::decode::<Claims>(token, &self.decoding, &validation)?.claims)
     }
-}
-
-/// Hashes a password with argon2id (default parameters: 19 MiB, 2 passes). CPU-bound for
-/// tens of milliseconds, so it runs on the blocking pool.
-pub async fn hash_password(password: String) -> anyhow::Result<String> {
-    tokio::task::spawn_blocking(move || {
-        let hash: PasswordHash = Argon2::default()
-            .hash_password(password.as_bytes())
-            .map_err(|e| anyhow::anyhow!("hashing failed: {e}"))?;
-        Ok(hash.to_string())
-    })
-    .await?
-}
-
-/// Checks a password against a stored hash. A malformed hash counts as a mismatch.
-pub async fn verify_password(password: String, hash: String) -> bool {
-    tokio::task::spawn_blocking(move || {
-        PasswordHash::new(&hash)
-            .map(|parsed| {
-                Argon2::default()
-                    .verify_password(password.as_bytes(), &parsed)
-                    .is_ok()
-            })
-            .unwrap_or(false)
-    })
-    .await
-    .unwrap_or(false)
-}
-
-/// A hash of a random password, verified against when the email is unknown so that
-/// "no such user" costs the same time as "wrong password".
-pub async fn dummy_hash() -> String {
-    static DUMMY: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
-    DUMMY
-        .get_or_init(|| async {
-            hash_password(Uuid::new_v4().to_string())
-                .await
-                .unwrap_or_default()
-        })
-        .await
-        .clone()
 }
