@@ -33,7 +33,7 @@ const MAX_STEP: Duration = Duration::from_millis(2 * super::engine::EPOCH_TICK.a
 /// A call that has taken this many times its deadline in wall-clock time is stopped, however
 /// little of that it spent running: the epoch callback's half of the hard timeout (the other
 /// half, for time spent inside host calls, is the `tokio::time::timeout` around every call).
-pub(crate) const WALL_FACTOR: u32 = 5;
+pub(crate) const WALL_FACTOR: u32 = 10;
 
 /// Entries a call may keep in its WASI resource table at once (streams, pollables, sockets
 /// refused before they exist). A std guest keeps a handful; wasmtime's own default is a
