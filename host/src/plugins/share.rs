@@ -159,6 +159,15 @@ pub(crate) struct Admitted {
     _pool_slot: OwnedSemaphorePermit,
 }
 
+impl Drop for Admitted {
+    fn drop(&mut self) {
+        if let Some(chain) = self.chain {
+            metrics::gauge!("cineflow_chain_component_calls_in_flight", "chain" => chain_label(chain))
+                .decrement(1.0);
+        }
+    }
+}
+
 impl Admitted {
     /// The chain the call counts against, if any.
     pub(crate) fn chain(&self) -> Option<Uuid> {
@@ -213,6 +222,10 @@ impl FairShare {
                 return Err(Refusal::PoolFull);
             }
         };
+        if let Some(chain) = chain {
+            metrics::gauge!("cineflow_chain_component_calls_in_flight", "chain" => chain_label(chain))
+                .increment(1.0);
+        }
         Ok(Admitted {
             chain,
             _chain_slot: chain_slot,

@@ -190,10 +190,10 @@ impl Guest for Component {
             Behaviour::YieldForever => wasi_ways::yield_forever(),
             Behaviour::WriteFlood => wasi_ways::write_flood(),
             Behaviour::EveryWay => {
-                let seed = req
-                    .seats
-                    .first()
-                    .map_or(0, |s| s.id.bytes().fold(0_u32, |h, b| h.wrapping_mul(31) ^ u32::from(b)));
+                let seed = req.seats.first().map_or(0, |s| {
+                    s.id.bytes()
+                        .fold(0_u32, |h, b| h.wrapping_mul(31) ^ u32::from(b))
+                });
                 match seed % 8 {
                     0 => spin_forever(),
                     1 => allocate_forever(),
