@@ -2,6 +2,10 @@
 //!
 //! Uses the machine's PostgreSQL binaries. PostgreSQL refuses to run as root, so when we
 //! are root every PostgreSQL command runs as the `postgres` system user instead.
+//!
+//! The cluster trusts whoever connects (no passwords to manage), so it listens on no TCP
+//! port at all (`listen_addresses=''`): only on a Unix socket inside the data directory,
+//! which is 0700, so only its owner (and root) can reach it.
 
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
@@ -50,7 +54,8 @@ impl LocalDb {
         };
 
         if !db.dir.join("PG_VERSION").exists() {
-            let args = "-U postgres --auth=trust -E UTF8 --no-sync --no-instructions";
+            // Trust over the (0700) socket; refuse TCP even if someone turns it on later.
+            let args = "-U postgres --auth-local=trust --auth-host=reject -E UTF8 --no-sync --no-instructions";
             let out = db.cmd("initdb").args(args.split(' ')).output();
             let out = out.await.context("running initdb")?;
             let err = String::from_utf8_lossy(&out.stderr);
@@ -63,22 +68,46 @@ impl LocalDb {
         let mut status = db.cmd("pg_ctl");
         status.arg("status").stdout(Stdio::null());
         let running = pid_file.exists() && status.status().await?.success();
-        let port = if running {
-            // Line 4 of postmaster.pid is the port (documented layout, see pidfile.h).
-            let pid = std::fs::read_to_string(&pid_file)?;
-            let port = pid.lines().nth(3).and_then(|l| l.trim().parse().ok());
-            tracing::info!(dir = %db.dir.display(), port, "reusing PostgreSQL left running by an earlier run; it will not be stopped on exit");
-            port.ok_or_else(|| anyhow!("no port in {}", pid_file.display()))?
+        let reused = if running {
+            match read_pid_file(&pid_file)? {
+                // Listening on TCP (started by an older version) or on no socket we can reach:
+                // stop it and start it our way.
+                Running { listens: true, .. } | Running { socket: None, .. } => {
+                    tracing::info!(dir = %db.dir.display(), "restarting PostgreSQL left running by an earlier run: it listened on TCP");
+                    let out = Command::from(db.pg_ctl_stop()).output().await?;
+                    if !out.status.success() {
+                        bail!(
+                            "pg_ctl stop failed: {}",
+                            String::from_utf8_lossy(&out.stderr).trim()
+                        );
+                    }
+                    None
+                }
+                Running {
+                    port,
+                    socket: Some(socket),
+                    ..
+                } => Some((socket, port)),
+            }
         } else {
-            db.spawn_postgres()?
+            None
         };
-        db.wait_ready(port).await?;
-        db.url = format!("postgres://postgres@127.0.0.1:{port}/cineflow");
-        tracing::info!(dir = %db.dir.display(), port, elapsed = ?started.elapsed(), "local PostgreSQL ready");
+        let (socket, port) = match reused {
+            Some(found) => {
+                tracing::info!(dir = %db.dir.display(), "reusing PostgreSQL left running by an earlier run; it will not be stopped on exit");
+                found
+            }
+            None => db.spawn_postgres()?,
+        };
+        db.url = socket_url(&socket, port, "cineflow");
+        db.wait_ready(&socket, port).await?;
+        tracing::info!(dir = %db.dir.display(), socket = %socket.display(), elapsed = ?started.elapsed(), "local PostgreSQL ready");
         Ok(db)
     }
 
-    /// URL of the `cineflow` database, e.g. postgres://postgres@127.0.0.1:PORT/cineflow
+    /// URL of the `cineflow` database over the cluster's Unix socket, e.g.
+    /// `postgres://postgres@localhost:PORT/cineflow?host=%2F…%2Fpg` (`host` names the socket's
+    /// directory; the port only names the socket file, `.s.PGSQL.PORT`: no TCP port is open).
     pub fn database_url(&self) -> &str {
         &self.url
     }
@@ -122,11 +151,9 @@ impl LocalDb {
         cmd
     }
 
-    /// Spawns the postmaster on a free port and returns that port.
-    fn spawn_postgres(&mut self) -> Result<u16> {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")?
-            .local_addr()?
-            .port();
+    /// Spawns the postmaster listening on a Unix socket only, and returns the socket's
+    /// directory and port (which names the socket file).
+    fn spawn_postgres(&mut self) -> Result<(PathBuf, u16)> {
         let log_path = self.dir.join("server.log");
         let log = std::fs::OpenOptions::new()
             .create(true)
@@ -135,18 +162,18 @@ impl LocalDb {
         if let Some((uid, gid)) = self.user {
             std::os::unix::fs::chown(&log_path, Some(uid), Some(gid))?;
         }
-        // Unix socket paths are limited to 107 bytes; a deep project directory would make
-        // postgres refuse to start, and we only connect over TCP anyway.
-        let socket_dir = if self.dir.as_os_str().len() + 20 < 107 {
-            self.dir.as_os_str()
-        } else {
-            "".as_ref()
-        };
+        // The port only names the socket file; one that is free on TCP makes it plain that
+        // nothing listens there (and keeps the name unique like a TCP port would).
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
+        let socket = self.socket_dir(port)?;
         let child = self
             .cmd("postgres")
             .args(["-p", &port.to_string(), "-k"])
-            .arg(socket_dir)
-            .args("-c listen_addresses=127.0.0.1 -c synchronous_commit=off".split(' '))
+            .arg(&socket)
+            .args(["-c", "listen_addresses="])
+            .args(["-c", "synchronous_commit=off"])
             .args(["-c", "logging_collector=off"])
             .stdin(Stdio::null())
             .stdout(log.try_clone()?)
@@ -158,11 +185,37 @@ impl LocalDb {
             .context("spawning postgres")?;
         self.child = Some(child);
         self.owned = true;
-        Ok(port)
+        Ok((socket, port))
     }
 
-    async fn wait_ready(&mut self, port: u16) -> Result<()> {
-        let admin_url = format!("postgres://postgres@127.0.0.1:{port}/postgres");
+    /// The data directory, or, when its path is too long for a socket (107 bytes on Linux),
+    /// a private (0700) directory under the temporary directory named after it.
+    fn socket_dir(&self, port: u16) -> Result<PathBuf> {
+        let socket_file = format!(".s.PGSQL.{port}");
+        if self.dir.as_os_str().len() + 1 + socket_file.len() < 107 {
+            return Ok(self.dir.clone());
+        }
+        let digest = crate::plugins::sha256_hex(self.dir.as_os_str().as_encoded_bytes());
+        let dir = std::env::temp_dir().join(format!("cineflow-pg-{}", &digest[..16]));
+        std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700))?;
+        if let Some((uid, gid)) = self.user {
+            std::os::unix::fs::chown(&dir, Some(uid), Some(gid))?;
+        }
+        let meta = std::fs::symlink_metadata(&dir)?;
+        let owner = self
+            .user
+            .map_or(std::fs::metadata("/proc/self")?.uid(), |(uid, _)| uid);
+        ensure!(
+            meta.is_dir() && meta.uid() == owner,
+            "{} is not a directory of the cluster's user",
+            dir.display()
+        );
+        Ok(dir)
+    }
+
+    async fn wait_ready(&mut self, socket: &Path, port: u16) -> Result<()> {
+        let admin_url = socket_url(socket, port, "postgres");
         let deadline = Instant::now() + Duration::from_secs(30);
         let mut conn = loop {
             let exited = match self.child.as_mut() {
@@ -214,6 +267,46 @@ impl Drop for LocalDb {
             tracing::warn!(dir = %self.dir.display(), "could not stop local PostgreSQL");
         }
     }
+}
+
+/// What `postmaster.pid` says about a running server.
+struct Running {
+    port: u16,
+    /// The first socket directory, if any.
+    socket: Option<PathBuf>,
+    /// Whether it listens on TCP.
+    listens: bool,
+}
+
+/// Reads `postmaster.pid`: line 4 is the port, line 5 the first socket directory, line 6 the
+/// first listen address (empty with `listen_addresses=''`); documented in `pidfile.h`.
+fn read_pid_file(path: &Path) -> Result<Running> {
+    let text = std::fs::read_to_string(path)?;
+    let lines: Vec<&str> = text.lines().map(str::trim).collect();
+    let port = lines
+        .get(3)
+        .and_then(|l| l.parse().ok())
+        .ok_or_else(|| anyhow!("no port in {}", path.display()))?;
+    let socket = lines.get(4).filter(|l| !l.is_empty()).map(PathBuf::from);
+    let listens = lines.get(5).is_some_and(|l| !l.is_empty());
+    Ok(Running {
+        port,
+        socket,
+        listens,
+    })
+}
+
+/// `postgres://postgres@localhost:PORT/DATABASE?host=<socket dir, percent-encoded>`.
+fn socket_url(socket: &Path, port: u16, database: &str) -> String {
+    let mut host = String::new();
+    for &b in socket.as_os_str().as_encoded_bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            host.push(char::from(b));
+        } else {
+            host.push_str(&format!("%{b:02X}"));
+        }
+    }
+    format!("postgres://postgres@localhost:{port}/{database}?host={host}")
 }
 
 async fn find_bin_dir() -> Result<PathBuf> {
@@ -278,6 +371,55 @@ fn chown_tree(path: &Path, (uid, gid): (u32, u32)) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The cluster trusts every connection, so it must not be reachable over TCP: it listens
+    /// on its socket in the 0700 data directory only.
+    #[tokio::test]
+    async fn listens_on_its_socket_only_never_on_tcp() -> Result<()> {
+        let dir = std::env::temp_dir().join(format!("cineflow-localdb-{}", uuid::Uuid::new_v4()));
+        let db = LocalDb::start(&dir).await?;
+        assert!(
+            !db.database_url().contains("127.0.0.1"),
+            "{}",
+            db.database_url()
+        );
+        let mut conn = PgConnection::connect(db.database_url()).await?;
+        let listen: String = sqlx::query_scalar("show listen_addresses")
+            .fetch_one(&mut conn)
+            .await?;
+        assert_eq!(listen, "");
+        let port: i32 = sqlx::query_scalar("select current_setting('port')::int")
+            .fetch_one(&mut conn)
+            .await?;
+        let port = u16::try_from(port)?;
+        conn.close().await?;
+        for host in ["127.0.0.1", "::1"] {
+            assert!(
+                std::net::TcpStream::connect((host, port)).is_err(),
+                "something accepts TCP on {host}:{port}"
+            );
+        }
+        let pid = read_pid_file(&dir.join("postmaster.pid"))?;
+        assert!(!pid.listens);
+        assert!(pid.socket.is_some());
+        let mode = std::fs::metadata(&dir)?.permissions().mode() & 0o777;
+        assert_eq!(mode, 0o700);
+        db.stop().await?;
+        std::fs::remove_dir_all(&dir)?;
+        Ok(())
+    }
+
+    #[test]
+    fn socket_urls_escape_the_directory() {
+        let url = socket_url(Path::new("/tmp/a b/pg"), 5432, "cineflow");
+        assert_eq!(
+            url,
+            "postgres://postgres@localhost:5432/cineflow?host=%2Ftmp%2Fa%20b%2Fpg"
+        );
+        let options: sqlx::postgres::PgConnectOptions = url.parse().expect("parses");
+        assert_eq!(options.get_socket(), Some(&PathBuf::from("/tmp/a b/pg")));
+        assert_eq!(options.get_database(), Some("cineflow"));
+    }
 
     #[tokio::test]
     async fn starts_restarts_and_stops() -> Result<()> {
