@@ -161,8 +161,11 @@ drop_db() {
 admin_email="bench-admin@example.com"
 admin_password="Bench-Admin-2026-$RANDOM"
 jwt_secret="bench-secret-$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')"
+# Metrics are served on their own port (CINEFLOW_METRICS_LISTEN); one server runs at a time.
+metrics_port="$(free_port)"
 server_env() { # db port data_dir: the settings every server of this run gets
     echo DATABASE_URL="$BENCH_PG/$1" CINEFLOW_LISTEN="127.0.0.1:$2" CINEFLOW_DATA_DIR="$3" \
+        CINEFLOW_METRICS_LISTEN="127.0.0.1:$metrics_port" \
         CINEFLOW_COMPONENTS_DIR="$components" CINEFLOW_JWT_SECRET="$jwt_secret" \
         CINEFLOW_TOKEN_TTL_SECS=7200 CINEFLOW_SIGNIN_PER_EMAIL_PER_MINUTE=100000 \
         CINEFLOW_SIGNIN_PER_CLIENT_PER_MINUTE=100000 CINEFLOW_SIGNUP_PER_CLIENT_PER_MINUTE=100000 \

@@ -150,7 +150,8 @@ def start_to_ready(binary, port, log):
             if ready is None:
                 raise SystemExit(f"not ready within 60 s (log {log})")
             loads = {}
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as r:
+            metrics = os.environ.get("CINEFLOW_METRICS_LISTEN", "127.0.0.1:9464")
+            with urllib.request.urlopen(f"http://{metrics}/metrics", timeout=10) as r:
                 for line in r.read().decode().splitlines():
                     m = re.match(r'^cineflow_component_loads_total\{(.*)\}\s+(\S+)$', line)
                     if m:

@@ -120,6 +120,7 @@ if [[ "${DIAG:-0}" == 1 ]]; then
 fi
 
 port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+metrics_port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 admin_email="bench-admin@example.com"
 admin_password="Bench-Admin-2026-$RANDOM"
 jwt_secret="bench-secret-$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')"
@@ -127,6 +128,7 @@ jwt_secret="bench-secret-$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')"
 start_server() {
     DATABASE_URL="$BENCH_PG/$DB" \
     CINEFLOW_LISTEN="127.0.0.1:$port" \
+    CINEFLOW_METRICS_LISTEN="127.0.0.1:$metrics_port" \
     CINEFLOW_DATA_DIR="$work/data" \
     CINEFLOW_COMPONENTS_DIR="$target/components" \
     CINEFLOW_JWT_SECRET="$jwt_secret" \
@@ -202,7 +204,7 @@ SQL
 }
 
 snap() {
-    python3 "$stats" snap "$port" "$server_pid" >"$work/$1.json"
+    python3 "$stats" snap "$metrics_port" "$server_pid" >"$work/$1.json"
     psql_db -F ' ' -c "select relname, seq_scan, seq_tup_read, coalesce(idx_scan, 0), n_tup_ins
                        from pg_stat_user_tables" >"$work/$1.tables"
 }

@@ -68,6 +68,7 @@ def postgres_ticks():
 
 
 def metrics(port):
+    """The metrics of the server whose CINEFLOW_METRICS_LISTEN port is `port`."""
     out = {"component": {}, "http": {}}
     try:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as r:

@@ -22,6 +22,8 @@ use crate::{bootstrap, db, defaults, demo, http, telemetry};
 /// A ready-to-serve Cineflow.
 pub struct App {
     listener: TcpListener,
+    /// `GET /metrics`, on its own address (`CINEFLOW_METRICS_LISTEN`), if any.
+    metrics_listener: Option<TcpListener>,
     router: axum::Router,
     state: AppState,
     local_db: Option<LocalDb>,
@@ -124,8 +126,15 @@ impl App {
         let listener = TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("binding {}", config.listen))?;
+        let metrics_listener = match config.metrics_listen {
+            Some(addr) => Some(TcpListener::bind(addr).await.with_context(|| {
+                format!("binding CINEFLOW_METRICS_LISTEN {addr} (`off` serves no metrics)")
+            })?),
+            None => None,
+        };
         Ok(App {
             listener,
+            metrics_listener,
             router,
             state,
             local_db: None,
@@ -136,6 +145,13 @@ impl App {
     /// The bound address.
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
         self.listener.local_addr()
+    }
+
+    /// The bound address of the metrics endpoint, when metrics are served.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_listener
+            .as_ref()
+            .and_then(|l| l.local_addr().ok())
     }
 
     /// The shared state, for tests and tools.
@@ -178,14 +194,35 @@ impl App {
         let stop_sweeper = CancellationToken::new();
         let sweeper = self.start_sweeper(stop_sweeper.clone()).await?;
         let follower = tokio::spawn(self.state.components.clone().follow(stop_sweeper.clone()));
+        let stop_metrics = CancellationToken::new();
+        let metrics = self.metrics_listener.map(|listener| {
+            if let Ok(addr) = listener.local_addr() {
+                tracing::info!(%addr, "serving metrics");
+            }
+            let stop = stop_metrics.clone();
+            tokio::spawn(async move {
+                axum::serve(
+                    http::conn::ProblemListener::new(listener),
+                    http::metrics_router(),
+                )
+                .with_graceful_shutdown(stop.cancelled_owned())
+                .await
+            })
+        });
         let served = axum::serve(
-            self.listener,
+            http::conn::ProblemListener::new(self.listener).with_connect_info(),
             self.router
                 .into_make_service_with_connect_info::<SocketAddr>(),
         )
         .with_graceful_shutdown(shutdown)
         .await;
         housekeeper.abort();
+        stop_metrics.cancel();
+        if let Some(metrics) = metrics
+            && let Ok(Err(e)) = metrics.await
+        {
+            tracing::warn!(error = %e, "the metrics server failed");
+        }
         expirer.abort();
         stop_sweeper.cancel();
         follower.abort();

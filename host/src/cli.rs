@@ -113,6 +113,12 @@ pub struct ServeArgs {
     /// Address to serve HTTP on (port 0 picks a free port).
     #[arg(long, env = "CINEFLOW_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
+    /// Address to serve Prometheus metrics on (`GET /metrics`), apart from the API: they name
+    /// components and counts that are no business of the public. Loopback by default; `off`
+    /// serves no metrics.
+    #[arg(long, env = "CINEFLOW_METRICS_LISTEN", default_value = "127.0.0.1:9464",
+          value_parser = parse_metrics_listen)]
+    pub metrics_listen: MetricsListen,
     /// Database settings.
     #[command(flatten)]
     pub database: DatabaseArgs,
@@ -159,6 +165,20 @@ pub struct ServeArgs {
     /// Bytes one chain's stored components may take together.
     #[arg(long, env = "CINEFLOW_CHAIN_COMPONENT_BYTES", default_value_t = 64 * 1024 * 1024)]
     pub chain_component_bytes: u64,
+}
+
+/// Where the metrics are served: an address, or nowhere (`off`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MetricsListen(pub Option<SocketAddr>);
+
+fn parse_metrics_listen(s: &str) -> Result<MetricsListen, String> {
+    if s.trim().eq_ignore_ascii_case("off") {
+        return Ok(MetricsListen(None));
+    }
+    s.trim()
+        .parse()
+        .map(|addr| MetricsListen(Some(addr)))
+        .map_err(|e| format!("not an address like 127.0.0.1:9464, nor `off`: {e}"))
 }
 
 /// Email delivery and the notification API.

@@ -45,6 +45,8 @@ impl DatabaseSource {
 pub struct Config {
     /// HTTP address.
     pub listen: SocketAddr,
+    /// Where `GET /metrics` is served, apart from the API; `None`: nowhere.
+    pub metrics_listen: Option<SocketAddr>,
     /// Database.
     pub database: DatabaseSource,
     /// Size of the database pool and how long a request waits for a connection.
@@ -152,6 +154,7 @@ impl Config {
     pub fn from_args(args: &ServeArgs) -> Self {
         Self {
             listen: args.listen,
+            metrics_listen: args.metrics_listen.0,
             database: DatabaseSource::from_args(&args.database),
             db_pool: args.database.pool_settings(),
             components_dir: args.components_dir.clone(),
@@ -223,6 +226,7 @@ impl std::fmt::Debug for Config {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Config")
             .field("listen", &self.listen)
+            .field("metrics_listen", &self.metrics_listen)
             .field("database", &self.database)
             .field("components_dir", &self.components_dir)
             .field(

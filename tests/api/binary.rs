@@ -14,6 +14,8 @@ const BIN: &str = env!("CARGO_BIN_EXE_cineflow");
 struct Server {
     child: Child,
     base: String,
+    /// The metrics address (`CINEFLOW_METRICS_LISTEN`), a port of its own.
+    metrics: String,
 }
 
 impl Server {
@@ -34,9 +36,14 @@ impl Server {
         stderr: Stdio,
     ) -> Server {
         let port = free_port();
+        let metrics_port = free_port();
         let mut cmd = Command::new(BIN);
         cmd.arg("serve")
             .env("CINEFLOW_LISTEN", format!("127.0.0.1:{port}"))
+            .env(
+                "CINEFLOW_METRICS_LISTEN",
+                format!("127.0.0.1:{metrics_port}"),
+            )
             .env("CINEFLOW_DATA_DIR", data_dir)
             .env("CINEFLOW_COMPONENTS_DIR", components_dir())
             .env("RUST_LOG", "warn")
@@ -54,6 +61,7 @@ impl Server {
         Server {
             child,
             base: format!("http://127.0.0.1:{port}"),
+            metrics: format!("http://127.0.0.1:{metrics_port}"),
         }
     }
 
@@ -151,8 +159,9 @@ async fn the_binary_serves_readyz_openapi_and_docs(pool: PgPool) {
         .expect("sent");
     assert_eq!(css.status(), 200);
 
+    // Metrics are served on their own port, not on the API's.
     let metrics = client
-        .get(format!("{}/metrics", server.base))
+        .get(format!("{}/metrics", server.metrics))
         .send()
         .await
         .expect("sent")
@@ -163,6 +172,12 @@ async fn the_binary_serves_readyz_openapi_and_docs(pool: PgPool) {
         metrics.contains("cineflow_component_loads_total"),
         "{metrics}"
     );
+    let public = client
+        .get(format!("{}/metrics", server.base))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(public.status(), 404);
 
     // The binary migrated the empty database itself.
     let applied: i64 = sqlx::query_scalar("select count(*) from _sqlx_migrations")
@@ -173,11 +188,14 @@ async fn the_binary_serves_readyz_openapi_and_docs(pool: PgPool) {
 
     let status = server.terminate();
     assert!(status.success(), "graceful shutdown exits 0, got {status}");
-    // The compiled-component cache was filled.
+    // The compiled-component cache was filled (beside its MAC key).
     let cached = std::fs::read_dir(data.path().join("compiled"))
         .expect("cache dir")
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".cwasm"))
         .count();
     assert_eq!(cached, 3);
+    assert!(data.path().join("compiled/mac.key").exists());
 }
 
 #[tokio::test]

@@ -18,6 +18,7 @@ mod component_cli;
 mod components;
 mod default_components;
 mod demo;
+mod edge;
 mod hostile_components;
 mod isolation;
 mod isolation_review;

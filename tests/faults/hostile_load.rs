@@ -235,13 +235,7 @@ async fn a_hanging_or_memory_hungry_component_fails_its_own_chain_only() {
         let res = api.root(Method::GET, path).await.expect(path);
         assert_eq!(res.status(), 200, "{path}");
     }
-    let metrics = api
-        .root(Method::GET, "/metrics")
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("text");
+    let metrics = binary.metrics().await;
     for outcome in ["timeout", "memory_limit"] {
         assert!(
             metrics.contains(&format!("outcome=\"{outcome}\"")),

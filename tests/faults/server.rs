@@ -68,6 +68,8 @@ impl TempDatabase {
 pub struct Binary {
     child: Child,
     pub api: Api,
+    /// `http://127.0.0.1:<port>` of the metrics endpoint (`CINEFLOW_METRICS_LISTEN`).
+    pub metrics: String,
     log: PathBuf,
     _data: tempfile::TempDir,
 }
@@ -77,6 +79,7 @@ impl Binary {
     /// until `/readyz` is 200.
     pub async fn start(database_url: &str, env: &[(&str, &str)]) -> Binary {
         let port = free_port();
+        let metrics_port = free_port();
         let data = tempfile::tempdir().expect("data dir");
         let log = data.path().join("cineflow.log");
         let out = std::fs::File::create(&log).expect("log file");
@@ -84,6 +87,10 @@ impl Binary {
             .arg("serve")
             .env("DATABASE_URL", database_url)
             .env("CINEFLOW_LISTEN", format!("127.0.0.1:{port}"))
+            .env(
+                "CINEFLOW_METRICS_LISTEN",
+                format!("127.0.0.1:{metrics_port}"),
+            )
             .env("CINEFLOW_DATA_DIR", data.path())
             .env("CINEFLOW_COMPONENTS_DIR", components_dir())
             .env("CINEFLOW_JWT_SECRET", JWT_SECRET)
@@ -104,6 +111,7 @@ impl Binary {
         let mut binary = Binary {
             child,
             api: Api::new(format!("http://127.0.0.1:{port}")),
+            metrics: format!("http://127.0.0.1:{metrics_port}"),
             log,
             _data: data,
         };
@@ -118,6 +126,19 @@ impl Binary {
             assert!(Instant::now() < deadline, "cineflow did not become ready");
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
+    }
+
+    /// The Prometheus text of the metrics endpoint.
+    pub async fn metrics(&self) -> String {
+        self.api
+            .client
+            .get(format!("{}/metrics", self.metrics))
+            .send()
+            .await
+            .expect("metrics")
+            .text()
+            .await
+            .expect("metrics text")
     }
 
     /// Panics (with the log) if the process has exited.

@@ -29,6 +29,8 @@ const ADMIN_PASSWORD: &str = "Replicas-Admin-2026";
 pub struct Replica {
     pub name: String,
     pub base: String,
+    /// `http://127.0.0.1:<port>` of its metrics endpoint (`CINEFLOW_METRICS_LISTEN`).
+    pub metrics: String,
     child: Mutex<Option<Child>>,
     log: PathBuf,
     _data: tempfile::TempDir,
@@ -40,10 +42,15 @@ impl Replica {
         let log = data.path().join("cineflow.log");
         let out = std::fs::File::create(&log).expect("log file");
         let port = free_port();
+        let metrics_port = free_port();
         let mut cmd = Command::new(BIN);
         cmd.arg("serve")
             .env("DATABASE_URL", database_url)
             .env("CINEFLOW_LISTEN", format!("127.0.0.1:{port}"))
+            .env(
+                "CINEFLOW_METRICS_LISTEN",
+                format!("127.0.0.1:{metrics_port}"),
+            )
             .env("CINEFLOW_DATA_DIR", data.path())
             .env("CINEFLOW_COMPONENTS_DIR", components_dir())
             .env("CINEFLOW_JWT_SECRET", JWT_SECRET)
@@ -70,6 +77,7 @@ impl Replica {
         Replica {
             name,
             base: format!("http://127.0.0.1:{port}"),
+            metrics: format!("http://127.0.0.1:{metrics_port}"),
             child: Mutex::new(Some(child)),
             log,
             _data: data,
@@ -363,7 +371,7 @@ impl Cluster {
     pub async fn counter(&self, i: usize, name: &str) -> f64 {
         let text = self
             .client
-            .get(format!("{}/metrics", self.replicas[i].base))
+            .get(format!("{}/metrics", self.replicas[i].metrics))
             .send()
             .await
             .expect("metrics")

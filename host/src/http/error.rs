@@ -153,22 +153,34 @@ impl ApiError {
     }
 }
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let this = *self.0;
+impl ApiError {
+    /// The problem document's JSON, for answers written below axum (`http::conn`).
+    pub fn problem_json(self) -> Vec<u8> {
+        serde_json::to_vec(&self.into_problem().1).unwrap_or_default()
+    }
+
+    fn into_problem(self) -> (Details, serde_json::Value) {
+        let mut this = *self.0;
         let title = this.status.canonical_reason().unwrap_or("Error").to_owned();
         let body = Problem {
             type_uri: format!("urn:cineflow:problem:{}", this.code),
             title,
             status: this.status.as_u16(),
-            detail: this.detail,
+            detail: std::mem::take(&mut this.detail),
             code: this.code.to_owned(),
-            errors: this.errors,
+            errors: this.errors.take(),
         };
         let mut value = serde_json::to_value(&body).unwrap_or_default();
-        if let (Some((key, extra)), Some(map)) = (this.extra, value.as_object_mut()) {
+        if let (Some((key, extra)), Some(map)) = (this.extra.take(), value.as_object_mut()) {
             map.insert(key.to_owned(), extra);
         }
+        (this, value)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (this, value) = self.into_problem();
         let mut response = (this.status, Json(value)).into_response();
         if let Some(secs) = this.retry_after {
             response
@@ -222,6 +234,8 @@ pub async fn problem_for_bare_errors(
         StatusCode::REQUEST_TIMEOUT => "request_timeout",
         StatusCode::CONFLICT => "conflict",
         StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
+        StatusCode::URI_TOO_LONG => "uri_too_long",
+        StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE => "headers_too_large",
         StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
         StatusCode::UNPROCESSABLE_ENTITY => "validation_failed",
         StatusCode::TOO_MANY_REQUESTS => "rate_limited",

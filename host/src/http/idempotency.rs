@@ -21,13 +21,11 @@ impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKey {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
-        let Some(raw) = parts.headers.get("idempotency-key") else {
+        // Text only (no NUL, no bytes that are not UTF-8): the key is stored in PostgreSQL.
+        let Some(raw) = super::extract::header_text(&parts.headers, "idempotency-key")? else {
             return Ok(IdempotencyKey(None));
         };
-        let key = raw
-            .to_str()
-            .ok()
-            .map(str::trim)
+        let key = Some(raw.trim())
             .filter(|k| (1..=255).contains(&k.len()) && k.chars().all(|c| c.is_ascii_graphic()))
             .ok_or_else(|| {
                 ApiError::bad_request("Idempotency-Key must be 1 to 255 visible ASCII characters")

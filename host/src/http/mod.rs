@@ -4,6 +4,7 @@ mod accounts;
 mod bookings;
 mod chains;
 mod components;
+pub mod conn;
 pub mod error;
 pub mod extract;
 mod hooks;
@@ -36,6 +37,14 @@ pub use error::{ApiError, Problem};
 
 /// Bodies above this are refused with 413 (API.md, Conventions).
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// Request targets (path and query) above this are refused with 414 `uri_too_long`: our
+/// longest real URI is a few hundred bytes; 8 KiB is the limit proxies commonly apply.
+pub const MAX_URI_BYTES: usize = 8 * 1024;
+
+/// Request heads whose header lines add up to more than this are refused with 431
+/// `headers_too_large`: a bearer token and the usual headers take under 2 KiB.
+pub const MAX_HEADER_BYTES: usize = 32 * 1024;
 
 /// The whole router: operations at the root, the API under `/api/v1`.
 pub fn router(state: AppState, request_timeout: Duration) -> Router {
@@ -71,6 +80,7 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
             upload_cap,
             refuse_large_bodies,
         ))
+        .layer(middleware::from_fn(refuse_oversized_heads))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
             request_timeout,
@@ -83,6 +93,15 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
         .layer(TraceLayer::new_for_http())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .with_state(state)
+}
+
+/// The metrics server (`CINEFLOW_METRICS_LISTEN`): `GET /metrics`; anything else is a 404 or
+/// 405 problem, like on the API's address.
+pub fn metrics_router() -> Router {
+    ops::metrics_router()
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn(error::problem_for_bare_errors))
 }
 
 /// What a panicking handler answers: the same 500 `internal` problem as any other bug, and the
@@ -125,6 +144,37 @@ async fn refuse_large_bodies(
         )),
         _ => next.run(request).await,
     }
+}
+
+/// 414 `uri_too_long` and 431 `headers_too_large` over our own limits. Past hyper's own (64 KiB
+/// of URI, 100 headers, about 400 KiB of head) hyper answers first, and `conn` rewrites that
+/// answer the same way.
+async fn refuse_oversized_heads(request: Request, next: Next) -> Response {
+    let uri_len = request
+        .uri()
+        .path_and_query()
+        .map_or(0, |p| p.as_str().len());
+    if uri_len > MAX_URI_BYTES {
+        return axum::response::IntoResponse::into_response(ApiError::new(
+            StatusCode::URI_TOO_LONG,
+            "uri_too_long",
+            format!("the request URI may be at most {MAX_URI_BYTES} bytes"),
+        ));
+    }
+    // Each header line: name, ": ", value, CRLF.
+    let head_len: usize = request
+        .headers()
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len() + 4)
+        .sum();
+    if head_len > MAX_HEADER_BYTES {
+        return axum::response::IntoResponse::into_response(ApiError::new(
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            "headers_too_large",
+            format!("the request's headers may add up to at most {MAX_HEADER_BYTES} bytes"),
+        ));
+    }
+    next.run(request).await
 }
 
 async fn not_found() -> ApiError {

@@ -17,10 +17,10 @@ use crate::state::AppState;
 #[openapi(
     info(
         title = "Cineflow",
-        description = "Cinema booking backend whose booking rules, pricing and email templates are WebAssembly components each theatre chain can replace. Errors are RFC 9457 problem details (`application/problem+json`) with a stable `code`."
+        description = "Cinema booking backend whose booking rules, pricing and email templates are WebAssembly components each theatre chain can replace. Errors are RFC 9457 problem details (`application/problem+json`) with a stable `code`. Text PostgreSQL cannot store (a NUL character, or bytes that are not UTF-8) is refused with 400 `bad_request` in every parameter and body. Prometheus metrics are not served here: `GET /metrics` answers on the separate address `CINEFLOW_METRICS_LISTEN` (loopback by default)."
     ),
     paths(
-        ops::healthz, ops::readyz, ops::metrics, hooks::list_hooks,
+        ops::healthz, ops::readyz, hooks::list_hooks,
         accounts::signup, accounts::signin, accounts::change_password, accounts::me,
         accounts::list_users, accounts::update_user,
         chains::create_chain, chains::list_chains, chains::get_chain, chains::add_member,
@@ -46,7 +46,7 @@ use crate::state::AppState;
     components(schemas(error::Problem, crate::plugins::Limits)),
     modifiers(&BearerAuth, &ExtractorRejections),
     tags(
-        (name = "operations", description = "Health, readiness and metrics"),
+        (name = "operations", description = "Health and readiness (metrics are served on their own address)"),
         (name = "accounts", description = "Signup, signin, users and approval"),
         (name = "chains", description = "Theatre chains and their staff"),
         (name = "catalogue", description = "Movies, theatres, screens and shows"),
@@ -83,7 +83,9 @@ impl Modify for BearerAuth {
 /// Content-Type, 401 `unauthorized` for a secured operation called without a valid token.
 /// Found by schemathesis (`scripts/schemathesis.sh`, docs/schemathesis.md). Also 503
 /// `database_unavailable` on every operation that reads or writes the database (all of
-/// `/api/v1` but the hook list), added to the 503 an operation already declares.
+/// `/api/v1` but the hook list), added to the 503 an operation already declares. And on every
+/// operation 414 `uri_too_long` and 431 `headers_too_large` (`http::refuse_oversized_heads`,
+/// `http::conn`).
 struct ExtractorRejections;
 
 impl Modify for ExtractorRejections {
@@ -162,6 +164,12 @@ impl Modify for ExtractorRejections {
                 if op.security.as_ref().is_some_and(|s| !s.is_empty()) {
                     add(op, "401", "`unauthorized`: no valid bearer token");
                 }
+                add(op, "414", "`uri_too_long`: the request URI is over 8 KiB");
+                add(
+                    op,
+                    "431",
+                    "`headers_too_large`: the request's headers are over 32 KiB (or over 100)",
+                );
                 if uses_database {
                     match op.responses.responses.get_mut("503") {
                         Some(RefOr::T(declared)) => {

@@ -1,4 +1,5 @@
-//! Operations endpoints at the root: `/healthz`, `/readyz`, `/metrics`.
+//! Operations endpoints at the root: `/healthz`, `/readyz`; and `/metrics`, which is served
+//! on its own address (`CINEFLOW_METRICS_LISTEN`), never on the API's.
 
 use axum::Router;
 use axum::extract::State;
@@ -16,7 +17,11 @@ pub(super) fn router() -> Router<AppState> {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics))
+}
+
+/// The metrics server's routes: `GET /metrics` and nothing else.
+pub(super) fn metrics_router() -> Router {
+    Router::new().route("/metrics", get(metrics))
 }
 
 // Named `HealthStatus` in the document: the account `Status` enum (db/users.rs) has the same
@@ -58,9 +63,8 @@ pub(super) async fn readyz(State(state): State<AppState>) -> Result<axum::Json<S
     }
 }
 
-/// Prometheus metrics in the text exposition format.
-#[utoipa::path(get, path = "/metrics", tag = "operations", responses(
-    (status = 200, description = "Prometheus text format", body = String, content_type = "text/plain")))]
+/// Prometheus metrics in the text exposition format (not part of the API's document: it is
+/// served on the metrics address only).
 pub(super) async fn metrics() -> impl IntoResponse {
     (
         StatusCode::OK,

@@ -14,6 +14,8 @@ use super::components_dir;
 
 pub struct TestApp {
     pub addr: SocketAddr,
+    /// Where `GET /metrics` is served (its own port), when the config asked for it.
+    pub metrics_addr: Option<SocketAddr>,
     pub state: AppState,
     pub client: reqwest::Client,
     stop: Option<oneshot::Sender<()>>,
@@ -28,6 +30,7 @@ pub const ADMIN_PASSWORD: &str = "Admin-Password-1";
 pub fn config(limits: Limits) -> Config {
     Config {
         listen: "127.0.0.1:0".parse().expect("valid address"),
+        metrics_listen: Some("127.0.0.1:0".parse().expect("valid address")),
         database: DatabaseSource::Url("unused: the test brings its pool".into()),
         db_pool: Default::default(),
         components_dir: components_dir(),
@@ -70,6 +73,7 @@ impl TestApp {
             .await
             .expect("app builds");
         let addr = app.local_addr().expect("bound");
+        let metrics_addr = app.metrics_addr();
         let state = app.state().clone();
         let (tx, rx) = oneshot::channel();
         let server = tokio::spawn(app.run_until(async {
@@ -77,6 +81,7 @@ impl TestApp {
         }));
         TestApp {
             addr,
+            metrics_addr,
             state,
             client: reqwest::Client::new(),
             stop: Some(tx),
@@ -94,6 +99,19 @@ impl TestApp {
             .send()
             .await
             .expect("request sent")
+    }
+
+    /// The Prometheus text of the metrics endpoint (on its own port).
+    pub async fn metrics(&self) -> String {
+        let addr = self.metrics_addr.expect("this app serves metrics");
+        let res = self
+            .client
+            .get(format!("http://{addr}/metrics"))
+            .send()
+            .await
+            .expect("metrics scraped");
+        assert_eq!(res.status(), 200);
+        res.text().await.expect("metrics text")
     }
 
     /// Stops the server and waits for it.
