@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs Cineflow with demo data on http://127.0.0.1:8080 (CINEFLOW_LISTEN to change).
+# Runs Cineflow with demo data on http://127.0.0.1:8080 (CINEFLOW_LISTEN to change); its
+# Prometheus metrics are on http://127.0.0.1:9464/metrics (CINEFLOW_METRICS_LISTEN, `off`).
 # Builds the default components first; without DATABASE_URL the service starts a private
 # PostgreSQL cluster under ./.cineflow/pg from the machine's PostgreSQL binaries.
 # Extra arguments go to `cineflow serve` (see `cargo run -p cineflow -- serve --help`).
