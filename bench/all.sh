@@ -490,7 +490,7 @@ part_flood() {
     port="$(free_port)"
     new_db "$db"
     # The flooding chain's breaker is set out of reach so that it keeps calling its component.
-    serve flood "$db" "$port" "$work/flood-data" CINEFLOW_BREAKER_FAILURES=1000000
+    serve flood "$db" "$port" "$work/flood-data" CINEFLOW_BREAKER_FAILURES=10000
     local pid="$server_pid" base="http://127.0.0.1:$port" a="$work/flood_a" b="$work/flood_b"
     log "flood (row 9): seeding chain A (200 shows) and the flooding chain B"
     seed "$base" 50 200 "$a"
