@@ -19,8 +19,8 @@ use crate::db::shows::{self, ShowContext};
 use crate::db::users;
 use crate::db::users::User;
 use crate::domain::hook_io::{
-    CancelRequest, Customer, EventKind, HoldRequest, QuoteRequest, Seat, SeatClass, SeatState,
-    ShowInfo,
+    CancelRequest, Customer, CustomerHolds, EventKind, HoldRequest, QuoteRequest, Seat, SeatClass,
+    SeatState, ShowInfo,
 };
 use crate::gateway::{ChargeRequest, GatewayError, PaymentGateway};
 use crate::plugins::{CallError, CallStats, Called, FailureKind, Hook};
@@ -228,6 +228,11 @@ pub async fn hold(
     }
     let capacity = seat_rows.iter().filter(|s| !s.blocked).count();
     let confirmed = bookings::confirmed_count(&mut conn, user.id, ctx.show.chain_id).await?;
+    // For rules that cap what one customer may hold (the default: 10 seats of a show). Read
+    // before the components run, so requests racing in parallel each see the holds committed
+    // before them.
+    let (held_show, held_chain) =
+        bookings::held_seats(&mut conn, user.id, ctx.show.id, ctx.show.chain_id).await?;
     drop(conn);
 
     let chain = ctx.show.chain_id;
@@ -252,6 +257,10 @@ pub async fn hold(
             confirmed_bookings: u32::try_from(confirmed).unwrap_or(u32::MAX),
         },
         now_ms: now.timestamp_millis(),
+        customer_holds: CustomerHolds {
+            show_seats: u32::try_from(held_show).unwrap_or(u32::MAX),
+            chain_seats: u32::try_from(held_chain).unwrap_or(u32::MAX),
+        },
     };
     let Answered {
         called:

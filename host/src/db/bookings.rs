@@ -292,6 +292,28 @@ pub async fn taken_among(
     .await
 }
 
+/// Seats the user holds right now (held, unpaid, unexpired): for the show, and for every
+/// show of the chain.
+pub async fn held_seats(
+    conn: &mut PgConnection,
+    user: Uuid,
+    show: Uuid,
+    chain: Uuid,
+) -> Result<(i64, i64), sqlx::Error> {
+    sqlx::query_as(
+        "select coalesce(sum(cardinality(seats)) filter (where show_id = $2), 0)::bigint,
+                coalesce(sum(cardinality(seats)), 0)::bigint
+         from bookings
+         where user_id = $1 and chain_id = $3 and status = 'held'
+           and expires_at > statement_timestamp()",
+    )
+    .bind(user)
+    .bind(show)
+    .bind(chain)
+    .fetch_one(conn)
+    .await
+}
+
 /// How many confirmed bookings the user has with the chain.
 pub async fn confirmed_count(
     conn: &mut PgConnection,
