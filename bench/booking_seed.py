@@ -86,7 +86,7 @@ def main():
         "cast": ["Ada Lovelace"], "director": "Grace Hopper",
         "trailer_url": "https://videos.example.com/trailer.mp4", "release_date": "2026-01-15",
         "release_status": "released", "languages": ["English"],
-        "runtime_minutes": RUNTIME_MIN, "certificate": "UA"})
+        "runtime_minutes": RUNTIME_MIN, "certificate": "UA", "chain_id": chain["id"]})
     call(base, "POST", f"/theatres/{theatre['id']}/movies", token, {"movie_ids": [movie["id"]]})
     rows = [{"label": chr(ord("A") + r), "seats": SEATS,
              "class": "premium" if r >= ROWS - PREMIUM_ROWS else "standard"}

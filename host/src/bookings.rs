@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use crate::components::registry::Answered;
 use crate::db::audit::{self, NewEntry};
-use crate::db::bookings::{self, Booking, NewHold};
+use crate::db::bookings::{self, Booking, HoldOutcome, Locked, NewHold};
 use crate::db::outbox::{self, OutboxEvent};
 use crate::db::payments::{self, Payment};
 use crate::db::screens::SeatRow;
@@ -19,8 +19,8 @@ use crate::db::shows::{self, ShowContext};
 use crate::db::users;
 use crate::db::users::User;
 use crate::domain::hook_io::{
-    CancelRequest, Customer, EventKind, HoldRequest, QuoteRequest, Seat, SeatClass, SeatState,
-    ShowInfo,
+    CancelRequest, Customer, CustomerHolds, EventKind, HoldRequest, QuoteRequest, Seat, SeatClass,
+    SeatState, ShowInfo,
 };
 use crate::gateway::{ChargeRequest, GatewayError, PaymentGateway};
 use crate::plugins::{CallError, CallStats, Called, FailureKind, Hook};
@@ -228,6 +228,11 @@ pub async fn hold(
     }
     let capacity = seat_rows.iter().filter(|s| !s.blocked).count();
     let confirmed = bookings::confirmed_count(&mut conn, user.id, ctx.show.chain_id).await?;
+    // For rules that cap what one customer may hold (the default: 10 seats of a show). Read
+    // before the components run, so requests racing in parallel each see the holds committed
+    // before them.
+    let (held_show, held_chain) =
+        bookings::held_seats(&mut conn, user.id, ctx.show.id, ctx.show.chain_id).await?;
     drop(conn);
 
     let chain = ctx.show.chain_id;
@@ -252,6 +257,10 @@ pub async fn hold(
             confirmed_bookings: u32::try_from(confirmed).unwrap_or(u32::MAX),
         },
         now_ms: now.timestamp_millis(),
+        customer_holds: CustomerHolds {
+            show_seats: u32::try_from(held_show).unwrap_or(u32::MAX),
+            chain_seats: u32::try_from(held_chain).unwrap_or(u32::MAX),
+        },
     };
     let Answered {
         called:
@@ -332,38 +341,37 @@ pub async fn hold(
         }
     };
 
-    let mut tx = state.db.begin().await?;
-    if shows::lock_for_hold(&mut tx, ctx.show.id).await?.as_deref() != Some("scheduled") {
-        return Err(BookingError::ShowClosed);
-    }
-    let inserted = bookings::insert_hold(
-        &mut tx,
-        &NewHold {
-            chain_id: ctx.show.chain_id,
-            show_id: ctx.show.id,
-            user_id: user.id,
-            seats: &cmd.seat_ids,
-            items: &quote.items,
-            total_minor: quote.total_minor,
-            currency: &ctx.show.currency,
-            promo_code: cmd.promo_code.as_deref(),
-            hold_seconds: policy.hold_seconds,
-        },
-    )
-    .await;
-    let booking = match inserted {
-        Ok(b) => b,
-        Err(e) if is_constraint(&e, "booking_seats_live_key") || is_deadlock(&e) => {
-            drop(tx);
-            let mut conn = state.db.acquire().await?;
-            let seats = bookings::which_taken(&mut conn, ctx.show.id, &cmd.seat_ids).await?;
-            return Err(BookingError::SeatUnavailable(if seats.is_empty() {
-                cmd.seat_ids
-            } else {
-                seats
-            }));
+    let new_hold = NewHold {
+        chain_id: ctx.show.chain_id,
+        show_id: ctx.show.id,
+        user_id: user.id,
+        seats: &cmd.seat_ids,
+        items: &quote.items,
+        total_minor: quote.total_minor,
+        currency: &ctx.show.currency,
+        promo_code: cmd.promo_code.as_deref(),
+        hold_seconds: policy.hold_seconds,
+    };
+    // Holds insert their seats in sorted order with `on conflict do nothing`, so they do not
+    // deadlock each other; a deadlock is still retried (it is PostgreSQL's "try again"),
+    // never answered as seats taken, because nothing says which seats another request won.
+    let mut attempt = 0;
+    let (mut tx, booking) = loop {
+        attempt += 1;
+        let mut tx = state.db.begin().await?;
+        if shows::lock_for_hold(&mut tx, ctx.show.id).await?.as_deref() != Some("scheduled") {
+            return Err(BookingError::ShowClosed);
         }
-        Err(e) => return Err(e.into()),
+        match bookings::insert_hold(&mut tx, &new_hold).await {
+            Ok(HoldOutcome::Held(b)) => break (tx, *b),
+            // Exactly the seats that conflicted with a live booking; the rollback (drop)
+            // takes the others back.
+            Ok(HoldOutcome::Taken(seats)) => return Err(BookingError::SeatUnavailable(seats)),
+            Err(e) if is_deadlock(&e) && attempt < HOLD_ATTEMPTS => {
+                tracing::debug!(attempt, "hold deadlocked; retrying");
+            }
+            Err(e) => return Err(e.into()),
+        }
     };
     audit::record(
         &mut tx,
@@ -413,7 +421,10 @@ async fn record_refusal(
     }
 }
 
-/// PostgreSQL gave up on a lock cycle; for a hold that means another request won the seats.
+/// How many times a hold's transaction runs when PostgreSQL breaks a lock cycle with it.
+const HOLD_ATTEMPTS: u32 = 3;
+
+/// PostgreSQL gave up on a lock cycle and rolled this transaction back.
 fn is_deadlock(e: &sqlx::Error) -> bool {
     e.as_database_error().and_then(|d| d.code()).as_deref() == Some("40P01")
 }
@@ -444,7 +455,7 @@ pub async fn pay(
     cmd: PayCommand,
 ) -> Result<Payment, BookingError> {
     let mut tx = state.db.begin().await?;
-    let booking = bookings::lock(&mut tx, booking_id)
+    let Locked { booking, live } = bookings::lock(&mut tx, booking_id)
         .await?
         .ok_or(BookingError::NotFound)?;
     if booking.user_id != user.id {
@@ -460,7 +471,8 @@ pub async fn pay(
             )));
         }
     }
-    if booking.expires_at <= Utc::now() {
+    // The database's clock, as every booking query: never the host's.
+    if !live {
         return Err(BookingError::HoldExpired);
     }
     if cmd.amount_minor != booking.total_minor || cmd.currency != booking.currency {
@@ -472,7 +484,9 @@ pub async fn pay(
     // Take the seats for good first: if the hold ran out meanwhile and someone else took a
     // seat, this fails and nothing is charged.
     let confirmed = match bookings::confirm(&mut tx, booking.id).await {
-        Ok(b) => b,
+        Ok(Some(b)) => b,
+        // It ran out between the lock and now.
+        Ok(None) => return Err(BookingError::HoldExpired),
         Err(e) if is_constraint(&e, "booking_seats_live_key") || is_deadlock(&e) => {
             return Err(BookingError::HoldExpired);
         }
@@ -670,7 +684,7 @@ pub async fn cancel(
     let locked = bookings::lock(&mut tx, booking_id)
         .await?
         .ok_or(BookingError::NotFound)?;
-    if locked.status != booking.status || !locked.is_live(Utc::now()) {
+    if locked.booking.status != booking.status || !locked.live {
         return Err(BookingError::InvalidState(
             "the booking changed meanwhile; try again".into(),
         ));

@@ -137,6 +137,7 @@ pub async fn load(
         let movie = movies::insert_with_id(
             &mut tx,
             Uuid::from_u128(id),
+            Some(CHAIN),
             &MovieFields {
                 title: title.into(),
                 description: format!("{title}: a Cineflow demo feature."),

@@ -1279,3 +1279,105 @@ async fn reusing_an_idempotency_key_for_other_seats_is_422(pool: PgPool) {
     assert_problem(other, 422, "idempotency_key_reused").await;
     app.stop().await;
 }
+
+// ---------------------------------------------------------------------------------------
+// One customer cannot hold a whole show (issue 13): the default rules cap a customer's
+// unpaid seats of a show at 10, from the holds the host counts and gives the component.
+
+const CAP_REASON: &str = "you already hold 10 unpaid seats for this show and may hold at most 10; pay for or release them first";
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_customer_holding_ten_seats_of_a_show_is_refused_an_eleventh(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let b = app.bookable("Hoarded").await;
+    let (_, customer) = app.customer("Hoarder").await;
+    let first = app
+        .hold(
+            &customer,
+            &b.show_id,
+            &["A-1", "A-2", "A-3", "A-4", "A-5", "A-6"],
+        )
+        .await;
+    let second = app
+        .hold(&customer, &b.show_id, &["A-7", "A-8", "A-9", "A-10"])
+        .await;
+    // 10 held: an 11th is refused with the component's reason, and takes nothing.
+    let res = app.try_hold(&customer, &b.show_id, &["B-1"]).await;
+    let problem = assert_problem(res, 422, "rule_violation").await;
+    assert_eq!(problem["detail"], CAP_REASON, "{problem}");
+    assert_eq!(app.seats_available(&b.show_id).await, SCREEN_CAPACITY - 10);
+    // Someone else is not affected.
+    let (_, other) = app.customer("Other").await;
+    app.hold(&other, &b.show_id, &["B-1"]).await;
+    // Another show of the chain is.
+    let later = app
+        .show(
+            &b.venue.token,
+            &b.venue.screen_id,
+            &b.venue.movie_id,
+            crate::support::client::base_time(8),
+        )
+        .await;
+    app.hold(&customer, &s(&later, "id"), &["B-2"]).await;
+    // Paying for a hold makes room: 6 unpaid seats left, 4 more fit, 5 do not.
+    expect_json(app.try_pay(&customer, &second).await, 201).await;
+    let res = app
+        .try_hold(&customer, &b.show_id, &["B-2", "B-3", "B-4", "B-5", "B-6"])
+        .await;
+    assert_problem(res, 422, "rule_violation").await;
+    app.hold(&customer, &b.show_id, &["B-2", "B-3", "B-4", "B-5"])
+        .await;
+    // Releasing a hold makes room too.
+    let res = app.try_hold(&customer, &b.show_id, &["B-6"]).await;
+    assert_problem(res, 422, "rule_violation").await;
+    let res = app
+        .post_json(
+            &format!("/bookings/{}/cancel", s(&first, "id")),
+            Some(&customer),
+            json!({}),
+        )
+        .await;
+    expect_json(res, 200).await;
+    app.hold(&customer, &b.show_id, &["B-6"]).await;
+    app.stop().await;
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_chains_0_1_0_booking_rules_component_still_loads_and_is_called(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let b = app.bookable("Old Rules").await;
+    let golden = crate::compat::GOLDEN_BOOKING_RULES_0_1_0.to_vec();
+    let record = app
+        .upload_ok(&b.venue.token, &b.venue.chain_id, "booking-rules", golden)
+        .await;
+    let id = s(&record, "id");
+    app.bind_ok(
+        &b.venue.token,
+        &b.venue.chain_id,
+        "booking-rules",
+        &id,
+        None,
+    )
+    .await;
+    let (_, customer) = app.customer("Old Times").await;
+    let ten: Vec<String> = (1..=10).map(|n| format!("A-{n}")).collect();
+    let ten: Vec<&str> = ten.iter().map(String::as_str).collect();
+    app.hold(&customer, &b.show_id, &ten).await;
+    // A 0.1.0 component is not given the customer's holds (documented default): it decides
+    // as it always did, so the 11th seat is allowed, by this component.
+    let booking = app.hold(&customer, &b.show_id, &["B-1"]).await;
+    let trail = app
+        .get_ok(
+            &format!("/bookings/{}/audit", s(&booking, "id")),
+            Some(&b.venue.token),
+        )
+        .await;
+    let items = trail["items"].as_array().expect("items");
+    assert!(
+        items
+            .iter()
+            .any(|e| e["hook"] == "booking-rules" && e["component_id"] == id.as_str()),
+        "the 0.1.0 component decided: {trail}"
+    );
+    app.stop().await;
+}

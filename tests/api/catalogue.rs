@@ -24,9 +24,10 @@ fn keys(v: &Value) -> Vec<String> {
     )
 }
 
-const MOVIE_KEYS: [&str; 13] = [
+const MOVIE_KEYS: [&str; 14] = [
     "cast",
     "certificate",
+    "chain_id",
     "created_at",
     "description",
     "director",
@@ -370,6 +371,145 @@ async fn patching_a_movie_rejects_bad_input_and_strangers(pool: PgPool) {
     let unchanged = app.get_ok(&path, None).await;
     assert_ne!(unchanged["title"], "X");
     assert_eq!(unchanged["runtime_minutes"], 120);
+    app.stop().await;
+}
+
+// Movies are edited only by their chain (issue 13).
+
+#[sqlx::test(migrations = "../migrations")]
+async fn an_owner_creates_a_movie_for_their_own_chain_and_edits_it(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let (_, token) = app.approved_owner("Owner").await;
+    let chain = app.chain(&token, "Own").await;
+    let mut body = movie_body("Ours");
+    body["chain_id"] = json!(chain);
+    let res = app.post_json("/movies", Some(&token), body).await;
+    let movie = expect_json(res, 201).await;
+    assert_eq!(movie["chain_id"], chain.as_str(), "{movie}");
+    let path = format!("/movies/{}", s(&movie, "id"));
+    assert_eq!(app.get_ok(&path, None).await["chain_id"], chain.as_str());
+    let res = app
+        .patch_json(&path, Some(&token), json!({"title": "Still Ours"}))
+        .await;
+    let patched = expect_json(res, 200).await;
+    assert_eq!(patched["title"], "Still Ours");
+    assert_eq!(patched["chain_id"], chain.as_str());
+    // Naming the same chain again changes nothing; another chain is refused.
+    let res = app
+        .patch_json(&path, Some(&token), json!({"chain_id": chain}))
+        .await;
+    expect_json(res, 200).await;
+    let other = app.chain(&token, "Second").await;
+    assert_invalid(
+        app.patch_json(&path, Some(&token), json!({"chain_id": other}))
+            .await,
+        "chain_id",
+    )
+    .await;
+    assert_eq!(app.get_ok(&path, None).await["chain_id"], chain.as_str());
+    app.stop().await;
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn an_owner_must_name_a_chain_of_theirs_for_a_new_movie(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let (_, token) = app.approved_owner("Owner").await;
+    app.chain(&token, "Own").await;
+    let (_, stranger) = app.approved_owner("Stranger").await;
+    let theirs = app.chain(&stranger, "Theirs").await;
+    // No chain: 422 with the field, like any other missing field.
+    let res = app
+        .post_json("/movies", Some(&token), movie_body("Nobody's"))
+        .await;
+    let problem = assert_invalid(res, "chain_id").await;
+    assert!(problem["errors"]["title"].is_null(), "{problem}");
+    // Another chain, or no chain at all: 404, as `POST /theatres` answers for a chain the
+    // caller is not staff of.
+    for chain in [theirs.clone(), uuid::Uuid::now_v7().to_string()] {
+        let mut body = movie_body("Theirs");
+        body["chain_id"] = json!(chain);
+        assert_problem(
+            app.post_json("/movies", Some(&token), body).await,
+            404,
+            "not_found",
+        )
+        .await;
+    }
+    let list = app.get_ok("/movies", None).await;
+    assert_eq!(list["items"], json!([]), "nothing was created");
+    app.stop().await;
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn another_chains_owner_gets_404_patching_a_movie_but_may_show_it(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let a = app.venue("A").await;
+    let b = app.venue("B").await;
+    let path = format!("/movies/{}", a.movie_id);
+    let before = app.get_ok(&path, None).await;
+    assert_eq!(before["chain_id"], a.chain_id.as_str());
+    assert_problem(
+        app.patch_json(&path, Some(&b.token), json!({"title": "Hijacked"}))
+            .await,
+        404,
+        "not_found",
+    )
+    .await;
+    assert_eq!(
+        app.get_ok(&path, None).await,
+        before,
+        "the movie is unchanged"
+    );
+    // Every chain may show any movie.
+    app.now_showing(&b.token, &b.theatre_id, &a.movie_id).await;
+    app.stop().await;
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn an_admin_edits_any_movie_and_alone_edits_platform_movies(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let v = app.venue("Chain").await;
+    let admin = app.admin_token().await;
+    // A chain's movie.
+    let res = app
+        .patch_json(
+            &format!("/movies/{}", v.movie_id),
+            Some(&admin),
+            json!({"certificate": "A"}),
+        )
+        .await;
+    let patched = expect_json(res, 200).await;
+    assert_eq!(patched["certificate"], "A");
+    assert_eq!(patched["chain_id"], v.chain_id.as_str());
+    // A platform movie: an admin's without `chain_id`.
+    let platform = app.movie_with(&admin, movie_body("Everyone's")).await;
+    assert!(platform["chain_id"].is_null(), "{platform}");
+    let path = format!("/movies/{}", s(&platform, "id"));
+    assert_problem(
+        app.patch_json(&path, Some(&v.token), json!({"title": "Mine Now"}))
+            .await,
+        404,
+        "not_found",
+    )
+    .await;
+    assert_eq!(app.get_ok(&path, None).await["title"], "Everyone's");
+    let res = app
+        .patch_json(&path, Some(&admin), json!({"title": "Platform Cut"}))
+        .await;
+    assert_eq!(expect_json(res, 200).await["title"], "Platform Cut");
+    // An admin may also create a movie for a chain.
+    let mut body = movie_body("For The Chain");
+    body["chain_id"] = json!(v.chain_id);
+    let made = app.movie_with(&admin, body).await;
+    assert_eq!(made["chain_id"], v.chain_id.as_str());
+    let res = app
+        .patch_json(
+            &format!("/movies/{}", s(&made, "id")),
+            Some(&v.token),
+            json!({"title": "Edited By The Chain"}),
+        )
+        .await;
+    expect_json(res, 200).await;
     app.stop().await;
 }
 

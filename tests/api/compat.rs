@@ -21,6 +21,14 @@ const GOLDEN_PRICING_0_1_0: &[u8] = include_bytes!("../fixtures/components/prici
 const GOLDEN_PRICING_0_1_0_SHA256: &str =
     "39ad665ef65fbbd21665666df01992d0af3b6a54e10d97abad82a912c54f5682";
 
+/// The default booking-rules component as built from `cineflow:plugins@0.1.0` (see the README
+/// next to it): it stands for booking-rules components chains uploaded against 0.1.0, which
+/// know nothing of 0.2.0's `customer-holds`.
+pub(crate) const GOLDEN_BOOKING_RULES_0_1_0: &[u8] =
+    include_bytes!("../fixtures/components/booking-rules-0.1.0.wasm");
+const GOLDEN_BOOKING_RULES_0_1_0_SHA256: &str =
+    "6214411ecbfb6857aafab54a89e860d60f0617176ff1ca138ee0efcb7eca84d2";
+
 fn runtime() -> PluginRuntime {
     PluginRuntime::new(RuntimeConfig::uniform(Limits::default(), None)).expect("runtime builds")
 }
@@ -430,4 +438,74 @@ async fn an_incompatible_wit_change_refuses_the_golden_component() {
             "{change}: expected `{message}` in: {said}"
         );
     }
+}
+
+#[tokio::test]
+async fn the_golden_0_1_0_booking_rules_component_still_loads_and_is_called() {
+    assert_eq!(
+        sha256_hex(GOLDEN_BOOKING_RULES_0_1_0),
+        GOLDEN_BOOKING_RULES_0_1_0_SHA256,
+        "the golden component changed: it must never be rebuilt (tests/fixtures/components/README.md)"
+    );
+    let runtime = runtime();
+    assert!(
+        exports(runtime.engine(), GOLDEN_BOOKING_RULES_0_1_0)
+            .contains(&"cineflow:plugins/rules@0.1.0".to_owned()),
+        "built against 0.1.0"
+    );
+    let loaded = runtime
+        .load(Hook::BookingRules, GOLDEN_BOOKING_RULES_0_1_0)
+        .await
+        .expect("a 0.1.0 component loads through the 0.1 bindings");
+    // The host's 0.2.0 request says the customer holds 10 seats of the show already; a 0.1.0
+    // component is not told (the field does not exist for it) and allows the hold.
+    let mut req = inputs::hold_request(1);
+    req.customer_holds.show_seats = 10;
+    req.customer_holds.chain_seats = 10;
+    let called = runtime
+        .check_hold(Tenant::Platform, &loaded, &req)
+        .await
+        .expect("the call succeeds");
+    assert_eq!(called.output.expect("allowed").hold_seconds, 600);
+    // Its own rules still apply: at most 10 seats per booking.
+    let refused = runtime
+        .check_hold(Tenant::Platform, &loaded, &inputs::hold_request(11))
+        .await
+        .expect("the call succeeds");
+    assert!(
+        refused
+            .output
+            .expect_err("refused")
+            .contains("at most 10 seats")
+    );
+    let cancel = runtime
+        .cancel(
+            Tenant::Platform,
+            &loaded,
+            &inputs::cancel_request(50_000, 48),
+        )
+        .await
+        .expect("the call succeeds");
+    assert_eq!(cancel.output, Ok(50_000));
+
+    // The current default, built against 0.2.0, caps the same request.
+    let current = runtime
+        .load(Hook::BookingRules, &component("booking-rules.wasm"))
+        .await
+        .expect("the default loads");
+    assert!(
+        exports(runtime.engine(), &component("booking-rules.wasm"))
+            .contains(&"cineflow:plugins/rules@0.2.0".to_owned()),
+        "the default is built against 0.2.0"
+    );
+    let capped = runtime
+        .check_hold(Tenant::Platform, &current, &req)
+        .await
+        .expect("the call succeeds");
+    assert!(
+        capped
+            .output
+            .expect_err("capped")
+            .contains("may hold at most 10"),
+    );
 }

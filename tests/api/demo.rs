@@ -44,6 +44,31 @@ async fn demo_data_loads_twice_harmlessly_and_its_accounts_work(pool: PgPool) {
     assert_eq!(counts(&pool).await, first, "a second load adds nothing");
     let shows = first[8];
     assert!((30..=42).contains(&shows), "about a week of shows: {shows}");
+    // The demo movies belong to the demo chain (the one chain), so the demo owner edits them;
+    // also when they were loaded before movies had owners.
+    let unowned: i64 = sqlx::query_scalar(
+        "select count(*) from movies where chain_id is distinct from (select id from chains)",
+    )
+    .fetch_one(&pool)
+    .await
+    .expect("unowned movies");
+    assert_eq!(unowned, 0, "every demo movie is the demo chain's");
+    sqlx::query("update movies set chain_id = null")
+        .execute(&pool)
+        .await
+        .expect("as before migration 0008");
+    cineflow::demo::load(&pool, &passwords, buffer)
+        .await
+        .expect("third load");
+    let unowned: i64 = sqlx::query_scalar("select count(*) from movies where chain_id is null")
+        .fetch_one(&pool)
+        .await
+        .expect("unowned movies");
+    assert_eq!(
+        unowned, 0,
+        "a load gives platform demo movies to the demo chain"
+    );
+    assert_eq!(counts(&pool).await, first, "and adds nothing");
 
     let app = TestApp::spawn(pool).await;
     for (email, password) in [cineflow::demo::OWNER, cineflow::demo::CUSTOMER] {

@@ -303,7 +303,8 @@ impl Api {
                 .await,
             "id",
         );
-        let movie = movie_body(&unique("The Long Night"));
+        let mut movie = movie_body(&unique("The Long Night"));
+        movie["chain_id"] = json!(chain_id);
         let movie_id = s(
             &self
                 .call(Method::POST, "/movies", t, Some(movie), 201)

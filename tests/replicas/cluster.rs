@@ -318,7 +318,8 @@ impl Cluster {
                 .await,
             "id",
         );
-        let movie = movie_body(&unique("The Long Night"));
+        let mut movie = movie_body(&unique("The Long Night"));
+        movie["chain_id"] = json!(chain_id);
         let movie_id = s(
             &self
                 .expect(i, Method::POST, "/movies", t, Some(movie), 201)

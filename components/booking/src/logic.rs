@@ -2,12 +2,18 @@
 //!
 //! - A hold needs 1 to [`MAX_SEATS`] distinct seats, every one of them free and on sale, and the
 //!   show must not have started. An allowed hold lasts [`HOLD_SECONDS`].
+//! - One customer holds at most [`MAX_HELD_PER_SHOW`] unpaid seats of a show at a time, this
+//!   hold included, so nobody can hold a whole show 10 seats at a time; paying (or releasing,
+//!   or letting holds expire) makes room again. A chain's own component may set another cap.
 //! - Releasing an unpaid hold is always allowed and refunds nothing. A confirmed booking is
 //!   refunded in full up to [`CANCEL_CUTOFF_MS`] before the show; after that it cannot be
 //!   cancelled.
 
 /// Most seats one booking may hold.
 pub const MAX_SEATS: usize = 10;
+
+/// Most unpaid seats one customer may hold for one show at a time, this hold included.
+pub const MAX_HELD_PER_SHOW: u32 = 10;
 
 /// How long an allowed hold lasts, in seconds (10 minutes).
 pub const HOLD_SECONDS: u32 = 600;
@@ -56,6 +62,8 @@ pub struct HoldRequest {
     pub seats: Vec<Seat>,
     pub row_seats: Vec<SeatState>,
     pub now_ms: i64,
+    /// Seats the customer already holds, unpaid and unexpired, for this show.
+    pub held_for_show: u32,
 }
 
 /// What an allowed hold gets.
@@ -90,6 +98,13 @@ pub fn check_hold(req: &HoldRequest) -> Result<HoldPolicy, String> {
     }
     if req.now_ms >= req.show.starts_at_ms {
         return Err("this show has already started".to_owned());
+    }
+    let asked = u32::try_from(req.seats.len()).unwrap_or(u32::MAX);
+    if req.held_for_show.saturating_add(asked) > MAX_HELD_PER_SHOW {
+        return Err(format!(
+            "you already hold {} unpaid seats for this show and may hold at most {MAX_HELD_PER_SHOW}; pay for or release them first",
+            req.held_for_show
+        ));
     }
     for seat in &req.seats {
         let taken = req
@@ -168,6 +183,7 @@ mod tests {
             seats,
             row_seats,
             now_ms: START - 60_000,
+            held_for_show: 0,
         }
     }
 
@@ -205,6 +221,24 @@ mod tests {
         assert!(check_hold(&hold(seats(10))).is_ok());
         let err = check_hold(&hold(seats(11))).expect_err("11 seats");
         assert!(err.contains("at most 10 seats"), "{err}");
+    }
+
+    #[test]
+    fn caps_a_customers_unpaid_seats_of_a_show_at_ten() {
+        let mut req = hold(vec![seat("A-1", SeatClass::Standard)]);
+        req.held_for_show = 9;
+        assert!(check_hold(&req).is_ok(), "9 held + 1 = 10");
+        req.held_for_show = 10;
+        let err = check_hold(&req).expect_err("10 held + 1");
+        assert_eq!(
+            err,
+            "you already hold 10 unpaid seats for this show and may hold at most 10; pay for or release them first"
+        );
+        req.seats.push(seat("A-2", SeatClass::Standard));
+        req.held_for_show = 9;
+        assert!(check_hold(&req).is_err(), "9 held + 2");
+        req.held_for_show = u32::MAX;
+        assert!(check_hold(&req).is_err(), "no overflow");
     }
 
     #[test]

@@ -47,6 +47,21 @@ impl Booking {
 
 const COLUMNS: &str = "id, chain_id, show_id, user_id, status, seats, items, total_minor, currency, promo_code, expires_at, refund_minor, created_at";
 
+// One clock for bookings. Every statement reads "now" as `statement_timestamp()`: one
+// instant for the whole statement (not `clock_timestamp()`, which moves from row to row),
+// taken when the statement starts, just before its snapshot; and every time a statement writes
+// (`created_at`, `expires_at`, `taken_from`, `cancelled_at`, ...) is that same instant. So a
+// statement that says a seat is taken or free, or a hold live or lapsed, says it about one
+// moment, the one whose committed rows it sees. Rust's clock decides nothing here.
+
+/// A booking row (of `bookings`) is live: held and unexpired, or confirmed.
+pub const LIVE: &str =
+    "(status = 'confirmed' or (status = 'held' and expires_at > statement_timestamp()))";
+
+/// A seat row (of `booking_seats`) is taken: its interval has not ended. Every interval
+/// starts when its statement ran, before any later statement's snapshot could see it.
+pub const SEAT_TAKEN: &str = "taken_until > statement_timestamp()";
+
 /// A new hold.
 pub struct NewHold<'a> {
     /// Chain.
@@ -69,17 +84,39 @@ pub struct NewHold<'a> {
     pub hold_seconds: u32,
 }
 
-/// Inserts a held booking and takes its seats until it expires. Violates
-/// `booking_seats_live_key` when a seat is taken. Seats are inserted in sorted order so two
-/// holds racing for overlapping seats wait on each other in the same order instead of
-/// deadlocking.
-pub async fn insert_hold(conn: &mut PgConnection, h: &NewHold<'_>) -> Result<Booking, sqlx::Error> {
+/// What [`insert_hold`] did.
+#[derive(Debug)]
+pub enum HoldOutcome {
+    /// The booking is in and every seat is taken until it expires.
+    Held(Box<Booking>),
+    /// These seats (sorted) conflicted with a committed live booking's seats: the caller must
+    /// roll the transaction back.
+    Taken(Vec<String>),
+}
+
+/// Inserts a held booking and takes its seats from one instant, the booking's `created_at`
+/// (the statement's `statement_timestamp()`), until `expires_at`, so a hold's interval starts
+/// when the hold was taken, however long the seats' insert then waits on other holds.
+///
+/// The seats are inserted with `on conflict do nothing`, which makes
+/// `booking_seats_live_key` the arbiter: PostgreSQL checks each seat against the
+/// constraint, waits for a conflicting hold still in flight to commit or roll back, and skips
+/// only the seats that conflict with a committed live row. Those skipped seats are exactly
+/// what conflicted, read from the constraint itself at the moment of the check, never from a
+/// second read at another instant; and a hold that rolled back never counts. (A plain insert
+/// raises on the first conflict only, and two holds inserting the same seat at once can
+/// deadlock inside the constraint check instead.) Seats go in sorted order so two holds
+/// racing for overlapping seats wait on each other in the same order.
+pub async fn insert_hold(
+    conn: &mut PgConnection,
+    h: &NewHold<'_>,
+) -> Result<HoldOutcome, sqlx::Error> {
     let id = Uuid::now_v7();
     let booking: Booking = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "insert into bookings (id, chain_id, show_id, user_id, status, seats, items, total_minor,
-            currency, promo_code, expires_at)
+            currency, promo_code, created_at, expires_at)
          values ($1, $2, $3, $4, 'held', $5, $6, $7, $8, $9,
-            clock_timestamp() + make_interval(secs => $10))
+            statement_timestamp(), statement_timestamp() + make_interval(secs => $10))
          returning {COLUMNS}"
     )))
     .bind(id)
@@ -94,18 +131,31 @@ pub async fn insert_hold(conn: &mut PgConnection, h: &NewHold<'_>) -> Result<Boo
     .bind(f64::from(h.hold_seconds))
     .fetch_one(&mut *conn)
     .await?;
-    sqlx::query(
+    let inserted: Vec<String> = sqlx::query_scalar(
         "insert into booking_seats (chain_id, booking_id, show_id, seat_id, taken_from, taken_until)
-         select $1, $2, $3, s, clock_timestamp(), $5 from unnest($4::text[]) s order by s",
+         select $1, $2, $3, s, $5, $6 from unnest($4::text[]) s order by s
+         on conflict do nothing
+         returning seat_id",
     )
     .bind(h.chain_id)
     .bind(id)
     .bind(h.show_id)
     .bind(h.seats)
+    .bind(booking.created_at)
     .bind(booking.expires_at)
-    .execute(conn)
+    .fetch_all(conn)
     .await?;
-    Ok(booking)
+    if inserted.len() == h.seats.len() {
+        return Ok(HoldOutcome::Held(Box::new(booking)));
+    }
+    let mut taken: Vec<String> = h
+        .seats
+        .iter()
+        .filter(|s| !inserted.contains(s))
+        .cloned()
+        .collect();
+    taken.sort();
+    Ok(HoldOutcome::Taken(taken))
 }
 
 /// One booking.
@@ -118,46 +168,60 @@ pub async fn find(conn: &mut PgConnection, id: Uuid) -> Result<Option<Booking>, 
     .await
 }
 
+/// A booking locked until the end of the transaction, and whether it is live at the
+/// statement's instant.
+#[derive(Debug, sqlx::FromRow)]
+pub struct Locked {
+    /// The booking.
+    #[sqlx(flatten)]
+    pub booking: Booking,
+    /// Held and unexpired, or confirmed, at the database's `statement_timestamp()`.
+    pub live: bool,
+}
+
 /// One booking, locked until the end of the transaction.
-pub async fn lock(conn: &mut PgConnection, id: Uuid) -> Result<Option<Booking>, sqlx::Error> {
+pub async fn lock(conn: &mut PgConnection, id: Uuid) -> Result<Option<Locked>, sqlx::Error> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "select {COLUMNS} from bookings where id = $1 for update"
+        "select {COLUMNS}, {LIVE} as live from bookings where id = $1 for update"
     )))
     .bind(id)
     .fetch_optional(conn)
     .await
 }
 
-/// Confirms a held booking: its seats become taken for good. Violates
-/// `booking_seats_live_key` if the hold expired and someone else took a seat meanwhile.
-pub async fn confirm(conn: &mut PgConnection, id: Uuid) -> Result<Booking, sqlx::Error> {
-    sqlx::query("update booking_seats set taken_until = 'infinity' where booking_id = $1")
-        .bind(id)
-        .execute(&mut *conn)
-        .await?;
+/// Confirms a held booking whose hold has not run out at the statement's instant: the booking
+/// and its seats change in one statement, taken for good. `None` when the hold has lapsed.
+/// Violates `booking_seats_live_key` if someone else took a seat after the hold ran out.
+pub async fn confirm(conn: &mut PgConnection, id: Uuid) -> Result<Option<Booking>, sqlx::Error> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "update bookings set status = 'confirmed', confirmed_at = now() where id = $1 returning {COLUMNS}"
+        "with b as (
+            update bookings set status = 'confirmed', confirmed_at = statement_timestamp()
+            where id = $1 and status = 'held' and expires_at > statement_timestamp()
+            returning {COLUMNS}),
+         s as (
+            update booking_seats set taken_until = 'infinity'
+            where booking_id = (select id from b))
+         select * from b"
     )))
     .bind(id)
-    .fetch_one(conn)
+    .fetch_optional(conn)
     .await
 }
 
-/// Cancels a booking with a refund; its seats are free from this moment.
+/// Cancels a booking with a refund; its seats are free from this moment, the booking's
+/// `cancelled_at` (one statement, one instant).
 pub async fn cancel(
     conn: &mut PgConnection,
     id: Uuid,
     refund_minor: i64,
 ) -> Result<Booking, sqlx::Error> {
-    sqlx::query(
-        "update booking_seats set taken_until = greatest(taken_from, least(taken_until, clock_timestamp()))
-         where booking_id = $1",
-    )
-    .bind(id)
-    .execute(&mut *conn)
-    .await?;
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "update bookings set status = 'cancelled', cancelled_at = now(), refund_minor = $2
+        "with s as (
+            update booking_seats
+            set taken_until = greatest(taken_from, least(taken_until, statement_timestamp()))
+            where booking_id = $1)
+         update bookings set status = 'cancelled', cancelled_at = statement_timestamp(),
+            refund_minor = $2
          where id = $1 returning {COLUMNS}"
     )))
     .bind(id)
@@ -170,8 +234,9 @@ pub async fn cancel(
 /// and returns them; concurrent sweepers skip each other's rows.
 pub async fn expire_due(conn: &mut PgConnection, limit: i64) -> Result<Vec<Booking>, sqlx::Error> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "update bookings set status = 'expired', expired_at = now()
-         where id in (select id from bookings where status = 'held' and expires_at <= clock_timestamp()
+        "update bookings set status = 'expired', expired_at = statement_timestamp()
+         where id in (select id from bookings
+                      where status = 'held' and expires_at <= statement_timestamp()
                       order by expires_at limit $1 for update skip locked)
          returning {COLUMNS}"
     )))
@@ -186,9 +251,7 @@ pub async fn lock_live_of_show(
     show: Uuid,
 ) -> Result<Vec<Booking>, sqlx::Error> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "select {COLUMNS} from bookings
-         where show_id = $1 and (status = 'confirmed' or (status = 'held' and expires_at > clock_timestamp()))
-         order by id for update"
+        "select {COLUMNS} from bookings where show_id = $1 and {LIVE} order by id for update"
     )))
     .bind(show)
     .fetch_all(conn)
@@ -202,11 +265,10 @@ pub async fn taken_seats(
 ) -> Result<Vec<(String, String)>, sqlx::Error> {
     // A confirmed booking's seats are taken until 'infinity', so no join to `bookings` is
     // needed to tell sold from held.
-    sqlx::query_as(
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "select seat_id, case when taken_until = 'infinity' then 'sold' else 'held' end
-         from booking_seats
-         where show_id = $1 and taken_from <= clock_timestamp() and taken_until > clock_timestamp()",
-    )
+         from booking_seats where show_id = $1 and {SEAT_TAKEN}"
+    )))
     .bind(show)
     .fetch_all(conn)
     .await
@@ -220,31 +282,35 @@ pub async fn taken_among(
 ) -> Result<(i64, Vec<String>), sqlx::Error> {
     // One pass over the show's live seats; only the few the caller asks about come back,
     // not the whole map of a busy show.
-    sqlx::query_as(
-        "select count(*), coalesce(array_agg(seat_id) filter (where seat_id = any($2)), '{}')
-         from booking_seats
-         where show_id = $1 and taken_from <= clock_timestamp() and taken_until > clock_timestamp()",
-    )
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select count(*), coalesce(array_agg(seat_id) filter (where seat_id = any($2)), '{{}}')
+         from booking_seats where show_id = $1 and {SEAT_TAKEN}"
+    )))
     .bind(show)
     .bind(among)
     .fetch_one(conn)
     .await
 }
 
-/// Which of `seats` are taken for the show right now.
-pub async fn which_taken(
+/// Seats the user holds right now (held, unpaid, unexpired): for the show, and for every
+/// show of the chain.
+pub async fn held_seats(
     conn: &mut PgConnection,
+    user: Uuid,
     show: Uuid,
-    seats: &[String],
-) -> Result<Vec<String>, sqlx::Error> {
-    sqlx::query_scalar(
-        "select distinct seat_id from booking_seats
-         where show_id = $1 and seat_id = any($2) and taken_until > clock_timestamp()
-         order by seat_id",
+    chain: Uuid,
+) -> Result<(i64, i64), sqlx::Error> {
+    sqlx::query_as(
+        "select coalesce(sum(cardinality(seats)) filter (where show_id = $2), 0)::bigint,
+                coalesce(sum(cardinality(seats)), 0)::bigint
+         from bookings
+         where user_id = $1 and chain_id = $3 and status = 'held'
+           and expires_at > statement_timestamp()",
     )
+    .bind(user)
     .bind(show)
-    .bind(seats)
-    .fetch_all(conn)
+    .bind(chain)
+    .fetch_one(conn)
     .await
 }
 
@@ -298,10 +364,9 @@ pub async fn list(
 
 /// Whether the show has live bookings (held and unexpired, or confirmed).
 pub async fn show_has_live(conn: &mut PgConnection, show: Uuid) -> Result<bool, sqlx::Error> {
-    sqlx::query_scalar(
-        "select exists (select 1 from bookings where show_id = $1
-            and (status = 'confirmed' or (status = 'held' and expires_at > clock_timestamp())))",
-    )
+    sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "select exists (select 1 from bookings where show_id = $1 and {LIVE})"
+    )))
     .bind(show)
     .fetch_one(conn)
     .await

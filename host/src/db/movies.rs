@@ -1,4 +1,5 @@
-//! Table `movies`: the global catalogue.
+//! Table `movies`: one catalogue every chain may show, each movie edited only by the chain
+//! that created it (`chain_id`) or, for a platform movie (no chain), by admins.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::PgConnection;
@@ -29,6 +30,9 @@ pub struct Movie {
     pub runtime_minutes: i32,
     /// Certificate (U, UA, A, PG-13, ...).
     pub certificate: Option<String>,
+    /// The chain that owns the movie and alone may edit it; `None` for a platform movie,
+    /// which only admins edit.
+    pub chain_id: Option<Uuid>,
     /// Created.
     pub created_at: DateTime<Utc>,
     /// Last changed.
@@ -60,23 +64,31 @@ pub struct MovieFields {
     pub certificate: Option<String>,
 }
 
-const COLUMNS: &str = "id, title, description, cast_members, director, trailer_url, release_date, release_status, languages, runtime_minutes, certificate, created_at, updated_at";
+const COLUMNS: &str = "id, title, description, cast_members, director, trailer_url, release_date, release_status, languages, runtime_minutes, certificate, chain_id, created_at, updated_at";
 
-/// Inserts a movie.
-pub async fn insert(conn: &mut PgConnection, m: &MovieFields) -> Result<Movie, sqlx::Error> {
-    insert_with_id(conn, Uuid::now_v7(), m).await
+/// Inserts a movie owned by `chain` (`None`: a platform movie).
+pub async fn insert(
+    conn: &mut PgConnection,
+    chain: Option<Uuid>,
+    m: &MovieFields,
+) -> Result<Movie, sqlx::Error> {
+    insert_with_id(conn, Uuid::now_v7(), chain, m).await
 }
 
-/// Inserts a movie with a chosen id (demo data); does nothing if it exists.
+/// Inserts a movie with a chosen id (demo data); does nothing if it exists, except giving a
+/// platform movie to `chain` (demo data loaded before movies had owners).
 pub async fn insert_with_id(
     conn: &mut PgConnection,
     id: Uuid,
+    chain: Option<Uuid>,
     m: &MovieFields,
 ) -> Result<Movie, sqlx::Error> {
     sqlx::query(
         "insert into movies (id, title, description, cast_members, director, trailer_url,
-            release_date, release_status, languages, runtime_minutes, certificate)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) on conflict (id) do nothing",
+            release_date, release_status, languages, runtime_minutes, certificate, chain_id)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+         on conflict (id) do update set chain_id = excluded.chain_id
+            where movies.chain_id is null and excluded.chain_id is not null",
     )
     .bind(id)
     .bind(&m.title)
@@ -89,6 +101,7 @@ pub async fn insert_with_id(
     .bind(&m.languages)
     .bind(m.runtime_minutes)
     .bind(&m.certificate)
+    .bind(chain)
     .execute(&mut *conn)
     .await?;
     find(conn, id).await?.ok_or(sqlx::Error::RowNotFound)

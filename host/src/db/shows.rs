@@ -42,10 +42,12 @@ pub struct Show {
 const BASE_COLUMNS: &str = "sh.id, sh.chain_id, sh.theatre_id, sh.screen_id, sh.movie_id,
     sh.starts_at, sh.ends_at, sh.format, sh.currency, sh.prices, sh.status";
 
+/// Sellable seats minus the taken ones (`crate::db::bookings::SEAT_TAKEN`, spelled out for a
+/// `const`).
 const AVAILABLE: &str =
     "(select count(*) from seats x where x.screen_id = sh.screen_id and not x.blocked)
       - (select count(*) from booking_seats bs where bs.show_id = sh.id
-           and bs.taken_from <= clock_timestamp() and bs.taken_until > clock_timestamp())
+           and bs.taken_until > statement_timestamp())
       as seats_available";
 
 /// A new show.
@@ -264,10 +266,12 @@ pub async fn lock_for_hold(
         .bind(id)
         .execute(&mut *conn)
         .await?;
-    sqlx::query_scalar("select status from shows where id = $1 and starts_at > now()")
-        .bind(id)
-        .fetch_optional(conn)
-        .await
+    sqlx::query_scalar(
+        "select status from shows where id = $1 and starts_at > statement_timestamp()",
+    )
+    .bind(id)
+    .fetch_optional(conn)
+    .await
 }
 
 /// Waits for holds of the show in flight and keeps new ones out until the transaction ends.

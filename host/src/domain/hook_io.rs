@@ -78,6 +78,20 @@ pub struct HoldRequest {
     pub row_seats: Vec<SeatState>,
     pub customer: Customer,
     pub now_ms: i64,
+    /// New in `cineflow:plugins@0.2.0`; zero when absent from a JSON input written before it
+    /// (fixtures, dry runs, recorded runs), and never given to 0.1.0 components.
+    #[serde(default)]
+    pub customer_holds: CustomerHolds,
+}
+
+/// Seats a customer holds right now (held, unpaid, unexpired), not counting the request.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CustomerHolds {
+    /// For this show.
+    pub show_seats: u32,
+    /// For every show of the chain, this one included.
+    pub chain_seats: u32,
 }
 
 /// Output of booking-rules `check-hold` when the hold is allowed.
@@ -229,6 +243,7 @@ impl WireSize for HoldRequest {
             + self.seats.wire_size()
             + self.row_seats.wire_size()
             + self.customer.wire_size()
+            + 8
             + 8
     }
 }

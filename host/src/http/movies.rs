@@ -1,4 +1,5 @@
-//! The movie catalogue (shared by every chain).
+//! The movie catalogue: every chain may show any movie; a movie is edited only by the staff
+//! of the chain that created it (`chain_id`), a platform movie (no chain) only by admins.
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -9,10 +10,12 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::extract::{AdminUser, ApiJson, ApiPath, ApiQuery, Problems, StaffUser};
+use super::extract::{AdminUser, ApiJson, ApiPath, ApiQuery, Problems, StaffUser, require_member};
 use super::page::{Page, PageRequest};
 use super::{ApiError, Problem};
+use crate::db::chains;
 use crate::db::movies::{self, Movie, MovieFields, MovieFilter};
+use crate::db::users::{Role, User};
 use crate::state::AppState;
 
 pub(super) fn router() -> Router<AppState> {
@@ -39,6 +42,9 @@ pub(crate) struct MovieView {
     languages: Vec<String>,
     runtime_minutes: i32,
     certificate: Option<String>,
+    /// The chain that owns the movie and alone (with admins) may edit it; `null` for a
+    /// platform movie, which only admins edit. Every chain may show any movie.
+    chain_id: Option<Uuid>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
 }
@@ -57,6 +63,7 @@ impl From<Movie> for MovieView {
             languages: m.languages,
             runtime_minutes: m.runtime_minutes,
             certificate: m.certificate,
+            chain_id: m.chain_id,
             created_at: m.created_at,
             updated_at: m.updated_at,
         }
@@ -79,13 +86,23 @@ pub(super) struct MovieBody {
     languages: Option<Vec<String>>,
     runtime_minutes: Option<i64>,
     certificate: Option<String>,
+    /// Create only: the chain that owns the movie and alone may edit it. Required for chain
+    /// staff (a chain they are a member of); admins omit it for a platform movie that only
+    /// admins edit. It cannot be changed afterwards (422 on `PATCH` when it differs).
+    #[schema(value_type = Option<String>, format = Uuid)]
+    chain_id: Option<Uuid>,
 }
 
 impl MovieBody {
     /// Overlays these fields on `base` (an existing movie, or nothing for a create) and
-    /// validates the result.
-    fn into_fields(self, base: Option<MovieFields>) -> Result<MovieFields, ApiError> {
+    /// validates the result; `check` adds the caller's own problems to the same answer.
+    fn into_fields(
+        self,
+        base: Option<MovieFields>,
+        check: impl FnOnce(&mut Problems),
+    ) -> Result<MovieFields, ApiError> {
         let mut p = Problems::default();
+        check(&mut p);
         let creating = base.is_none();
         let mut need = |name: &str, present: bool| {
             if creating && !present {
@@ -220,17 +237,47 @@ fn fields_of(m: &Movie) -> MovieFields {
         (status = 201, description = "Created", body = MovieView),
         (status = 400, description = "Malformed JSON or unknown field", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not approved chain staff", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`validation_failed`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not_found`: no such chain, or chain staff naming a chain they are not a member of", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed` (chain staff without `chain_id` included)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub(super) async fn create_movie(
     State(state): State<AppState>,
-    _staff: StaffUser,
+    StaffUser(user): StaffUser,
     ApiJson(body): ApiJson<MovieBody>,
 ) -> Result<(StatusCode, Json<MovieView>), ApiError> {
-    let fields = body.into_fields(None)?;
+    let chain_id = body.chain_id;
+    let fields = body.into_fields(None, |p| {
+        if chain_id.is_none() && user.role != Role::Admin {
+            p.add(
+                "chain_id",
+                "is required: the chain of yours that owns (and alone may edit) the movie",
+            );
+        }
+    })?;
+    if let Some(chain) = chain_id {
+        // As `POST /theatres`: a chain the caller is not staff of is not found.
+        let mut conn = state.db.acquire().await?;
+        chains::find(&mut conn, chain)
+            .await?
+            .ok_or_else(|| ApiError::not_found("no such chain"))?;
+        drop(conn);
+        require_member(&state, &user, chain).await?;
+    }
     let mut conn = state.db.acquire().await?;
-    let movie = movies::insert(&mut conn, &fields).await?;
+    let movie = movies::insert(&mut conn, chain_id, &fields).await?;
     Ok((StatusCode::CREATED, Json(movie.into())))
+}
+
+/// Whether `user` may edit `movie`: admins every movie, chain staff their chain's movies.
+async fn may_edit(state: &AppState, user: &User, movie: &Movie) -> Result<bool, ApiError> {
+    if user.role == Role::Admin {
+        return Ok(true);
+    }
+    let Some(chain) = movie.chain_id else {
+        return Ok(false);
+    };
+    let mut conn = state.db.acquire().await?;
+    Ok(chains::is_member(&mut conn, chain, user.id).await?)
 }
 
 /// Movie filters.
@@ -292,21 +339,37 @@ pub(super) async fn get_movie(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Updated", body = MovieView),
-        (status = 404, description = "No such movie", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`validation_failed`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such movie, or not one the caller may edit: another chain's movie, or a platform movie for chain staff", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed` (a `chain_id` other than the movie's included)", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "`forbidden`: not chain staff (a customer, or an owner not approved)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub(super) async fn update_movie(
     State(state): State<AppState>,
-    _staff: StaffUser,
+    StaffUser(user): StaffUser,
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(body): ApiJson<MovieBody>,
 ) -> Result<Json<MovieView>, ApiError> {
-    let mut tx = state.db.begin().await?;
-    let existing = movies::find(&mut tx, id)
+    let mut conn = state.db.acquire().await?;
+    let existing = movies::find(&mut conn, id)
         .await?
         .ok_or_else(|| ApiError::not_found("no such movie"))?;
-    let fields = body.into_fields(Some(fields_of(&existing)))?;
+    drop(conn);
+    // Another chain's movie, or a platform movie for chain staff: as for every other chain's
+    // resource, not found rather than forbidden.
+    if !may_edit(&state, &user, &existing).await? {
+        return Err(ApiError::not_found("no such movie"));
+    }
+    let owner = existing.chain_id;
+    let moved = body.chain_id.is_some_and(|c| Some(c) != owner);
+    let fields = body.into_fields(Some(fields_of(&existing)), |p| {
+        if moved {
+            p.add(
+                "chain_id",
+                "cannot be changed: it names the chain that owns the movie",
+            );
+        }
+    })?;
+    let mut tx = state.db.begin().await?;
     let movie = movies::update(&mut tx, id, &fields)
         .await?
         .ok_or_else(|| ApiError::not_found("no such movie"))?;

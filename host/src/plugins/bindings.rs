@@ -31,3 +31,41 @@ pub(crate) mod notify_templates {
         exports: { default: async },
     });
 }
+
+/// The frozen `cineflow:plugins@0.1.0` contract (`wit/v0.1/`), for components built against
+/// it (docs/wit-versioning.md). Its `types` interface is the same as 0.2.0's, so it reuses
+/// those Rust types (the component model compares types by structure, not by name).
+pub(crate) mod v0_1 {
+    /// World `booking-rules` at 0.1.0: `hold-request` without `customer-holds`.
+    pub(crate) mod booking_rules {
+        wasmtime::component::bindgen!({
+            path: "../wit/v0.1",
+            world: "booking-rules",
+            exports: { default: async },
+            with: {
+                "cineflow:plugins/types": crate::plugins::bindings::booking_rules::cineflow::plugins::types,
+            },
+        });
+    }
+
+    /// World `pricing` at 0.1.0 (unchanged in 0.2.0 but for the version).
+    pub(crate) mod pricing {
+        wasmtime::component::bindgen!({
+            path: "../wit/v0.1",
+            world: "pricing",
+            exports: { default: async },
+            with: {
+                "cineflow:plugins/types": crate::plugins::bindings::booking_rules::cineflow::plugins::types,
+            },
+        });
+    }
+
+    /// World `notify-templates` at 0.1.0 (unchanged in 0.2.0 but for the version).
+    pub(crate) mod notify_templates {
+        wasmtime::component::bindgen!({
+            path: "../wit/v0.1",
+            world: "notify-templates",
+            exports: { default: async },
+        });
+    }
+}

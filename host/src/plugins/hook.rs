@@ -42,12 +42,13 @@ impl Hook {
         }
     }
 
-    /// The fully qualified WIT world a component for this hook must implement.
+    /// The fully qualified WIT world a component for this hook implements, at the current
+    /// version; components built against 0.1.0 still load (docs/wit-versioning.md).
     pub fn world(self) -> &'static str {
         match self {
-            Hook::BookingRules => "cineflow:plugins/booking-rules@0.1.0",
-            Hook::Pricing => "cineflow:plugins/pricing@0.1.0",
-            Hook::NotifyTemplates => "cineflow:plugins/notify-templates@0.1.0",
+            Hook::BookingRules => "cineflow:plugins/booking-rules@0.2.0",
+            Hook::Pricing => "cineflow:plugins/pricing@0.2.0",
+            Hook::NotifyTemplates => "cineflow:plugins/notify-templates@0.2.0",
         }
     }
 }

@@ -345,9 +345,32 @@ impl TestApp {
         s(&v, "id")
     }
 
-    /// A movie from a body (201 expected).
-    pub async fn movie_with(&self, token: &str, body: Value) -> Value {
+    /// A movie from a body (201 expected). A body without `chain_id` from an owner gets one
+    /// of the owner's chains (made for them if they have none), as `POST /movies` requires
+    /// for chain staff; an admin's stays a platform movie.
+    pub async fn movie_with(&self, token: &str, mut body: Value) -> Value {
+        if body.get("chain_id").is_none() {
+            let me = self.get_ok("/users/me", Some(token)).await;
+            if me["role"] == "owner" {
+                body["chain_id"] = json!(self.own_chain(token).await);
+            }
+        }
         expect_json(self.post_json("/movies", Some(token), body).await, 201).await
+    }
+
+    /// A chain the owner behind `token` is a member of, made for them if there is none.
+    pub async fn own_chain(&self, token: &str) -> String {
+        let chains = self.get_ok("/chains?limit=200", None).await;
+        for chain in chains["items"].as_array().into_iter().flatten() {
+            let id = s(chain, "id");
+            let members = self
+                .get_auth(&format!("/chains/{id}/members"), Some(token))
+                .await;
+            if members.status() == 200 {
+                return id;
+            }
+        }
+        self.chain(token, "Own").await
     }
 
     /// A theatre in Bengaluru.

@@ -74,6 +74,7 @@ pub fn hold_request(n: u32) -> HoldRequest {
         seats,
         customer: customer(),
         now_ms: SHOW_STARTS_MS - 86_400_000,
+        customer_holds: Default::default(),
     }
 }
 

@@ -12,23 +12,45 @@ use super::bindings;
 use super::hook::Hook;
 use super::store::CallState;
 
-/// A component linked for its hook, with its exports type-checked against the world.
+/// A component linked for its hook, with its exports type-checked against the world: at the
+/// current version (0.2.0) or at a version the host still supports (0.1.0,
+/// docs/wit-versioning.md).
 pub(crate) enum HookPre {
     BookingRules(bindings::booking_rules::BookingRulesPre<CallState>),
     Pricing(bindings::pricing::PricingPre<CallState>),
     NotifyTemplates(bindings::notify_templates::NotifyTemplatesPre<CallState>),
+    BookingRulesV0_1(bindings::v0_1::booking_rules::BookingRulesPre<CallState>),
+    PricingV0_1(bindings::v0_1::pricing::PricingPre<CallState>),
+    NotifyTemplatesV0_1(bindings::v0_1::notify_templates::NotifyTemplatesPre<CallState>),
 }
 
 impl HookPre {
-    /// Fails when the component's exports do not match the hook's world.
+    /// Fails when the component's exports match neither the hook's current world nor an older
+    /// supported version of it. The newest version is tried first; a 0.1 component's export
+    /// names (`…@0.1.0`) never match 0.2 names, so the first version that links is the
+    /// component's. The error is the current version's.
     pub(crate) fn new(hook: Hook, pre: InstancePre<CallState>) -> wasmtime::Result<Self> {
+        use bindings::v0_1;
         Ok(match hook {
             Hook::BookingRules => {
-                Self::BookingRules(bindings::booking_rules::BookingRulesPre::new(pre)?)
+                match bindings::booking_rules::BookingRulesPre::new(pre.clone()) {
+                    Ok(p) => Self::BookingRules(p),
+                    Err(e) => Self::BookingRulesV0_1(
+                        v0_1::booking_rules::BookingRulesPre::new(pre).map_err(|_| e)?,
+                    ),
+                }
             }
-            Hook::Pricing => Self::Pricing(bindings::pricing::PricingPre::new(pre)?),
+            Hook::Pricing => match bindings::pricing::PricingPre::new(pre.clone()) {
+                Ok(p) => Self::Pricing(p),
+                Err(e) => Self::PricingV0_1(v0_1::pricing::PricingPre::new(pre).map_err(|_| e)?),
+            },
             Hook::NotifyTemplates => {
-                Self::NotifyTemplates(bindings::notify_templates::NotifyTemplatesPre::new(pre)?)
+                match bindings::notify_templates::NotifyTemplatesPre::new(pre.clone()) {
+                    Ok(p) => Self::NotifyTemplates(p),
+                    Err(e) => Self::NotifyTemplatesV0_1(
+                        v0_1::notify_templates::NotifyTemplatesPre::new(pre).map_err(|_| e)?,
+                    ),
+                }
             }
         })
     }
@@ -47,6 +69,9 @@ impl HookPre {
             Self::BookingRules(pre) => pre.instantiate_async(&mut *store).await.map(drop),
             Self::Pricing(pre) => pre.instantiate_async(&mut *store).await.map(drop),
             Self::NotifyTemplates(pre) => pre.instantiate_async(&mut *store).await.map(drop),
+            Self::BookingRulesV0_1(pre) => pre.instantiate_async(&mut *store).await.map(drop),
+            Self::PricingV0_1(pre) => pre.instantiate_async(&mut *store).await.map(drop),
+            Self::NotifyTemplatesV0_1(pre) => pre.instantiate_async(&mut *store).await.map(drop),
         }
     }
 }
