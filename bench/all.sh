@@ -376,7 +376,7 @@ part_latency() {
     # component runs).
     local kb=0 kc=0
     log "latency (rows 5, 6): seeding chain A (200 shows) and hostile chains B and C"
-    seed "$base" 50 200 "$a"
+    seed "$base" 51 200 "$a"
     seed "$base" 1 20 "$b"
     seed "$base" 1 20 "$c"
     cp "$a/tokens.txt" "$b/tokens.txt"
@@ -493,7 +493,7 @@ part_flood() {
     serve flood "$db" "$port" "$work/flood-data" CINEFLOW_BREAKER_FAILURES=10000
     local pid="$server_pid" base="http://127.0.0.1:$port" a="$work/flood_a" b="$work/flood_b"
     log "flood (row 9): seeding chain A (200 shows) and the flooding chain B"
-    seed "$base" 50 200 "$a"
+    seed "$base" 51 200 "$a"
     seed "$base" 1 50 "$b"
     cp "$a/tokens.txt" "$b/tokens.txt"
     python3 "$lib" bind-raw "$BENCH_PG/$db" "$(cat "$b/chain.txt")" pricing "$components/hostile/every-way.wasm" >/dev/null

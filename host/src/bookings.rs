@@ -193,6 +193,16 @@ pub async fn hold(
     if ctx.show.status != "scheduled" || ctx.show.starts_at <= now {
         return Err(BookingError::ShowClosed);
     }
+    // A chain that has burnt its fuel share would be refused at its first component call;
+    // refusing before the reads below keeps its flood from costing the replica more.
+    if let Some(retry_after) = state.plugins.share().in_debt(ctx.show.chain_id) {
+        return Err(BookingError::PluginBusy {
+            message:
+                "the chain's component calls are over their fair share of fuel on this replica"
+                    .to_owned(),
+            retry_after,
+        });
+    }
     let seat_rows = state.seat_maps.get(&mut conn, ctx.show.screen_id).await?;
     let mut wanted_rows: Vec<&SeatRow> = Vec::with_capacity(cmd.seat_ids.len());
     let mut unknown: Vec<&str> = Vec::new();

@@ -354,8 +354,8 @@ pub struct LimitArgs {
     /// the pool, at least 1).
     #[arg(long, env = "CINEFLOW_CHAIN_MAX_CONCURRENT_CALLS")]
     pub chain_max_concurrent_calls: Option<u32>,
-    /// Fuel one chain may burn per second on this replica (default: 20 calls' worth of
-    /// the per-call fuel).
+    /// Fuel one chain may burn per second on this replica (default: an eighth of the
+    /// replica's CPU in fuel, at least one call's fuel).
     #[arg(long, env = "CINEFLOW_CHAIN_FUEL_PER_SECOND")]
     pub chain_fuel_per_second: Option<u64>,
     /// How long a call waits for one of its chain's slots before 503 `plugin_busy`, in ms.

@@ -204,10 +204,10 @@ pub fn runtime_config(args: &LimitArgs, cache_dir: Option<PathBuf>) -> RuntimeCo
         max_component_bytes: args.component_max_bytes,
         ..Limits::default()
     };
-    let fuel = limits.fuel;
+    let (fuel, deadline) = (limits.fuel, limits.deadline);
     let mut config = RuntimeConfig::uniform(limits, cache_dir);
     config.max_concurrent_calls = args.component_max_concurrent_calls.max(1);
-    let defaults = ShareSettings::defaults(config.max_concurrent_calls, fuel);
+    let defaults = ShareSettings::defaults_here(config.max_concurrent_calls, fuel, deadline);
     config.share = Some(ShareSettings {
         max_concurrent_calls: args
             .chain_max_concurrent_calls

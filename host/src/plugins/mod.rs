@@ -156,17 +156,21 @@ impl PluginRuntime {
         // empty context (see `store::new_store`) and a clock that cannot wait (`wasi`).
         wasi::add_to_linker(&mut linker)?;
         let cache = ArtifactCache::new(config.cache_dir.clone(), &engine);
-        let fuel = config
+        let biggest = config
             .limits
             .values()
-            .map(|l| l.fuel)
-            .max()
-            .unwrap_or(Limits::default().fuel);
+            .max_by_key(|l| l.fuel)
+            .cloned()
+            .unwrap_or_default();
         let share = FairShare::new(
             config.max_concurrent_calls,
-            config
-                .share
-                .unwrap_or_else(|| ShareSettings::defaults(config.max_concurrent_calls, fuel)),
+            config.share.unwrap_or_else(|| {
+                ShareSettings::defaults_here(
+                    config.max_concurrent_calls,
+                    biggest.fuel,
+                    biggest.deadline,
+                )
+            }),
         );
         Ok(Self {
             share,
@@ -367,21 +371,25 @@ impl PluginRuntime {
                 String::new(),
             ));
         }
-        let admitted = self.share.admit(tenant).await.map_err(|refusal| {
-            let kind = match refusal {
-                Refusal::PoolFull => FailureKind::Unavailable,
-                Refusal::ChainBusy { .. } | Refusal::ChainOutOfFuel { .. } => FailureKind::Busy,
-            };
-            CallError {
-                retry_after: Some(refusal.retry_after()),
-                ..fail(
-                    kind,
-                    refusal.message(self.share.settings()),
-                    CallStats::default(),
-                    String::new(),
-                )
-            }
-        })?;
+        let admitted = self
+            .share
+            .admit(tenant, limits.fuel)
+            .await
+            .map_err(|refusal| {
+                let kind = match refusal {
+                    Refusal::PoolFull => FailureKind::Unavailable,
+                    Refusal::ChainBusy { .. } | Refusal::ChainOutOfFuel { .. } => FailureKind::Busy,
+                };
+                CallError {
+                    retry_after: Some(refusal.retry_after()),
+                    ..fail(
+                        kind,
+                        refusal.message(self.share.settings()),
+                        CallStats::default(),
+                        String::new(),
+                    )
+                }
+            })?;
         let started = Instant::now();
         let mut store = store::new_store(&self.engine, &limits).map_err(|e| {
             fail(
@@ -581,7 +589,7 @@ mod tests {
         use std::time::Duration;
         assert_eq!(
             hard_timeout(Duration::from_millis(100)),
-            Duration::from_millis(500)
+            Duration::from_secs(1)
         );
         assert_eq!(
             hard_timeout(Duration::from_millis(1)),

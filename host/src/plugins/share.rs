@@ -42,16 +42,32 @@ pub struct ShareSettings {
 }
 
 impl ShareSettings {
-    /// The defaults for a pool of `pool` slots and a per-call budget of `fuel`: an eighth of
-    /// the pool (at least one slot), twenty full-budget calls' worth of fuel a second, and
-    /// two seconds of waiting for a slot: a burst of a chain's own calls queues behind its
-    /// share rather than failing, while a flood is refused.
-    pub fn defaults(pool: u32, fuel: u64) -> Self {
+    /// The defaults for a pool of `pool` slots and a per-call budget of `fuel` fuel or
+    /// `deadline` of running time, on a replica of `cores` CPUs: an eighth of the pool (at
+    /// least one slot); an eighth of the replica's CPU in fuel (a call that burns its whole
+    /// budget is taken to have used its whole deadline of one core), at least one call's
+    /// budget; and two seconds of waiting for a slot, so that a burst of a chain's own calls
+    /// queues behind its share rather than failing, while a flood is refused.
+    ///
+    /// On 16 cores with the default limits the fuel is 20 full-budget calls a second; on 2
+    /// cores 2.5. A well-behaved call uses a few ten-thousandths of its budget, so the cap only
+    /// meets chains whose calls burn theirs (docs/BENCHMARKS.md, row 9).
+    pub fn defaults(pool: u32, fuel: u64, deadline: Duration, cores: u32) -> Self {
+        let per_core_second =
+            fuel as f64 * (Duration::from_secs(1).as_secs_f64() / deadline.as_secs_f64().max(1e-6));
+        let eighth = per_core_second * f64::from(cores.max(1)) / 8.0;
         Self {
             max_concurrent_calls: (pool / 8).max(1),
-            fuel_per_second: fuel.saturating_mul(20).max(1),
+            fuel_per_second: (eighth as u64).max(fuel).max(1),
             queue_wait: Duration::from_secs(2),
         }
+    }
+
+    /// [`ShareSettings::defaults`] for this machine's CPUs.
+    pub fn defaults_here(pool: u32, fuel: u64, deadline: Duration) -> Self {
+        let cores = std::thread::available_parallelism()
+            .map_or(1, |n| u32::try_from(n.get()).unwrap_or(u32::MAX));
+        Self::defaults(pool, fuel, deadline, cores)
     }
 }
 
@@ -119,8 +135,13 @@ pub struct ChainUsage {
 
 struct ChainState {
     slots: Arc<Semaphore>,
+    /// Calls admitted and not finished, and the signal that one finished.
+    live: Arc<Live>,
     /// Fuel in the bucket at `refilled`; may go below zero.
     fuel: f64,
+    /// What a call of the chain is taken to cost while it runs: the cost of its last costly
+    /// call, halved by every cheaper one (`None`: no call yet, so a whole budget).
+    typical: Option<f64>,
     refilled: Instant,
     charged_total: u64,
     refused_total: u64,
@@ -130,7 +151,9 @@ impl ChainState {
     fn new(settings: &ShareSettings) -> Self {
         Self {
             slots: Arc::new(Semaphore::new(settings.max_concurrent_calls as usize)),
+            live: Arc::default(),
             fuel: settings.fuel_per_second as f64,
+            typical: None,
             refilled: Instant::now(),
             charged_total: 0,
             refused_total: 0,
@@ -152,15 +175,28 @@ pub struct FairShare {
     chains: Mutex<HashMap<Uuid, ChainState>>,
 }
 
+/// A chain's calls in flight, for the fuel check of the next one.
+#[derive(Default)]
+struct Live {
+    running: std::sync::atomic::AtomicU32,
+    finished: tokio::sync::Notify,
+}
+
 /// Slots held for one call; dropping it gives them back.
 pub(crate) struct Admitted {
     chain: Option<Uuid>,
+    live: Option<Arc<Live>>,
     _chain_slot: Option<OwnedSemaphorePermit>,
     _pool_slot: OwnedSemaphorePermit,
 }
 
 impl Drop for Admitted {
     fn drop(&mut self) {
+        if let Some(live) = &self.live {
+            live.running
+                .fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
+            live.finished.notify_waiters();
+        }
         if let Some(chain) = self.chain {
             metrics::gauge!("cineflow_chain_component_calls_in_flight", "chain" => chain_label(chain))
                 .decrement(1.0);
@@ -191,17 +227,25 @@ impl FairShare {
     }
 
     /// Takes a slot of `tenant`'s share and one of the pool, waiting at most `queue_wait`
-    /// for each.
-    pub(crate) async fn admit(&self, tenant: Tenant) -> Result<Admitted, Refusal> {
+    /// for each. `budget` is the most fuel the call may burn. A chain's calls in flight count
+    /// at what its calls have been costing (a whole budget before its first call, and after
+    /// any call that burnt one), so a burst is admitted only as far as the bucket could pay
+    /// for all of it (the rest wait for a call to finish): a chain whose calls burn their
+    /// budget cannot run more of them at once than its fuel allows, while a well-behaved
+    /// chain's cheap calls are bounded only by its slots.
+    pub(crate) async fn admit(&self, tenant: Tenant, budget: u64) -> Result<Admitted, Refusal> {
         let wait = self.settings.queue_wait;
-        let (chain, chain_slot) = match tenant {
-            Tenant::Platform => (None, None),
+        let (chain, live, chain_slot) = match tenant {
+            Tenant::Platform => (None, None, None),
             Tenant::Chain(chain) => {
-                let slots = self.check_fuel(chain)?;
-                let permit = match tokio::time::timeout(wait, slots.acquire_owned()).await {
+                let started = Instant::now();
+                let (slots, live) = self.reserve_fuel(chain, budget, started + wait).await?;
+                let left = wait.saturating_sub(started.elapsed());
+                let permit = match tokio::time::timeout(left, slots.acquire_owned()).await {
                     Ok(Ok(permit)) => permit,
                     // Closed never happens (the semaphores are never closed); treat as busy.
                     Ok(Err(_)) | Err(_) => {
+                        release(&live);
                         return Err(self.refused(
                             chain,
                             Refusal::ChainBusy {
@@ -210,12 +254,15 @@ impl FairShare {
                         ));
                     }
                 };
-                (Some(chain), Some(permit))
+                (Some(chain), Some(live), Some(permit))
             }
         };
         let pool_slot = match tokio::time::timeout(wait, self.pool.clone().acquire_owned()).await {
             Ok(Ok(permit)) => permit,
             Ok(Err(_)) | Err(_) => {
+                if let Some(live) = &live {
+                    release(live);
+                }
                 if let Some(chain) = chain {
                     return Err(self.refused(chain, Refusal::PoolFull));
                 }
@@ -228,6 +275,7 @@ impl FairShare {
         }
         Ok(Admitted {
             chain,
+            live,
             _chain_slot: chain_slot,
             _pool_slot: pool_slot,
         })
@@ -240,23 +288,67 @@ impl FairShare {
         self.pool.clone().acquire_owned().await.ok()
     }
 
-    /// Refuses a chain whose bucket is empty; otherwise hands out its slot semaphore.
-    fn check_fuel(&self, chain: Uuid) -> Result<Arc<Semaphore>, Refusal> {
-        let mut chains = self.chains.lock().unwrap_or_else(|e| e.into_inner());
-        let state = chains
-            .entry(chain)
-            .or_insert_with(|| ChainState::new(&self.settings));
-        state.refill(&self.settings, Instant::now());
-        if state.fuel <= 0.0 {
-            let rate = self.settings.fuel_per_second as f64;
-            // Until the bucket is back above zero, rounded up to whole milliseconds.
-            let secs = (-state.fuel / rate).max(0.001);
-            let retry_after = Duration::from_millis((secs * 1000.0).ceil() as u64);
-            state.refused_total += 1;
-            record_refusal_metric(chain, "out_of_fuel");
-            return Err(Refusal::ChainOutOfFuel { retry_after });
+    /// Counts one more call of `chain` in flight once its bucket can pay for it and for every
+    /// call already in flight at `budget` each; waits for calls to finish until `until`.
+    /// A chain in debt with nothing in flight is refused at once with the time to refill.
+    async fn reserve_fuel(
+        &self,
+        chain: Uuid,
+        budget: u64,
+        until: Instant,
+    ) -> Result<(Arc<Semaphore>, Arc<Live>), Refusal> {
+        let rate = self.settings.fuel_per_second as f64;
+        loop {
+            let live = {
+                let mut chains = self.chains.lock().unwrap_or_else(|e| e.into_inner());
+                let state = chains
+                    .entry(chain)
+                    .or_insert_with(|| ChainState::new(&self.settings));
+                state.refill(&self.settings, Instant::now());
+                let running = state
+                    .live
+                    .running
+                    .load(std::sync::atomic::Ordering::Acquire);
+                // A cost above the bucket's size could never be paid: ask for the bucket.
+                let need = state.typical.unwrap_or(budget as f64).min(rate).max(1.0);
+                // One call runs whenever the bucket is in credit; more at once only as far as
+                // it could pay what each is taken to cost.
+                let admit = if running == 0 {
+                    state.fuel > 0.0
+                } else {
+                    state.fuel - f64::from(running + 1) * need >= 0.0
+                };
+                if admit {
+                    state
+                        .live
+                        .running
+                        .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+                    return Ok((state.slots.clone(), state.live.clone()));
+                }
+                if running == 0 {
+                    // Real debt: until the bucket is back above zero, in whole milliseconds.
+                    let secs = (-state.fuel / rate).max(0.001);
+                    let retry_after = Duration::from_millis((secs * 1000.0).ceil() as u64);
+                    state.refused_total += 1;
+                    record_refusal_metric(chain, "out_of_fuel");
+                    return Err(Refusal::ChainOutOfFuel { retry_after });
+                }
+                state.live.clone()
+            };
+            let now = Instant::now();
+            if now >= until {
+                return Err(self.refused(
+                    chain,
+                    Refusal::ChainBusy {
+                        retry_after: Duration::from_secs(1),
+                    },
+                ));
+            }
+            // Woken when a call of the chain finishes; re-checked every few milliseconds too,
+            // so a wake-up that came between the check and the wait is never waited out.
+            let nap = (until - now).min(Duration::from_millis(5));
+            let _ = tokio::time::timeout(nap, live.finished.notified()).await;
         }
-        Ok(state.slots.clone())
     }
 
     fn refused(&self, chain: Uuid, refusal: Refusal) -> Refusal {
@@ -283,9 +375,33 @@ impl FairShare {
             state.refill(&self.settings, Instant::now());
             state.fuel -= fuel as f64;
             state.charged_total = state.charged_total.saturating_add(fuel);
+            // A costly call counts in full at once; cheap ones bring the estimate down fast,
+            // so a well-behaved chain's concurrency is bounded by its slots, not its fuel.
+            let cost = fuel as f64;
+            state.typical = Some(state.typical.map_or(cost, |t| cost.max(t / 2.0)));
         }
         drop(chains);
         record_charge_metric(chain, fuel);
+    }
+
+    /// When `chain` is in fuel debt with no call of it running: how long until its bucket is
+    /// back in credit. A caller about to do work for the chain (database reads for a hold)
+    /// can refuse at once, as the component call would be refused after that work anyway.
+    pub fn in_debt(&self, chain: Uuid) -> Option<Duration> {
+        let mut chains = self.chains.lock().unwrap_or_else(|e| e.into_inner());
+        let state = chains.get_mut(&chain)?;
+        state.refill(&self.settings, Instant::now());
+        let running = state
+            .live
+            .running
+            .load(std::sync::atomic::Ordering::Acquire);
+        if state.fuel > 0.0 || running > 0 {
+            return None;
+        }
+        state.refused_total += 1;
+        record_refusal_metric(chain, "out_of_fuel");
+        let secs = (-state.fuel / self.settings.fuel_per_second as f64).max(0.001);
+        Some(Duration::from_millis((secs * 1000.0).ceil() as u64))
     }
 
     /// `chain`'s usage on this replica now.
@@ -315,6 +431,13 @@ impl FairShare {
             }
         }
     }
+}
+
+/// Gives back a call counted in flight that was refused before it ran.
+fn release(live: &Live) {
+    live.running
+        .fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
+    live.finished.notify_waiters();
 }
 
 /// Chains that get a label of their own in the metrics; the rest are summed under `other`,
@@ -372,18 +495,21 @@ mod tests {
     async fn a_chain_over_its_slots_is_refused_and_another_chain_is_not() {
         let share = FairShare::new(4, settings(2, 1_000_000));
         let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
-        let first = share.admit(Tenant::Chain(a)).await.expect("first");
-        let _second = share.admit(Tenant::Chain(a)).await.expect("second");
+        let first = share.admit(Tenant::Chain(a), 10).await.expect("first");
+        let _second = share.admit(Tenant::Chain(a), 10).await.expect("second");
         assert!(matches!(
-            share.admit(Tenant::Chain(a)).await,
+            share.admit(Tenant::Chain(a), 10).await,
             Err(Refusal::ChainBusy { .. })
         ));
-        let _other = share.admit(Tenant::Chain(b)).await.expect("another chain");
+        let _other = share
+            .admit(Tenant::Chain(b), 10)
+            .await
+            .expect("another chain");
         assert_eq!(share.usage(a).calls_in_flight, 2);
         assert_eq!(share.usage(a).refused_total, 1);
         drop(first);
         share
-            .admit(Tenant::Chain(a))
+            .admit(Tenant::Chain(a), 10)
             .await
             .expect("a slot came back");
     }
@@ -392,10 +518,10 @@ mod tests {
     async fn a_chain_out_of_fuel_waits_for_its_bucket() {
         let share = FairShare::new(4, settings(4, 1_000));
         let a = Uuid::now_v7();
-        let admitted = share.admit(Tenant::Chain(a)).await.expect("admitted");
+        let admitted = share.admit(Tenant::Chain(a), 10).await.expect("admitted");
         share.charge(&admitted, 3_000);
         drop(admitted);
-        match share.admit(Tenant::Chain(a)).await {
+        match share.admit(Tenant::Chain(a), 10).await {
             Err(Refusal::ChainOutOfFuel { retry_after }) => {
                 assert!(
                     retry_after >= Duration::from_millis(1900),
@@ -410,7 +536,7 @@ mod tests {
             Err(other) => panic!("unexpected {other:?}"),
         }
         share
-            .admit(Tenant::Chain(Uuid::now_v7()))
+            .admit(Tenant::Chain(Uuid::now_v7()), 10)
             .await
             .expect("another chain has its own bucket");
     }
@@ -418,9 +544,9 @@ mod tests {
     #[tokio::test]
     async fn the_pool_bounds_everyone_together() {
         let share = FairShare::new(1, settings(1, 1_000));
-        let _held = share.admit(Tenant::Platform).await.expect("one slot");
+        let _held = share.admit(Tenant::Platform, 10).await.expect("one slot");
         assert!(matches!(
-            share.admit(Tenant::Chain(Uuid::now_v7())).await,
+            share.admit(Tenant::Chain(Uuid::now_v7()), 10).await,
             Err(Refusal::PoolFull)
         ));
     }
@@ -439,10 +565,43 @@ mod tests {
         );
     }
 
+    /// Calls in flight count at their whole budget: with room for two budgets, a third call
+    /// waits until one of the two finishes, then runs.
+    #[tokio::test]
+    async fn a_burst_is_admitted_only_as_far_as_the_bucket_could_pay_for_it() {
+        let share = std::sync::Arc::new(FairShare::new(8, settings(8, 1_000)));
+        let a = Uuid::now_v7();
+        let first = share.admit(Tenant::Chain(a), 400).await.expect("first");
+        let _second = share.admit(Tenant::Chain(a), 400).await.expect("second");
+        let third = {
+            let share = share.clone();
+            tokio::spawn(async move { share.admit(Tenant::Chain(a), 400).await.is_ok() })
+        };
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        assert!(
+            !third.is_finished(),
+            "the third waits while two budgets are in flight"
+        );
+        share.charge(&first, 10);
+        drop(first);
+        assert!(
+            third.await.expect("task"),
+            "admitted once the first finished"
+        );
+    }
+
     #[test]
-    fn defaults_give_an_eighth_of_the_pool() {
-        assert_eq!(ShareSettings::defaults(1000, 50).max_concurrent_calls, 125);
-        assert_eq!(ShareSettings::defaults(4, 50).max_concurrent_calls, 1);
-        assert_eq!(ShareSettings::defaults(8, 50).fuel_per_second, 1000);
+    fn defaults_give_an_eighth_of_the_pool_and_of_the_cpu() {
+        let d = Duration::from_millis(100);
+        assert_eq!(
+            ShareSettings::defaults(1000, 50, d, 2).max_concurrent_calls,
+            125
+        );
+        assert_eq!(ShareSettings::defaults(4, 50, d, 2).max_concurrent_calls, 1);
+        // 50 fuel per 100 ms = 500 per core-second; an eighth of 2 cores is 125.
+        assert_eq!(ShareSettings::defaults(8, 50, d, 2).fuel_per_second, 125);
+        assert_eq!(ShareSettings::defaults(8, 50, d, 16).fuel_per_second, 1000);
+        // Never less than one call's budget.
+        assert_eq!(ShareSettings::defaults(8, 50, d, 1).fuel_per_second, 62);
     }
 }
