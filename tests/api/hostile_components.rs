@@ -288,13 +288,22 @@ async fn a_full_instance_pool_is_unavailable_not_a_crash() {
     let mut config = RuntimeConfig::uniform(
         Limits {
             fuel: u64::MAX / 2,
-            // Longer than the wait for a slot (500 ms), so the second call finds it taken.
+            // Longer than the wait for a slot (below), so the second call finds it taken.
             deadline: Duration::from_millis(1500),
             ..Limits::default()
         },
         None,
     );
     config.max_concurrent_calls = 1;
+    config.share = Some(cineflow::plugins::ShareSettings {
+        queue_wait: Duration::from_millis(200),
+        ..cineflow::plugins::ShareSettings::defaults(
+            1,
+            u64::MAX / 2,
+            Duration::from_millis(1500),
+            2,
+        )
+    });
     let rt = std::sync::Arc::new(PluginRuntime::new(config).expect("runtime"));
     let looping = rt
         .load(Hook::Pricing, &hostile("loop"))
