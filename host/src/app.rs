@@ -1,6 +1,7 @@
 //! The launch seam: `App::build` prepares everything and binds the listener (port 0 works);
 //! `App::run_until` serves until the shutdown future resolves.
 
+use crate::domain::types::NotificationStatus;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -88,11 +89,22 @@ impl App {
             demo::load(&pool, &passwords, config.cleaning_buffer).await?;
         }
         let (per_email, per_client) = config.signin_limits;
+        let gateway: Arc<dyn crate::gateway::PaymentGateway> =
+            Arc::new(crate::gateway::TestGateway);
+        let seat_maps: Arc<crate::seat_maps::SeatMaps> = Arc::default();
+        let bookings = crate::domain::bookings::Bookings::new(
+            pool.clone(),
+            components.clone(),
+            plugins.clone(),
+            seat_maps.clone(),
+            gateway.clone(),
+        );
         let state = AppState {
             db: pool,
             plugins,
             defaults,
             components,
+            bookings,
             auth: AuthKeys::new(secret.as_bytes(), config.token_ttl),
             auth_limits: AuthLimits {
                 signin_per_email: per_email,
@@ -103,8 +115,8 @@ impl App {
             catalogue: CatalogueSettings {
                 cleaning_buffer: config.cleaning_buffer,
             },
-            gateway: Arc::new(crate::gateway::TestGateway),
-            seat_maps: Arc::default(),
+            gateway,
+            seat_maps,
             service_token: config.mail.service_token.as_deref().map(Arc::from),
             mail_domain: Arc::from(config.mail.from.email.domain()),
             request_timeout: config.request_timeout,
@@ -186,7 +198,7 @@ impl App {
             let mut every = tokio::time::interval(std::time::Duration::from_secs(15));
             loop {
                 every.tick().await;
-                if let Err(e) = crate::bookings::expire_due(&pool).await {
+                if let Err(e) = crate::domain::bookings::expire_due(&pool).await {
                     tracing::warn!(error = %e, "expiring holds failed; will retry");
                 }
             }
@@ -259,7 +271,12 @@ impl App {
             let counts = db::outbox::counts(&mut conn).await?;
             let pending: i64 = counts
                 .iter()
-                .filter(|(status, _)| status == "pending" || status == "sending")
+                .filter(|(status, _)| {
+                    matches!(
+                        status,
+                        NotificationStatus::Pending | NotificationStatus::Sending
+                    )
+                })
                 .map(|(_, n)| n)
                 .sum();
             tracing::warn!(

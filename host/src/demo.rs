@@ -13,10 +13,11 @@ use crate::auth::Passwords;
 use crate::db::movies::MovieFields;
 use crate::db::shows::{NewShow, Prices};
 use crate::db::theatres::TheatreFields;
-use crate::db::users::{NewUser, Role, Status};
+use crate::db::users::NewUser;
 use crate::db::{chains, movies, screens, shows, theatres, users};
 use crate::domain::hook_io::SeatClass;
 use crate::domain::types::seat_layout::{self, RowSpec};
+use crate::domain::types::{AccountStatus, Role};
 
 /// Demo owner (chain staff), listed in the README.
 pub const OWNER: (&str, &str) = ("owner@demo.cineflow.local", "Demo-Owner-2026");
@@ -145,7 +146,7 @@ pub async fn load(
                 director: "Meera Iyer".into(),
                 trailer_url: "https://example.com/trailers/demo".into(),
                 release_date: chrono::NaiveDate::from_ymd_opt(2026, 10, 2).unwrap_or_default(),
-                release_status: "released".into(),
+                release_status: crate::domain::types::ReleaseStatus::Released,
                 languages: vec!["English".into(), "Hindi".into()],
                 runtime_minutes: runtime,
                 certificate: Some(certificate.into()),
@@ -158,13 +159,12 @@ pub async fn load(
     theatres::add_movies(&mut tx, CHAIN, THEATRE, &ids).await?;
 
     let prices: Prices = [
-        ("standard", 25_000),
-        ("premium", 40_000),
-        ("vip", 65_000),
-        ("accessible", 25_000),
+        (SeatClass::Standard, 25_000),
+        (SeatClass::Premium, 40_000),
+        (SeatClass::Vip, 65_000),
+        (SeatClass::Accessible, 25_000),
     ]
     .into_iter()
-    .map(|(c, p)| (c.to_owned(), p))
     .collect();
     let today = Utc::now().with_timezone(&Kolkata).date_naive();
     let mut added = 0;
@@ -229,7 +229,7 @@ async fn ensure_user(
             email,
             password_hash: &hash,
             role,
-            status: Status::Approved,
+            status: AccountStatus::Approved,
         },
     )
     .await?;

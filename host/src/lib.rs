@@ -7,8 +7,6 @@
 pub mod app;
 /// Passwords (argon2id, bounded), access tokens (JWT), signin and signup limits.
 pub mod auth;
-/// The booking engine: holds, payments, cancellation, expiry.
-pub mod bookings;
 /// The bootstrap admin from configuration.
 pub mod bootstrap;
 /// Command-line interface (clap): every flag with its environment variable.

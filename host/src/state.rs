@@ -19,6 +19,8 @@ pub struct AppState {
     pub defaults: Arc<PlatformDefaults>,
     /// Which component serves each chain's hook (bindings, fallback, breaker, stats).
     pub components: Arc<crate::components::ComponentRegistry>,
+    /// Holds, payments, cancellations and booking reads.
+    pub bookings: crate::domain::bookings::Bookings,
     /// Token keys.
     pub auth: AuthKeys,
     /// Signin and signup limits (counted in the database, shared by every replica).

@@ -960,7 +960,7 @@ async fn an_expired_hold_frees_its_seats_and_expire_due_marks_it(pool: PgPool) {
     assert_eq!(app.seats_available(&b.show_id).await, SCREEN_CAPACITY - 2);
     let theirs = app.hold(&other, &b.show_id, &["A-1"]).await;
 
-    let expired = cineflow::bookings::expire_due(&pool)
+    let expired = cineflow::domain::bookings::expire_due(&pool)
         .await
         .expect("expire_due");
     assert_eq!(expired, 1, "only the stale hold is due");
@@ -981,7 +981,7 @@ async fn an_expired_hold_frees_its_seats_and_expire_due_marks_it(pool: PgPool) {
     assert_eq!(notifications_of(&pool, "booking-expired").await, 1);
 
     // Idempotent: nothing more is due.
-    let again = cineflow::bookings::expire_due(&pool)
+    let again = cineflow::domain::bookings::expire_due(&pool)
         .await
         .expect("expire_due");
     assert_eq!(again, 0);

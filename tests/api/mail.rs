@@ -471,7 +471,9 @@ async fn every_event_sends_its_email(pool: PgPool) {
     assert!(res.status().is_success(), "cancel: {}", res.status());
     let lapsed = app.hold(&customer, &b.show_id, &["A-3"]).await;
     crate::support::client::expire_hold(&pool, &s(&lapsed, "id")).await;
-    cineflow::bookings::expire_due(&pool).await.expect("expire");
+    cineflow::domain::bookings::expire_due(&pool)
+        .await
+        .expect("expire");
     let kept = app.hold(&customer, &b.show_id, &["A-5"]).await;
     app.pay(&customer, &kept).await;
     let res = app

@@ -28,5 +28,6 @@ mod ops;
 mod oversell;
 mod payments;
 mod screens_shows;
+mod seat_picker;
 mod seed_defect_edges;
 mod seed_defects;

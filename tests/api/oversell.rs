@@ -425,7 +425,7 @@ async fn a_lapsed_hold_is_retaken_once_while_expiry_runs(pool: PgPool) {
                 barrier.wait().await;
                 let mut total = 0;
                 while racing.load(Ordering::SeqCst) {
-                    total += cineflow::bookings::expire_due(&pool)
+                    total += cineflow::domain::bookings::expire_due(&pool)
                         .await
                         .expect("expire_due");
                     tokio::time::sleep(Duration::from_millis(5)).await;
@@ -449,7 +449,7 @@ async fn a_lapsed_hold_is_retaken_once_while_expiry_runs(pool: PgPool) {
         let outcomes = set.join_all().await;
         racing.store(false, Ordering::SeqCst);
         let mut swept = sweeper.await.expect("sweeper");
-        swept += cineflow::bookings::expire_due(&pool)
+        swept += cineflow::domain::bookings::expire_due(&pool)
             .await
             .expect("expire_due");
 

@@ -272,7 +272,7 @@ async fn an_expired_hold_cannot_be_paid_and_nothing_is_charged(pool: PgPool) {
     assert_eq!(notifications_of(&pool, "booking-confirmed").await, 0);
 
     // Swept.
-    let expired = cineflow::bookings::expire_due(&pool)
+    let expired = cineflow::domain::bookings::expire_due(&pool)
         .await
         .expect("expire_due");
     assert_eq!(expired, 1);

@@ -170,7 +170,7 @@ async fn c4_the_trigger_refuses_illegal_transitions_written_directly(pool: PgPoo
     .await;
     let expired = app.hold(&customer, &b.show_id, &["A-3"]).await;
     expire_hold(&pool, &s(&expired, "id")).await;
-    cineflow::bookings::expire_due(&pool)
+    cineflow::domain::bookings::expire_due(&pool)
         .await
         .expect("expiry runs");
 

@@ -41,6 +41,7 @@ fn source(hook: Hook) -> &'static str {
         Hook::Pricing => include_str!("../../fixtures/pricing.json"),
         Hook::BookingRules => include_str!("../../fixtures/booking-rules.json"),
         Hook::NotifyTemplates => include_str!("../../fixtures/notify-templates.json"),
+        Hook::SeatPicker => include_str!("../../fixtures/seat-picker.json"),
     }
 }
 

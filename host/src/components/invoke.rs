@@ -6,7 +6,7 @@
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::domain::hook_io::{CancelRequest, EmailEvent, HoldRequest, QuoteRequest};
+use crate::domain::hook_io::{CancelRequest, EmailEvent, HoldRequest, PickRequest, QuoteRequest};
 use crate::plugins::{CallError, CallStats, Called, Hook, LoadedComponent, PluginRuntime, Tenant};
 
 /// Booking-rules input: which function, and its request.
@@ -91,6 +91,11 @@ pub async fn invoke(
         Hook::NotifyTemplates => done(
             runtime
                 .render(tenant, component, &parse::<EmailEvent>(input)?)
+                .await,
+        ),
+        Hook::SeatPicker => done(
+            runtime
+                .pick_seats(tenant, component, &parse::<PickRequest>(input)?)
                 .await,
         ),
         Hook::BookingRules => match parse::<BookingRulesInput>(input)? {

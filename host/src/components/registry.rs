@@ -63,10 +63,11 @@ impl OnFailure {
     }
 
     /// The policy of a binding that does not say: templates fall back (the email still goes
-    /// out), pricing and booking rules fail closed.
+    /// out), and so does the seat-picker (the default's seats are checked like any pick, and a
+    /// customer still gets seats); pricing and booking rules fail closed.
     pub fn default_for(hook: Hook) -> Self {
         match hook {
-            Hook::NotifyTemplates => OnFailure::Fallback,
+            Hook::NotifyTemplates | Hook::SeatPicker => OnFailure::Fallback,
             Hook::Pricing | Hook::BookingRules => OnFailure::Reject,
         }
     }

@@ -108,13 +108,15 @@ pub async fn record(
 /// A booking's trail, oldest first.
 pub async fn of_booking(
     conn: &mut PgConnection,
+    chain: Uuid,
     booking: Uuid,
 ) -> Result<Vec<AuditEntry>, sqlx::Error> {
     sqlx::query_as(
         "select id, booking_id, show_id, at, kind, from_status, to_status, actor_id, hook, component_id,
                 fuel_used, duration_us, detail
-         from booking_audit where booking_id = $1 order by id",
+         from booking_audit where chain_id = $1 and booking_id = $2 order by id",
     )
+    .bind(chain)
     .bind(booking)
     .fetch_all(conn)
     .await

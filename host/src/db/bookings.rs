@@ -6,6 +6,7 @@ use sqlx::types::Json;
 use uuid::Uuid;
 
 use crate::domain::hook_io::LineItem;
+use crate::domain::types::BookingStatus;
 
 /// A booking row.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -18,8 +19,8 @@ pub struct Booking {
     pub show_id: Uuid,
     /// Customer.
     pub user_id: Uuid,
-    /// `held`, `confirmed`, `cancelled` or `expired`.
-    pub status: String,
+    /// As recorded: a `held` row may have run out (see [`Booking::is_live`]).
+    pub status: BookingStatus,
     /// Seat ids.
     pub seats: Vec<String>,
     /// Priced line items.
@@ -41,7 +42,7 @@ pub struct Booking {
 impl Booking {
     /// Held and not yet expired, or confirmed: its seats are taken.
     pub fn is_live(&self, now: DateTime<Utc>) -> bool {
-        self.status == "confirmed" || (self.status == "held" && self.expires_at > now)
+        self.status.is_live(self.expires_at, now)
     }
 }
 
@@ -55,8 +56,8 @@ const COLUMNS: &str = "id, chain_id, show_id, user_id, status, seats, items, tot
 // moment, the one whose committed rows it sees. Rust's clock decides nothing here.
 
 /// A booking row (of `bookings`) is live: held and unexpired, or confirmed.
-pub const LIVE: &str =
-    "(status = 'confirmed' or (status = 'held' and expires_at > statement_timestamp()))";
+/// The SQL function is migration 0009's, the one statement of "live" in SQL.
+pub const LIVE: &str = "booking_is_live(status, expires_at)";
 
 /// A seat row (of `booking_seats`) is taken: its interval has not ended. Every interval
 /// starts when its statement ran, before any later statement's snapshot could see it.
@@ -158,7 +159,9 @@ pub async fn insert_hold(
     Ok(HoldOutcome::Taken(taken))
 }
 
-/// One booking.
+/// One booking, by id alone: the entry point of every request that names a booking (its
+/// chain is learnt here; every later statement carries it). On a cluster distributed by chain
+/// this is the one lookup that asks every shard.
 pub async fn find(conn: &mut PgConnection, id: Uuid) -> Result<Option<Booking>, sqlx::Error> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "select {COLUMNS} from bookings where id = $1"
@@ -179,11 +182,16 @@ pub struct Locked {
     pub live: bool,
 }
 
-/// One booking, locked until the end of the transaction.
-pub async fn lock(conn: &mut PgConnection, id: Uuid) -> Result<Option<Locked>, sqlx::Error> {
+/// One booking of the chain, locked until the end of the transaction.
+pub async fn lock(
+    conn: &mut PgConnection,
+    chain: Uuid,
+    id: Uuid,
+) -> Result<Option<Locked>, sqlx::Error> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "select {COLUMNS}, {LIVE} as live from bookings where id = $1 for update"
+        "select {COLUMNS}, {LIVE} as live from bookings where chain_id = $1 and id = $2 for update"
     )))
+    .bind(chain)
     .bind(id)
     .fetch_optional(conn)
     .await
@@ -192,17 +200,23 @@ pub async fn lock(conn: &mut PgConnection, id: Uuid) -> Result<Option<Locked>, s
 /// Confirms a held booking whose hold has not run out at the statement's instant: the booking
 /// and its seats change in one statement, taken for good. `None` when the hold has lapsed.
 /// Violates `booking_seats_live_key` if someone else took a seat after the hold ran out.
-pub async fn confirm(conn: &mut PgConnection, id: Uuid) -> Result<Option<Booking>, sqlx::Error> {
+pub async fn confirm(
+    conn: &mut PgConnection,
+    chain: Uuid,
+    id: Uuid,
+) -> Result<Option<Booking>, sqlx::Error> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "with b as (
             update bookings set status = 'confirmed', confirmed_at = statement_timestamp()
-            where id = $1 and status = 'held' and expires_at > statement_timestamp()
+            where chain_id = $1 and id = $2 and status = 'held'
+              and booking_is_live(status, expires_at)
             returning {COLUMNS}),
          s as (
             update booking_seats set taken_until = 'infinity'
-            where booking_id = (select id from b))
+            where chain_id = $1 and booking_id = (select id from b))
          select * from b"
     )))
+    .bind(chain)
     .bind(id)
     .fetch_optional(conn)
     .await
@@ -212,6 +226,7 @@ pub async fn confirm(conn: &mut PgConnection, id: Uuid) -> Result<Option<Booking
 /// `cancelled_at` (one statement, one instant).
 pub async fn cancel(
     conn: &mut PgConnection,
+    chain: Uuid,
     id: Uuid,
     refund_minor: i64,
 ) -> Result<Booking, sqlx::Error> {
@@ -219,13 +234,14 @@ pub async fn cancel(
         "with s as (
             update booking_seats
             set taken_until = greatest(taken_from, least(taken_until, statement_timestamp()))
-            where booking_id = $1)
+            where chain_id = $3 and booking_id = $1)
          update bookings set status = 'cancelled', cancelled_at = statement_timestamp(),
             refund_minor = $2
-         where id = $1 returning {COLUMNS}"
+         where chain_id = $3 and id = $1 returning {COLUMNS}"
     )))
     .bind(id)
     .bind(refund_minor)
+    .bind(chain)
     .fetch_one(conn)
     .await
 }
@@ -236,7 +252,7 @@ pub async fn expire_due(conn: &mut PgConnection, limit: i64) -> Result<Vec<Booki
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "update bookings set status = 'expired', expired_at = statement_timestamp()
          where id in (select id from bookings
-                      where status = 'held' and expires_at <= statement_timestamp()
+                      where status = 'held' and not booking_is_live(status, expires_at)
                       order by expires_at limit $1 for update skip locked)
          returning {COLUMNS}"
     )))
@@ -248,11 +264,14 @@ pub async fn expire_due(conn: &mut PgConnection, limit: i64) -> Result<Vec<Booki
 /// Live bookings of a show, locked (for cancelling the show).
 pub async fn lock_live_of_show(
     conn: &mut PgConnection,
+    chain: Uuid,
     show: Uuid,
 ) -> Result<Vec<Booking>, sqlx::Error> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "select {COLUMNS} from bookings where show_id = $1 and {LIVE} order by id for update"
+        "select {COLUMNS} from bookings where chain_id = $1 and show_id = $2 and {LIVE}
+         order by id for update"
     )))
+    .bind(chain)
     .bind(show)
     .fetch_all(conn)
     .await
@@ -305,7 +324,7 @@ pub async fn held_seats(
                 coalesce(sum(cardinality(seats)), 0)::bigint
          from bookings
          where user_id = $1 and chain_id = $3 and status = 'held'
-           and expires_at > statement_timestamp()",
+           and booking_is_live(status, expires_at)",
     )
     .bind(user)
     .bind(show)
@@ -336,8 +355,8 @@ pub struct BookingFilter {
     pub user_id: Option<Uuid>,
     /// Only this chain's.
     pub chain_id: Option<Uuid>,
-    /// Only this status.
-    pub status: Option<String>,
+    /// Only this status (as recorded).
+    pub status: Option<BookingStatus>,
 }
 
 /// A page of bookings.
@@ -350,7 +369,7 @@ pub async fn list(
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "select {COLUMNS} from bookings
          where ($1::uuid is null or user_id = $1) and ($2::uuid is null or chain_id = $2)
-           and ($3::text is null or status = $3) and ($4::uuid is null or id > $4)
+           and ($3::text is null or status = $3::text) and ($4::uuid is null or id > $4)
          order by id limit $5"
     )))
     .bind(f.user_id)

@@ -1,6 +1,7 @@
 //! Table `movies`: one catalogue every chain may show, each movie edited only by the chain
 //! that created it (`chain_id`) or, for a platform movie (no chain), by admins.
 
+use crate::domain::types::ReleaseStatus;
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::PgConnection;
 use uuid::Uuid;
@@ -22,8 +23,8 @@ pub struct Movie {
     pub trailer_url: String,
     /// Release date.
     pub release_date: NaiveDate,
-    /// `coming_soon` or `released`.
-    pub release_status: String,
+    /// Announced or out.
+    pub release_status: ReleaseStatus,
     /// Languages, at least one.
     pub languages: Vec<String>,
     /// Runtime.
@@ -54,8 +55,8 @@ pub struct MovieFields {
     pub trailer_url: String,
     /// Release date.
     pub release_date: NaiveDate,
-    /// `coming_soon` or `released`.
-    pub release_status: String,
+    /// Announced or out.
+    pub release_status: ReleaseStatus,
     /// Languages.
     pub languages: Vec<String>,
     /// Runtime.

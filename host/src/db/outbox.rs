@@ -2,6 +2,7 @@
 //! inside the transaction of the change they announce, so an email exists if and only if the
 //! change committed. Sending is the sweeper's job.
 
+use crate::domain::types::NotificationStatus;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -74,8 +75,8 @@ pub struct Notification {
     pub locale: String,
     /// Template fields.
     pub fields: Value,
-    /// `pending`, `sending`, `sent` or `failed`.
-    pub status: String,
+    /// Where it is in delivery.
+    pub status: NotificationStatus,
     /// Send attempts started so far.
     pub attempts: i32,
     /// Why the last attempt failed.
@@ -234,13 +235,13 @@ pub async fn find(conn: &mut PgConnection, id: Uuid) -> Result<Option<Notificati
 /// Notifications in id (queue) order, optionally of one status.
 pub async fn list(
     conn: &mut PgConnection,
-    status: Option<&str>,
+    status: Option<NotificationStatus>,
     after: Option<Uuid>,
     fetch: i64,
 ) -> Result<Vec<Notification>, sqlx::Error> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "select {COLUMNS} from notifications
-         where ($1::text is null or status = $1) and ($2::uuid is null or id > $2)
+         where ($1::text is null or status = $1::text) and ($2::uuid is null or id > $2)
          order by id limit $3"
     )))
     .bind(status)
@@ -251,7 +252,9 @@ pub async fn list(
 }
 
 /// How many notifications are in each status (for the log line and metrics).
-pub async fn counts(conn: &mut PgConnection) -> Result<Vec<(String, i64)>, sqlx::Error> {
+pub async fn counts(
+    conn: &mut PgConnection,
+) -> Result<Vec<(NotificationStatus, i64)>, sqlx::Error> {
     sqlx::query_as("select status, count(*) from notifications group by status order by status")
         .fetch_all(conn)
         .await

@@ -1,5 +1,6 @@
 //! Table `payments`.
 
+use crate::domain::types::PaymentStatus;
 use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 use uuid::Uuid;
@@ -19,8 +20,8 @@ pub struct Payment {
     pub amount_minor: i64,
     /// Currency.
     pub currency: String,
-    /// `succeeded`, `refunded` or `partially_refunded`.
-    pub status: String,
+    /// Charged or refunded.
+    pub status: PaymentStatus,
     /// The gateway's reference.
     pub provider_ref: String,
     /// Refunded so far.
@@ -59,16 +60,18 @@ pub async fn insert(
 /// Records a refund against a booking's payment (if it was paid).
 pub async fn refund(
     conn: &mut PgConnection,
+    chain: Uuid,
     booking: Uuid,
     amount_minor: i64,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
         "update payments set refunded_minor = $2,
             status = case when $2 = 0 then status when $2 = amount_minor then 'refunded' else 'partially_refunded' end
-         where booking_id = $1",
+         where chain_id = $3 and booking_id = $1",
     )
     .bind(booking)
     .bind(amount_minor)
+    .bind(chain)
     .execute(conn)
     .await?;
     Ok(())

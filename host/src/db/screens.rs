@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+use crate::domain::hook_io::SeatClass;
 use crate::domain::types::seat_layout::LaidSeat;
 
 /// A screen.
@@ -33,7 +34,7 @@ pub struct SeatRow {
     /// 7.
     pub number: i32,
     /// Class.
-    pub class: String,
+    pub class: SeatClass,
     /// Not for sale.
     pub blocked: bool,
 }
@@ -67,15 +68,7 @@ pub async fn insert(
         let ids: Vec<&str> = seats.iter().map(|s| s.id.as_str()).collect();
         let rows: Vec<&str> = seats.iter().map(|s| s.row.as_str()).collect();
         let numbers: Vec<i32> = seats.iter().map(|s| s.number as i32).collect();
-        let classes: Vec<String> = seats
-            .iter()
-            .map(|s| {
-                serde_json::to_value(s.class)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_owned))
-                    .unwrap_or_default()
-            })
-            .collect();
+        let classes: Vec<&str> = seats.iter().map(|s| s.class.as_str()).collect();
         let blocked: Vec<bool> = seats.iter().map(|s| s.blocked).collect();
         sqlx::query(
             "insert into seats (chain_id, screen_id, id, row_label, number, class, blocked, position)
@@ -135,7 +128,7 @@ pub async fn seats(conn: &mut PgConnection, screen: Uuid) -> Result<Vec<SeatRow>
 }
 
 /// The classes of the screen's sellable seats.
-pub async fn classes(conn: &mut PgConnection, screen: Uuid) -> Result<Vec<String>, sqlx::Error> {
+pub async fn classes(conn: &mut PgConnection, screen: Uuid) -> Result<Vec<SeatClass>, sqlx::Error> {
     sqlx::query_scalar(
         "select distinct class from seats where screen_id = $1 and not blocked order by class",
     )

@@ -5,8 +5,11 @@ use sqlx::PgConnection;
 use sqlx::types::Json;
 use uuid::Uuid;
 
+use crate::domain::hook_io::SeatClass;
+use crate::domain::types::ShowStatus;
+
 /// Prices per seat class in minor units (`{"standard": 25000}`).
-pub type Prices = std::collections::BTreeMap<String, i64>;
+pub type Prices = std::collections::BTreeMap<SeatClass, i64>;
 
 /// A show.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -31,8 +34,8 @@ pub struct Show {
     pub currency: String,
     /// Prices per class.
     pub prices: Json<Prices>,
-    /// `scheduled` or `cancelled`.
-    pub status: String,
+    /// Whether it still sells.
+    pub status: ShowStatus,
     /// Sellable seats not in a live booking; `None` where the query does not count them
     /// (the booking paths, which never read it).
     #[sqlx(default)]
@@ -245,12 +248,19 @@ pub async fn context(
 }
 
 /// Marks a show cancelled (locking it).
-pub async fn mark_cancelled(conn: &mut PgConnection, id: Uuid) -> Result<bool, sqlx::Error> {
-    let done =
-        sqlx::query("update shows set status = 'cancelled' where id = $1 and status = 'scheduled'")
-            .bind(id)
-            .execute(conn)
-            .await?;
+pub async fn mark_cancelled(
+    conn: &mut PgConnection,
+    chain: Uuid,
+    id: Uuid,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "update shows set status = 'cancelled'
+         where chain_id = $1 and id = $2 and status = 'scheduled'",
+    )
+    .bind(chain)
+    .bind(id)
+    .execute(conn)
+    .await?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -260,15 +270,18 @@ pub async fn mark_cancelled(conn: &mut PgConnection, id: Uuid) -> Result<bool, s
 /// of concurrent share lockers of one hot row turn into MultiXact churn.
 pub async fn lock_for_hold(
     conn: &mut PgConnection,
+    chain: Uuid,
     id: Uuid,
-) -> Result<Option<String>, sqlx::Error> {
+) -> Result<Option<ShowStatus>, sqlx::Error> {
     sqlx::query("select pg_advisory_xact_lock_shared(hashtextextended($1::text, 7))")
         .bind(id)
         .execute(&mut *conn)
         .await?;
     sqlx::query_scalar(
-        "select status from shows where id = $1 and starts_at > statement_timestamp()",
+        "select status from shows
+         where chain_id = $1 and id = $2 and starts_at > statement_timestamp()",
     )
+    .bind(chain)
     .bind(id)
     .fetch_optional(conn)
     .await

@@ -1,98 +1,19 @@
 //! Table `users`.
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-/// What a user may do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    /// Books tickets.
-    Customer,
-    /// Staff of a theatre chain (the original system's CLIENT).
-    Owner,
-    /// Runs the platform.
-    Admin,
-}
-
-/// Whether an account may act in its role.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Status {
-    /// Active.
-    Approved,
-    /// Waiting for an admin (owners start here).
-    Pending,
-    /// Refused by an admin.
-    Rejected,
-}
-
-impl Role {
-    /// The database spelling.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Customer => "customer",
-            Role::Owner => "owner",
-            Role::Admin => "admin",
-        }
-    }
-
-    fn parse(s: &str) -> Self {
-        match s {
-            "admin" => Role::Admin,
-            "owner" => Role::Owner,
-            _ => Role::Customer,
-        }
-    }
-}
-
-impl Status {
-    /// The database spelling.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Approved => "approved",
-            Status::Pending => "pending",
-            Status::Rejected => "rejected",
-        }
-    }
-
-    fn parse(s: &str) -> Self {
-        match s {
-            "approved" => Status::Approved,
-            "rejected" => Status::Rejected,
-            _ => Status::Pending,
-        }
-    }
-}
-
-/// A user row (the password hash stays in the database module's private row type).
-#[derive(Debug, Clone)]
-pub struct User {
-    /// Id.
-    pub id: Uuid,
-    /// Display name.
-    pub name: String,
-    /// Lowercased email.
-    pub email: String,
-    /// Role.
-    pub role: Role,
-    /// Status.
-    pub status: Status,
-    /// Current token version.
-    pub token_version: i32,
-    /// Created.
-    pub created_at: DateTime<Utc>,
-}
+pub use crate::domain::types::User;
+use crate::domain::types::{AccountStatus, Role};
 
 #[derive(sqlx::FromRow)]
 struct UserRow {
     id: Uuid,
     name: String,
     email: String,
-    role: String,
-    status: String,
+    role: Role,
+    status: AccountStatus,
     token_version: i32,
     created_at: DateTime<Utc>,
 }
@@ -103,8 +24,8 @@ impl UserRow {
             id: self.id,
             name: self.name,
             email: self.email,
-            role: Role::parse(&self.role),
-            status: Status::parse(&self.status),
+            role: self.role,
+            status: self.status,
             token_version: self.token_version,
             created_at: self.created_at,
         }
@@ -124,7 +45,7 @@ pub struct NewUser<'a> {
     /// Role.
     pub role: Role,
     /// Status.
-    pub status: Status,
+    pub status: AccountStatus,
 }
 
 /// Inserts a user; `users_email_key` is violated when the email is taken.
@@ -212,7 +133,7 @@ pub async fn update_role_status(
     conn: &mut PgConnection,
     id: Uuid,
     role: Option<Role>,
-    status: Option<Status>,
+    status: Option<AccountStatus>,
 ) -> Result<Option<User>, sqlx::Error> {
     let row: Option<UserRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "update users set role = coalesce($2, role), status = coalesce($3, status)
@@ -220,7 +141,7 @@ pub async fn update_role_status(
     )))
     .bind(id)
     .bind(role.map(Role::as_str))
-    .bind(status.map(Status::as_str))
+    .bind(status.map(AccountStatus::as_str))
     .fetch_optional(conn)
     .await?;
     Ok(row.map(UserRow::into_domain))
@@ -272,7 +193,7 @@ pub struct UserFilter {
     /// Only this role.
     pub role: Option<Role>,
     /// Only this status.
-    pub status: Option<Status>,
+    pub status: Option<AccountStatus>,
 }
 
 /// A page of users in id order.
@@ -290,7 +211,7 @@ pub async fn list(
          order by id limit $4"
     )))
     .bind(filter.role.map(Role::as_str))
-    .bind(filter.status.map(Status::as_str))
+    .bind(filter.status.map(AccountStatus::as_str))
     .bind(after)
     .bind(fetch)
     .fetch_all(conn)

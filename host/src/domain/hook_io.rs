@@ -8,9 +8,24 @@
 
 use serde::{Deserialize, Serialize};
 
-/// The class of a seat.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+/// The class of a seat: one enum for the API, the database (`seats.class`), the prices of a
+/// show and the WIT `seat-class` (every spelling is one word, so kebab and snake case agree).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+    sqlx::Type,
+)]
 #[serde(rename_all = "kebab-case")]
+#[sqlx(type_name = "text", rename_all = "snake_case")]
 pub enum SeatClass {
     /// An ordinary seat.
     Standard,
@@ -20,6 +35,37 @@ pub enum SeatClass {
     Vip,
     /// A seat for wheelchair users and their companions.
     Accessible,
+}
+
+impl SeatClass {
+    /// Every class, cheapest first by convention.
+    pub const ALL: [SeatClass; 4] = [
+        SeatClass::Standard,
+        SeatClass::Premium,
+        SeatClass::Vip,
+        SeatClass::Accessible,
+    ];
+
+    /// The spelling used in the API, the database and price maps.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SeatClass::Standard => "standard",
+            SeatClass::Premium => "premium",
+            SeatClass::Vip => "vip",
+            SeatClass::Accessible => "accessible",
+        }
+    }
+
+    /// The class spelled `text`, if any.
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.as_str() == text)
+    }
+}
+
+impl std::fmt::Display for SeatClass {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// One seat of a screen.
@@ -139,6 +185,38 @@ pub struct LineItem {
 pub struct PriceQuote {
     pub items: Vec<LineItem>,
     pub total_minor: i64,
+}
+
+/// A seat's state for the seat-picker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Availability {
+    Free,
+    Taken,
+    Blocked,
+}
+
+/// A seat of the screen and its state, for the seat-picker.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MapSeat {
+    pub seat: Seat,
+    pub state: Availability,
+}
+
+/// Input of seat-picker `pick` (new in `cineflow:plugins@0.2.1`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PickRequest {
+    pub show: ShowInfo,
+    /// Every seat of the screen in display order.
+    pub seats: Vec<MapSeat>,
+    pub count: u32,
+    #[serde(default)]
+    pub seat_class: Option<SeatClass>,
+    #[serde(default)]
+    pub accessible: bool,
+    pub now_ms: i64,
 }
 
 /// What happened, for an email.
@@ -303,5 +381,17 @@ impl WireSize for HoldPolicy {
 impl WireSize for i64 {
     fn wire_size(&self) -> usize {
         8
+    }
+}
+
+impl WireSize for MapSeat {
+    fn wire_size(&self) -> usize {
+        self.seat.wire_size() + 4
+    }
+}
+
+impl WireSize for PickRequest {
+    fn wire_size(&self) -> usize {
+        self.show.wire_size() + self.seats.wire_size() + 4 + 8 + 8
     }
 }

@@ -15,9 +15,10 @@ use super::page::{Page, PageRequest};
 use super::ratelimit::ClientAddr;
 use super::{ApiError, Problem};
 use crate::db::outbox::{self, OutboxEvent};
-use crate::db::users::{self, NewUser, Role, Status, User, UserFilter};
+use crate::db::users::{self, NewUser, UserFilter};
 use crate::domain::access;
 use crate::domain::hook_io::EventKind;
+use crate::domain::types::{AccountStatus, Role, User};
 use crate::domain::types::{Email, Password};
 use crate::state::AppState;
 
@@ -38,7 +39,7 @@ pub struct UserView {
     name: String,
     email: String,
     role: Role,
-    status: Status,
+    status: AccountStatus,
     created_at: DateTime<Utc>,
 }
 
@@ -112,9 +113,9 @@ pub(super) async fn signup(
     };
     let hash = state.passwords.hash(password.expose().to_owned()).await?;
     let status = if role == Role::Customer {
-        Status::Approved
+        AccountStatus::Approved
     } else {
-        Status::Pending
+        AccountStatus::Pending
     };
     let mut conn = state.db.acquire().await?;
     let user = users::insert(
@@ -310,7 +311,7 @@ pub(super) async fn me(AuthUser(user): AuthUser) -> Json<UserView> {
 #[serde(deny_unknown_fields)]
 pub(super) struct UserQuery {
     role: Option<Role>,
-    status: Option<Status>,
+    status: Option<AccountStatus>,
     limit: Option<u32>,
     cursor: Option<String>,
 }
@@ -345,7 +346,7 @@ pub(super) async fn list_users(
 #[serde(deny_unknown_fields)]
 pub(super) struct UpdateUserBody {
     role: Option<Role>,
-    status: Option<Status>,
+    status: Option<AccountStatus>,
 }
 
 /// Changes a user's role or status (admins only); approving an account emails its owner.
@@ -390,7 +391,7 @@ pub(super) async fn update_user(
             "this would leave no approved admin; approve another admin first",
         ));
     }
-    if before.status != Status::Approved && after.status == Status::Approved {
+    if before.status != AccountStatus::Approved && after.status == AccountStatus::Approved {
         outbox::enqueue(
             &mut tx,
             &OutboxEvent {

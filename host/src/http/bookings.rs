@@ -10,18 +10,16 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::extract::{
-    ApiJson, ApiPath, ApiQuery, AuthUser, OptionalJson, require_member, validation,
-};
+use super::extract::{ApiJson, ApiPath, ApiQuery, AuthUser, OptionalJson, validation};
 use super::idempotency::{self, IdempotencyKey};
 use super::page::{Page, PageRequest};
 use super::{ApiError, Problem};
-use crate::bookings::{self, BookingError, HoldCommand, PayCommand};
-use crate::db::bookings::{Booking, BookingFilter};
-use crate::db::payments::Payment;
-use crate::db::users::{Status, User};
-use crate::domain::access;
-use crate::domain::hook_io::LineItem;
+use crate::domain::Actor;
+use crate::domain::bookings::{
+    self, Booking, BookingListFilter, HoldCommand, PayCommand, Payment, PickCommand, SeatRequest,
+};
+use crate::domain::hook_io::{LineItem, SeatClass};
+use crate::domain::types::{BookingStatus, PaymentStatus};
 use crate::state::AppState;
 
 pub(super) fn router() -> Router<AppState> {
@@ -34,56 +32,13 @@ pub(super) fn router() -> Router<AppState> {
         .route("/chains/{id}/audit", get(chain_audit))
 }
 
-impl From<BookingError> for ApiError {
-    fn from(e: BookingError) -> Self {
-        let detail = e.to_string();
-        match e {
-            BookingError::NotFound => ApiError::not_found(detail),
-            BookingError::ShowNotFound => ApiError::not_found(detail),
-            BookingError::ShowClosed => ApiError::new(StatusCode::CONFLICT, "show_closed", detail),
-            BookingError::InvalidSeats(m) => validation([("seat_ids", m)]),
-            BookingError::SeatUnavailable(seats) => {
-                ApiError::new(StatusCode::CONFLICT, "seat_unavailable", detail)
-                    .with_extra("seats", serde_json::json!(seats))
-            }
-            BookingError::RuleViolation(reason) => {
-                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "rule_violation", reason)
-            }
-            BookingError::PluginUnavailable(m) => {
-                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "plugin_unavailable", m)
-            }
-            BookingError::PluginBusy {
-                message,
-                retry_after,
-            } => ApiError::plugin_busy(message, retry_after),
-            BookingError::AmountMismatch(m) => {
-                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "amount_mismatch", m)
-            }
-            BookingError::HoldExpired => ApiError::new(StatusCode::GONE, "hold_expired", detail),
-            BookingError::AlreadyPaid => {
-                ApiError::new(StatusCode::CONFLICT, "already_paid", detail)
-            }
-            BookingError::InvalidState(m) => {
-                ApiError::new(StatusCode::CONFLICT, "invalid_state", m)
-            }
-            BookingError::PaymentDeclined => {
-                ApiError::new(StatusCode::PAYMENT_REQUIRED, "payment_declined", detail)
-            }
-            BookingError::PaymentUnavailable(m) => {
-                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "payment_unavailable", m)
-            }
-            BookingError::Db(e) => ApiError::from(e),
-        }
-    }
-}
-
 /// A booking.
 #[derive(Debug, Serialize, ToSchema)]
 pub(super) struct BookingView {
     id: Uuid,
     /// `held`, `confirmed`, `cancelled` or `expired` (a hold past `expires_at` shows as
     /// `expired` at once, before the expiry job records it).
-    status: String,
+    status: BookingStatus,
     show_id: Uuid,
     chain_id: Uuid,
     user_id: Uuid,
@@ -102,11 +57,7 @@ pub(super) struct BookingView {
 
 impl From<Booking> for BookingView {
     fn from(b: Booking) -> Self {
-        let status = if b.status == "held" && b.expires_at <= Utc::now() {
-            "expired".to_owned()
-        } else {
-            b.status
-        };
+        let status = b.status.as_seen(b.expires_at, Utc::now());
         Self {
             id: b.id,
             status,
@@ -135,7 +86,7 @@ pub(super) struct PaymentView {
     amount_minor: i64,
     currency: String,
     /// `succeeded`, `refunded` or `partially_refunded`.
-    status: String,
+    status: PaymentStatus,
     refunded_minor: i64,
     created_at: DateTime<Utc>,
 }
@@ -160,26 +111,54 @@ fn to_json<T: Serialize>(v: &T) -> Result<serde_json::Value, ApiError> {
     serde_json::to_value(v).map_err(ApiError::internal)
 }
 
-fn require_approved(user: &User) -> Result<(), ApiError> {
-    if user.status == Status::Approved {
-        Ok(())
-    } else {
-        Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            "your account is not approved",
-        ))
-    }
-}
-
-/// New hold.
+/// New hold: name the seats (`seat_ids`) or ask for a number of them (`seat_count`, with an
+/// optional class and accessibility need) and let the chain's seat-picker choose; exactly one
+/// of the two.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct CreateBooking {
     show_id: Uuid,
-    /// Seat ids like `A-7`.
-    seat_ids: Vec<String>,
+    /// Seat ids like `A-7` (1 to 50, no duplicates).
+    #[schema(min_items = 1, max_items = 50)]
+    seat_ids: Option<Vec<String>>,
+    /// How many seats the chain's seat-picker should choose.
+    #[schema(minimum = 1, maximum = 10)]
+    seat_count: Option<i64>,
+    /// With `seat_count`: only seats of this class.
+    seat_class: Option<SeatClass>,
+    /// With `seat_count`: a wheelchair space and companion seats beside it.
+    accessible: Option<bool>,
+    #[schema(max_length = 64)]
     promo_code: Option<String>,
+}
+
+impl CreateBooking {
+    /// The seats asked for, or the fields that make the request unclear.
+    fn seats(&self) -> Result<SeatRequest, ApiError> {
+        let by_count = self.seat_class.is_some() || self.accessible.is_some();
+        match (&self.seat_ids, self.seat_count) {
+            (Some(ids), None) if !by_count => bookings::parse_seat_ids(ids)
+                .map(SeatRequest::Named)
+                .map_err(|m| validation([("seat_ids", m)])),
+            (Some(_), None) => Err(validation([(
+                "seat_ids",
+                "`seat_class` and `accessible` go with `seat_count`, not with `seat_ids`",
+            )])),
+            (None, Some(count)) => {
+                PickCommand::new(count, self.seat_class, self.accessible.unwrap_or(false))
+                    .map(SeatRequest::Count)
+                    .map_err(|m| validation([("seat_count", m)]))
+            }
+            (Some(_), Some(_)) => Err(validation([(
+                "seat_ids",
+                "send either `seat_ids` or `seat_count`, not both",
+            )])),
+            (None, None) => Err(validation([(
+                "seat_ids",
+                "send `seat_ids` (the seats) or `seat_count` (how many)",
+            )])),
+        }
+    }
 }
 
 /// Holds seats: the chain's booking rules decide, its pricing quotes, the database takes the
@@ -202,9 +181,7 @@ pub(super) async fn create_booking(
     key: IdempotencyKey,
     ApiJson(body): ApiJson<CreateBooking>,
 ) -> Result<Response, ApiError> {
-    require_approved(&user)?;
-    let seat_ids =
-        bookings::parse_seat_ids(&body.seat_ids).map_err(|m| validation([("seat_ids", m)]))?;
+    let seats = body.seats()?;
     let promo_code = body
         .promo_code
         .map(|p| p.trim().to_owned())
@@ -217,19 +194,28 @@ pub(super) async fn create_booking(
     }
     // The key's fingerprint includes the request's content: reusing a key for other seats is
     // a client bug (422), not a replay.
+    let asked = match &seats {
+        SeatRequest::Named(ids) => ids.join(","),
+        SeatRequest::Count(p) => format!(
+            "count={} class={} accessible={}",
+            p.count,
+            p.class.map_or("", SeatClass::as_str),
+            p.accessible
+        ),
+    };
     let request = format!(
-        "POST /api/v1/bookings {} {} {}",
+        "POST /api/v1/bookings {} {asked} {}",
         body.show_id,
-        seat_ids.join(","),
         promo_code.as_deref().unwrap_or("")
     );
     let cmd = HoldCommand {
         show_id: body.show_id,
-        seat_ids,
+        seats,
         promo_code,
     };
-    idempotency::run(&state, user.id, key, &request, || async {
-        let booking = bookings::hold(&state, &user, cmd).await?;
+    let actor = Actor::new(user);
+    idempotency::run(&state, actor.id(), key, &request, || async {
+        let booking = state.bookings.hold(&actor, cmd).await?;
         Ok((StatusCode::CREATED, to_json(&BookingView::from(booking))?))
     })
     .await
@@ -261,55 +247,24 @@ pub(super) async fn list_bookings(
     ApiQuery(q): ApiQuery<BookingQuery>,
 ) -> Result<Json<Page<BookingView>>, ApiError> {
     let page = PageRequest::parse(q.limit, q.cursor.as_deref())?;
-    if let Some(s) = &q.status
-        && !["held", "confirmed", "cancelled", "expired"].contains(&s.as_str())
-    {
-        return Err(validation([(
-            "status",
-            "must be held, confirmed, cancelled or expired",
-        )]));
-    }
-    let filter = if access::is_admin(&user) {
-        BookingFilter {
-            user_id: q.user_id,
-            chain_id: q.chain_id,
-            status: q.status,
-        }
-    } else if let Some(chain) = q.chain_id {
-        if !access::is_owner(&user) {
-            return Err(ApiError::not_found("no such chain"));
-        }
-        require_member(&state, &user, chain).await?;
-        BookingFilter {
-            user_id: q.user_id,
-            chain_id: Some(chain),
-            status: q.status,
-        }
-    } else {
-        BookingFilter {
-            user_id: Some(user.id),
-            chain_id: None,
-            status: q.status,
-        }
+    let status = match q.status.as_deref() {
+        None => None,
+        Some(s) => Some(BookingStatus::parse(s).ok_or_else(|| {
+            validation([("status", "must be held, confirmed, cancelled or expired")])
+        })?),
     };
-    let mut conn = state.db.acquire().await?;
-    let rows = crate::db::bookings::list(&mut conn, &filter, page.after, page.fetch()).await?;
+    let wanted = BookingListFilter {
+        user_id: q.user_id,
+        chain_id: q.chain_id,
+        status,
+    };
+    let rows = state
+        .bookings
+        .list(&Actor::new(user), wanted, page.after, page.fetch())
+        .await?;
     Ok(Json(
         Page::from_rows(rows, page, |b| b.id).map(BookingView::from),
     ))
-}
-
-async fn visible_booking(state: &AppState, user: &User, id: Uuid) -> Result<Booking, ApiError> {
-    let mut conn = state.db.acquire().await?;
-    let booking = crate::db::bookings::find(&mut conn, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("no such booking"))?;
-    drop(conn);
-    if bookings::may_manage(state, user, &booking).await? {
-        Ok(booking)
-    } else {
-        Err(ApiError::not_found("no such booking"))
-    }
 }
 
 /// One booking (its customer, its chain's staff, admins).
@@ -325,7 +280,9 @@ pub(super) async fn get_booking(
     AuthUser(user): AuthUser,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Json<BookingView>, ApiError> {
-    Ok(Json(visible_booking(&state, &user, id).await?.into()))
+    Ok(Json(
+        state.bookings.visible(&Actor::new(user), id).await?.into(),
+    ))
 }
 
 /// Payment.
@@ -373,8 +330,9 @@ pub(super) async fn pay_booking(
         "POST /api/v1/bookings/{id}/payments {} {} {}",
         cmd.amount_minor, cmd.currency, cmd.card_token
     );
-    idempotency::run(&state, user.id, key, &request, || async {
-        let payment = bookings::pay(&state, state.gateway.as_ref(), &user, id, cmd).await?;
+    let actor = Actor::new(user);
+    idempotency::run(&state, actor.id(), key, &request, || async {
+        let payment = state.bookings.pay(&actor, id, cmd).await?;
         Ok((StatusCode::CREATED, to_json(&PaymentView::from(payment))?))
     })
     .await
@@ -397,7 +355,7 @@ pub(super) async fn cancel_booking(
     ApiPath(id): ApiPath<Uuid>,
     _body: OptionalJson<EmptyBody>,
 ) -> Result<Json<BookingView>, ApiError> {
-    let booking = bookings::cancel(&state, &user, id).await?;
+    let booking = state.bookings.cancel(&Actor::new(user), id).await?;
     Ok(Json(booking.into()))
 }
 
@@ -448,17 +406,9 @@ pub(super) async fn booking_audit(
     AuthUser(user): AuthUser,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Json<AuditList>, ApiError> {
-    let mut conn = state.db.acquire().await?;
-    let booking = crate::db::bookings::find(&mut conn, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("no such booking"))?;
-    drop(conn);
-    if !access::is_staff(&user) {
-        return Err(ApiError::not_found("no such booking"));
-    }
-    require_member(&state, &user, booking.chain_id).await?;
-    let mut conn = state.db.acquire().await?;
-    let items = crate::db::audit::of_booking(&mut conn, id)
+    let items = state
+        .bookings
+        .audit_of_booking(&Actor::new(user), id)
         .await?
         .into_iter()
         .map(AuditView::from)
@@ -469,8 +419,8 @@ pub(super) async fn booking_audit(
     }))
 }
 
-impl From<crate::db::audit::AuditEntry> for AuditView {
-    fn from(e: crate::db::audit::AuditEntry) -> Self {
+impl From<bookings::AuditEntry> for AuditView {
+    fn from(e: bookings::AuditEntry) -> Self {
         AuditView {
             booking_id: e.booking_id,
             show_id: e.show_id,
@@ -513,9 +463,10 @@ pub(super) async fn chain_audit(
     ApiQuery(q): ApiQuery<AuditQuery>,
 ) -> Result<Json<Page<AuditView>>, ApiError> {
     let page = PageRequest::parse(q.limit, q.cursor.as_deref())?;
-    require_member(&state, &user, id).await?;
-    let mut conn = state.db.acquire().await?;
-    let rows = crate::db::audit::of_chain(&mut conn, id, page.after, page.fetch()).await?;
+    let rows = state
+        .bookings
+        .audit_of_chain(&Actor::new(user), id, page.after, page.fetch())
+        .await?;
     Ok(Json(
         Page::from_rows(rows, page, |e| e.id).map(AuditView::from),
     ))

@@ -13,7 +13,8 @@ use super::extract::{ApiJson, ApiPath, ApiQuery, Problems, StaffUser, require_me
 use super::page::{Page, PageRequest};
 use super::{ApiError, Problem};
 use crate::db::chains::{self, Chain, Member};
-use crate::db::users::{self, Role, Status};
+use crate::db::users;
+use crate::domain::types::{AccountStatus, Role};
 use crate::state::AppState;
 
 pub(super) fn router() -> Router<AppState> {
@@ -191,7 +192,7 @@ pub(super) async fn add_member(
     require_member(&state, &user, id).await?;
     let member = users::find(&mut conn, body.user_id).await?;
     match member {
-        Some(m) if m.role == Role::Owner && m.status == Status::Approved => {
+        Some(m) if m.role == Role::Owner && m.status == AccountStatus::Approved => {
             chains::add_member(&mut conn, id, m.id).await?;
             Ok((
                 StatusCode::CREATED,

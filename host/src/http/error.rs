@@ -267,3 +267,48 @@ pub async fn problem_for_bare_errors(
     }
     problem
 }
+
+/// Every domain refusal's status and stable `code`, in one place.
+impl From<crate::domain::DomainError> for ApiError {
+    fn from(e: crate::domain::DomainError) -> Self {
+        use crate::domain::DomainError as E;
+        let detail = e.to_string();
+        match e {
+            E::NotFound(m) => ApiError::not_found(m),
+            E::Forbidden(m) => ApiError::new(StatusCode::FORBIDDEN, "forbidden", m),
+            E::Invalid(fields) => super::extract::validation(fields),
+            E::ShowClosed => ApiError::new(StatusCode::CONFLICT, "show_closed", detail),
+            E::SeatUnavailable(seats) => {
+                ApiError::new(StatusCode::CONFLICT, "seat_unavailable", detail)
+                    .with_extra("seats", serde_json::json!(seats))
+            }
+            E::NoSeatsFit(reason) => {
+                ApiError::new(StatusCode::CONFLICT, "seat_unavailable", reason)
+                    .with_extra("seats", serde_json::json!([]))
+            }
+            E::RuleViolation(reason) => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "rule_violation", reason)
+            }
+            E::PluginUnavailable(m) => {
+                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "plugin_unavailable", m)
+            }
+            E::PluginBusy {
+                message,
+                retry_after,
+            } => ApiError::plugin_busy(message, retry_after),
+            E::AmountMismatch(m) => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "amount_mismatch", m)
+            }
+            E::HoldExpired => ApiError::new(StatusCode::GONE, "hold_expired", detail),
+            E::AlreadyPaid => ApiError::new(StatusCode::CONFLICT, "already_paid", detail),
+            E::InvalidState(m) => ApiError::new(StatusCode::CONFLICT, "invalid_state", m),
+            E::PaymentDeclined => {
+                ApiError::new(StatusCode::PAYMENT_REQUIRED, "payment_declined", detail)
+            }
+            E::PaymentUnavailable(m) => {
+                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "payment_unavailable", m)
+            }
+            E::Db(e) => ApiError::from(e),
+        }
+    }
+}

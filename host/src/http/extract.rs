@@ -13,8 +13,8 @@ use uuid::Uuid;
 
 use super::ApiError;
 use crate::db;
-use crate::db::users::{Role, Status, User};
 use crate::domain::access;
+use crate::domain::types::{AccountStatus, Role, User};
 use crate::state::AppState;
 
 /// A JSON body. Syntax errors, unknown fields and wrong types are 400 `bad_request`; a
@@ -391,7 +391,7 @@ impl FromRequestParts<AppState> for StaffUser {
             return Ok(StaffUser(user));
         }
         match (user.role, user.status) {
-            (Role::Owner, Status::Pending) => Err(forbidden(
+            (Role::Owner, AccountStatus::Pending) => Err(forbidden(
                 "your owner account is waiting for an admin's approval",
             )),
             (Role::Owner, _) => Err(forbidden("your owner account was not approved")),

@@ -17,6 +17,7 @@ pub mod page;
 mod payments;
 pub mod ratelimit;
 mod screens;
+mod seats;
 mod shows;
 mod theatres;
 
@@ -61,6 +62,7 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
         .merge(theatres::router())
         .merge(screens::router())
         .merge(shows::router())
+        .merge(seats::router())
         .merge(bookings::router())
         .merge(payments::router())
         .merge(notifications::router())

@@ -1,6 +1,7 @@
 //! The movie catalogue: every chain may show any movie; a movie is edited only by the staff
 //! of the chain that created it (`chain_id`), a platform movie (no chain) only by admins.
 
+use crate::domain::types::ReleaseStatus;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;
@@ -15,7 +16,7 @@ use super::page::{Page, PageRequest};
 use super::{ApiError, Problem};
 use crate::db::chains;
 use crate::db::movies::{self, Movie, MovieFields, MovieFilter};
-use crate::db::users::{Role, User};
+use crate::domain::types::{Role, User};
 use crate::state::AppState;
 
 pub(super) fn router() -> Router<AppState> {
@@ -38,7 +39,7 @@ pub(crate) struct MovieView {
     trailer_url: String,
     release_date: NaiveDate,
     /// `coming_soon` or `released`.
-    release_status: String,
+    release_status: ReleaseStatus,
     languages: Vec<String>,
     runtime_minutes: i32,
     certificate: Option<String>,
@@ -165,12 +166,12 @@ impl MovieBody {
                     .map_err(|_| "must be a date like 2026-01-15"),
             )
         });
-        let release_status = self.release_status.filter(|s| {
-            let ok = s == "coming_soon" || s == "released";
-            if !ok {
+        let release_status = self.release_status.and_then(|s| {
+            let parsed = ReleaseStatus::parse(&s);
+            if parsed.is_none() {
                 p.add("release_status", "must be `coming_soon` or `released`");
             }
-            ok
+            parsed
         });
         let runtime_minutes = self.runtime_minutes.and_then(|m| {
             if (1..=600).contains(&m) {
@@ -195,7 +196,8 @@ impl MovieBody {
             director: String::new(),
             trailer_url: String::new(),
             release_date: NaiveDate::MIN,
-            release_status: String::new(),
+            // A new movie always names its status (`need` above); this is never read.
+            release_status: ReleaseStatus::ComingSoon,
             languages: Vec::new(),
             runtime_minutes: 0,
             certificate: None,
@@ -223,7 +225,7 @@ fn fields_of(m: &Movie) -> MovieFields {
         director: m.director.clone(),
         trailer_url: m.trailer_url.clone(),
         release_date: m.release_date,
-        release_status: m.release_status.clone(),
+        release_status: m.release_status,
         languages: m.languages.clone(),
         runtime_minutes: m.runtime_minutes,
         certificate: m.certificate.clone(),

@@ -2,6 +2,7 @@
 //! admins and other services (with the service token) queue free-form emails; admins watch
 //! the queue. Delivery is the sweeper's job (`crate::mail`).
 
+use crate::domain::types::NotificationStatus;
 use axum::extract::{FromRequestParts, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
@@ -44,7 +45,7 @@ pub(super) struct NotificationView {
     /// `custom` for mail queued here; otherwise the event (`booking-confirmed`, ...).
     kind: String,
     /// `pending`, `sending`, `sent` or `failed`.
-    status: String,
+    status: NotificationStatus,
     /// Send attempts so far.
     attempts: i32,
     /// Why the last attempt failed.
@@ -250,16 +251,15 @@ pub(super) async fn list_notifications(
     ApiQuery(q): ApiQuery<NotificationQuery>,
 ) -> Result<Json<Page<NotificationView>>, ApiError> {
     let page = PageRequest::parse(q.limit, q.cursor.as_deref())?;
-    if let Some(status) = &q.status
-        && !["pending", "sending", "sent", "failed"].contains(&status.as_str())
-    {
-        return Err(validation([(
-            "status",
-            "must be pending, sending, sent or failed",
-        )]));
-    }
+    let status =
+        match q.status.as_deref() {
+            None => None,
+            Some(s) => Some(NotificationStatus::parse(s).ok_or_else(|| {
+                validation([("status", "must be pending, sending, sent or failed")])
+            })?),
+        };
     let mut conn = state.db.acquire().await?;
-    let rows = outbox::list(&mut conn, q.status.as_deref(), page.after, page.fetch()).await?;
+    let rows = outbox::list(&mut conn, status, page.after, page.fetch()).await?;
     drop(conn);
     Ok(Json(
         Page::from_rows(rows, page, |n| n.id).map(|n| view(n, &state)),

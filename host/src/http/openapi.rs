@@ -8,7 +8,7 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use super::{
     accounts, bookings, chains, components, error, hooks, movies, notifications, ops, payments,
-    screens, shows, theatres,
+    screens, seats, shows, theatres,
 };
 use crate::state::AppState;
 
@@ -32,7 +32,7 @@ use crate::state::AppState;
         theatres::add_now_showing, theatres::check_now_showing, theatres::remove_now_showing,
         screens::create_screen, screens::list_screens, screens::get_screen,
         shows::create_show, shows::list_shows, shows::get_show, shows::show_seats,
-        shows::update_show, shows::delete_show, shows::cancel_show,
+        shows::update_show, shows::delete_show, shows::cancel_show, seats::suggest_seats,
         bookings::create_booking, bookings::list_bookings, bookings::get_booking,
         bookings::pay_booking, bookings::cancel_booking, bookings::booking_audit,
         bookings::chain_audit,

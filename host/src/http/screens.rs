@@ -35,7 +35,7 @@ pub(super) struct SeatView {
     row: String,
     number: i32,
     /// `standard`, `premium`, `vip` or `accessible`.
-    class: String,
+    class: crate::domain::hook_io::SeatClass,
     /// Not for sale.
     blocked: bool,
 }

@@ -30,7 +30,6 @@ pub(super) fn router() -> Router<AppState> {
         .route("/shows/{id}/cancel", axum::routing::post(cancel_show))
 }
 
-const SEAT_CLASSES: [&str; 4] = ["standard", "premium", "vip", "accessible"];
 const FORMATS: [&str; 3] = ["2D", "3D", "IMAX"];
 
 /// A show.
@@ -48,9 +47,9 @@ pub(super) struct ShowView {
     format: String,
     currency: String,
     /// Price of one seat per class, in minor units.
-    prices: BTreeMap<String, i64>,
+    prices: BTreeMap<crate::domain::hook_io::SeatClass, i64>,
     /// `scheduled` or `cancelled`.
-    status: String,
+    status: crate::domain::types::ShowStatus,
     /// Seats that can still be booked.
     seats_available: i64,
 }
@@ -110,16 +109,25 @@ fn parse_start(p: &mut Problems, raw: &str) -> Option<DateTime<Utc>> {
     Some(at)
 }
 
-fn check_prices(p: &mut Problems, prices: &Prices, needed: &[String]) {
-    for (class, amount) in prices {
-        if !SEAT_CLASSES.contains(&class.as_str()) {
-            p.add(format!("prices.{class}"), "is not a seat class");
-        } else if !(0..=100_000_000_000).contains(amount) {
+/// The prices of the request, keyed by class once every key is known to be one.
+fn check_prices(
+    p: &mut Problems,
+    raw: &BTreeMap<String, i64>,
+    needed: &[crate::domain::hook_io::SeatClass],
+) -> Prices {
+    let mut prices = Prices::new();
+    for (key, amount) in raw {
+        let Some(class) = crate::domain::hook_io::SeatClass::parse(key) else {
+            p.add(format!("prices.{key}"), "is not a seat class");
+            continue;
+        };
+        if !(0..=100_000_000_000).contains(amount) {
             p.add(
-                format!("prices.{class}"),
+                format!("prices.{key}"),
                 "must be between 0 and 100000000000 minor units",
             );
         }
+        prices.insert(class, *amount);
     }
     for class in needed {
         if !prices.contains_key(class) {
@@ -129,6 +137,7 @@ fn check_prices(p: &mut Problems, prices: &Prices, needed: &[String]) {
             );
         }
     }
+    prices
 }
 
 fn check_format(p: &mut Problems, format: &str) {
@@ -174,7 +183,7 @@ pub(super) async fn create_show(
     let mut p = Problems::default();
     let starts_at = parse_start(&mut p, &body.starts_at);
     let needed = screens::classes(&mut conn, screen.id).await?;
-    check_prices(&mut p, &body.prices, &needed);
+    let prices = check_prices(&mut p, &body.prices, &needed);
     let format = body.format.unwrap_or_else(|| "2D".to_owned());
     check_format(&mut p, &format);
     let movie = movies::find(&mut conn, body.movie_id).await?;
@@ -207,7 +216,7 @@ pub(super) async fn create_show(
         busy_until,
         format,
         currency: chain.currency,
-        prices: body.prices,
+        prices,
     };
     let show = shows::insert(&mut conn, Uuid::now_v7(), &new)
         .await
@@ -278,7 +287,7 @@ pub(super) struct ShowSeat<'a> {
     id: &'a str,
     row: &'a str,
     number: i32,
-    class: &'a str,
+    class: crate::domain::hook_io::SeatClass,
     /// `available`, `held`, `sold` or `blocked`.
     state: &'static str,
     /// Price of this seat, in minor units.
@@ -327,7 +336,7 @@ pub(super) async fn show_seats(
             id: &s.id,
             row: &s.row_label,
             number: s.number,
-            class: &s.class,
+            class: s.class,
         })
         .collect();
     // Serialised here, while the borrowed seat map is alive.
@@ -337,7 +346,7 @@ pub(super) async fn show_seats(
 /// Loads a show the caller may manage; another chain's show is 404.
 async fn managed_show(
     state: &AppState,
-    user: &crate::db::users::User,
+    user: &crate::domain::types::User,
     id: Uuid,
 ) -> Result<Show, ApiError> {
     let mut conn = state.db.acquire().await?;
@@ -391,9 +400,11 @@ pub(super) async fn update_show(
         Some(raw) => parse_start(&mut p, raw),
         None => Some(show.starts_at),
     };
-    let prices = body.prices.unwrap_or(show.prices.0.clone());
     let needed = screens::classes(&mut conn, show.screen_id).await?;
-    check_prices(&mut p, &prices, &needed);
+    let prices = match &body.prices {
+        Some(raw) => check_prices(&mut p, raw, &needed),
+        None => show.prices.0.clone(),
+    };
     let format = body.format.unwrap_or(show.format.clone());
     check_format(&mut p, &format);
     p.finish()?;
@@ -447,7 +458,7 @@ pub(super) async fn delete_show(
     params(("id" = Uuid, Path, description = "Show id")),
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "Cancelled", body = crate::bookings::ShowCancellation),
+        (status = 200, description = "Cancelled", body = crate::domain::bookings::ShowCancellation),
         (status = 404, description = "No such show (or not yours)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`invalid_state`: already cancelled", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "`forbidden`: not chain staff (a customer, or an owner not approved)", body = Problem, content_type = "application/problem+json"),
@@ -457,7 +468,8 @@ pub(super) async fn cancel_show(
     StaffUser(user): StaffUser,
     ApiPath(id): ApiPath<Uuid>,
     _body: super::extract::OptionalJson<super::bookings::EmptyBody>,
-) -> Result<Json<crate::bookings::ShowCancellation>, ApiError> {
+) -> Result<Json<crate::domain::bookings::ShowCancellation>, ApiError> {
     managed_show(&state, &user, id).await?;
-    Ok(Json(crate::bookings::cancel_show(&state, &user, id).await?))
+    let actor = crate::domain::Actor::new(user);
+    Ok(Json(state.bookings.cancel_show(&actor, id).await?))
 }

@@ -129,7 +129,7 @@ fn validate(fields: TheatreFields) -> Result<TheatreFields, ApiError> {
 /// Loads a theatre the caller may manage; another chain's theatre is 404.
 pub(super) async fn managed_theatre(
     state: &AppState,
-    user: &crate::db::users::User,
+    user: &crate::domain::types::User,
     id: Uuid,
 ) -> Result<Theatre, ApiError> {
     let mut conn = state.db.acquire().await?;

@@ -23,6 +23,18 @@ pub(crate) mod pricing {
     });
 }
 
+/// World `seat-picker` (new in 0.2.1); shares the `types` interface with booking-rules.
+pub(crate) mod seat_picker {
+    wasmtime::component::bindgen!({
+        path: "../wit",
+        world: "seat-picker",
+        exports: { default: async },
+        with: {
+            "cineflow:plugins/types": super::booking_rules::cineflow::plugins::types,
+        },
+    });
+}
+
 /// World `notify-templates`.
 pub(crate) mod notify_templates {
     wasmtime::component::bindgen!({

@@ -27,11 +27,18 @@ pub enum Hook {
     Pricing,
     /// `cineflow:plugins/notify-templates`: the text of the emails.
     NotifyTemplates,
+    /// `cineflow:plugins/seat-picker`: which seats an "n seats" request gets (new in 0.2.1).
+    SeatPicker,
 }
 
 impl Hook {
     /// Every hook, in display order.
-    pub const ALL: [Hook; 3] = [Hook::BookingRules, Hook::Pricing, Hook::NotifyTemplates];
+    pub const ALL: [Hook; 4] = [
+        Hook::BookingRules,
+        Hook::Pricing,
+        Hook::NotifyTemplates,
+        Hook::SeatPicker,
+    ];
 
     /// The hook's name as used in URLs and metrics.
     pub fn as_str(self) -> &'static str {
@@ -39,6 +46,7 @@ impl Hook {
             Hook::BookingRules => "booking-rules",
             Hook::Pricing => "pricing",
             Hook::NotifyTemplates => "notify-templates",
+            Hook::SeatPicker => "seat-picker",
         }
     }
 
@@ -46,9 +54,10 @@ impl Hook {
     /// version; components built against 0.1.0 still load (docs/wit-versioning.md).
     pub fn world(self) -> &'static str {
         match self {
-            Hook::BookingRules => "cineflow:plugins/booking-rules@0.2.0",
-            Hook::Pricing => "cineflow:plugins/pricing@0.2.0",
-            Hook::NotifyTemplates => "cineflow:plugins/notify-templates@0.2.0",
+            Hook::BookingRules => "cineflow:plugins/booking-rules@0.2.1",
+            Hook::Pricing => "cineflow:plugins/pricing@0.2.1",
+            Hook::NotifyTemplates => "cineflow:plugins/notify-templates@0.2.1",
+            Hook::SeatPicker => "cineflow:plugins/seat-picker@0.2.1",
         }
     }
 }
@@ -61,7 +70,7 @@ impl fmt::Display for Hook {
 
 /// The name is not one of the hooks.
 #[derive(Debug, thiserror::Error)]
-#[error("unknown hook `{0}`: expected booking-rules, pricing or notify-templates")]
+#[error("unknown hook `{0}`: expected booking-rules, pricing, notify-templates or seat-picker")]
 pub struct UnknownHook(pub String);
 
 impl FromStr for Hook {

@@ -1,8 +1,15 @@
 //! Values parsed once at the edge; past it, they are known to be valid.
 
+pub mod account;
 pub mod email;
 pub mod password;
 pub mod seat_layout;
+pub mod vocab;
 
+pub use account::User;
 pub use email::Email;
 pub use password::Password;
+pub use vocab::{
+    AccountStatus, BookingStatus, NotificationStatus, PaymentStatus, ReleaseStatus, Role,
+    ShowStatus,
+};

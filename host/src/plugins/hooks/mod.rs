@@ -4,6 +4,7 @@
 mod booking_rules;
 mod notify_templates;
 mod pricing;
+mod seat_picker;
 mod types;
 
 use wasmtime::component::InstancePre;
@@ -19,6 +20,7 @@ pub(crate) enum HookPre {
     BookingRules(bindings::booking_rules::BookingRulesPre<CallState>),
     Pricing(bindings::pricing::PricingPre<CallState>),
     NotifyTemplates(bindings::notify_templates::NotifyTemplatesPre<CallState>),
+    SeatPicker(bindings::seat_picker::SeatPickerPre<CallState>),
     BookingRulesV0_1(bindings::v0_1::booking_rules::BookingRulesPre<CallState>),
     PricingV0_1(bindings::v0_1::pricing::PricingPre<CallState>),
     NotifyTemplatesV0_1(bindings::v0_1::notify_templates::NotifyTemplatesPre<CallState>),
@@ -44,6 +46,8 @@ impl HookPre {
                 Ok(p) => Self::Pricing(p),
                 Err(e) => Self::PricingV0_1(v0_1::pricing::PricingPre::new(pre).map_err(|_| e)?),
             },
+            // There is no 0.1 seat-picker: the hook is new in 0.2.1.
+            Hook::SeatPicker => Self::SeatPicker(bindings::seat_picker::SeatPickerPre::new(pre)?),
             Hook::NotifyTemplates => {
                 match bindings::notify_templates::NotifyTemplatesPre::new(pre.clone()) {
                     Ok(p) => Self::NotifyTemplates(p),
@@ -69,6 +73,7 @@ impl HookPre {
             Self::BookingRules(pre) => pre.instantiate_async(&mut *store).await.map(drop),
             Self::Pricing(pre) => pre.instantiate_async(&mut *store).await.map(drop),
             Self::NotifyTemplates(pre) => pre.instantiate_async(&mut *store).await.map(drop),
+            Self::SeatPicker(pre) => pre.instantiate_async(&mut *store).await.map(drop),
             Self::BookingRulesV0_1(pre) => pre.instantiate_async(&mut *store).await.map(drop),
             Self::PricingV0_1(pre) => pre.instantiate_async(&mut *store).await.map(drop),
             Self::NotifyTemplatesV0_1(pre) => pre.instantiate_async(&mut *store).await.map(drop),

@@ -1,0 +1,193 @@
+//! Cancelling a booking (the chain's rules decide the refund) or a whole show.
+
+use chrono::Utc;
+use serde_json::json;
+
+use super::decide::state_entry;
+use super::email::event;
+use super::{Bookings, capacity, seat, show_info};
+use crate::db::audit;
+use crate::db::bookings::{self, Booking};
+use crate::db::outbox;
+use crate::db::payments;
+use crate::db::shows;
+use crate::db::users;
+use crate::domain::hook_io::{CancelRequest, EventKind, Seat};
+use crate::domain::types::BookingStatus;
+use crate::domain::{Actor, DomainError};
+use crate::plugins::Hook;
+
+/// What cancelling a show did.
+#[derive(Debug, Clone, Copy, serde::Serialize, utoipa::ToSchema)]
+pub struct ShowCancellation {
+    /// Live bookings cancelled.
+    pub cancelled_bookings: u64,
+    /// Refunded in total, in minor units.
+    pub refunded_minor: i64,
+}
+
+impl Bookings {
+    /// Cancels a booking: the chain's rules decide the refund (or refuse); seats free at once.
+    pub async fn cancel(
+        &self,
+        actor: &Actor,
+        booking_id: uuid::Uuid,
+    ) -> Result<Booking, DomainError> {
+        let not_found = || DomainError::NotFound("no such booking".into());
+        let mut conn = self.pool.acquire().await?;
+        let booking = bookings::find(&mut conn, booking_id)
+            .await?
+            .ok_or_else(not_found)?;
+        if !actor
+            .may_manage(&mut conn, booking.chain_id, booking.user_id)
+            .await?
+        {
+            return Err(not_found());
+        }
+        let now = Utc::now();
+        if !booking.is_live(now) {
+            return Err(DomainError::InvalidState(format!(
+                "a {} booking cannot be cancelled",
+                booking.status.as_seen(booking.expires_at, now)
+            )));
+        }
+        let ctx = shows::context(&mut conn, booking.show_id)
+            .await?
+            .ok_or_else(|| DomainError::NotFound("no such show".into()))?;
+        let seat_rows = self.seat_maps.get(&mut conn, ctx.show.screen_id).await?;
+        drop(conn);
+        let chain = booking.chain_id;
+        let confirmed = booking.status == BookingStatus::Confirmed;
+        let paid = if confirmed { booking.total_minor } else { 0 };
+        let seats: Vec<Seat> = seat_rows
+            .iter()
+            .filter(|s| booking.seats.contains(&s.id))
+            .map(seat)
+            .collect();
+        let req = CancelRequest {
+            show: show_info(&ctx, capacity(&seat_rows), 0),
+            seats,
+            paid_minor: paid,
+            confirmed,
+            now_ms: now.timestamp_millis(),
+        };
+        let plugins = &self.plugins;
+        let rules = self
+            .decide(chain, Hook::BookingRules, |c, tenant| {
+                let req = &req;
+                async move { plugins.cancel(tenant, &c, req).await }
+            })
+            .await?;
+        let refund = match &rules.output {
+            Ok(r) => *r,
+            Err(reason) => {
+                self.record_refusal(
+                    (chain, ctx.show.id, Some(booking.id)),
+                    actor.id(),
+                    Hook::BookingRules,
+                    &rules,
+                    reason,
+                )
+                .await;
+                return Err(DomainError::RuleViolation(reason.clone()));
+            }
+        };
+
+        let mut tx = self.pool.begin().await?;
+        let locked = bookings::lock(&mut tx, chain, booking_id)
+            .await?
+            .ok_or_else(not_found)?;
+        if locked.booking.status != booking.status || !locked.live {
+            return Err(DomainError::InvalidState(
+                "the booking changed meanwhile; try again".into(),
+            ));
+        }
+        let cancelled = bookings::cancel(&mut tx, chain, booking_id, refund).await?;
+        if confirmed {
+            payments::refund(&mut tx, chain, booking_id, refund).await?;
+        }
+        let customer = users::find(&mut tx, booking.user_id)
+            .await?
+            .ok_or_else(not_found)?;
+        outbox::enqueue(
+            &mut tx,
+            &event(
+                EventKind::BookingCancelled,
+                &ctx,
+                &cancelled,
+                &customer,
+                Some(refund),
+            ),
+        )
+        .await?;
+        audit::record(
+            &mut tx,
+            chain,
+            booking.show_id,
+            Some(booking.id),
+            &[
+                rules.entry(Hook::BookingRules, json!({ "refund_minor": refund })),
+                state_entry(
+                    Some(booking.status),
+                    BookingStatus::Cancelled,
+                    Some(actor.id()),
+                ),
+            ],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(cancelled)
+    }
+
+    /// Cancels a show and every live booking of it with a full refund and an email each.
+    /// The caller decided the actor may manage the show.
+    pub async fn cancel_show(
+        &self,
+        actor: &Actor,
+        show_id: uuid::Uuid,
+    ) -> Result<ShowCancellation, DomainError> {
+        let mut tx = self.pool.begin().await?;
+        let ctx = shows::context(&mut tx, show_id)
+            .await?
+            .ok_or_else(|| DomainError::NotFound("no such show".into()))?;
+        let chain = ctx.show.chain_id;
+        shows::lock_for_cancel(&mut tx, show_id).await?;
+        if !shows::mark_cancelled(&mut tx, chain, show_id).await? {
+            return Err(DomainError::InvalidState(
+                "the show is already cancelled".into(),
+            ));
+        }
+        let live = bookings::lock_live_of_show(&mut tx, chain, show_id).await?;
+        let mut refunded = 0;
+        for b in &live {
+            let confirmed = b.status == BookingStatus::Confirmed;
+            let refund = if confirmed { b.total_minor } else { 0 };
+            let cancelled = bookings::cancel(&mut tx, chain, b.id, refund).await?;
+            if confirmed {
+                payments::refund(&mut tx, chain, b.id, refund).await?;
+            }
+            refunded += refund;
+            if let Some(customer) = users::find(&mut tx, b.user_id).await? {
+                outbox::enqueue(
+                    &mut tx,
+                    &event(
+                        EventKind::ShowCancelled,
+                        &ctx,
+                        &cancelled,
+                        &customer,
+                        Some(refund),
+                    ),
+                )
+                .await?;
+            }
+            let mut entry = state_entry(Some(b.status), BookingStatus::Cancelled, Some(actor.id()));
+            entry.detail = json!({ "reason": "show cancelled", "refund_minor": refund });
+            audit::record(&mut tx, chain, b.show_id, Some(b.id), &[entry]).await?;
+        }
+        tx.commit().await?;
+        Ok(ShowCancellation {
+            cancelled_bookings: live.len() as u64,
+            refunded_minor: refunded,
+        })
+    }
+}

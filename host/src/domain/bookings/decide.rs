@@ -1,0 +1,139 @@
+//! Asking a chain's component for a decision: the one place booking code calls the registry,
+//! maps a failure under the fail-closed policy to a [`DomainError`], and writes audit entries
+//! for decisions and refusals.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use serde_json::json;
+use uuid::Uuid;
+
+use super::Bookings;
+use crate::components::registry::Answered;
+use crate::db::audit::{self, NewEntry};
+use crate::domain::DomainError;
+use crate::domain::types::BookingStatus;
+use crate::plugins::{CallError, CallStats, Called, FailureKind, Hook, LoadedComponent, Tenant};
+
+/// What a component decided, who decided it and what it cost.
+pub(super) struct Decision<T> {
+    /// The answer: `Err` is the component's own refusal, with its reason.
+    pub output: Result<T, String>,
+    /// The component that answered (the bound one, or the default it fell back to).
+    pub component: Arc<LoadedComponent>,
+    /// Fuel and time.
+    pub stats: CallStats,
+}
+
+impl<T> Decision<T> {
+    /// The audit entry of this decision with `detail`.
+    pub fn entry(&self, hook: Hook, detail: serde_json::Value) -> NewEntry {
+        decision_entry(hook, &self.component.id, &self.stats, detail)
+    }
+}
+
+impl Bookings {
+    /// Calls the chain's component of `hook`; a failure the binding's policy does not absorb
+    /// is an error here (`plugin_unavailable` or `plugin_busy`).
+    pub(super) async fn decide<T, F, Fut>(
+        &self,
+        chain: Uuid,
+        hook: Hook,
+        call: F,
+    ) -> Result<Decision<T>, DomainError>
+    where
+        F: Fn(Arc<LoadedComponent>, Tenant) -> Fut,
+        Fut: Future<Output = Result<Called<T>, CallError>>,
+    {
+        let Answered {
+            called: Called { output, stats, .. },
+            component,
+            ..
+        } = self
+            .components
+            .call(chain, hook, call)
+            .await
+            .map_err(|e| failed(hook, e))?;
+        Ok(Decision {
+            output,
+            component,
+            stats,
+        })
+    }
+
+    /// Records a refusal (a hold, which has no booking yet, or a cancellation) in the chain's
+    /// audit trail; failing to record does not change the answer to the customer.
+    pub(super) async fn record_refusal<T>(
+        &self,
+        (chain, show, booking): (Uuid, Uuid, Option<Uuid>),
+        actor: Uuid,
+        hook: Hook,
+        decision: &Decision<T>,
+        reason: &str,
+    ) {
+        let mut entry = decision.entry(hook, json!({ "refused": reason }));
+        entry.actor_id = Some(actor);
+        let result = async {
+            let mut conn = self.pool.acquire().await?;
+            audit::record(&mut conn, chain, show, booking, &[entry]).await
+        }
+        .await;
+        if let Err(e) = result {
+            tracing::warn!(error = %e, "could not record a refused decision in the audit trail");
+        }
+    }
+}
+
+pub(super) fn decision_entry(
+    hook: Hook,
+    component: &str,
+    stats: &CallStats,
+    detail: serde_json::Value,
+) -> NewEntry {
+    NewEntry {
+        kind: "decision",
+        hook: Some(hook.as_str()),
+        component_id: Some(component.to_owned()),
+        fuel_used: i64::try_from(stats.fuel_used).ok(),
+        duration_us: i64::try_from(stats.duration.as_micros()).ok(),
+        detail,
+        ..NewEntry::default()
+    }
+}
+
+/// A state change of a booking, for the audit trail.
+pub(super) fn state_entry(
+    from: Option<BookingStatus>,
+    to: BookingStatus,
+    actor: Option<Uuid>,
+) -> NewEntry {
+    NewEntry {
+        kind: "state",
+        from_status: from.map(BookingStatus::as_str),
+        to_status: Some(to.as_str()),
+        actor_id: actor,
+        ..NewEntry::default()
+    }
+}
+
+/// A component failure under the fail-closed policy (or no component at all).
+fn failed(hook: Hook, e: Option<CallError>) -> DomainError {
+    let Some(e) = e else {
+        return DomainError::PluginUnavailable(format!("no {hook} component is configured"));
+    };
+    if e.kind == FailureKind::Busy {
+        return DomainError::PluginBusy {
+            message: format!(
+                "the chain's {} calls are over their fair share: {}",
+                e.hook, e.message
+            ),
+            retry_after: e.retry_after.unwrap_or(std::time::Duration::from_secs(1)),
+        };
+    }
+    tracing::warn!(hook = %e.hook, component = %e.component, kind = e.kind.as_str(), message = %e.message, "component failed; refusing (fail closed)");
+    DomainError::PluginUnavailable(format!(
+        "the chain's {} component failed ({}); try again later",
+        e.hook,
+        e.kind.as_str()
+    ))
+}

@@ -1,0 +1,61 @@
+//! The emails a booking's life sends, as outbox events (rendered later by the chain's
+//! notify-templates component).
+
+use chrono::{DateTime, Utc};
+
+use crate::db::bookings::Booking;
+use crate::db::outbox::OutboxEvent;
+use crate::db::shows::ShowContext;
+use crate::domain::hook_io::EventKind;
+use crate::domain::types::User;
+
+fn money(minor: i64, currency: &str) -> String {
+    format!("{currency} {}.{:02}", minor / 100, (minor % 100).abs())
+}
+
+fn local_time(at: DateTime<Utc>, timezone: &str) -> String {
+    match timezone.parse::<chrono_tz::Tz>() {
+        Ok(tz) => at
+            .with_timezone(&tz)
+            .format("%a %-d %b %Y, %H:%M %Z")
+            .to_string(),
+        Err(_) => at.format("%a %-d %b %Y, %H:%M UTC").to_string(),
+    }
+}
+
+/// The email of `kind` about booking `b` to its customer.
+pub(super) fn event(
+    kind: EventKind,
+    ctx: &ShowContext,
+    b: &Booking,
+    user: &User,
+    refund: Option<i64>,
+) -> OutboxEvent {
+    let mut fields = vec![
+        ("name", user.name.clone()),
+        ("movie-title", ctx.movie_title.clone()),
+        ("theatre-name", ctx.theatre_name.clone()),
+        ("screen-name", ctx.screen_name.clone()),
+        ("seats", b.seats.join(", ")),
+        ("starts-at", local_time(ctx.show.starts_at, &ctx.timezone)),
+        ("total", money(b.total_minor, &b.currency)),
+        ("booking-id", b.id.to_string()),
+    ];
+    if let Some(r) = refund {
+        fields.push(("refund", money(r, &b.currency)));
+    }
+    let tag = match kind {
+        EventKind::BookingConfirmed => "confirmed",
+        EventKind::BookingCancelled => "cancelled",
+        EventKind::BookingExpired => "expired",
+        EventKind::ShowCancelled => "show-cancelled",
+        _ => "other",
+    };
+    OutboxEvent {
+        kind,
+        chain_id: Some(b.chain_id),
+        recipients: vec![user.email.clone()],
+        fields,
+        dedupe_key: Some(format!("booking-{tag}:{}", b.id)),
+    }
+}

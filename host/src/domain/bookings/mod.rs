@@ -1,0 +1,192 @@
+//! Bookings: holds ruled, priced and (for "n seats" requests) placed by the chain's
+//! components; payments; cancellations; expiry. The database guarantees the invariants (no
+//! seat in two live bookings, one payment per booking, the state machine); this service
+//! orchestrates them and is the only place the booking rules of the business are written.
+
+mod cancel;
+mod decide;
+mod email;
+mod expiry;
+mod hold;
+mod pay;
+mod read;
+
+pub use expiry::expire_due;
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use sqlx::PgPool;
+use uuid::Uuid;
+
+pub use cancel::ShowCancellation;
+pub use read::{AuditPage, BookingListFilter};
+
+use super::hook_io::{Seat, SeatClass, ShowInfo};
+use crate::components::ComponentRegistry;
+use crate::db::screens::SeatRow;
+use crate::db::shows::ShowContext;
+use crate::gateway::PaymentGateway;
+use crate::plugins::PluginRuntime;
+use crate::seat_maps::SeatMaps;
+
+pub use crate::db::audit::AuditEntry;
+pub use crate::db::bookings::Booking;
+pub use crate::db::payments::Payment;
+
+/// The booking service: what it needs and nothing more.
+#[derive(Clone)]
+pub struct Bookings {
+    pool: PgPool,
+    components: Arc<ComponentRegistry>,
+    plugins: Arc<PluginRuntime>,
+    seat_maps: Arc<SeatMaps>,
+    gateway: Arc<dyn PaymentGateway>,
+}
+
+impl Bookings {
+    /// The service over its dependencies.
+    pub fn new(
+        pool: PgPool,
+        components: Arc<ComponentRegistry>,
+        plugins: Arc<PluginRuntime>,
+        seat_maps: Arc<SeatMaps>,
+        gateway: Arc<dyn PaymentGateway>,
+    ) -> Self {
+        Self {
+            pool,
+            components,
+            plugins,
+            seat_maps,
+            gateway,
+        }
+    }
+}
+
+/// Which seats a hold asks for, parsed at the edge.
+#[derive(Debug, Clone)]
+pub enum SeatRequest {
+    /// These seats, in the customer's order, without duplicates.
+    Named(Vec<String>),
+    /// Any seats the chain's seat-picker chooses.
+    Count(PickCommand),
+}
+
+/// "n seats", for the chain's seat-picker.
+#[derive(Debug, Clone, Copy)]
+pub struct PickCommand {
+    /// 1 to [`MAX_PICK`].
+    pub count: u32,
+    /// Only this class.
+    pub class: Option<SeatClass>,
+    /// A wheelchair space and companions beside it.
+    pub accessible: bool,
+}
+
+/// Most seats one "n seats" request may ask for.
+pub const MAX_PICK: u32 = 10;
+
+impl PickCommand {
+    /// A request, or why the count is out of range.
+    pub fn new(count: i64, class: Option<SeatClass>, accessible: bool) -> Result<Self, String> {
+        match u32::try_from(count) {
+            Ok(count) if (1..=MAX_PICK).contains(&count) => Ok(Self {
+                count,
+                class,
+                accessible,
+            }),
+            _ => Err(format!("must be between 1 and {MAX_PICK}")),
+        }
+    }
+}
+
+/// A request for a hold, parsed at the edge.
+#[derive(Debug, Clone)]
+pub struct HoldCommand {
+    /// Show.
+    pub show_id: Uuid,
+    /// The seats, named or by count.
+    pub seats: SeatRequest,
+    /// Promo code.
+    pub promo_code: Option<String>,
+}
+
+/// A payment request, parsed at the edge.
+#[derive(Debug)]
+pub struct PayCommand {
+    /// Amount.
+    pub amount_minor: i64,
+    /// Currency.
+    pub currency: String,
+    /// Card token.
+    pub card_token: String,
+}
+
+/// Seat ids from a request: trimmed, non-empty, no duplicates, at most 50.
+pub fn parse_seat_ids(raw: &[String]) -> Result<Vec<String>, String> {
+    if raw.is_empty() {
+        return Err("choose at least one seat".into());
+    }
+    if raw.len() > 50 {
+        return Err("at most 50 seats per request".into());
+    }
+    let mut seen = BTreeSet::new();
+    let mut out = Vec::with_capacity(raw.len());
+    for id in raw {
+        let id = id.trim();
+        if id.is_empty() || id.len() > 8 {
+            return Err(format!("`{id}` is not a seat id like A-7"));
+        }
+        if !seen.insert(id.to_owned()) {
+            return Err(format!("seat {id} is listed twice"));
+        }
+        out.push(id.to_owned());
+    }
+    Ok(out)
+}
+
+fn seat(s: &SeatRow) -> Seat {
+    Seat {
+        id: s.id.clone(),
+        row: s.row_label.clone(),
+        number: u32::try_from(s.number).unwrap_or(0),
+        class: s.class,
+    }
+}
+
+fn show_info(ctx: &ShowContext, capacity: u32, sold: u32) -> ShowInfo {
+    let s = &ctx.show;
+    ShowInfo {
+        show_id: s.id.to_string(),
+        chain_id: s.chain_id.to_string(),
+        theatre_id: s.theatre_id.to_string(),
+        theatre_name: ctx.theatre_name.clone(),
+        movie_id: s.movie_id.to_string(),
+        movie_title: ctx.movie_title.clone(),
+        screen_name: ctx.screen_name.clone(),
+        format: s.format.clone(),
+        starts_at_ms: s.starts_at.timestamp_millis(),
+        timezone: ctx.timezone.clone(),
+        currency: s.currency.clone(),
+        prices: s.prices.0.iter().map(|(c, p)| (*c, *p)).collect(),
+        capacity,
+        seats_sold: sold,
+    }
+}
+
+/// Seats that can be sold at all (blocked ones never).
+fn capacity(seats: &[SeatRow]) -> u32 {
+    u32::try_from(seats.iter().filter(|s| !s.blocked).count()).unwrap_or(u32::MAX)
+}
+
+/// How many times a hold's transaction runs when PostgreSQL breaks a lock cycle with it.
+const HOLD_ATTEMPTS: u32 = 3;
+
+/// PostgreSQL gave up on a lock cycle and rolled this transaction back.
+fn is_deadlock(e: &sqlx::Error) -> bool {
+    e.as_database_error().and_then(|d| d.code()).as_deref() == Some("40P01")
+}
+
+fn is_constraint(e: &sqlx::Error, name: &str) -> bool {
+    e.as_database_error().and_then(|d| d.constraint()) == Some(name)
+}

@@ -1,0 +1,112 @@
+//! What an actor may read of bookings: one booking, pages of them, their audit trails.
+
+use uuid::Uuid;
+
+use super::Bookings;
+use crate::db::audit::{self, AuditEntry};
+use crate::db::bookings::{self, Booking, BookingFilter};
+use crate::domain::types::BookingStatus;
+use crate::domain::{Actor, DomainError};
+
+/// Which bookings a listing asks for; what it may see is the actor's.
+#[derive(Debug, Default, Clone)]
+pub struct BookingListFilter {
+    /// Admins: one customer's bookings (chain staff: within their chain).
+    pub user_id: Option<Uuid>,
+    /// Chain staff and admins: one chain's bookings.
+    pub chain_id: Option<Uuid>,
+    /// Only this recorded status.
+    pub status: Option<BookingStatus>,
+}
+
+/// A page of audit entries (ascending id; `fetch` is one more than the page to tell if
+/// there is a next one).
+pub type AuditPage = Vec<AuditEntry>;
+
+fn no_booking() -> DomainError {
+    DomainError::NotFound("no such booking".into())
+}
+
+impl Bookings {
+    /// A page of the bookings the actor may see: their own; with a chain, that chain's (its
+    /// staff); admins see every booking.
+    pub async fn list(
+        &self,
+        actor: &Actor,
+        wanted: BookingListFilter,
+        after: Option<Uuid>,
+        fetch: i64,
+    ) -> Result<Vec<Booking>, DomainError> {
+        let mut conn = self.pool.acquire().await?;
+        let filter = if actor.is_admin() {
+            BookingFilter {
+                user_id: wanted.user_id,
+                chain_id: wanted.chain_id,
+                status: wanted.status,
+            }
+        } else if let Some(chain) = wanted.chain_id {
+            if !actor.is_owner() {
+                return Err(DomainError::NotFound("no such chain".into()));
+            }
+            actor.require_member(&mut conn, chain).await?;
+            BookingFilter {
+                user_id: wanted.user_id,
+                chain_id: Some(chain),
+                status: wanted.status,
+            }
+        } else {
+            BookingFilter {
+                user_id: Some(actor.id()),
+                chain_id: None,
+                status: wanted.status,
+            }
+        };
+        Ok(bookings::list(&mut conn, &filter, after, fetch).await?)
+    }
+
+    /// One booking, if the actor is its customer, its chain's staff or an admin.
+    pub async fn visible(&self, actor: &Actor, id: Uuid) -> Result<Booking, DomainError> {
+        let mut conn = self.pool.acquire().await?;
+        let booking = bookings::find(&mut conn, id)
+            .await?
+            .ok_or_else(no_booking)?;
+        if actor
+            .may_manage(&mut conn, booking.chain_id, booking.user_id)
+            .await?
+        {
+            Ok(booking)
+        } else {
+            Err(no_booking())
+        }
+    }
+
+    /// A booking's trail, oldest first (its chain's staff and admins).
+    pub async fn audit_of_booking(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+    ) -> Result<Vec<AuditEntry>, DomainError> {
+        let mut conn = self.pool.acquire().await?;
+        let booking = bookings::find(&mut conn, id)
+            .await?
+            .ok_or_else(no_booking)?;
+        if !actor.is_staff() {
+            return Err(no_booking());
+        }
+        actor.require_member(&mut conn, booking.chain_id).await?;
+        Ok(audit::of_booking(&mut conn, booking.chain_id, id).await?)
+    }
+
+    /// A page of the chain's trail (the caller is chain staff or an admin).
+    pub async fn audit_of_chain(
+        &self,
+        actor: &Actor,
+        chain: Uuid,
+        after: Option<Uuid>,
+        fetch: i64,
+    ) -> Result<AuditPage, DomainError> {
+        let mut conn = self.pool.acquire().await?;
+        actor.require_member(&mut conn, chain).await?;
+        Ok(audit::of_chain(&mut conn, chain, after, fetch).await?)
+    }
+}
