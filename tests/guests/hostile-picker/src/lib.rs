@@ -4,7 +4,7 @@
 //! component is a well-behaved picker: the first `count` suitable seats in map order (free, of
 //! the class asked for, wheelchair spaces only when asked for; an `accessible` request gets
 //! the first free wheelchair space first), not necessarily adjacent, or `err` when there are
-//! not enough. If several features are enabled, the first of `wrong-count`, `taken`,
+//! not enough or the count is not 1 to 10. If several features are enabled, the first of `wrong-count`, `taken`,
 //! `unknown`, `loop`, `duplicate`, `wrong-class` wins. Each one but `loop` starts from the
 //! well-behaved answer and breaks one thing about it:
 //!
@@ -139,7 +139,13 @@ fn choose(req: &PickRequest, count: usize) -> Result<Vec<String>, String> {
     Ok(chosen.into_iter().map(|s| s.seat.id.clone()).collect())
 }
 
+/// Most seats a well-behaved picker gives (the WIT's bound on `count`).
+const MAX_SEATS: u32 = 10;
+
 fn well_behaved(req: &PickRequest) -> Result<Vec<String>, String> {
+    if !(1..=MAX_SEATS).contains(&req.count) {
+        return Err(format!("please ask for 1 to {MAX_SEATS} seats"));
+    }
     choose(req, asked(req))
 }
 
@@ -298,6 +304,8 @@ mod tests {
         let mut accessible = req(2, None);
         accessible.accessible = true;
         assert_eq!(well_behaved(&accessible), Ok(ids(&["A-7", "A-2"])));
+        assert!(well_behaved(&req(0, None)).is_err());
+        assert!(well_behaved(&req(11, None)).is_err());
     }
 
     #[test]
