@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Builds the default components (booking-rules, pricing, notify-templates) and the hostile test
-# guests as WebAssembly components (wasm32-wasip2, profile `wasm`), and the compatibility guest
-# the way `cargo component build` would (wasm32-wasip1 core module + the preview1 reactor
-# adapter, applied by tools/componentize), and copies them to
-#   $CARGO_TARGET_DIR/components/{booking-rules,pricing,notify-templates}.wasm
+# Builds the default components (booking-rules, pricing, notify-templates, seat-picker) and the
+# hostile test guests as WebAssembly components (wasm32-wasip2, profile `wasm`), and the
+# compatibility guest the way `cargo component build` would (wasm32-wasip1 core module + the
+# preview1 reactor adapter, applied by tools/componentize), and copies them to
+#   $CARGO_TARGET_DIR/components/{booking-rules,pricing,notify-templates,seat-picker}.wasm
 #   $CARGO_TARGET_DIR/components/hostile/{well-behaved,loop,memory-bomb,...,double,trap-on-promo}.wasm
+#   $CARGO_TARGET_DIR/components/hostile/sleepy-templates.wasm
+#   $CARGO_TARGET_DIR/components/hostile/picker-{well-behaved,wrong-count,taken,...,wrong-class}.wasm
 #   $CARGO_TARGET_DIR/components/compat/wasip1-pricing.wasm
 # and the example chain components (examples/components/<name>, wasm32-wasip2, profile `wasm`) to
 #   $CARGO_TARGET_DIR/components/examples/{matinee-pricing,promo-pricing,...}.wasm
@@ -29,8 +31,10 @@ out="$target_dir/components"
 hostile_features=(loop memory-bomb huge-output panic bad-quote noisy double trap-on-promo escape
     sleep sleep-on-promo wait-forever stdin resource-flood random-flood yield-forever write-flood
     every-way)
+# The hostile seat pickers (tests/guests/hostile-picker): each feature is one misbehaviour.
+picker_features=(wrong-count taken unknown loop duplicate wrong-class)
 # Example chain components: the crate examples/components/<name> is the package <name>.
-examples=(matinee-pricing promo-pricing no-single-gap-rules templates-hi)
+examples=(matinee-pricing promo-pricing no-single-gap-rules templates-hi imax-sweet-spot)
 
 p1_target=wasm32-wasip1
 built_p1="$target_dir/$p1_target/$profile"
@@ -55,10 +59,11 @@ install_component() {
 }
 
 cargo build --target "$target" --profile "$profile" \
-    -p booking-rules -p pricing -p notify-templates
+    -p booking-rules -p pricing -p notify-templates -p seat-picker
 install_component "$built/booking_rules.wasm" "$out/booking-rules.wasm"
 install_component "$built/pricing.wasm" "$out/pricing.wasm"
 install_component "$built/notify_templates.wasm" "$out/notify-templates.wasm"
+install_component "$built/seat_picker.wasm" "$out/seat-picker.wasm"
 
 # Every hostile build writes the same artifact, so copy each one before the next build.
 cargo build --target "$target" --profile "$profile" -p hostile-guest
@@ -71,6 +76,14 @@ done
 # A notify-templates test guest that sleeps on events marked SLEEP (tests/api/isolation.rs).
 cargo build --target "$target" --profile "$profile" -p sleepy-templates
 install_component "$built/sleepy_templates.wasm" "$out/hostile/sleepy-templates.wasm"
+
+# The seat pickers: like hostile-guest, one artifact per build, copied before the next.
+cargo build --target "$target" --profile "$profile" -p hostile-picker
+install_component "$built/hostile_picker.wasm" "$out/hostile/picker-well-behaved.wasm"
+for feature in "${picker_features[@]}"; do
+    cargo build --target "$target" --profile "$profile" -p hostile-picker --features "$feature"
+    install_component "$built/hostile_picker.wasm" "$out/hostile/picker-$feature.wasm"
+done
 
 # A component as cargo-component builds it: a wasip1 core module (header 00 61 73 6d 01 00 00 00)
 # whose wasi_snapshot_preview1 imports the reactor adapter turns into wasi:* 0.2 imports.

@@ -55,8 +55,10 @@ step "cargo clippy (host, native guest logic, all targets)"
 cargo clippy --workspace --all-targets -- -D warnings
 
 step "cargo clippy (guests for wasm32-wasip2)"
-cargo clippy --target wasm32-wasip2 -p booking-rules -p pricing -p notify-templates -p hostile-guest -p sleepy-templates \
-    -p matinee-pricing -p promo-pricing -p no-single-gap-rules -p templates-hi -- -D warnings
+cargo clippy --target wasm32-wasip2 -p booking-rules -p pricing -p notify-templates -p seat-picker \
+    -p hostile-guest -p sleepy-templates -p hostile-picker \
+    -p matinee-pricing -p promo-pricing -p no-single-gap-rules -p templates-hi -p imax-sweet-spot \
+    -- -D warnings
 
 step "cargo clippy (the cargo-component-style guest for wasm32-wasip1)"
 cargo clippy --target wasm32-wasip1 -p wasip1-pricing -- -D warnings
