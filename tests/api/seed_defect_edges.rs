@@ -1,7 +1,7 @@
-//! The parts of the seed-defect fixes (SEED.md §6) that the row tests in `seed_defects`,
-//! `bookings` and `mail` do not reach: the per-client signin limit, start-up without a JWT
-//! secret, the expiry timer, theatres in use, the state-machine trigger itself, paying zero,
-//! and one event queued twice (docs/SECURITY.md lists each gap these close).
+//! The parts of the seed-defect fixes (docs/original-system.md) that the row tests in
+//! `seed_defects`, `bookings` and `mail` do not reach: the per-client signin limit, start-up
+//! without a JWT secret, the expiry timer, theatres in use, the state-machine trigger itself,
+//! paying zero, and one event queued twice (docs/SECURITY.md lists each gap these close).
 
 use std::time::{Duration, Instant};
 

@@ -1,5 +1,5 @@
-//! One test per defect of the original system (SEED.md §6) that accounts, chains and the
-//! catalogue fix, named after it.
+//! One test per defect of the original system (docs/original-system.md) that accounts,
+//! chains and the catalogue fix, named after it.
 
 use std::collections::HashSet;
 
