@@ -21,6 +21,11 @@
 //! - `wrong-class`: when a class is asked for, free seats of *other* classes first, then of
 //!   that class; without a class it answers like the well-behaved picker.
 //!
+//! The misbehaviour shows only for requests of exactly [`TRIGGER`] seats; any other count is
+//! answered like the well-behaved picker. So every build passes the host's upload fixtures
+//! (none of them asks for 3 seats) and can be bound, and a test then asks for 3 seats to see
+//! the binding's failure policy at work.
+//!
 //! Every behaviour is compiled on every build (the choice is a constant), so clippy checks
 //! them all.
 
@@ -67,8 +72,14 @@ const BEHAVIOUR: Behaviour = if cfg!(feature = "wrong-count") {
 
 struct Component;
 
+/// The count that triggers the misbehaviour.
+const TRIGGER: u32 = 3;
+
 impl Guest for Component {
     fn pick(req: PickRequest) -> Result<Vec<String>, String> {
+        if req.count != TRIGGER {
+            return well_behaved(&req);
+        }
         match BEHAVIOUR {
             Behaviour::WellBehaved => well_behaved(&req),
             Behaviour::WrongCount => wrong_count(&req),
