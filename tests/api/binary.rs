@@ -5,6 +5,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use cineflow::plugins::Hook;
 use sqlx::PgPool;
 
 use crate::support::{components_dir, database_url_for, free_port};
@@ -194,7 +195,7 @@ async fn the_binary_serves_readyz_openapi_and_docs(pool: PgPool) {
         .filter_map(Result::ok)
         .filter(|e| e.file_name().to_string_lossy().ends_with(".cwasm"))
         .count();
-    assert_eq!(cached, 3);
+    assert_eq!(cached, Hook::ALL.len(), "one compiled default per hook");
     assert!(data.path().join("compiled/mac.key").exists());
 }
 
@@ -215,7 +216,10 @@ async fn without_database_url_the_binary_runs_a_private_postgres() {
         .json()
         .await
         .expect("json");
-    assert_eq!(hooks["items"].as_array().map(Vec::len), Some(3));
+    assert_eq!(
+        hooks["items"].as_array().map(Vec::len),
+        Some(Hook::ALL.len())
+    );
     assert!(data.path().join("pg/PG_VERSION").exists());
     let status = server.terminate();
     assert!(status.success(), "{status}");

@@ -12,7 +12,7 @@ use crate::support::components_dir;
 /// An app whose platform pricing component is the hostile guest `pricing`.
 async fn app_with_pricing(pool: PgPool, pricing: &str) -> (TestApp, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("tempdir");
-    for hook in ["booking-rules", "notify-templates"] {
+    for hook in ["booking-rules", "notify-templates", "seat-picker"] {
         std::fs::copy(
             components_dir().join(format!("{hook}.wasm")),
             dir.path().join(format!("{hook}.wasm")),

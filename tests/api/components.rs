@@ -175,7 +175,7 @@ async fn upload_bind_rebind_and_unbind_change_what_prices_a_hold(pool: PgPool) {
     parse_time(&bound["bound_at"]);
     assert_eq!(app.binding(owner, chain, "pricing").await, bound);
     // The other hooks still serve their defaults.
-    for hook in ["booking-rules", "notify-templates"] {
+    for hook in ["booking-rules", "notify-templates", "seat-picker"] {
         let other = app.binding(owner, chain, hook).await;
         assert!(other["bound_component_id"].is_null(), "{other}");
         assert_eq!(other["component_id"], default_of(&app, hook).await.as_str());
@@ -675,7 +675,7 @@ async fn binding_needs_one_of_the_chains_components_for_that_hook(pool: PgPool) 
         assert_invalid(res, "component_id").await;
     }
     // A pricing component for another hook.
-    for hook in ["booking-rules", "notify-templates"] {
+    for hook in ["booking-rules", "notify-templates", "seat-picker"] {
         let res = app.bind(token, chain, hook, &mine, None).await;
         assert_invalid(res, "component_id").await;
     }

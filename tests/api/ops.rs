@@ -73,7 +73,7 @@ async fn hooks_list_worlds_limits_and_default_components(pool: PgPool) {
     assert_eq!(res.status(), 200);
     let body: Value = res.json().await.expect("json");
     let items = body["items"].as_array().expect("items");
-    assert_eq!(items.len(), 3);
+    assert_eq!(items.len(), Hook::ALL.len());
     assert!(body["next_cursor"].is_null());
     for (item, hook) in items.iter().zip(Hook::ALL) {
         assert_eq!(item["name"], hook.as_str());

@@ -7,11 +7,10 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::bookings::PaymentView;
-use super::extract::{ApiPath, ApiQuery, AuthUser, require_member};
+use super::extract::{ApiPath, ApiQuery, AuthUser};
 use super::page::{Page, PageRequest};
 use super::{ApiError, Problem};
-use crate::db::payments;
-use crate::domain::access;
+use crate::domain::Actor;
 use crate::state::AppState;
 
 pub(super) fn router() -> Router<AppState> {
@@ -43,17 +42,10 @@ pub(super) async fn list_payments(
     ApiQuery(q): ApiQuery<PaymentQuery>,
 ) -> Result<Json<Page<PaymentView>>, ApiError> {
     let page = PageRequest::parse(q.limit, q.cursor.as_deref())?;
-    let (by_user, by_chain) = match q.chain_id {
-        chain if access::is_admin(&user) => (None, chain),
-        Some(chain) if access::is_owner(&user) => {
-            require_member(&state, &user, chain).await?;
-            (None, Some(chain))
-        }
-        Some(_) => return Err(ApiError::not_found("no such chain")),
-        None => (Some(user.id), None),
-    };
-    let mut conn = state.db.acquire().await?;
-    let rows = payments::list(&mut conn, by_user, by_chain, page.after, page.fetch()).await?;
+    let rows = state
+        .bookings
+        .payments(&Actor::new(user), q.chain_id, page.after, page.fetch())
+        .await?;
     Ok(Json(
         Page::from_rows(rows, page, |p| p.id).map(PaymentView::from),
     ))
@@ -72,20 +64,7 @@ pub(super) async fn get_payment(
     AuthUser(user): AuthUser,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Json<PaymentView>, ApiError> {
-    let mut conn = state.db.acquire().await?;
-    let payment = payments::find(&mut conn, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("no such payment"))?;
-    drop(conn);
-    let allowed = payment.user_id == user.id
-        || access::is_admin(&user)
-        || (access::is_owner(&user)
-            && require_member(&state, &user, payment.chain_id)
-                .await
-                .is_ok());
-    if allowed {
-        Ok(Json(payment.into()))
-    } else {
-        Err(ApiError::not_found("no such payment"))
-    }
+    Ok(Json(
+        state.bookings.payment(&Actor::new(user), id).await?.into(),
+    ))
 }

@@ -110,3 +110,51 @@ impl Bookings {
         Ok(audit::of_chain(&mut conn, chain, after, fetch).await?)
     }
 }
+
+fn no_payment() -> DomainError {
+    DomainError::NotFound("no such payment".into())
+}
+
+impl Bookings {
+    /// A page of the payments the actor may see: their own; with a chain, that chain's (its
+    /// staff); admins see all, or one chain's.
+    pub async fn payments(
+        &self,
+        actor: &Actor,
+        chain: Option<Uuid>,
+        after: Option<Uuid>,
+        fetch: i64,
+    ) -> Result<Vec<crate::db::payments::Payment>, DomainError> {
+        let mut conn = self.pool.acquire().await?;
+        let (by_user, by_chain) = match chain {
+            chain if actor.is_admin() => (None, chain),
+            Some(chain) if actor.is_owner() => {
+                actor.require_member(&mut conn, chain).await?;
+                (None, Some(chain))
+            }
+            Some(_) => return Err(DomainError::NotFound("no such chain".into())),
+            None => (Some(actor.id()), None),
+        };
+        Ok(crate::db::payments::list(&mut conn, by_user, by_chain, after, fetch).await?)
+    }
+
+    /// One payment, if the actor made it, is its chain's staff or an admin.
+    pub async fn payment(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+    ) -> Result<crate::db::payments::Payment, DomainError> {
+        let mut conn = self.pool.acquire().await?;
+        let payment = crate::db::payments::find(&mut conn, id)
+            .await?
+            .ok_or_else(no_payment)?;
+        if actor
+            .may_manage(&mut conn, payment.chain_id, payment.user_id)
+            .await?
+        {
+            Ok(payment)
+        } else {
+            Err(no_payment())
+        }
+    }
+}
