@@ -99,6 +99,13 @@ impl App {
             seat_maps.clone(),
             gateway.clone(),
         );
+        let catalogue = crate::domain::catalogue::Catalogue::new(
+            pool.clone(),
+            seat_maps.clone(),
+            CatalogueSettings {
+                cleaning_buffer: config.cleaning_buffer,
+            },
+        );
         let state = AppState {
             db: pool,
             plugins,
@@ -112,9 +119,7 @@ impl App {
                 signup_per_client: config.signup_per_client,
             },
             passwords,
-            catalogue: CatalogueSettings {
-                cleaning_buffer: config.cleaning_buffer,
-            },
+            catalogue,
             gateway,
             seat_maps,
             service_token: config.mail.service_token.as_deref().map(Arc::from),

@@ -20,10 +20,11 @@ pub struct SeatMaps {
 }
 
 impl SeatMaps {
-    /// The seats of `screen` in display order, from memory or the database.
+    /// The seats of `screen` (of `chain`) in display order, from memory or the database.
     pub async fn get(
         &self,
         conn: &mut PgConnection,
+        chain: Uuid,
         screen: Uuid,
     ) -> Result<Arc<Vec<SeatRow>>, sqlx::Error> {
         if let Some(hit) = self
@@ -34,7 +35,7 @@ impl SeatMaps {
         {
             return Ok(hit.clone());
         }
-        let seats = Arc::new(screens::seats(conn, screen).await?);
+        let seats = Arc::new(screens::seats(conn, chain, screen).await?);
         if !seats.is_empty() {
             let mut map = self.by_screen.write().unwrap_or_else(|e| e.into_inner());
             if map.len() >= MAX_SCREENS {

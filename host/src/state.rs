@@ -27,8 +27,8 @@ pub struct AppState {
     pub auth_limits: AuthLimits,
     /// The bounded password hasher.
     pub passwords: Passwords,
-    /// Catalogue settings.
-    pub catalogue: CatalogueSettings,
+    /// Movies, theatres, screens and the schedule of shows.
+    pub catalogue: crate::domain::catalogue::Catalogue,
     /// The payment provider.
     pub gateway: Arc<dyn crate::gateway::PaymentGateway>,
     /// Cached seat maps.

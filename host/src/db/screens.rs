@@ -86,15 +86,31 @@ pub async fn insert(
         .execute(&mut *conn)
         .await?;
     }
-    find(conn, id).await?.ok_or(sqlx::Error::RowNotFound)
+    find(conn, chain, id).await?.ok_or(sqlx::Error::RowNotFound)
 }
 
-/// One screen.
-pub async fn find(conn: &mut PgConnection, id: Uuid) -> Result<Option<Screen>, sqlx::Error> {
+/// One screen by id alone: the entry lookup for a request that names only the screen (its
+/// chain is learned here and passed to every later statement), as `db::bookings::find`.
+pub async fn find_by_id(conn: &mut PgConnection, id: Uuid) -> Result<Option<Screen>, sqlx::Error> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "select {COLUMNS} from screens s where s.id = $1"
     )))
     .bind(id)
+    .fetch_optional(conn)
+    .await
+}
+
+/// One screen of a chain.
+pub async fn find(
+    conn: &mut PgConnection,
+    chain: Uuid,
+    id: Uuid,
+) -> Result<Option<Screen>, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select {COLUMNS} from screens s where s.id = $1 and s.chain_id = $2"
+    )))
+    .bind(id)
+    .bind(chain)
     .fetch_optional(conn)
     .await
 }
@@ -118,11 +134,17 @@ pub async fn list(
 }
 
 /// Every seat of a screen in display order.
-pub async fn seats(conn: &mut PgConnection, screen: Uuid) -> Result<Vec<SeatRow>, sqlx::Error> {
+pub async fn seats(
+    conn: &mut PgConnection,
+    chain: Uuid,
+    screen: Uuid,
+) -> Result<Vec<SeatRow>, sqlx::Error> {
     sqlx::query_as(
-        "select id, row_label, number, class, blocked from seats where screen_id = $1 order by position",
+        "select id, row_label, number, class, blocked from seats
+         where screen_id = $1 and chain_id = $2 order by position",
     )
     .bind(screen)
+    .bind(chain)
     .fetch_all(conn)
     .await
 }

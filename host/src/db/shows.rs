@@ -81,7 +81,9 @@ pub struct NewShow {
 /// Inserts a show; `shows_screen_busy` is violated when it overlaps another on the screen.
 pub async fn insert(conn: &mut PgConnection, id: Uuid, s: &NewShow) -> Result<Show, sqlx::Error> {
     write(&mut *conn, id, s, "").await?;
-    find(conn, id).await?.ok_or(sqlx::Error::RowNotFound)
+    find(conn, s.chain_id, id)
+        .await?
+        .ok_or(sqlx::Error::RowNotFound)
 }
 
 /// Inserts a show unless it would overlap another on its screen (demo data).
@@ -120,8 +122,24 @@ async fn write(
     Ok(done.rows_affected())
 }
 
-/// One show.
-pub async fn find(conn: &mut PgConnection, id: Uuid) -> Result<Option<Show>, sqlx::Error> {
+/// One show of a chain.
+pub async fn find(
+    conn: &mut PgConnection,
+    chain: Uuid,
+    id: Uuid,
+) -> Result<Option<Show>, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select {BASE_COLUMNS}, {AVAILABLE} from shows sh where sh.id = $1 and sh.chain_id = $2"
+    )))
+    .bind(id)
+    .bind(chain)
+    .fetch_optional(conn)
+    .await
+}
+
+/// One show by id alone: the entry lookup for a URL that names only the show (its chain is
+/// learned here and passed to every later statement), as `db::bookings::find`.
+pub async fn find_by_id(conn: &mut PgConnection, id: Uuid) -> Result<Option<Show>, sqlx::Error> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "select {BASE_COLUMNS}, {AVAILABLE} from shows sh where sh.id = $1"
     )))
@@ -130,38 +148,52 @@ pub async fn find(conn: &mut PgConnection, id: Uuid) -> Result<Option<Show>, sql
     .await
 }
 
-/// Changes time, prices or format.
+/// A show's new time, prices and format.
+#[derive(Debug)]
+pub struct ShowUpdate<'a> {
+    /// Start.
+    pub starts_at: DateTime<Utc>,
+    /// End of the movie.
+    pub ends_at: DateTime<Utc>,
+    /// End plus the cleaning buffer.
+    pub busy_until: DateTime<Utc>,
+    /// `2D`, `3D` or `IMAX`.
+    pub format: &'a str,
+    /// Prices per class.
+    pub prices: &'a Prices,
+}
+
+/// Changes time, prices or format of a show of a chain.
 pub async fn update(
     conn: &mut PgConnection,
+    chain: Uuid,
     id: Uuid,
-    starts_at: DateTime<Utc>,
-    ends_at: DateTime<Utc>,
-    busy_until: DateTime<Utc>,
-    format: &str,
-    prices: &Prices,
+    u: &ShowUpdate<'_>,
 ) -> Result<Option<Show>, sqlx::Error> {
     let done = sqlx::query(
         "update shows set starts_at = $2, ends_at = $3, busy_until = $4, format = $5, prices = $6
-         where id = $1",
+         where id = $1 and chain_id = $7",
     )
     .bind(id)
-    .bind(starts_at)
-    .bind(ends_at)
-    .bind(busy_until)
-    .bind(format)
-    .bind(Json(prices))
+    .bind(u.starts_at)
+    .bind(u.ends_at)
+    .bind(u.busy_until)
+    .bind(u.format)
+    .bind(Json(u.prices))
+    .bind(chain)
     .execute(&mut *conn)
     .await?;
     if done.rows_affected() == 0 {
         return Ok(None);
     }
-    find(conn, id).await
+    find(conn, chain, id).await
 }
 
-/// Deletes a show.
-pub async fn delete(conn: &mut PgConnection, id: Uuid) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query("delete from shows where id = $1")
+/// Deletes a show of a chain.
+pub async fn delete(conn: &mut PgConnection, chain: Uuid, id: Uuid) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query("delete from shows where id = $1 and chain_id = $2")
         .bind(id)
+        .bind(chain)
         .execute(conn)
         .await?;
     Ok(done.rows_affected() == 1)

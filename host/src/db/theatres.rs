@@ -69,7 +69,8 @@ pub async fn insert(
     find(conn, id).await?.ok_or(sqlx::Error::RowNotFound)
 }
 
-/// One theatre.
+/// One theatre by id alone: the entry lookup for a URL that names only the theatre (its chain
+/// is learned here and passed to every later statement), as `db::bookings::find`.
 pub async fn find(conn: &mut PgConnection, id: Uuid) -> Result<Option<Theatre>, sqlx::Error> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "select {COLUMNS} from theatres where id = $1"
@@ -82,12 +83,13 @@ pub async fn find(conn: &mut PgConnection, id: Uuid) -> Result<Option<Theatre>, 
 /// Replaces the writable fields.
 pub async fn update(
     conn: &mut PgConnection,
+    chain: Uuid,
     id: Uuid,
     t: &TheatreFields,
 ) -> Result<Option<Theatre>, sqlx::Error> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "update theatres set name = $2, description = $3, city = $4, pin_code = $5, address = $6
-         where id = $1 returning {COLUMNS}"
+         where id = $1 and chain_id = $7 returning {COLUMNS}"
     )))
     .bind(id)
     .bind(&t.name)
@@ -95,14 +97,16 @@ pub async fn update(
     .bind(&t.city)
     .bind(&t.pin_code)
     .bind(&t.address)
+    .bind(chain)
     .fetch_optional(conn)
     .await
 }
 
 /// Deletes a theatre with its screens, seats and shows (bookings, once they exist, block it).
-pub async fn delete(conn: &mut PgConnection, id: Uuid) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query("delete from theatres where id = $1")
+pub async fn delete(conn: &mut PgConnection, chain: Uuid, id: Uuid) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query("delete from theatres where id = $1 and chain_id = $2")
         .bind(id)
+        .bind(chain)
         .execute(conn)
         .await?;
     Ok(done.rows_affected() == 1)
@@ -173,14 +177,18 @@ pub async fn add_movies(
 /// Removes a movie from the now-showing list; false if it was not on it.
 pub async fn remove_movie(
     conn: &mut PgConnection,
+    chain: Uuid,
     theatre: Uuid,
     movie: Uuid,
 ) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query("delete from theatre_movies where theatre_id = $1 and movie_id = $2")
-        .bind(theatre)
-        .bind(movie)
-        .execute(conn)
-        .await?;
+    let done = sqlx::query(
+        "delete from theatre_movies where theatre_id = $1 and movie_id = $2 and chain_id = $3",
+    )
+    .bind(theatre)
+    .bind(movie)
+    .bind(chain)
+    .execute(conn)
+    .await?;
     Ok(done.rows_affected() == 1)
 }
 

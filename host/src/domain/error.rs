@@ -58,6 +58,18 @@ pub enum DomainError {
     /// The payment provider failed.
     #[error("{0}")]
     PaymentUnavailable(String),
+    /// Another show holds the screen at this time (its runtime plus the cleaning buffer).
+    #[error("another show overlaps this time on this screen (runtime plus cleaning buffer)")]
+    ScreenBusy,
+    /// A show needs the movie on its theatre's now-showing list.
+    #[error("the movie is not on this theatre's now-showing list")]
+    MovieNotShowing,
+    /// The theatre already has a screen of that name.
+    #[error("this theatre already has a screen of that name")]
+    ScreenNameTaken,
+    /// Other records still need this one (what, in the message).
+    #[error("{0}")]
+    InUse(String),
     /// Database trouble.
     #[error(transparent)]
     Db(#[from] sqlx::Error),

@@ -6,6 +6,7 @@
 pub mod access;
 pub mod actor;
 pub mod bookings;
+pub mod catalogue;
 pub mod error;
 pub mod hook_io;
 pub mod types;

@@ -308,6 +308,14 @@ impl From<crate::domain::DomainError> for ApiError {
             E::PaymentUnavailable(m) => {
                 ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "payment_unavailable", m)
             }
+            E::ScreenBusy => ApiError::new(StatusCode::CONFLICT, "screen_busy", detail),
+            E::MovieNotShowing => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "movie_not_showing",
+                detail,
+            ),
+            E::ScreenNameTaken => ApiError::new(StatusCode::CONFLICT, "screen_name_taken", detail),
+            E::InUse(m) => ApiError::new(StatusCode::CONFLICT, "in_use", m),
             E::Db(e) => ApiError::from(e),
         }
     }

@@ -9,13 +9,12 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::extract::{ApiJson, ApiPath, ApiQuery, StaffUser, validation};
+use super::extract::{ApiJson, ApiPath, ApiQuery, StaffUser};
 use super::page::{Page, PageRequest};
-use super::theatres::managed_theatre;
 use super::{ApiError, Problem};
-use crate::db::screens::{self, Screen, SeatRow};
-use crate::db::theatres;
-use crate::domain::types::seat_layout::{self, RowSpec};
+use crate::domain::Actor;
+use crate::domain::catalogue::{Screen, ScreenWithSeats, SeatRow};
+use crate::domain::types::seat_layout::RowSpec;
 use crate::state::AppState;
 
 pub(super) fn router() -> Router<AppState> {
@@ -66,6 +65,12 @@ pub(super) struct ScreenView {
     seats: Option<Vec<SeatView>>,
 }
 
+impl From<ScreenWithSeats> for ScreenView {
+    fn from(s: ScreenWithSeats) -> Self {
+        Self::new(s.screen, Some(s.seats))
+    }
+}
+
 impl ScreenView {
     fn new(s: Screen, seats: Option<Vec<SeatRow>>) -> Self {
         Self {
@@ -105,39 +110,11 @@ pub(super) async fn create_screen(
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(body): ApiJson<CreateScreen>,
 ) -> Result<(StatusCode, Json<ScreenView>), ApiError> {
-    let theatre = managed_theatre(&state, &user, id).await?;
-    let name = body.name.trim().to_owned();
-    let rows = body.rows;
-    let name_error = (name.is_empty() || name.chars().count() > 100)
-        .then(|| ("name".to_owned(), "must be 1 to 100 characters".to_owned()));
-    let seats = match (seat_layout::expand(&rows), name_error) {
-        (Ok(seats), None) => seats,
-        (Ok(_), Some(e)) => return Err(validation([e])),
-        (Err(mut errors), e) => {
-            errors.extend(e);
-            return Err(validation(errors));
-        }
-    };
-    let mut tx = state.db.begin().await?;
-    let screen = screens::insert(&mut tx, None, theatre.chain_id, id, &name, &seats)
-        .await
-        .map_err(|e| {
-            ApiError::on_constraint(
-                e,
-                &[(
-                    "screens_theatre_name_key",
-                    StatusCode::CONFLICT,
-                    "screen_name_taken",
-                    "this theatre already has a screen of that name",
-                )],
-            )
-        })?;
-    let seats = screens::seats(&mut tx, screen.id).await?;
-    tx.commit().await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(ScreenView::new(screen, Some(seats))),
-    ))
+    let screen = state
+        .catalogue
+        .create_screen(&Actor::new(user), id, &body.name, &body.rows)
+        .await?;
+    Ok((StatusCode::CREATED, Json(screen.into())))
 }
 
 /// Paging parameters.
@@ -161,11 +138,10 @@ pub(super) async fn list_screens(
     ApiQuery(q): ApiQuery<PageQuery>,
 ) -> Result<Json<Page<ScreenView>>, ApiError> {
     let page = PageRequest::parse(q.limit, q.cursor.as_deref())?;
-    let mut conn = state.db.acquire().await?;
-    theatres::find(&mut conn, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("no such theatre"))?;
-    let rows = screens::list(&mut conn, id, page.after, page.fetch()).await?;
+    let rows = state
+        .catalogue
+        .list_screens(id, page.after, page.fetch())
+        .await?;
     Ok(Json(
         Page::from_rows(rows, page, |s| s.id).map(|s| ScreenView::new(s, None)),
     ))
@@ -182,10 +158,5 @@ pub(super) async fn get_screen(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Json<ScreenView>, ApiError> {
-    let mut conn = state.db.acquire().await?;
-    let screen = screens::find(&mut conn, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("no such screen"))?;
-    let seats = screens::seats(&mut conn, id).await?;
-    Ok(Json(ScreenView::new(screen, Some(seats))))
+    Ok(Json(state.catalogue.screen(id).await?.into()))
 }

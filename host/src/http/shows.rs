@@ -12,11 +12,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::extract::{ApiJson, ApiPath, ApiQuery, Problems, StaffUser, require_member, validation};
+use super::extract::{ApiJson, ApiPath, ApiQuery, StaffUser};
 use super::page::{Page, PageRequest};
 use super::{ApiError, Problem};
-use crate::db::shows::{self, NewShow, Prices, Show, ShowFilter};
-use crate::db::{chains, movies, screens, theatres};
+use crate::domain::Actor;
+use crate::domain::catalogue::{NewShowCommand, Show, ShowChanges, ShowFilter};
 use crate::state::AppState;
 
 pub(super) fn router() -> Router<AppState> {
@@ -29,8 +29,6 @@ pub(super) fn router() -> Router<AppState> {
         .route("/shows/{id}/seats", get(show_seats))
         .route("/shows/{id}/cancel", axum::routing::post(cancel_show))
 }
-
-const FORMATS: [&str; 3] = ["2D", "3D", "IMAX"];
 
 /// A show.
 #[derive(Debug, Serialize, ToSchema)]
@@ -96,68 +94,6 @@ pub(super) struct UpdateShow {
     format: Option<String>,
 }
 
-fn parse_start(p: &mut Problems, raw: &str) -> Option<DateTime<Utc>> {
-    let at = p.check(
-        "starts_at",
-        DateTime::parse_from_rfc3339(raw).map_err(|_| "must be an RFC 3339 time with offset"),
-    )?;
-    let at = at.with_timezone(&Utc);
-    if at <= Utc::now() {
-        p.add("starts_at", "must be in the future");
-        return None;
-    }
-    Some(at)
-}
-
-/// The prices of the request, keyed by class once every key is known to be one.
-fn check_prices(
-    p: &mut Problems,
-    raw: &BTreeMap<String, i64>,
-    needed: &[crate::domain::hook_io::SeatClass],
-) -> Prices {
-    let mut prices = Prices::new();
-    for (key, amount) in raw {
-        let Some(class) = crate::domain::hook_io::SeatClass::parse(key) else {
-            p.add(format!("prices.{key}"), "is not a seat class");
-            continue;
-        };
-        if !(0..=100_000_000_000).contains(amount) {
-            p.add(
-                format!("prices.{key}"),
-                "must be between 0 and 100000000000 minor units",
-            );
-        }
-        prices.insert(class, *amount);
-    }
-    for class in needed {
-        if !prices.contains_key(class) {
-            p.add(
-                format!("prices.{class}"),
-                "the screen has seats of this class; give them a price",
-            );
-        }
-    }
-    prices
-}
-
-fn check_format(p: &mut Problems, format: &str) {
-    if !FORMATS.contains(&format) {
-        p.add("format", "must be `2D`, `3D` or `IMAX`");
-    }
-}
-
-fn busy_error(e: sqlx::Error) -> ApiError {
-    ApiError::on_constraint(
-        e,
-        &[(
-            "shows_screen_busy",
-            StatusCode::CONFLICT,
-            "screen_busy",
-            "another show overlaps this time on this screen (runtime plus cleaning buffer)",
-        )],
-    )
-}
-
 /// Schedules a show on a screen of the caller's chain.
 #[utoipa::path(post, path = "/api/v1/shows", tag = "catalogue", request_body = CreateShow,
     security(("bearer" = [])),
@@ -173,54 +109,14 @@ pub(super) async fn create_show(
     StaffUser(user): StaffUser,
     ApiJson(body): ApiJson<CreateShow>,
 ) -> Result<(StatusCode, Json<ShowView>), ApiError> {
-    let mut conn = state.db.acquire().await?;
-    let screen = screens::find(&mut conn, body.screen_id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("no such screen"))?;
-    drop(conn);
-    require_member(&state, &user, screen.chain_id).await?;
-    let mut conn = state.db.acquire().await?;
-    let mut p = Problems::default();
-    let starts_at = parse_start(&mut p, &body.starts_at);
-    let needed = screens::classes(&mut conn, screen.id).await?;
-    let prices = check_prices(&mut p, &body.prices, &needed);
-    let format = body.format.unwrap_or_else(|| "2D".to_owned());
-    check_format(&mut p, &format);
-    let movie = movies::find(&mut conn, body.movie_id).await?;
-    if movie.is_none() {
-        p.add("movie_id", "no such movie");
-    }
-    p.finish()?;
-    let (Some(starts_at), Some(movie)) = (starts_at, movie) else {
-        return Err(ApiError::internal("validated fields missing"));
+    let cmd = NewShowCommand {
+        screen_id: body.screen_id,
+        movie_id: body.movie_id,
+        starts_at: body.starts_at,
+        prices: body.prices,
+        format: body.format,
     };
-    if !theatres::is_showing(&mut conn, screen.theatre_id, movie.id).await? {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "movie_not_showing",
-            "the movie is not on this theatre's now-showing list",
-        ));
-    }
-    let chain = chains::find(&mut conn, screen.chain_id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("no such chain"))?;
-    let ends_at = starts_at + chrono::Duration::minutes(i64::from(movie.runtime_minutes));
-    let busy_until = ends_at + state.catalogue.cleaning_buffer;
-    let new = NewShow {
-        chain_id: screen.chain_id,
-        theatre_id: screen.theatre_id,
-        screen_id: screen.id,
-        movie_id: movie.id,
-        starts_at,
-        ends_at,
-        busy_until,
-        format,
-        currency: chain.currency,
-        prices,
-    };
-    let show = shows::insert(&mut conn, Uuid::now_v7(), &new)
-        .await
-        .map_err(busy_error)?;
+    let show = state.catalogue.create_show(&Actor::new(user), cmd).await?;
     Ok((StatusCode::CREATED, Json(show.into())))
 }
 
@@ -255,8 +151,10 @@ pub(super) async fn list_shows(
         from: q.from,
         to: q.to,
     };
-    let mut conn = state.db.acquire().await?;
-    let rows = shows::list(&mut conn, &filter, page.after, page.fetch()).await?;
+    let rows = state
+        .catalogue
+        .list_shows(&filter, page.after, page.fetch())
+        .await?;
     Ok(Json(
         Page::from_rows(rows, page, |s| s.id).map(ShowView::from),
     ))
@@ -273,11 +171,7 @@ pub(super) async fn get_show(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Json<ShowView>, ApiError> {
-    let mut conn = state.db.acquire().await?;
-    let show = shows::find(&mut conn, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("no such show"))?;
-    Ok(Json(show.into()))
+    Ok(Json(state.catalogue.show(id).await?.into()))
 }
 
 /// A seat of a show. Borrowed from the cached seat map: a 500-seat answer would otherwise
@@ -312,18 +206,10 @@ pub(super) async fn show_seats(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Response, ApiError> {
-    let mut conn = state.db.acquire().await?;
-    let show = shows::find(&mut conn, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("no such show"))?;
-    let seats = state.seat_maps.get(&mut conn, show.screen_id).await?;
-    let taken: std::collections::HashMap<String, String> =
-        crate::db::bookings::taken_seats(&mut conn, id)
-            .await?
-            .into_iter()
-            .collect();
-    drop(conn);
-    let items = seats
+    let map = state.catalogue.show_seat_map(id).await?;
+    let (show, taken) = (&map.show, &map.taken);
+    let items = map
+        .seats
         .iter()
         .map(|s| ShowSeat {
             price_minor: show.prices.0.get(&s.class).copied(),
@@ -341,21 +227,6 @@ pub(super) async fn show_seats(
         .collect();
     // Serialised here, while the borrowed seat map is alive.
     Ok(Json(ShowSeats { show_id: id, items }).into_response())
-}
-
-/// Loads a show the caller may manage; another chain's show is 404.
-async fn managed_show(
-    state: &AppState,
-    user: &crate::domain::types::User,
-    id: Uuid,
-) -> Result<Show, ApiError> {
-    let mut conn = state.db.acquire().await?;
-    let show = shows::find(&mut conn, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("no such show"))?;
-    drop(conn);
-    require_member(state, user, show.chain_id).await?;
-    Ok(show)
 }
 
 /// Moves a show, or changes its prices or format.
@@ -376,48 +247,15 @@ pub(super) async fn update_show(
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(body): ApiJson<UpdateShow>,
 ) -> Result<Json<ShowView>, ApiError> {
-    let show = managed_show(&state, &user, id).await?;
-    if body.starts_at.is_none() && body.prices.is_none() && body.format.is_none() {
-        return Err(validation([(
-            "body",
-            "send `starts_at`, `prices` or `format`",
-        )]));
-    }
-    let mut conn = state.db.acquire().await?;
-    // Customers bought seats at this time and price: once there are live bookings only the
-    // format may change (cancel the show instead).
-    if (body.starts_at.is_some() || body.prices.is_some())
-        && crate::db::bookings::show_has_live(&mut conn, id).await?
-    {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "in_use",
-            "the show has live bookings; only its format can change",
-        ));
-    }
-    let mut p = Problems::default();
-    let starts_at = match &body.starts_at {
-        Some(raw) => parse_start(&mut p, raw),
-        None => Some(show.starts_at),
+    let changes = ShowChanges {
+        starts_at: body.starts_at,
+        prices: body.prices,
+        format: body.format,
     };
-    let needed = screens::classes(&mut conn, show.screen_id).await?;
-    let prices = match &body.prices {
-        Some(raw) => check_prices(&mut p, raw, &needed),
-        None => show.prices.0.clone(),
-    };
-    let format = body.format.unwrap_or(show.format.clone());
-    check_format(&mut p, &format);
-    p.finish()?;
-    let starts_at = starts_at.ok_or_else(|| ApiError::internal("validated start missing"))?;
-    let runtime = show.ends_at - show.starts_at;
-    let ends_at = starts_at + runtime;
-    let busy_until = ends_at + state.catalogue.cleaning_buffer;
-    let updated = shows::update(
-        &mut conn, id, starts_at, ends_at, busy_until, &format, &prices,
-    )
-    .await
-    .map_err(busy_error)?
-    .ok_or_else(|| ApiError::not_found("no such show"))?;
+    let updated = state
+        .catalogue
+        .update_show(&Actor::new(user), id, changes)
+        .await?;
     Ok(Json(updated.into()))
 }
 
@@ -436,19 +274,7 @@ pub(super) async fn delete_show(
     StaffUser(user): StaffUser,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<StatusCode, ApiError> {
-    managed_show(&state, &user, id).await?;
-    let mut conn = state.db.acquire().await?;
-    shows::delete(&mut conn, id).await.map_err(|e| {
-        ApiError::on_constraint(
-            e,
-            &[(
-                "bookings_show_fkey",
-                StatusCode::CONFLICT,
-                "in_use",
-                "this show has bookings",
-            )],
-        )
-    })?;
+    state.catalogue.delete_show(&Actor::new(user), id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -469,7 +295,8 @@ pub(super) async fn cancel_show(
     ApiPath(id): ApiPath<Uuid>,
     _body: super::extract::OptionalJson<super::bookings::EmptyBody>,
 ) -> Result<Json<crate::domain::bookings::ShowCancellation>, ApiError> {
-    managed_show(&state, &user, id).await?;
-    let actor = crate::domain::Actor::new(user);
+    let actor = Actor::new(user);
+    // Another chain's show is not found, before the bookings service is asked.
+    state.catalogue.managed_show(&actor, id).await?;
     Ok(Json(state.bookings.cancel_show(&actor, id).await?))
 }

@@ -9,14 +9,12 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::extract::{ApiJson, ApiPath, ApiQuery, Problems, StaffUser, require_member, validation};
+use super::extract::{ApiJson, ApiPath, ApiQuery, StaffUser};
 use super::movies::MovieView;
 use super::page::{Page, PageRequest};
 use super::{ApiError, Problem};
-use crate::db::outbox::{self, OutboxEvent};
-use crate::db::theatres::{self, Theatre, TheatreFields, TheatreFilter};
-use crate::db::{chains, movies};
-use crate::domain::hook_io::EventKind;
+use crate::domain::Actor;
+use crate::domain::catalogue::{NewTheatreCommand, Theatre, TheatreChanges, TheatreFilter};
 use crate::state::AppState;
 
 pub(super) fn router() -> Router<AppState> {
@@ -92,55 +90,6 @@ pub(super) struct UpdateTheatre {
     address: Option<String>,
 }
 
-fn validate(fields: TheatreFields) -> Result<TheatreFields, ApiError> {
-    let mut p = Problems::default();
-    let trimmed = TheatreFields {
-        name: fields.name.trim().to_owned(),
-        description: fields.description.trim().to_owned(),
-        city: fields.city.trim().to_owned(),
-        pin_code: fields.pin_code.trim().to_owned(),
-        address: fields.address.trim().to_owned(),
-    };
-    for (field, value, max) in [
-        ("name", &trimmed.name, 200),
-        ("description", &trimmed.description, 5000),
-        ("city", &trimmed.city, 100),
-        ("address", &trimmed.address, 500),
-    ] {
-        if value.is_empty() || value.chars().count() > max {
-            p.add(field, format!("must be 1 to {max} characters"));
-        }
-    }
-    let pin = &trimmed.pin_code;
-    if !(3..=12).contains(&pin.len())
-        || !pin
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == ' ' || c == '-')
-    {
-        p.add(
-            "pin_code",
-            "must be 3 to 12 letters, digits, spaces or dashes",
-        );
-    }
-    p.finish()?;
-    Ok(trimmed)
-}
-
-/// Loads a theatre the caller may manage; another chain's theatre is 404.
-pub(super) async fn managed_theatre(
-    state: &AppState,
-    user: &crate::domain::types::User,
-    id: Uuid,
-) -> Result<Theatre, ApiError> {
-    let mut conn = state.db.acquire().await?;
-    let theatre = theatres::find(&mut conn, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("no such theatre"))?;
-    drop(conn);
-    require_member(state, user, theatre.chain_id).await?;
-    Ok(theatre)
-}
-
 /// Creates a theatre of one of the caller's chains and emails the creator.
 #[utoipa::path(post, path = "/api/v1/theatres", tag = "catalogue", request_body = CreateTheatre,
     security(("bearer" = [])),
@@ -155,37 +104,18 @@ pub(super) async fn create_theatre(
     StaffUser(user): StaffUser,
     ApiJson(body): ApiJson<CreateTheatre>,
 ) -> Result<(StatusCode, Json<TheatreView>), ApiError> {
-    let fields = validate(TheatreFields {
+    let cmd = NewTheatreCommand {
+        chain_id: body.chain_id,
         name: body.name,
         description: body.description,
         city: body.city,
         pin_code: body.pin_code,
         address: body.address,
-    })?;
-    let mut conn = state.db.acquire().await?;
-    chains::find(&mut conn, body.chain_id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("no such chain"))?;
-    drop(conn);
-    require_member(&state, &user, body.chain_id).await?;
-    let mut tx = state.db.begin().await?;
-    let theatre = theatres::insert(&mut tx, None, body.chain_id, &fields).await?;
-    outbox::enqueue(
-        &mut tx,
-        &OutboxEvent {
-            kind: EventKind::TheatreCreated,
-            chain_id: Some(theatre.chain_id),
-            recipients: vec![user.email.clone()],
-            fields: vec![
-                ("name", user.name.clone()),
-                ("theatre-name", theatre.name.clone()),
-                ("city", theatre.city.clone()),
-            ],
-            dedupe_key: Some(format!("theatre-created:{}", theatre.id)),
-        },
-    )
-    .await?;
-    tx.commit().await?;
+    };
+    let theatre = state
+        .catalogue
+        .create_theatre(&Actor::new(user), cmd)
+        .await?;
     Ok((StatusCode::CREATED, Json(theatre.into())))
 }
 
@@ -220,8 +150,10 @@ pub(super) async fn list_theatres(
         movie_id: q.movie_id,
         q: q.q,
     };
-    let mut conn = state.db.acquire().await?;
-    let rows = theatres::list(&mut conn, &filter, page.after, page.fetch()).await?;
+    let rows = state
+        .catalogue
+        .list_theatres(&filter, page.after, page.fetch())
+        .await?;
     Ok(Json(
         Page::from_rows(rows, page, |t| t.id).map(TheatreView::from),
     ))
@@ -238,11 +170,7 @@ pub(super) async fn get_theatre(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Json<TheatreView>, ApiError> {
-    let mut conn = state.db.acquire().await?;
-    let t = theatres::find(&mut conn, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("no such theatre"))?;
-    Ok(Json(t.into()))
+    Ok(Json(state.catalogue.theatre(id).await?.into()))
 }
 
 /// Changes a theatre of the caller's chain.
@@ -261,18 +189,17 @@ pub(super) async fn update_theatre(
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(body): ApiJson<UpdateTheatre>,
 ) -> Result<Json<TheatreView>, ApiError> {
-    let t = managed_theatre(&state, &user, id).await?;
-    let fields = validate(TheatreFields {
-        name: body.name.unwrap_or(t.name),
-        description: body.description.unwrap_or(t.description),
-        city: body.city.unwrap_or(t.city),
-        pin_code: body.pin_code.unwrap_or(t.pin_code),
-        address: body.address.unwrap_or(t.address),
-    })?;
-    let mut conn = state.db.acquire().await?;
-    let t = theatres::update(&mut conn, id, &fields)
-        .await?
-        .ok_or_else(|| ApiError::not_found("no such theatre"))?;
+    let changes = TheatreChanges {
+        name: body.name,
+        description: body.description,
+        city: body.city,
+        pin_code: body.pin_code,
+        address: body.address,
+    };
+    let t = state
+        .catalogue
+        .update_theatre(&Actor::new(user), id, changes)
+        .await?;
     Ok(Json(t.into()))
 }
 
@@ -291,19 +218,10 @@ pub(super) async fn delete_theatre(
     StaffUser(user): StaffUser,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<StatusCode, ApiError> {
-    managed_theatre(&state, &user, id).await?;
-    let mut conn = state.db.acquire().await?;
-    theatres::delete(&mut conn, id).await.map_err(|e| {
-        ApiError::on_constraint(
-            e,
-            &[(
-                "bookings_show_fkey",
-                StatusCode::CONFLICT,
-                "in_use",
-                "shows of this theatre have bookings",
-            )],
-        )
-    })?;
+    state
+        .catalogue
+        .delete_theatre(&Actor::new(user), id)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -328,11 +246,10 @@ pub(super) async fn list_now_showing(
     ApiQuery(q): ApiQuery<PageQuery>,
 ) -> Result<Json<Page<MovieView>>, ApiError> {
     let page = PageRequest::parse(q.limit, q.cursor.as_deref())?;
-    let mut conn = state.db.acquire().await?;
-    theatres::find(&mut conn, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("no such theatre"))?;
-    let rows = movies::now_showing(&mut conn, id, page.after, page.fetch()).await?;
+    let rows = state
+        .catalogue
+        .now_showing(id, page.after, page.fetch())
+        .await?;
     Ok(Json(
         Page::from_rows(rows, page, |m| m.id).map(MovieView::from),
     ))
@@ -361,23 +278,11 @@ pub(super) async fn add_now_showing(
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(body): ApiJson<AddMovies>,
 ) -> Result<Json<Page<MovieView>>, ApiError> {
-    let theatre = managed_theatre(&state, &user, id).await?;
-    if body.movie_ids.is_empty() || body.movie_ids.len() > 200 {
-        return Err(validation([("movie_ids", "must list 1 to 200 movie ids")]));
-    }
-    let mut tx = state.db.begin().await?;
-    let missing = movies::missing(&mut tx, &body.movie_ids).await?;
-    if !missing.is_empty() {
-        let ids: Vec<String> = missing.iter().map(Uuid::to_string).collect();
-        return Err(validation([(
-            "movie_ids",
-            format!("unknown movies: {}", ids.join(", ")),
-        )]));
-    }
-    theatres::add_movies(&mut tx, theatre.chain_id, id, &body.movie_ids).await?;
     let page = PageRequest::parse(Some(super::page::MAX_LIMIT), None)?;
-    let rows = movies::now_showing(&mut tx, id, None, page.fetch()).await?;
-    tx.commit().await?;
+    let rows = state
+        .catalogue
+        .add_now_showing(&Actor::new(user), id, &body.movie_ids, page.fetch())
+        .await?;
     Ok(Json(
         Page::from_rows(rows, page, |m| m.id).map(MovieView::from),
     ))
@@ -394,15 +299,7 @@ pub(super) async fn check_now_showing(
     State(state): State<AppState>,
     ApiPath((id, movie_id)): ApiPath<(Uuid, Uuid)>,
 ) -> Result<Json<MovieView>, ApiError> {
-    let mut conn = state.db.acquire().await?;
-    if !theatres::is_showing(&mut conn, id, movie_id).await? {
-        return Err(ApiError::not_found(
-            "this movie is not showing at this theatre",
-        ));
-    }
-    let movie = movies::find(&mut conn, movie_id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("no such movie"))?;
+    let movie = state.catalogue.showing_movie(id, movie_id).await?;
     Ok(Json(movie.into()))
 }
 
@@ -420,13 +317,9 @@ pub(super) async fn remove_now_showing(
     StaffUser(user): StaffUser,
     ApiPath((id, movie_id)): ApiPath<(Uuid, Uuid)>,
 ) -> Result<StatusCode, ApiError> {
-    managed_theatre(&state, &user, id).await?;
-    let mut conn = state.db.acquire().await?;
-    if theatres::remove_movie(&mut conn, id, movie_id).await? {
-        Ok(StatusCode::NO_CONTENT)
-    } else {
-        Err(ApiError::not_found(
-            "this movie is not showing at this theatre",
-        ))
-    }
+    state
+        .catalogue
+        .remove_now_showing(&Actor::new(user), id, movie_id)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -54,7 +54,10 @@ impl Bookings {
         let ctx = shows::context(&mut conn, booking.show_id)
             .await?
             .ok_or_else(|| DomainError::NotFound("no such show".into()))?;
-        let seat_rows = self.seat_maps.get(&mut conn, ctx.show.screen_id).await?;
+        let seat_rows = self
+            .seat_maps
+            .get(&mut conn, ctx.show.chain_id, ctx.show.screen_id)
+            .await?;
         drop(conn);
         let chain = booking.chain_id;
         let confirmed = booking.status == BookingStatus::Confirmed;

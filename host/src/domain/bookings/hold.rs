@@ -36,7 +36,10 @@ impl Bookings {
         actor.require_approved()?;
         let mut conn = self.pool.acquire().await?;
         let ctx = self.open_show(&mut conn, cmd.show_id).await?;
-        let seat_rows = self.seat_maps.get(&mut conn, ctx.show.screen_id).await?;
+        let seat_rows = self
+            .seat_maps
+            .get(&mut conn, ctx.show.chain_id, ctx.show.screen_id)
+            .await?;
         drop(conn);
         let promo = cmd.promo_code.as_deref();
         match cmd.seats {
@@ -71,7 +74,10 @@ impl Bookings {
     ) -> Result<Vec<String>, DomainError> {
         let mut conn = self.pool.acquire().await?;
         let ctx = self.open_show(&mut conn, show_id).await?;
-        let seat_rows = self.seat_maps.get(&mut conn, ctx.show.screen_id).await?;
+        let seat_rows = self
+            .seat_maps
+            .get(&mut conn, ctx.show.chain_id, ctx.show.screen_id)
+            .await?;
         drop(conn);
         Ok(self.pick(&ctx, &seat_rows, pick).await?.seat_ids)
     }

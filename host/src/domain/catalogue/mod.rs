@@ -1,0 +1,68 @@
+//! The catalogue and its schedule: movies, theatres and their now-showing lists, screens
+//! and their seat maps, shows. Who may manage which theatre, show or movie, and the rules of
+//! scheduling (a screen's busy window with its cleaning buffer, the movie on the theatre's
+//! now-showing list, a price for every class of the screen's seats) are written here only.
+
+mod movies;
+mod screens;
+mod shows;
+mod theatres;
+
+use std::sync::Arc;
+
+use sqlx::PgPool;
+
+use crate::seat_maps::SeatMaps;
+use crate::state::CatalogueSettings;
+
+pub use movies::MovieInput;
+pub use screens::ScreenWithSeats;
+pub use shows::{NewShowCommand, ShowChanges, ShowSeatMap};
+pub use theatres::{NewTheatreCommand, TheatreChanges};
+
+pub use crate::db::movies::{Movie, MovieFields, MovieFilter};
+pub use crate::db::screens::{Screen, SeatRow};
+pub use crate::db::shows::{Show, ShowFilter};
+pub use crate::db::theatres::{Theatre, TheatreFilter};
+
+/// The catalogue service: what it needs and nothing more.
+#[derive(Clone)]
+pub struct Catalogue {
+    pool: PgPool,
+    seat_maps: Arc<SeatMaps>,
+    settings: CatalogueSettings,
+}
+
+impl Catalogue {
+    /// The service over its dependencies.
+    pub fn new(pool: PgPool, seat_maps: Arc<SeatMaps>, settings: CatalogueSettings) -> Self {
+        Self {
+            pool,
+            seat_maps,
+            settings,
+        }
+    }
+}
+
+/// Problems with a request's fields, collected so that one answer names all of them.
+#[derive(Debug, Default)]
+struct Problems(Vec<(String, String)>);
+
+impl Problems {
+    fn add(&mut self, field: impl Into<String>, message: impl Into<String>) {
+        self.0.push((field.into(), message.into()));
+    }
+
+    fn finish(self) -> Result<(), super::DomainError> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(super::DomainError::Invalid(self.0))
+        }
+    }
+}
+
+/// Whether `e` is the violation of the constraint `name`.
+fn is_constraint(e: &sqlx::Error, name: &str) -> bool {
+    e.as_database_error().and_then(|d| d.constraint()) == Some(name)
+}

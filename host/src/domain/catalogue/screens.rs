@@ -1,0 +1,80 @@
+//! Screens and their seat maps.
+
+use uuid::Uuid;
+
+use super::{Catalogue, Screen, SeatRow, is_constraint};
+use crate::db::{screens, theatres};
+use crate::domain::types::seat_layout::{self, RowSpec};
+use crate::domain::{Actor, DomainError};
+
+/// A screen with every seat in display order.
+pub struct ScreenWithSeats {
+    /// The screen.
+    pub screen: Screen,
+    /// Its seats.
+    pub seats: Vec<SeatRow>,
+}
+
+impl Catalogue {
+    /// Adds a screen, laid out from its rows, to a theatre of the actor's chain.
+    pub async fn create_screen(
+        &self,
+        actor: &Actor,
+        theatre: Uuid,
+        name: &str,
+        rows: &[RowSpec],
+    ) -> Result<ScreenWithSeats, DomainError> {
+        let theatre = self.managed_theatre(actor, theatre).await?;
+        let name = name.trim().to_owned();
+        let name_error = (name.is_empty() || name.chars().count() > 100)
+            .then(|| ("name".to_owned(), "must be 1 to 100 characters".to_owned()));
+        // The row problems and the name's are answered together.
+        let seats = match (seat_layout::expand(rows), name_error) {
+            (Ok(seats), None) => seats,
+            (Ok(_), Some(e)) => return Err(DomainError::Invalid(vec![e])),
+            (Err(mut errors), e) => {
+                errors.extend(e);
+                return Err(DomainError::Invalid(errors));
+            }
+        };
+        let chain = theatre.chain_id;
+        let mut tx = self.pool.begin().await?;
+        let screen = screens::insert(&mut tx, None, chain, theatre.id, &name, &seats)
+            .await
+            .map_err(|e| {
+                if is_constraint(&e, "screens_theatre_name_key") {
+                    DomainError::ScreenNameTaken
+                } else {
+                    DomainError::Db(e)
+                }
+            })?;
+        let seats = screens::seats(&mut tx, chain, screen.id).await?;
+        tx.commit().await?;
+        Ok(ScreenWithSeats { screen, seats })
+    }
+
+    /// A page of a theatre's screens.
+    pub async fn list_screens(
+        &self,
+        theatre: Uuid,
+        after: Option<Uuid>,
+        fetch: i64,
+    ) -> Result<Vec<Screen>, DomainError> {
+        let mut conn = self.pool.acquire().await?;
+        theatres::find(&mut conn, theatre)
+            .await?
+            .ok_or_else(|| DomainError::NotFound("no such theatre".into()))?;
+        Ok(screens::list(&mut conn, theatre, after, fetch).await?)
+    }
+
+    /// One screen with its seats, for anyone.
+    pub async fn screen(&self, id: Uuid) -> Result<ScreenWithSeats, DomainError> {
+        let mut conn = self.pool.acquire().await?;
+        // The URL names only the screen: the id-only entry lookup finds its chain.
+        let screen = screens::find_by_id(&mut conn, id)
+            .await?
+            .ok_or_else(|| DomainError::NotFound("no such screen".into()))?;
+        let seats = screens::seats(&mut conn, screen.chain_id, id).await?;
+        Ok(ScreenWithSeats { screen, seats })
+    }
+}
