@@ -248,7 +248,7 @@ async fn twenty_customers_racing_for_pairs_never_share_a_seat(pool: PgPool) {
             other => panic!("unexpected {other}: {body}"),
         }
     }
-    assert!(won >= 1 && won <= 15, "{won} holds of 2 on 30 seats");
+    assert!((1..=15).contains(&won), "{won} holds of 2 on 30 seats");
     assert_eq!(held.len(), won * 2);
     assert!(doubly_taken_seats(&pool).await.is_empty());
     match Arc::try_unwrap(app) {

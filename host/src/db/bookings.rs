@@ -374,7 +374,7 @@ pub async fn list(
     )))
     .bind(f.user_id)
     .bind(f.chain_id)
-    .bind(&f.status)
+    .bind(f.status)
     .bind(after)
     .bind(fetch)
     .fetch_all(conn)

@@ -249,7 +249,7 @@ impl Bookings {
             })
             .await?;
         let policy = match &rules.output {
-            Ok(p) => p.clone(),
+            Ok(p) => *p,
             Err(reason) => {
                 self.record_refusal(where_, user.id, Hook::BookingRules, &rules, reason)
                     .await;
