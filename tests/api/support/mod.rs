@@ -65,14 +65,6 @@ impl ClosedPort {
     }
 }
 
-/// A port of 127.0.0.1 that nothing listens on right now, for a process the test starts.
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("free port")
-        .port()
-}
-
 /// A URL of the same server as `DATABASE_URL`, for database `name`.
 pub fn database_url_for(name: &str) -> String {
     let base = std::env::var("DATABASE_URL").expect("DATABASE_URL must be set for these tests");
