@@ -119,6 +119,12 @@ pub struct ServeArgs {
     #[arg(long, env = "CINEFLOW_METRICS_LISTEN", default_value = "127.0.0.1:9464",
           value_parser = parse_metrics_listen)]
     pub metrics_listen: MetricsListen,
+    /// Once the listeners are bound, write their addresses to this file as one JSON object
+    /// (`{"http":"127.0.0.1:PORT","metrics":"127.0.0.1:PORT"}`, `metrics` null when `off`),
+    /// atomically: whoever started the process on port 0 learns the ports without reading
+    /// the log.
+    #[arg(long, env = "CINEFLOW_ADDR_FILE")]
+    pub addr_file: Option<PathBuf>,
     /// Database settings.
     #[command(flatten)]
     pub database: DatabaseArgs,

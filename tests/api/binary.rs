@@ -5,120 +5,28 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use chrono::{DateTime, Utc};
 use cineflow::plugins::Hook;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
 use sqlx::PgPool;
 
-use crate::support::{components_dir, database_url_for, free_port};
+use crate::support::process::{Builder, CineflowProcess};
+use crate::support::{ClosedPort, database_url_for};
 
-const BIN: &str = env!("CARGO_BIN_EXE_cineflow");
+/// The signing key of the runs on `DATABASE_URL` (required there).
+const JWT_SECRET: &str = "binary-test-secret-0123456789abcdef";
 
-struct Server {
-    child: Child,
-    base: String,
-    /// The metrics address (`CINEFLOW_METRICS_LISTEN`), a port of its own.
-    metrics: String,
-}
-
-impl Server {
-    fn start(database_url: Option<&str>, data_dir: &Path) -> Server {
-        Self::start_with(database_url, data_dir, &[])
-    }
-
-    /// Like [`Server::start`], with more environment variables.
-    fn start_with(database_url: Option<&str>, data_dir: &Path, env: &[(&str, &str)]) -> Server {
-        Self::spawn(database_url, data_dir, env, Stdio::inherit())
-    }
-
-    /// Like [`Server::start_with`], with the process's log (stderr) going to `stderr`.
-    fn spawn(
-        database_url: Option<&str>,
-        data_dir: &Path,
-        env: &[(&str, &str)],
-        stderr: Stdio,
-    ) -> Server {
-        let port = free_port();
-        let metrics_port = free_port();
-        let mut cmd = Command::new(BIN);
-        cmd.arg("serve")
-            .env("CINEFLOW_LISTEN", format!("127.0.0.1:{port}"))
-            .env(
-                "CINEFLOW_METRICS_LISTEN",
-                format!("127.0.0.1:{metrics_port}"),
-            )
-            .env("CINEFLOW_DATA_DIR", data_dir)
-            .env("CINEFLOW_COMPONENTS_DIR", components_dir())
-            .env("RUST_LOG", "warn")
-            .env_remove("CINEFLOW_JWT_SECRET")
-            .stdout(Stdio::null())
-            .stderr(stderr);
-        match database_url {
-            Some(url) => cmd
-                .env("DATABASE_URL", url)
-                .env("CINEFLOW_JWT_SECRET", "binary-test-secret-0123456789abcdef"),
-            None => cmd.env_remove("DATABASE_URL"),
-        };
-        cmd.envs(env.iter().copied());
-        let child = cmd.spawn().expect("cineflow starts");
-        Server {
-            child,
-            base: format!("http://127.0.0.1:{port}"),
-            metrics: format!("http://127.0.0.1:{metrics_port}"),
-        }
-    }
-
-    async fn wait_ready(&mut self, client: &reqwest::Client) {
-        let deadline = Instant::now() + Duration::from_secs(120);
-        loop {
-            if let Ok(res) = client.get(format!("{}/readyz", self.base)).send().await
-                && res.status() == 200
-            {
-                return;
-            }
-            if let Ok(Some(status)) = self.child.try_wait() {
-                panic!("cineflow exited before becoming ready: {status}");
-            }
-            assert!(Instant::now() < deadline, "cineflow did not become ready");
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-
-    /// SIGTERM, then the exit status.
-    fn terminate(mut self) -> std::process::ExitStatus {
-        let pid = self.child.id().to_string();
-        let sent = Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .expect("kill runs");
-        assert!(sent.success());
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            if let Some(status) = self.child.try_wait().expect("wait") {
-                return status;
-            }
-            if Instant::now() > deadline {
-                let _ = self.child.kill();
-                panic!("cineflow did not stop within 30 s of SIGTERM");
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
-
-/// A test that fails half-way does not leave the server running.
-impl Drop for Server {
-    fn drop(&mut self) {
-        if let Ok(None) = self.child.try_wait() {
-            // SIGTERM first, so that a private cluster is stopped too; SIGKILL if that hangs.
-            let _ = Command::new("kill")
-                .args(["-TERM", &self.child.id().to_string()])
-                .status();
-            let deadline = Instant::now() + Duration::from_secs(15);
-            while matches!(self.child.try_wait(), Ok(None)) && Instant::now() < deadline {
-                std::thread::sleep(Duration::from_millis(50));
-            }
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
+/// The binary on `database_url`, or on its own private cluster without one, keeping its
+/// data in `data_dir` (the tests look at it afterwards).
+fn server(database_url: Option<&str>, data_dir: &Path) -> Builder {
+    let builder = CineflowProcess::builder().data_dir(data_dir);
+    match database_url {
+        Some(url) => builder
+            .database_url(url)
+            .env("CINEFLOW_JWT_SECRET", JWT_SECRET),
+        None => builder,
     }
 }
 
@@ -131,11 +39,12 @@ async fn the_binary_serves_readyz_openapi_and_docs(pool: PgPool) {
         .to_owned();
     let data = tempfile::tempdir().expect("tempdir");
     let client = reqwest::Client::new();
-    let mut server = Server::start(Some(&database_url_for(&db)), data.path());
-    server.wait_ready(&client).await;
+    let server = server(Some(&database_url_for(&db)), data.path())
+        .spawn()
+        .await;
 
-    let doc: serde_json::Value = client
-        .get(format!("{}/openapi.json", server.base))
+    let doc: Value = client
+        .get(server.url("/openapi.json"))
         .send()
         .await
         .expect("sent")
@@ -144,17 +53,13 @@ async fn the_binary_serves_readyz_openapi_and_docs(pool: PgPool) {
         .expect("json");
     assert!(doc["paths"]["/api/v1/hooks"].is_object());
 
-    let docs = client
-        .get(format!("{}/docs/", server.base))
-        .send()
-        .await
-        .expect("sent");
+    let docs = client.get(server.url("/docs/")).send().await.expect("sent");
     assert_eq!(docs.status(), 200);
     let html = docs.text().await.expect("html");
     assert!(html.contains("swagger-ui"), "{html}");
     // The UI's assets are served by the binary itself (no CDN, no network).
     let css = client
-        .get(format!("{}/docs/swagger-ui.css", server.base))
+        .get(server.url("/docs/swagger-ui.css"))
         .send()
         .await
         .expect("sent");
@@ -162,7 +67,7 @@ async fn the_binary_serves_readyz_openapi_and_docs(pool: PgPool) {
 
     // Metrics are served on their own port, not on the API's.
     let metrics = client
-        .get(format!("{}/metrics", server.metrics))
+        .get(format!("{}/metrics", server.metrics_url()))
         .send()
         .await
         .expect("sent")
@@ -174,7 +79,7 @@ async fn the_binary_serves_readyz_openapi_and_docs(pool: PgPool) {
         "{metrics}"
     );
     let public = client
-        .get(format!("{}/metrics", server.base))
+        .get(server.url("/metrics"))
         .send()
         .await
         .expect("sent");
@@ -187,7 +92,7 @@ async fn the_binary_serves_readyz_openapi_and_docs(pool: PgPool) {
         .expect("migrations table");
     assert!(applied >= 1);
 
-    let status = server.terminate();
+    let status = server.stop().await;
     assert!(status.success(), "graceful shutdown exits 0, got {status}");
     // The compiled-component cache was filled (beside its MAC key).
     let cached = std::fs::read_dir(data.path().join("compiled"))
@@ -199,6 +104,46 @@ async fn the_binary_serves_readyz_openapi_and_docs(pool: PgPool) {
     assert!(data.path().join("compiled/mac.key").exists());
 }
 
+/// `CINEFLOW_ADDR_FILE`: on port 0 the binary says where it listens (here `--listen` on the
+/// command line, metrics `off`), and a SIGKILLed process is reported as such.
+#[sqlx::test(migrations = false)]
+async fn on_port_0_the_binary_writes_the_addresses_it_bound(pool: PgPool) {
+    let db = pool
+        .connect_options()
+        .get_database()
+        .expect("test database name")
+        .to_owned();
+    let data = tempfile::tempdir().expect("tempdir");
+    let server = server(Some(&database_url_for(&db)), data.path())
+        .env("CINEFLOW_LISTEN", "127.0.0.1:8080")
+        .arg("--listen")
+        .arg("127.0.0.1:0")
+        .env("CINEFLOW_METRICS_LISTEN", "off")
+        .spawn()
+        .await;
+    let addresses = server.addresses();
+    assert!(addresses.http.ip().is_loopback(), "{addresses:?}");
+    assert_ne!(addresses.http.port(), 0, "{addresses:?}");
+    assert_ne!(
+        addresses.http.port(),
+        8080,
+        "the flag wins over the variable"
+    );
+    assert_eq!(addresses.metrics, None, "metrics are off");
+    let hooks = reqwest::get(server.url("/api/v1/hooks"))
+        .await
+        .expect("sent");
+    assert_eq!(hooks.status(), 200);
+
+    let status = server.kill();
+    assert!(!status.success(), "SIGKILL is no clean exit: {status}");
+    assert!(!server.is_running());
+    assert!(
+        reqwest::get(server.url("/healthz")).await.is_err(),
+        "nothing listens after the kill"
+    );
+}
+
 #[tokio::test]
 async fn without_database_url_the_binary_runs_a_private_postgres() {
     // Under /tmp: the cluster runs as `postgres` when tests run as root, and a clone may live
@@ -206,10 +151,9 @@ async fn without_database_url_the_binary_runs_a_private_postgres() {
     let data = tempfile::tempdir().expect("tempdir");
     make_traversable(data.path());
     let client = reqwest::Client::new();
-    let mut server = Server::start(None, data.path());
-    server.wait_ready(&client).await;
-    let hooks: serde_json::Value = client
-        .get(format!("{}/api/v1/hooks", server.base))
+    let server = server(None, data.path()).spawn().await;
+    let hooks: Value = client
+        .get(server.url("/api/v1/hooks"))
         .send()
         .await
         .expect("sent")
@@ -221,7 +165,7 @@ async fn without_database_url_the_binary_runs_a_private_postgres() {
         Some(Hook::ALL.len())
     );
     assert!(data.path().join("pg/PG_VERSION").exists());
-    let status = server.terminate();
+    let status = server.stop().await;
     assert!(status.success(), "{status}");
     assert!(
         !data.path().join("pg/postmaster.pid").exists(),
@@ -243,13 +187,12 @@ async fn migrate_applies_the_migrations_and_exits(pool: PgPool) {
         .get_database()
         .expect("test database name")
         .to_owned();
-    let status = Command::new(BIN)
-        .arg("migrate")
-        .env("DATABASE_URL", database_url_for(&db))
-        .env("RUST_LOG", "warn")
-        .status()
-        .expect("runs");
-    assert!(status.success());
+    let out = CineflowProcess::builder()
+        .subcommand("migrate")
+        .database_url(database_url_for(&db))
+        .run_to_exit(Duration::from_secs(120))
+        .await;
+    assert!(out.status.success(), "{}: {}", out.status, out.log);
     let tables: i64 = sqlx::query_scalar(
         "select count(*) from information_schema.tables where table_name in ('components', 'platform_defaults')",
     )
@@ -261,35 +204,27 @@ async fn migrate_applies_the_migrations_and_exits(pool: PgPool) {
 
 /// SEED N4: the old service started (and ran its cron) without a database. The binary exits
 /// non-zero, says why, and never listens.
-#[test]
-fn without_its_database_the_binary_refuses_to_start() {
-    let closed = free_port();
-    let port = free_port();
-    let dir = tempfile::tempdir().expect("temp dir");
-    let out = Command::new(BIN)
-        .arg("serve")
-        .env(
-            "DATABASE_URL",
-            format!("postgres://postgres@127.0.0.1:{closed}/nowhere"),
-        )
-        .env("CINEFLOW_JWT_SECRET", "binary-test-secret-0123456789abcdef")
-        .env("CINEFLOW_LISTEN", format!("127.0.0.1:{port}"))
-        .env("CINEFLOW_DATA_DIR", dir.path())
-        .env("CINEFLOW_COMPONENTS_DIR", components_dir())
+#[tokio::test]
+async fn without_its_database_the_binary_refuses_to_start() {
+    let closed = ClosedPort::bind();
+    let out = CineflowProcess::builder()
+        .database_url(format!(
+            "postgres://postgres@127.0.0.1:{}/nowhere",
+            closed.port()
+        ))
+        .env("CINEFLOW_JWT_SECRET", JWT_SECRET)
         .env("CINEFLOW_SMTP_URL", "smtp://127.0.0.1:1")
-        .env("RUST_LOG", "warn")
-        .output()
-        .expect("runs");
+        .run_to_exit(Duration::from_secs(120))
+        .await;
     assert!(!out.status.success(), "exit status {:?}", out.status);
-    let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains("DATABASE_URL"),
-        "names what is missing: {stderr}"
+        out.stderr.contains("DATABASE_URL"),
+        "names what is missing: {}",
+        out.stderr
     );
-    assert!(
-        std::net::TcpStream::connect(("127.0.0.1", port)).is_err(),
-        "nothing listens"
-    );
+    // On port 0 there is no port to probe afterwards; the address file is written once the
+    // listeners are bound, so its absence says they never were.
+    assert_eq!(out.addresses, None, "nothing listens: {}", out.log);
 }
 
 /// A cron line that cannot be parsed stops the start with a message instead of a sweeper
@@ -301,22 +236,19 @@ async fn a_bad_sweep_cron_line_stops_the_start(pool: PgPool) {
         .get_database()
         .expect("test database name")
         .to_owned();
-    let dir = tempfile::tempdir().expect("temp dir");
-    let out = Command::new(BIN)
-        .arg("serve")
-        .env("DATABASE_URL", database_url_for(&db))
-        .env("CINEFLOW_JWT_SECRET", "binary-test-secret-0123456789abcdef")
-        .env("CINEFLOW_LISTEN", format!("127.0.0.1:{}", free_port()))
-        .env("CINEFLOW_DATA_DIR", dir.path())
-        .env("CINEFLOW_COMPONENTS_DIR", components_dir())
+    let out = CineflowProcess::builder()
+        .database_url(database_url_for(&db))
+        .env("CINEFLOW_JWT_SECRET", JWT_SECRET)
         .env("CINEFLOW_SMTP_URL", "smtp://127.0.0.1:1")
         .env("CINEFLOW_MAIL_SWEEP_CRON", "every ten seconds")
-        .env("RUST_LOG", "warn")
-        .output()
-        .expect("runs");
+        .run_to_exit(Duration::from_secs(120))
+        .await;
     assert!(!out.status.success());
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("CINEFLOW_MAIL_SWEEP_CRON"), "{stderr}");
+    assert!(
+        out.stderr.contains("CINEFLOW_MAIL_SWEEP_CRON"),
+        "{}",
+        out.stderr
+    );
 }
 
 // ---------------------------------------------------------------------------------------
@@ -362,11 +294,35 @@ fn require_aiosmtpd() {
     );
 }
 
-/// `python3 -m aiosmtpd` on a free port of 127.0.0.1, writing each message it accepts into
-/// a Maildir (its `Mailbox` handler); killed on drop, also when the test fails.
+/// aiosmtpd's SMTP server with its `Mailbox` handler (what `python3 -m aiosmtpd -n -c
+/// aiosmtpd.handlers.Mailbox MAILDIR` runs) on a socket it binds to port 0 of 127.0.0.1
+/// itself, so that no port is picked free and released before it takes it. It writes the
+/// port it got to `argv[2]` (renamed into place whole).
+const AIOSMTPD_ON_PORT_0: &str = r#"
+import asyncio, os, socket, sys
+from aiosmtpd.handlers import Mailbox
+from aiosmtpd.smtp import SMTP
+maildir, port_file = sys.argv[1], sys.argv[2]
+sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+sock.bind(("127.0.0.1", 0))
+sock.listen(128)
+handler = Mailbox(maildir)
+loop = asyncio.new_event_loop()
+asyncio.set_event_loop(loop)
+loop.run_until_complete(loop.create_server(lambda: SMTP(handler), sock=sock))
+with open(port_file + ".partial", "w") as f:
+    f.write(str(sock.getsockname()[1]))
+os.rename(port_file + ".partial", port_file)
+loop.run_forever()
+"#;
+
+/// aiosmtpd on a port of 127.0.0.1 it picks, writing each message it accepts into a Maildir
+/// (its `Mailbox` handler); killed on drop, also when the test fails.
 struct MailSink {
     child: Child,
-    port: u16,
+    /// Known once [`MailSink::wait_ready`] has read it.
+    port: Option<u16>,
+    port_file: std::path::PathBuf,
     maildir: std::path::PathBuf,
     log: std::path::PathBuf,
 }
@@ -374,16 +330,15 @@ struct MailSink {
 impl MailSink {
     fn start(dir: &Path) -> MailSink {
         require_aiosmtpd();
-        let port = free_port();
         let maildir = dir.join("maildir");
+        let port_file = dir.join("aiosmtpd.port");
         let log = dir.join("aiosmtpd.log");
         let out = std::fs::File::create(&log).expect("aiosmtpd log file");
         let err = out.try_clone().expect("aiosmtpd log file");
         let child = Command::new("python3")
-            .args(["-m", "aiosmtpd", "-n", "-l"])
-            .arg(format!("127.0.0.1:{port}"))
-            .args(["-c", "aiosmtpd.handlers.Mailbox"])
+            .args(["-c", AIOSMTPD_ON_PORT_0])
             .arg(&maildir)
+            .arg(&port_file)
             .stdin(Stdio::null())
             .stdout(out)
             .stderr(err)
@@ -391,27 +346,35 @@ impl MailSink {
             .expect("python3 starts");
         MailSink {
             child,
-            port,
+            port: None,
+            port_file,
             maildir,
             log,
         }
     }
 
     fn url(&self) -> String {
-        format!("smtp://127.0.0.1:{}", self.port)
+        let port = self.port.expect("MailSink::wait_ready first");
+        format!("smtp://127.0.0.1:{port}")
     }
 
     fn log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
-    /// Waits until the server accepts connections.
+    /// Waits until the server has reported its port and accepts connections there.
     async fn wait_ready(&mut self) {
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
-            if tokio::net::TcpStream::connect(("127.0.0.1", self.port))
-                .await
-                .is_ok()
+            if self.port.is_none() {
+                self.port = std::fs::read_to_string(&self.port_file)
+                    .ok()
+                    .and_then(|port| port.trim().parse().ok());
+            }
+            if let Some(port) = self.port
+                && tokio::net::TcpStream::connect(("127.0.0.1", port))
+                    .await
+                    .is_ok()
             {
                 return;
             }
@@ -428,7 +391,7 @@ impl MailSink {
     }
 
     /// Every message received so far, decoded.
-    fn messages(&self) -> Vec<serde_json::Value> {
+    fn messages(&self) -> Vec<Mail> {
         let out = Command::new("python3")
             .args(["-c", READ_MAILDIR])
             .arg(&self.maildir)
@@ -450,20 +413,60 @@ impl Drop for MailSink {
     }
 }
 
-/// `v[key]` as a string.
-fn text(v: &serde_json::Value, key: &str) -> String {
-    v[key]
-        .as_str()
-        .unwrap_or_else(|| panic!("`{key}` is not a string in {v}"))
-        .to_owned()
+/// A message of the Maildir, as `READ_MAILDIR` decodes it.
+#[derive(Debug, Deserialize)]
+struct Mail {
+    to: String,
+    /// The envelope recipients (aiosmtpd's `X-RcptTo`).
+    rcpt_to: String,
+    from: String,
+    message_id: String,
+    /// Every text part.
+    text: String,
 }
 
-/// Sends a JSON request and expects `status`; returns the body.
-async fn call(
+/// `POST /auth/signin`.
+#[derive(Debug, Deserialize)]
+struct Token {
+    access_token: String,
+}
+
+/// A list answer.
+#[derive(Debug, Deserialize)]
+struct Page<T> {
+    items: Vec<T>,
+}
+
+/// A show of `GET /shows`.
+#[derive(Debug, Deserialize)]
+struct Show {
+    id: String,
+    starts_at: DateTime<Utc>,
+}
+
+/// A booking (a hold) of `POST /bookings`.
+#[derive(Debug, Deserialize)]
+struct Hold {
+    id: String,
+    total_minor: i64,
+    currency: String,
+}
+
+/// `GET /notifications/{id}`: how its delivery went.
+#[derive(Debug, Deserialize)]
+struct Delivery {
+    status: String,
+    attempts: i64,
+    message_id: Option<String>,
+    sent_at: Option<DateTime<Utc>>,
+}
+
+/// Sends a JSON request and expects `status`; returns the body as a `T`.
+async fn call<T: DeserializeOwned>(
     req: reqwest::RequestBuilder,
-    body: Option<serde_json::Value>,
+    body: Option<Value>,
     status: u16,
-) -> serde_json::Value {
+) -> T {
     let req = match body {
         Some(body) => req.json(&body),
         None => req,
@@ -473,7 +476,19 @@ async fn call(
     let url = res.url().to_string();
     let body = res.text().await.expect("body");
     assert_eq!(got, status, "{url}: {body}");
-    serde_json::from_str(&body).unwrap_or_else(|e| panic!("{url}: not JSON ({e}): {body}"))
+    serde_json::from_str(&body)
+        .unwrap_or_else(|e| panic!("{url}: not a {} ({e}): {body}", std::any::type_name::<T>()))
+}
+
+/// Signs in; the access token.
+async fn signin(client: &reqwest::Client, api: &str, email: &str, password: &str) -> String {
+    let token: Token = call(
+        client.post(format!("{api}/auth/signin")),
+        Some(json!({"email": email, "password": password})),
+        200,
+    )
+    .await;
+    token.access_token
 }
 
 /// Holds `seats` of a demo show a day or more ahead (well clear of any cut-off) and pays for
@@ -484,36 +499,30 @@ async fn book_a_demo_show(
     token: &str,
     seats: &[&str],
     idempotency_key: &str,
-) -> serde_json::Value {
-    use serde_json::json;
-
-    let shows = call(client.get(format!("{api}/shows?limit=200")), None, 200).await;
-    let soon = chrono::Utc::now() + chrono::Duration::days(1);
-    let show = shows["items"]
-        .as_array()
-        .expect("items")
+) -> Hold {
+    let shows: Page<Show> = call(client.get(format!("{api}/shows?limit=200")), None, 200).await;
+    let soon = Utc::now() + chrono::Duration::days(1);
+    let show = shows
+        .items
         .iter()
-        .find(|show| {
-            chrono::DateTime::parse_from_rfc3339(&text(show, "starts_at")).is_ok_and(|t| t > soon)
-        })
-        .unwrap_or_else(|| panic!("no demo show a day ahead in {shows}"))
-        .clone();
-    let hold = call(
+        .find(|show| show.starts_at > soon)
+        .unwrap_or_else(|| panic!("no demo show a day ahead in {shows:?}"));
+    let hold: Hold = call(
         client
             .post(format!("{api}/bookings"))
             .bearer_auth(token)
             .header("idempotency-key", idempotency_key),
-        Some(json!({"show_id": text(&show, "id"), "seat_ids": seats})),
+        Some(json!({"show_id": show.id, "seat_ids": seats})),
         201,
     )
     .await;
-    call(
+    let _: Value = call(
         client
-            .post(format!("{api}/bookings/{}/payments", text(&hold, "id")))
+            .post(format!("{api}/bookings/{}/payments", hold.id))
             .bearer_auth(token),
         Some(json!({
-            "amount_minor": hold["total_minor"],
-            "currency": hold["currency"],
+            "amount_minor": hold.total_minor,
+            "currency": hold.currency,
             "card_token": "tok_visa",
         })),
         201,
@@ -524,8 +533,6 @@ async fn book_a_demo_show(
 
 #[sqlx::test(migrations = false)]
 async fn the_binary_emails_a_paid_booking_to_the_demo_customer_over_smtp(pool: PgPool) {
-    use serde_json::json;
-
     let db = pool
         .connect_options()
         .get_database()
@@ -536,33 +543,22 @@ async fn the_binary_emails_a_paid_booking_to_the_demo_customer_over_smtp(pool: P
     sink.wait_ready().await;
 
     let data = tempfile::tempdir().expect("tempdir");
-    let smtp_url = sink.url();
-    let mut server = Server::start_with(
-        Some(&database_url_for(&db)),
-        data.path(),
-        &[
-            ("CINEFLOW_DEMO", "true"),
-            ("CINEFLOW_SMTP_URL", &smtp_url),
-            // The demo admin of scripts/run.sh, to read the queue afterwards.
-            ("CINEFLOW_ADMIN_EMAIL", "admin@demo.cineflow.local"),
-            ("CINEFLOW_ADMIN_PASSWORD", "Demo-Admin-2026"),
-        ],
-    );
+    let server = server(Some(&database_url_for(&db)), data.path())
+        .env("CINEFLOW_DEMO", "true")
+        .env("CINEFLOW_SMTP_URL", sink.url())
+        // The demo admin of scripts/run.sh, to read the queue afterwards.
+        .env("CINEFLOW_ADMIN_EMAIL", "admin@demo.cineflow.local")
+        .env("CINEFLOW_ADMIN_PASSWORD", "Demo-Admin-2026")
+        .spawn()
+        .await;
     let client = reqwest::Client::new();
-    server.wait_ready(&client).await;
-    let api = format!("{}/api/v1", server.base);
+    let api = server.url("/api/v1");
 
     // The README's walkthrough: sign in as the demo customer, hold two seats, pay.
     let customer = "customer@demo.cineflow.local";
-    let signin = call(
-        client.post(format!("{api}/auth/signin")),
-        Some(json!({"email": customer, "password": "Demo-Customer-2026"})),
-        200,
-    )
-    .await;
-    let token = text(&signin, "access_token");
+    let token = signin(&client, &api, customer, "Demo-Customer-2026").await;
     let hold = book_a_demo_show(&client, &api, &token, &["C-5", "C-6"], "binary-mail-hold").await;
-    let booking_id = text(&hold, "id");
+    let booking_id = hold.id;
 
     // The sweeper (woken by the new row) sends the confirmation within seconds.
     let deadline = Instant::now() + Duration::from_secs(20);
@@ -570,7 +566,7 @@ async fn the_binary_emails_a_paid_booking_to_the_demo_customer_over_smtp(pool: P
         let found = sink
             .messages()
             .into_iter()
-            .find(|m| text(m, "text").contains(&booking_id));
+            .find(|m| m.text.contains(&booking_id));
         if let Some(m) = found {
             break m;
         }
@@ -583,18 +579,18 @@ async fn the_binary_emails_a_paid_booking_to_the_demo_customer_over_smtp(pool: P
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
     assert!(
-        text(&message, "rcpt_to").contains(customer),
-        "the envelope goes to the demo customer: {message}"
+        message.rcpt_to.contains(customer),
+        "the envelope goes to the demo customer: {message:?}"
     );
     assert!(
-        text(&message, "to").contains(customer),
-        "To: names the demo customer: {message}"
+        message.to.contains(customer),
+        "To: names the demo customer: {message:?}"
     );
     assert!(
-        text(&message, "from").contains("@cineflow.local"),
-        "the default sender: {message}"
+        message.from.contains("@cineflow.local"),
+        "the default sender: {message:?}"
     );
-    let message_id = text(&message, "message_id");
+    let message_id = message.message_id;
     let notification = message_id
         .strip_prefix('<')
         .and_then(|m| m.strip_suffix("@cineflow.local>"))
@@ -614,16 +610,16 @@ async fn the_binary_emails_a_paid_booking_to_the_demo_customer_over_smtp(pool: P
     assert_eq!(recipients, [customer]);
 
     // The admin API shows it sent, with the same Message-ID.
-    let admin = call(
-        client.post(format!("{api}/auth/signin")),
-        Some(json!({"email": "admin@demo.cineflow.local", "password": "Demo-Admin-2026"})),
-        200,
+    let admin = signin(
+        &client,
+        &api,
+        "admin@demo.cineflow.local",
+        "Demo-Admin-2026",
     )
     .await;
-    let admin = text(&admin, "access_token");
     let deadline = Instant::now() + Duration::from_secs(10);
     let seen = loop {
-        let seen = call(
+        let seen: Delivery = call(
             client
                 .get(format!("{api}/notifications/{notification}"))
                 .bearer_auth(&admin),
@@ -631,25 +627,29 @@ async fn the_binary_emails_a_paid_booking_to_the_demo_customer_over_smtp(pool: P
             200,
         )
         .await;
-        if seen["status"] == "sent" || Instant::now() > deadline {
+        if seen.status == "sent" || Instant::now() > deadline {
             break seen;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
-    assert_eq!(seen["status"], "sent", "{seen}");
-    assert_eq!(seen["attempts"], 1, "{seen}");
-    assert_eq!(seen["message_id"], message_id.as_str(), "{seen}");
-    assert!(seen["sent_at"].is_string(), "{seen}");
+    assert_eq!(seen.status, "sent", "{seen:?}");
+    assert_eq!(seen.attempts, 1, "{seen:?}");
+    assert_eq!(
+        seen.message_id.as_deref(),
+        Some(message_id.as_str()),
+        "{seen:?}"
+    );
+    assert!(seen.sent_at.is_some(), "{seen:?}");
 
     // One email for one booking.
     let about_it = sink
         .messages()
         .into_iter()
-        .filter(|m| text(m, "text").contains(&booking_id))
+        .filter(|m| m.text.contains(&booking_id))
         .count();
     assert_eq!(about_it, 1, "{:?}", sink.messages());
 
-    let status = server.terminate();
+    let status = server.stop().await;
     assert!(status.success(), "graceful shutdown exits 0, got {status}");
     drop(sink);
 }
@@ -659,8 +659,6 @@ async fn the_binary_emails_a_paid_booking_to_the_demo_customer_over_smtp(pool: P
 /// a password, a token or a password hash to its log.
 #[sqlx::test(migrations = false)]
 async fn s5_a_debug_log_holds_no_secret_password_token_or_hash(pool: PgPool) {
-    use serde_json::json;
-
     let db = pool
         .connect_options()
         .get_database()
@@ -679,46 +677,34 @@ async fn s5_a_debug_log_holds_no_secret_password_token_or_hash(pool: PgPool) {
     let smtp_password = "Smtp-Secret-Password-3131";
     let service_token = "Service-Token-Secret-0123456789abcdef-42";
     // Nothing listens there: the email fails and its error is logged.
-    let smtp_url = format!("smtp://mailer:{smtp_password}@127.0.0.1:{}", free_port());
+    let closed = ClosedPort::bind();
+    let smtp_url = format!("smtp://mailer:{smtp_password}@127.0.0.1:{}", closed.port());
 
     let data = tempfile::tempdir().expect("tempdir");
-    let log_path = data.path().join("stderr.log");
-    let log = std::fs::File::create(&log_path).expect("log file");
-    let mut server = Server::spawn(
-        Some(url.as_str()),
-        data.path(),
-        &[
-            ("RUST_LOG", "debug"),
-            ("CINEFLOW_JWT_SECRET", jwt_secret),
-            ("CINEFLOW_ADMIN_EMAIL", "admin@logs.cineflow.local"),
-            ("CINEFLOW_ADMIN_PASSWORD", admin_password),
-            ("CINEFLOW_SMTP_URL", &smtp_url),
-            ("CINEFLOW_SERVICE_TOKEN", service_token),
-            ("CINEFLOW_DEMO", "true"),
-            ("CINEFLOW_MAIL_RETRY_BASE_SECS", "1"),
-        ],
-        Stdio::from(log),
-    );
+    let server = server(Some(url.as_str()), data.path())
+        .env("RUST_LOG", "debug")
+        .env("CINEFLOW_JWT_SECRET", jwt_secret)
+        .env("CINEFLOW_ADMIN_EMAIL", "admin@logs.cineflow.local")
+        .env("CINEFLOW_ADMIN_PASSWORD", admin_password)
+        .env("CINEFLOW_SMTP_URL", &smtp_url)
+        .env("CINEFLOW_SERVICE_TOKEN", service_token)
+        .env("CINEFLOW_DEMO", "true")
+        .env("CINEFLOW_MAIL_RETRY_BASE_SECS", "1")
+        .spawn()
+        .await;
     let client = reqwest::Client::new();
-    server.wait_ready(&client).await;
-    let api = format!("{}/api/v1", server.base);
+    let api = server.url("/api/v1");
 
     let password = "Customer-Secret-Password-1";
     let new_password = "Customer-Secret-Password-2";
     let address = format!("logs-{}@example.com", uuid::Uuid::new_v4().simple());
-    call(
+    let _: Value = call(
         client.post(format!("{api}/auth/signup")),
         Some(json!({"name": "Log Reader", "email": address, "password": password, "role": "customer"})),
         201,
     )
     .await;
-    let signin = call(
-        client.post(format!("{api}/auth/signin")),
-        Some(json!({"email": address, "password": password})),
-        200,
-    )
-    .await;
-    let first_token = text(&signin, "access_token");
+    let first_token = signin(&client, &api, &address, password).await;
     // A wrong password too: failures are where secrets tend to get logged.
     let res = client
         .post(format!("{api}/auth/signin"))
@@ -735,20 +721,8 @@ async fn s5_a_debug_log_holds_no_secret_password_token_or_hash(pool: PgPool) {
         .await
         .expect("sent");
     assert_eq!(res.status(), 204);
-    let signin = call(
-        client.post(format!("{api}/auth/signin")),
-        Some(json!({"email": address, "password": new_password})),
-        200,
-    )
-    .await;
-    let token = text(&signin, "access_token");
-    let admin = call(
-        client.post(format!("{api}/auth/signin")),
-        Some(json!({"email": "admin@logs.cineflow.local", "password": admin_password})),
-        200,
-    )
-    .await;
-    let admin_token = text(&admin, "access_token");
+    let token = signin(&client, &api, &address, new_password).await;
+    let admin_token = signin(&client, &api, "admin@logs.cineflow.local", admin_password).await;
 
     // A paid booking queues a confirmation, which fails against the closed SMTP port.
     book_a_demo_show(&client, &api, &token, &["D-3"], "binary-logs-hold").await;
@@ -788,10 +762,11 @@ async fn s5_a_debug_log_holds_no_secret_password_token_or_hash(pool: PgPool) {
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    let status = server.terminate();
+    let status = server.stop().await;
     assert!(status.success(), "{status}");
 
-    let log = std::fs::read_to_string(&log_path).expect("log");
+    // Everything the process wrote, stdout as well as its log on stderr.
+    let log = server.log();
     assert!(log.lines().count() > 20, "a debug log was written: {log}");
     for (what, secret) in [
         ("the database password", db_password),

@@ -158,7 +158,7 @@ async fn a_postgres_restart_is_503_while_down_and_everything_recovers_without_a_
     let smtp = SmtpServer::start().await;
     let smtp_url = smtp.url();
     let acquire = ACQUIRE_TIMEOUT_MS.to_string();
-    let mut binary = Binary::start(
+    let binary = Binary::start(
         &pg.url("cineflow"),
         &[
             ("CINEFLOW_SMTP_URL", smtp_url.as_str()),
@@ -203,7 +203,7 @@ async fn a_postgres_restart_is_503_while_down_and_everything_recovers_without_a_
     );
     tokio::time::sleep(Duration::from_secs(3)).await;
 
-    // --- up again, same port; the binary is not touched
+    // --- up again, same address; the binary is not touched
     let up_at = epoch.elapsed();
     pg.start_again().await;
     let deadline = Instant::now() + Duration::from_secs(30);

@@ -167,7 +167,7 @@ fn report(name: &str, sorted: &[Duration], steady: &[Duration]) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hanging_or_memory_hungry_component_fails_its_own_chain_only() {
     let db = TempDatabase::create().await;
-    let mut binary = Binary::start(
+    let binary = Binary::start(
         &db.url,
         &[
             // Fuel for seconds of spinning: the 100 ms deadline is what stops `loop`.

@@ -1,6 +1,6 @@
 //! Faults while serving (issue 8), each against the real `cineflow` binary:
 //!
-//! - `db_restart`: PostgreSQL (a private cluster on its own port, never the shared server)
+//! - `db_restart`: PostgreSQL (a private cluster on a socket of its own, never the shared server)
 //!   stopped under load and started again. While it is down, API requests are prompt 503
 //!   `database_unavailable` problems with `Retry-After` (no 500, no hang), `/readyz` is 503 and
 //!   `/healthz` 200; afterwards the same process serves again, and its email sweeper and

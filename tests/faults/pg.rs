@@ -1,9 +1,14 @@
-//! A private PostgreSQL cluster that a test may stop and start again on the same port, so that
-//! the machine's shared server (5432, used by every other test) is never touched.
+//! A private PostgreSQL cluster that a test may stop and start again at the same address, so
+//! that the machine's shared server (5432, used by every other test) is never touched.
 //!
 //! `cineflow::localdb` picks a new port on every start, which a restart test cannot use (the
 //! served binary keeps its `DATABASE_URL`), so this drives `initdb` and `pg_ctl` directly, the
 //! same way: PostgreSQL refuses to run as root, so as root every command runs as `postgres`.
+//!
+//! The cluster listens on a Unix socket in its own directory only, not on TCP: a TCP port
+//! found free for it could be taken by another process before it binds, or while it is down
+//! between the stop and the start, and PostgreSQL cannot bind port 0 and tell. The socket's
+//! path is the cluster's alone.
 
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
@@ -13,19 +18,21 @@ use std::time::{Duration, Instant};
 
 use sqlx::{Connection, PgConnection};
 
+/// Names the socket file; nothing binds a TCP port.
+const SOCKET_PORT: u16 = 5432;
+
 pub struct PrivatePg {
     /// Holds the cluster; removed on drop.
     _root: tempfile::TempDir,
     dir: PathBuf,
     bin: PathBuf,
     user: Option<(u32, u32)>,
-    port: u16,
     running: bool,
 }
 
 impl PrivatePg {
-    /// Initialises a cluster in a temporary directory, starts it on a free port and creates
-    /// the database `cineflow`.
+    /// Initialises a cluster in a temporary directory, starts it (on a socket in that
+    /// directory) and creates the database `cineflow`.
     pub async fn start() -> PrivatePg {
         // Under /tmp: as root the cluster runs as `postgres`, which must be able to reach it.
         let root = tempfile::tempdir().expect("temp dir");
@@ -39,13 +46,11 @@ impl PrivatePg {
         if let Some((uid, gid)) = user {
             std::os::unix::fs::chown(&dir, Some(uid), Some(gid)).expect("chown cluster dir");
         }
-        let port = crate::support::free_port();
         let mut pg = PrivatePg {
             _root: root,
             dir,
             bin: bin_dir(),
             user,
-            port,
             running: false,
         };
         pg.run(
@@ -65,22 +70,26 @@ impl PrivatePg {
         pg
     }
 
-    /// `postgres://postgres@127.0.0.1:<port>/<database>`.
+    /// `postgres://postgres@localhost/<database>?host=<the cluster's directory>`: the
+    /// socket `<dir>/.s.PGSQL.5432` (the port only names the socket file).
     pub fn url(&self, database: &str) -> String {
-        format!("postgres://postgres@127.0.0.1:{}/{database}", self.port)
+        format!(
+            "postgres://postgres@localhost:{SOCKET_PORT}/{database}?host={}",
+            self.dir.display()
+        )
     }
 
-    /// Fast shutdown (`pg_ctl stop -m fast`): sessions are ended, the port closes.
+    /// Fast shutdown (`pg_ctl stop -m fast`): sessions are ended, the socket goes.
     pub async fn stop(&mut self) {
         self.run("pg_ctl", &["stop", "-m", "fast", "-w"]).await;
         self.running = false;
     }
 
-    /// Starts the stopped cluster on the same port and waits until it accepts connections.
+    /// Starts the stopped cluster at the same address and waits until it accepts connections.
     pub async fn start_again(&mut self) {
+        // pg_ctl hands the options to a shell: `''` is the empty list of TCP addresses.
         let options = format!(
-            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off",
-            self.port,
+            "-p {SOCKET_PORT} -k {} -c listen_addresses='' -c fsync=off -c synchronous_commit=off",
             self.dir.display()
         );
         let log = self.dir.join("server.log");

@@ -2,9 +2,7 @@
 //! small HTTP client with the setup steps the scenarios need (the `TestApp` helpers of the API
 //! tests drive an in-process app and cannot be pointed at another process).
 
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use reqwest::{Method, Response};
 use serde_json::{Value, json};
@@ -14,9 +12,9 @@ use crate::support::client::{
     PASSWORD, base_time, big_screen_body, email, expect_json, movie_body, s, show_body,
     theatre_body, unique,
 };
-use crate::support::{components_dir, database_url_for, free_port};
+use crate::support::database_url_for;
+use crate::support::process::CineflowProcess;
 
-const BIN: &str = env!("CARGO_BIN_EXE_cineflow");
 const JWT_SECRET: &str = "faults-test-secret-0123456789abcdef0123";
 pub const ADMIN_EMAIL: &str = "admin@faults.cineflow.local";
 pub const ADMIN_PASSWORD: &str = "Faults-Admin-2026";
@@ -64,35 +62,18 @@ impl TempDatabase {
     }
 }
 
-/// A running `cineflow serve`; its log goes to a file, printed when a test fails.
+/// A running `cineflow serve` (the shared harness, `support::process`) and a client of it.
 pub struct Binary {
-    child: Child,
+    process: CineflowProcess,
     pub api: Api,
-    /// `http://127.0.0.1:<port>` of the metrics endpoint (`CINEFLOW_METRICS_LISTEN`).
-    pub metrics: String,
-    log: PathBuf,
-    _data: tempfile::TempDir,
 }
 
 impl Binary {
     /// Starts the binary on `database_url` with the fault tests' admin, plus `env`, and waits
     /// until `/readyz` is 200.
     pub async fn start(database_url: &str, env: &[(&str, &str)]) -> Binary {
-        let port = free_port();
-        let metrics_port = free_port();
-        let data = tempfile::tempdir().expect("data dir");
-        let log = data.path().join("cineflow.log");
-        let out = std::fs::File::create(&log).expect("log file");
-        let child = Command::new(BIN)
-            .arg("serve")
-            .env("DATABASE_URL", database_url)
-            .env("CINEFLOW_LISTEN", format!("127.0.0.1:{port}"))
-            .env(
-                "CINEFLOW_METRICS_LISTEN",
-                format!("127.0.0.1:{metrics_port}"),
-            )
-            .env("CINEFLOW_DATA_DIR", data.path())
-            .env("CINEFLOW_COMPONENTS_DIR", components_dir())
+        let process = CineflowProcess::builder()
+            .database_url(database_url)
             .env("CINEFLOW_JWT_SECRET", JWT_SECRET)
             .env("CINEFLOW_ADMIN_EMAIL", ADMIN_EMAIL)
             .env("CINEFLOW_ADMIN_PASSWORD", ADMIN_PASSWORD)
@@ -100,31 +81,14 @@ impl Binary {
             .env("CINEFLOW_SIGNIN_PER_CLIENT_PER_MINUTE", "1000")
             .env("CINEFLOW_SIGNUP_PER_CLIENT_PER_MINUTE", "1000")
             .env("CINEFLOW_PASSWORD_HASH_WAIT_MS", "30000")
-            .env("RUST_LOG", "warn")
-            .env_remove("CINEFLOW_SMTP_URL")
             .envs(env.iter().copied())
-            .stdin(Stdio::null())
-            .stdout(out.try_clone().expect("log file"))
-            .stderr(out)
+            // A failed scenario needs no graceful stop: the process is SIGKILLed at once.
+            .drop_grace(Duration::ZERO)
             .spawn()
-            .expect("cineflow starts");
-        let mut binary = Binary {
-            child,
-            api: Api::new(format!("http://127.0.0.1:{port}")),
-            metrics: format!("http://127.0.0.1:{metrics_port}"),
-            log,
-            _data: data,
-        };
-        let deadline = Instant::now() + Duration::from_secs(120);
-        loop {
-            if let Ok(res) = binary.api.root(Method::GET, "/readyz").await
-                && res.status() == 200
-            {
-                return binary;
-            }
-            binary.assert_running();
-            assert!(Instant::now() < deadline, "cineflow did not become ready");
-            tokio::time::sleep(Duration::from_millis(100)).await;
+            .await;
+        Binary {
+            api: Api::new(process.base_url()),
+            process,
         }
     }
 
@@ -132,7 +96,7 @@ impl Binary {
     pub async fn metrics(&self) -> String {
         self.api
             .client
-            .get(format!("{}/metrics", self.metrics))
+            .get(format!("{}/metrics", self.process.metrics_url()))
             .send()
             .await
             .expect("metrics")
@@ -142,46 +106,14 @@ impl Binary {
     }
 
     /// Panics (with the log) if the process has exited.
-    pub fn assert_running(&mut self) {
-        if let Ok(Some(status)) = self.child.try_wait() {
-            panic!("cineflow exited ({status}); log:\n{}", self.log_tail());
-        }
+    pub fn assert_running(&self) {
+        self.process.assert_running();
     }
 
-    pub fn log_tail(&self) -> String {
-        let log = std::fs::read_to_string(&self.log).unwrap_or_default();
-        let lines: Vec<&str> = log.lines().collect();
-        lines[lines.len().saturating_sub(40)..].join("\n")
-    }
-
-    /// SIGTERM, then the exit status.
-    pub async fn terminate(mut self) -> std::process::ExitStatus {
-        let pid = self.child.id().to_string();
-        let sent = Command::new("kill").args(["-TERM", &pid]).status();
-        assert!(sent.is_ok_and(|s| s.success()), "kill -TERM {pid}");
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            if let Some(status) = self.child.try_wait().expect("wait") {
-                return status;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "cineflow did not stop within 30 s of SIGTERM"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-}
-
-impl Drop for Binary {
-    fn drop(&mut self) {
-        if std::thread::panicking() {
-            eprintln!("--- cineflow log (last lines) ---\n{}", self.log_tail());
-        }
-        if let Ok(None) = self.child.try_wait() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
+    /// SIGTERM, then the exit status (SIGKILLed, and so not a success, if it does not stop
+    /// within 30 s).
+    pub async fn terminate(self) -> std::process::ExitStatus {
+        self.process.stop().await
     }
 }
 

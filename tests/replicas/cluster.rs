@@ -1,9 +1,6 @@
 //! Three (or more) real `cineflow serve` processes on one database, and a client that talks
 //! to each of them by index.
 
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use reqwest::{Method, Response};
@@ -13,9 +10,7 @@ use crate::support::client::{
     PASSWORD, base_time, big_screen_body, email, expect_json, movie_body, s, show_body,
     theatre_body, unique,
 };
-use crate::support::{components_dir, free_port};
-
-const BIN: &str = env!("CARGO_BIN_EXE_cineflow");
+use crate::support::process::{Builder, CineflowProcess};
 
 /// Every replica signs tokens with this key, so a token from one is good on the others.
 const JWT_SECRET: &str = "replicas-test-secret-0123456789abcdef0123";
@@ -23,131 +18,35 @@ const JWT_SECRET: &str = "replicas-test-secret-0123456789abcdef0123";
 pub const ADMIN_EMAIL: &str = "admin@replicas.cineflow.local";
 const ADMIN_PASSWORD: &str = "Replicas-Admin-2026";
 
-/// One `cineflow serve` process with its own data directory and log file. Dropping it
-/// SIGKILLs the process, so a failing test leaves nothing running; a failing test also gets
-/// the end of each replica's log on stderr.
-pub struct Replica {
-    pub name: String,
-    pub base: String,
-    /// `http://127.0.0.1:<port>` of its metrics endpoint (`CINEFLOW_METRICS_LISTEN`).
-    pub metrics: String,
-    child: Mutex<Option<Child>>,
-    log: PathBuf,
-    _data: tempfile::TempDir,
-}
-
-impl Replica {
-    fn spawn(name: String, database_url: &str, env: &[(String, String)]) -> Replica {
-        let data = tempfile::tempdir().expect("data dir");
-        let log = data.path().join("cineflow.log");
-        let out = std::fs::File::create(&log).expect("log file");
-        let port = free_port();
-        let metrics_port = free_port();
-        let mut cmd = Command::new(BIN);
-        cmd.arg("serve")
-            .env("DATABASE_URL", database_url)
-            .env("CINEFLOW_LISTEN", format!("127.0.0.1:{port}"))
-            .env(
-                "CINEFLOW_METRICS_LISTEN",
-                format!("127.0.0.1:{metrics_port}"),
-            )
-            .env("CINEFLOW_DATA_DIR", data.path())
-            .env("CINEFLOW_COMPONENTS_DIR", components_dir())
-            .env("CINEFLOW_JWT_SECRET", JWT_SECRET)
-            .env("CINEFLOW_ADMIN_EMAIL", ADMIN_EMAIL)
-            .env("CINEFLOW_ADMIN_PASSWORD", ADMIN_PASSWORD)
-            // Dozens of test users sign up and in through each replica within a second (the
-            // limits are shared by the replicas, through the database).
-            .env("CINEFLOW_SIGNIN_PER_EMAIL_PER_MINUTE", "10000")
-            .env("CINEFLOW_SIGNIN_PER_CLIENT_PER_MINUTE", "100000")
-            .env("CINEFLOW_SIGNUP_PER_CLIENT_PER_MINUTE", "100000")
-            // Concurrent signups on a busy 2-core machine may wait longer than the default 2 s.
-            .env("CINEFLOW_PASSWORD_HASH_WAIT_MS", "30000")
-            .env("CINEFLOW_DEMO", "false")
-            // Bursts of concurrent requests open many connections at once on a busy 2-core
-            // machine; a short acquire timeout would turn that wait into 503s.
-            .env("CINEFLOW_DB_ACQUIRE_TIMEOUT_MS", "15000")
-            .env("RUST_LOG", "warn")
-            .env_remove("CINEFLOW_SMTP_URL")
-            .stdin(Stdio::null())
-            .stdout(out.try_clone().expect("log file"))
-            .stderr(out);
-        cmd.envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-        let child = cmd.spawn().expect("cineflow starts");
-        Replica {
-            name,
-            base: format!("http://127.0.0.1:{port}"),
-            metrics: format!("http://127.0.0.1:{metrics_port}"),
-            child: Mutex::new(Some(child)),
-            log,
-            _data: data,
-        }
-    }
-
-    async fn wait_ready(&mut self, client: &reqwest::Client) {
-        let deadline = Instant::now() + Duration::from_secs(120);
-        loop {
-            if let Ok(res) = client.get(format!("{}/readyz", self.base)).send().await
-                && res.status() == 200
-            {
-                return;
-            }
-            let exited = self
-                .child
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .as_mut()
-                .and_then(|child| child.try_wait().ok().flatten());
-            if let Some(status) = exited {
-                panic!(
-                    "{} exited before becoming ready ({status}):\n{}",
-                    self.name,
-                    self.log_tail()
-                );
-            }
-            assert!(
-                Instant::now() < deadline,
-                "{} did not become ready in 120 s:\n{}",
-                self.name,
-                self.log_tail()
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-
-    /// `kill -9`: no shutdown hook runs, open transactions and SMTP sessions are cut.
-    pub fn kill(&self) {
-        let child = self.child.lock().unwrap_or_else(|e| e.into_inner()).take();
-        if let Some(mut child) = child {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-
-    /// The last lines of the replica's log.
-    pub fn log_tail(&self) -> String {
-        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
-        let lines: Vec<&str> = text.lines().collect();
-        lines[lines.len().saturating_sub(40)..].join("\n")
-    }
-}
-
-impl Drop for Replica {
-    fn drop(&mut self) {
-        self.kill();
-        if std::thread::panicking() {
-            eprintln!(
-                "---- log of {} (last lines) ----\n{}",
-                self.name,
-                self.log_tail()
-            );
-        }
-    }
+/// One `cineflow serve` process (the shared harness, `support::process`) with the settings
+/// every replica shares. Dropping it SIGKILLs the process, so a failing test leaves nothing
+/// running and waits for no graceful stop; a failing test also gets the end of each
+/// replica's log on stderr.
+fn replica(name: String, database_url: &str, env: &[(String, String)]) -> Builder {
+    CineflowProcess::builder()
+        .name(name)
+        .database_url(database_url)
+        .env("CINEFLOW_JWT_SECRET", JWT_SECRET)
+        .env("CINEFLOW_ADMIN_EMAIL", ADMIN_EMAIL)
+        .env("CINEFLOW_ADMIN_PASSWORD", ADMIN_PASSWORD)
+        // Dozens of test users sign up and in through each replica within a second (the
+        // limits are shared by the replicas, through the database).
+        .env("CINEFLOW_SIGNIN_PER_EMAIL_PER_MINUTE", "10000")
+        .env("CINEFLOW_SIGNIN_PER_CLIENT_PER_MINUTE", "100000")
+        .env("CINEFLOW_SIGNUP_PER_CLIENT_PER_MINUTE", "100000")
+        // Concurrent signups on a busy 2-core machine may wait longer than the default 2 s.
+        .env("CINEFLOW_PASSWORD_HASH_WAIT_MS", "30000")
+        .env("CINEFLOW_DEMO", "false")
+        // Bursts of concurrent requests open many connections at once on a busy 2-core
+        // machine; a short acquire timeout would turn that wait into 503s.
+        .env("CINEFLOW_DB_ACQUIRE_TIMEOUT_MS", "15000")
+        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .drop_grace(Duration::ZERO)
 }
 
 /// Replicas sharing one database, and one HTTP client for all of them.
 pub struct Cluster {
-    pub replicas: Vec<Replica>,
+    pub replicas: Vec<CineflowProcess>,
     pub client: reqwest::Client,
 }
 
@@ -176,15 +75,15 @@ impl Cluster {
             .timeout(Duration::from_secs(60))
             .build()
             .expect("client");
-        let mut replicas: Vec<Replica> = envs
-            .iter()
-            .enumerate()
-            .map(|(i, env)| Replica::spawn(format!("replica {}", i + 1), database_url, env))
-            .collect();
         let started = Instant::now();
-        for replica in &mut replicas {
-            replica.wait_ready(&client).await;
-        }
+        // All spawned at once (each `spawn` starts its process before it first waits), then
+        // awaited together.
+        let replicas = futures_util::future::join_all(
+            envs.iter()
+                .enumerate()
+                .map(|(i, env)| replica(format!("replica {}", i + 1), database_url, env).spawn()),
+        )
+        .await;
         eprintln!(
             "{} replicas ready in {:?}",
             replicas.len(),
@@ -204,7 +103,7 @@ impl Cluster {
 
     /// The URL of an API path (relative to `/api/v1`) on replica `i`.
     pub fn api(&self, i: usize, path: &str) -> String {
-        format!("{}/api/v1{path}", self.replicas[i].base)
+        self.replicas[i].url(&format!("/api/v1{path}"))
     }
 
     /// Any request to replica `i`; a transport error (refused, reset) is returned, not
@@ -244,7 +143,7 @@ impl Cluster {
         let res = self
             .send(i, method, path, token, body, None)
             .await
-            .unwrap_or_else(|e| panic!("{}: {path}: {e}", self.replicas[i].name));
+            .unwrap_or_else(|e| panic!("{}: {path}: {e}", self.replicas[i].name()));
         expect_json(res, status).await
     }
 
@@ -372,7 +271,7 @@ impl Cluster {
     pub async fn counter(&self, i: usize, name: &str) -> f64 {
         let text = self
             .client
-            .get(format!("{}/metrics", self.replicas[i].metrics))
+            .get(format!("{}/metrics", self.replicas[i].metrics_url()))
             .send()
             .await
             .expect("metrics")

@@ -233,9 +233,10 @@ async fn no_seat_is_sold_twice_across_replicas(pool: PgPool) {
                 "available"
             };
             assert_eq!(
-                state, expected,
+                state,
+                expected,
                 "seat {seat} on {}",
-                cluster.replicas[r].name
+                cluster.replicas[r].name()
             );
         }
         for (i, booking) in &held {
@@ -292,7 +293,7 @@ async fn priced_on(
         assert!(
             since.elapsed() < Duration::from_secs(10),
             "{} still prices {total} instead of {want} after 10 s",
-            cluster.replicas[r].name
+            cluster.replicas[r].name()
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
@@ -799,7 +800,7 @@ async fn a_replica_killed_mid_work_loses_no_paid_booking_and_no_email(pool: PgPo
                 .expect("claims");
         eprintln!(
             "killed {} after {paid_at_kill} payments; {} emails stuck mid-send on it, {sending} rows claimed",
-            cluster.replicas[VICTIM].name,
+            cluster.replicas[VICTIM].name(),
             relay.stalled()
         );
         // Keep going on the survivors.
@@ -843,12 +844,13 @@ async fn a_replica_killed_mid_work_loses_no_paid_booking_and_no_email(pool: PgPo
         if let Seen::Transport(e) = &p.seen {
             eprintln!(
                 "  payment {} on {}: {e}",
-                p.key, cluster.replicas[p.replica].name
+                p.key,
+                cluster.replicas[p.replica].name()
             );
         }
     }
     for (r, e) in &holds_cut {
-        eprintln!("  a hold on {}: {e}", cluster.replicas[*r].name);
+        eprintln!("  a hold on {}: {e}", cluster.replicas[*r].name());
     }
 
     // Every payment answered 201 is committed.

@@ -1,8 +1,12 @@
-//! Shared test helpers: where the built components are, sample inputs, an in-process app.
+//! Shared test helpers: where the built components are, sample inputs, an in-process app,
+//! and the real binary in a process of its own (`process`).
 
 pub mod app;
 pub mod client;
 pub mod inputs;
+// Each of the three test binaries uses its own part of the harness.
+#[allow(dead_code)]
+pub mod process;
 pub mod smtp;
 
 use std::path::PathBuf;
@@ -34,12 +38,31 @@ pub fn hostile(name: &str) -> Vec<u8> {
     component(&format!("hostile/{name}.wasm"))
 }
 
-/// A port of 127.0.0.1 that nothing listens on right now, for a process the test starts.
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("free port")
-        .port()
+/// A port of 127.0.0.1 that refuses connections for as long as this value lives, for
+/// settings that must point at "nothing listens there". The socket is bound but never
+/// listens: the kernel answers a connection with a reset, and no other process can take the
+/// port meanwhile (a port found free and released could be taken by anyone).
+pub struct ClosedPort {
+    _socket: tokio::net::TcpSocket,
+    port: u16,
+}
+
+impl ClosedPort {
+    pub fn bind() -> ClosedPort {
+        let socket = tokio::net::TcpSocket::new_v4().expect("a TCP socket");
+        socket
+            .bind(std::net::SocketAddr::from(([127, 0, 0, 1], 0)))
+            .expect("bind a port of 127.0.0.1");
+        let port = socket.local_addr().expect("bound address").port();
+        ClosedPort {
+            _socket: socket,
+            port,
+        }
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
 }
 
 /// A URL of the same server as `DATABASE_URL`, for database `name`.
