@@ -7,6 +7,8 @@
 #   scripts/fuzz.sh json_body          # some targets
 #   FUZZ_SECONDS=600 scripts/fuzz.sh   # longer runs
 #   FUZZ_TARGET_DIR=/var/tmp/fuzz-target scripts/fuzz.sh   # build outside fuzz/target
+#   FUZZ_PHASE=build scripts/fuzz.sh   # only build (scripts/test.sh does this in the background
+#                                      # while the test suites run), FUZZ_PHASE=run: only run
 #
 # New corpus entries go to fuzz/corpus-new/<target>/ (not committed); the hand-written seeds in
 # fuzz/corpus/<target>/ are only read. Crash reproducers land in fuzz/artifacts/<target>/.
@@ -43,10 +45,16 @@ else
     mapfile -t targets < <(cargo fuzz list)
 fi
 
-echo "==> building every fuzz target once (fuzz/target, separate from target/)"
-build_started=$SECONDS
-cargo fuzz build "${flags[@]}"
-echo "    built in $((SECONDS - build_started)) s"
+phase="${FUZZ_PHASE:-all}"
+if [ "$phase" != run ]; then
+    echo "==> building every fuzz target once (fuzz/target, separate from target/)"
+    build_started=$SECONDS
+    cargo fuzz build "${flags[@]}"
+    echo "    built in $((SECONDS - build_started)) s"
+fi
+if [ "$phase" = build ]; then
+    exit 0
+fi
 
 dict_for() {
     case "$1" in

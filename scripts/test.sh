@@ -11,7 +11,37 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 
-step() { printf '\n==> %s\n' "$*"; }
+# Each step's wall time, printed as a table when the run ends (pass or fail), so that a slow
+# step shows in every log, CI's included.
+started_all=$SECONDS
+step_name=""
+step_started=$SECONDS
+timings=()
+end_step() {
+    if [ -n "$step_name" ]; then
+        timings+=("$(printf '%5d s  %s' "$((SECONDS - step_started))" "$step_name")")
+    fi
+}
+step() {
+    end_step
+    step_name="$*"
+    step_started=$SECONDS
+    printf '\n==> %s\n' "$*"
+}
+report_timings() {
+    status=$?
+    # A failed step leaves the background fuzz build running: stop it with the run.
+    if [ -n "${fuzz_build_pid:-}" ] && kill -0 "$fuzz_build_pid" 2>/dev/null; then
+        pkill -TERM -P "$fuzz_build_pid" 2>/dev/null || true
+        kill "$fuzz_build_pid" 2>/dev/null || true
+    fi
+    end_step
+    step_name=""
+    printf '\n==> wall time per step\n'
+    printf '    %s\n' "${timings[@]}"
+    printf '    %5d s  total (exit %d)\n' "$((SECONDS - started_all))" "$status"
+}
+trap report_timings EXIT
 
 step "toolchain components"
 rustup component add rustfmt clippy >/dev/null 2>&1 || echo "warning: could not add rustfmt/clippy" >&2
@@ -63,7 +93,18 @@ cargo clippy --target wasm32-wasip2 -p booking-rules -p pricing -p notify-templa
 step "cargo clippy (the cargo-component-style guest for wasm32-wasip1)"
 cargo clippy --target wasm32-wasip1 -p wasip1-pricing -- -D warnings
 
-step "cargo test --workspace"
+step "cargo test --workspace: build"
+cargo test --workspace --no-run
+
+# The fuzz targets are their own workspace (fuzz/target), cold in a fresh clone and the
+# longest build of the run. It shares nothing with the suites, so it builds in the background,
+# at a lower priority, while they run (they wait on PostgreSQL and the binary much of the
+# time); the fuzz step below waits for it.
+fuzz_build_log="$(mktemp "${TMPDIR:-/tmp}/cineflow-fuzz-build.XXXXXX")"
+FUZZ_PHASE=build nice -n 15 bash scripts/fuzz.sh >"$fuzz_build_log" 2>&1 &
+fuzz_build_pid=$!
+
+step "cargo test --workspace: run"
 cargo test --workspace
 
 step "schemathesis against /openapi.json (authenticated; no 5xx, no schema violation)"
@@ -73,7 +114,13 @@ ST_MAX_TIME="${ST_MAX_TIME:-150}" bash scripts/schemathesis.sh
 step "fuzz the parsers of untrusted input (cargo fuzz, FUZZ_SECONDS per target)"
 # One build of every target (fuzz/target; cold in a fresh clone: the longest step), then each
 # target runs for a bounded time; any crash fails the run (docs/fuzzing.md).
-FUZZ_SECONDS="${FUZZ_SECONDS:-30}" bash scripts/fuzz.sh
+if ! wait "$fuzz_build_pid"; then
+    cat "$fuzz_build_log"
+    echo "error: building the fuzz targets failed" >&2
+    exit 1
+fi
+grep -E '^ *built in|installing' "$fuzz_build_log" || true
+FUZZ_PHASE=run FUZZ_SECONDS="${FUZZ_SECONDS:-30}" bash scripts/fuzz.sh
 
 step "browser check (headless Chromium on /docs)"
 bash scripts/browser-check.sh

@@ -106,25 +106,38 @@ impl App {
                 cleaning_buffer: config.cleaning_buffer,
             },
         );
+        let accounts = crate::domain::accounts::Accounts::new(
+            pool.clone(),
+            passwords.clone(),
+            AuthKeys::new(secret.as_bytes(), config.token_ttl),
+            AuthLimits {
+                signin_per_email: per_email,
+                signin_per_client: per_client,
+                signup_per_client: config.signup_per_client,
+            },
+        );
         let state = AppState {
+            chains: crate::domain::chains::Chains::new(pool.clone()),
+            chain_components: crate::domain::components::ChainComponents::new(
+                pool.clone(),
+                plugins.clone(),
+                components.clone(),
+            ),
+            notifications: crate::domain::notifications::Notifications::new(pool.clone()),
+            idempotency: crate::domain::idempotency::Idempotency::new(
+                pool.clone(),
+                config.request_timeout,
+            ),
             db: pool,
             plugins,
             defaults,
             components,
             bookings,
-            auth: AuthKeys::new(secret.as_bytes(), config.token_ttl),
-            auth_limits: AuthLimits {
-                signin_per_email: per_email,
-                signin_per_client: per_client,
-                signup_per_client: config.signup_per_client,
-            },
+            accounts,
             passwords,
             catalogue,
-            gateway,
-            seat_maps,
             service_token: config.mail.service_token.as_deref().map(Arc::from),
             mail_domain: Arc::from(config.mail.from.email.domain()),
-            request_timeout: config.request_timeout,
         };
         // A bad SMTP URL or cron line stops the start, not the first send.
         if let Some(smtp) = &config.mail.smtp {

@@ -74,12 +74,13 @@ pub async fn load(
     )
     .await?;
 
-    sqlx::query(
-        "insert into chains (id, name, currency, timezone) values ($1, 'Cineflow Demo Cinemas', 'INR', 'Asia/Kolkata')
-         on conflict do nothing",
+    chains::ensure(
+        &mut tx,
+        CHAIN,
+        "Cineflow Demo Cinemas",
+        "INR",
+        "Asia/Kolkata",
     )
-    .bind(CHAIN)
-    .execute(&mut *tx)
     .await?;
     chains::add_member(&mut tx, CHAIN, owner).await?;
 

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use sqlx::PgPool;
 
-use crate::auth::{AuthKeys, AuthLimits, Passwords};
+use crate::auth::Passwords;
 use crate::defaults::PlatformDefaults;
 use crate::plugins::PluginRuntime;
 
@@ -21,25 +21,24 @@ pub struct AppState {
     pub components: Arc<crate::components::ComponentRegistry>,
     /// Holds, payments, cancellations and booking reads.
     pub bookings: crate::domain::bookings::Bookings,
-    /// Token keys.
-    pub auth: AuthKeys,
-    /// Signin and signup limits (counted in the database, shared by every replica).
-    pub auth_limits: AuthLimits,
-    /// The bounded password hasher.
+    /// Signup, signin, tokens, passwords and the admin's user management.
+    pub accounts: crate::domain::accounts::Accounts,
+    /// Theatre chains and their staff.
+    pub chains: crate::domain::chains::Chains,
+    /// A chain's own components: uploads, bindings, dry runs, statistics, trail.
+    pub chain_components: crate::domain::components::ChainComponents,
+    /// Free-form emails and the outbox as admins see it.
+    pub notifications: crate::domain::notifications::Notifications,
+    /// The `Idempotency-Key` store.
+    pub idempotency: crate::domain::idempotency::Idempotency,
+    /// The bounded password hasher (its use is reported by `/readyz`-adjacent metrics).
     pub passwords: Passwords,
     /// Movies, theatres, screens and the schedule of shows.
     pub catalogue: crate::domain::catalogue::Catalogue,
-    /// The payment provider.
-    pub gateway: Arc<dyn crate::gateway::PaymentGateway>,
-    /// Cached seat maps.
-    pub seat_maps: Arc<crate::seat_maps::SeatMaps>,
     /// Bearer token other services use to queue emails (`POST /notifications`).
     pub service_token: Option<Arc<str>>,
     /// Domain of the sender address (the right-hand side of every Message-ID).
     pub mail_domain: Arc<str>,
-    /// The longest a request runs before it is cut off (`CINEFLOW_REQUEST_TIMEOUT_MS`); an
-    /// `Idempotency-Key` whose request has been running longer was abandoned.
-    pub request_timeout: std::time::Duration,
 }
 
 /// Settings of the catalogue rules.

@@ -60,6 +60,7 @@ pub struct NewEntry {
 
 /// Appends entries to a booking's trail (`booking` is `None` for a refused hold), in one
 /// statement.
+#[tracing::instrument(skip_all)]
 pub async fn record(
     conn: &mut PgConnection,
     chain: Uuid,
@@ -106,6 +107,7 @@ pub async fn record(
 }
 
 /// A booking's trail, oldest first.
+#[tracing::instrument(skip_all)]
 pub async fn of_booking(
     conn: &mut PgConnection,
     chain: Uuid,
@@ -123,6 +125,7 @@ pub async fn of_booking(
 }
 
 /// A page of a chain's trail, newest last (refused holds included).
+#[tracing::instrument(skip_all)]
 pub async fn of_chain(
     conn: &mut PgConnection,
     chain: Uuid,

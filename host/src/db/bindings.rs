@@ -48,6 +48,7 @@ pub struct NewChainComponent<'a> {
 }
 
 /// Records that the chain has the component; `false` when it already had it.
+#[tracing::instrument(skip_all)]
 pub async fn add_component(
     conn: &mut PgConnection,
     c: &NewChainComponent<'_>,
@@ -71,6 +72,7 @@ pub async fn add_component(
 /// How many components a chain has stored and their bytes together. With `lock`, the chain's
 /// row is locked first (call inside the upload's transaction), so two uploads racing for the
 /// last place of the quota are counted one after the other.
+#[tracing::instrument(skip_all)]
 pub async fn stored_usage(
     conn: &mut PgConnection,
     chain: Uuid,
@@ -93,6 +95,7 @@ pub async fn stored_usage(
 }
 
 /// One of the chain's components.
+#[tracing::instrument(skip_all)]
 pub async fn component(
     conn: &mut PgConnection,
     chain: Uuid,
@@ -109,6 +112,7 @@ pub async fn component(
 }
 
 /// The chain's components, newest first.
+#[tracing::instrument(skip_all)]
 pub async fn components(
     conn: &mut PgConnection,
     chain: Uuid,
@@ -123,6 +127,7 @@ pub async fn components(
 }
 
 /// The bytes of a stored component.
+#[tracing::instrument(skip_all)]
 pub async fn bytes(conn: &mut PgConnection, id: &str) -> Result<Option<Vec<u8>>, sqlx::Error> {
     sqlx::query_scalar("select bytes from components where id = $1")
         .bind(id)
@@ -155,6 +160,7 @@ const BINDING_COLUMNS: &str =
     "chain_id, hook, component_id, on_failure, bound_by, bound_at, tripped_at, trip_reason";
 
 /// The chain's bindings.
+#[tracing::instrument(skip_all)]
 pub async fn bindings(conn: &mut PgConnection, chain: Uuid) -> Result<Vec<Binding>, sqlx::Error> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "select {BINDING_COLUMNS} from bindings where chain_id = $1 order by hook"
@@ -165,6 +171,7 @@ pub async fn bindings(conn: &mut PgConnection, chain: Uuid) -> Result<Vec<Bindin
 }
 
 /// Every binding of every chain (start-up and the periodic reconcile).
+#[tracing::instrument(skip_all)]
 pub async fn all_bindings(conn: &mut PgConnection) -> Result<Vec<Binding>, sqlx::Error> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "select {BINDING_COLUMNS} from bindings order by chain_id, hook"
@@ -175,6 +182,7 @@ pub async fn all_bindings(conn: &mut PgConnection) -> Result<Vec<Binding>, sqlx:
 
 /// Binds the hook (replacing any binding and closing its breaker); returns the previous
 /// component, if any.
+#[tracing::instrument(skip_all)]
 pub async fn bind(
     conn: &mut PgConnection,
     chain: Uuid,
@@ -210,6 +218,7 @@ pub async fn bind(
 }
 
 /// Removes the binding; returns the component it pointed at.
+#[tracing::instrument(skip_all)]
 pub async fn unbind(
     conn: &mut PgConnection,
     chain: Uuid,
@@ -226,6 +235,7 @@ pub async fn unbind(
 
 /// Opens the breaker of a binding (if it still points at `component`); `false` when it was
 /// already open or the binding changed meanwhile.
+#[tracing::instrument(skip_all)]
 pub async fn trip(
     conn: &mut PgConnection,
     chain: Uuid,
@@ -266,6 +276,7 @@ pub struct AuditEntry {
 }
 
 /// Appends to the chain's trail.
+#[tracing::instrument(skip_all)]
 pub async fn audit(
     conn: &mut PgConnection,
     chain: Uuid,
@@ -292,6 +303,7 @@ pub async fn audit(
 }
 
 /// The chain's trail in time order, keyset-paged.
+#[tracing::instrument(skip_all)]
 pub async fn audit_trail(
     conn: &mut PgConnection,
     chain: Uuid,

@@ -108,6 +108,7 @@ pub enum HoldOutcome {
 /// raises on the first conflict only, and two holds inserting the same seat at once can
 /// deadlock inside the constraint check instead.) Seats go in sorted order so two holds
 /// racing for overlapping seats wait on each other in the same order.
+#[tracing::instrument(skip_all)]
 pub async fn insert_hold(
     conn: &mut PgConnection,
     h: &NewHold<'_>,
@@ -162,6 +163,7 @@ pub async fn insert_hold(
 /// One booking, by id alone: the entry point of every request that names a booking (its
 /// chain is learnt here; every later statement carries it). On a cluster distributed by chain
 /// this is the one lookup that asks every shard.
+#[tracing::instrument(skip_all)]
 pub async fn find(conn: &mut PgConnection, id: Uuid) -> Result<Option<Booking>, sqlx::Error> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "select {COLUMNS} from bookings where id = $1"
@@ -183,6 +185,7 @@ pub struct Locked {
 }
 
 /// One booking of the chain, locked until the end of the transaction.
+#[tracing::instrument(skip_all)]
 pub async fn lock(
     conn: &mut PgConnection,
     chain: Uuid,
@@ -200,6 +203,7 @@ pub async fn lock(
 /// Confirms a held booking whose hold has not run out at the statement's instant: the booking
 /// and its seats change in one statement, taken for good. `None` when the hold has lapsed.
 /// Violates `booking_seats_live_key` if someone else took a seat after the hold ran out.
+#[tracing::instrument(skip_all)]
 pub async fn confirm(
     conn: &mut PgConnection,
     chain: Uuid,
@@ -224,6 +228,7 @@ pub async fn confirm(
 
 /// Cancels a booking with a refund; its seats are free from this moment, the booking's
 /// `cancelled_at` (one statement, one instant).
+#[tracing::instrument(skip_all)]
 pub async fn cancel(
     conn: &mut PgConnection,
     chain: Uuid,
@@ -248,6 +253,7 @@ pub async fn cancel(
 
 /// Marks up to `limit` holds whose time ran out as expired (their seats are already free)
 /// and returns them; concurrent sweepers skip each other's rows.
+#[tracing::instrument(skip_all)]
 pub async fn expire_due(conn: &mut PgConnection, limit: i64) -> Result<Vec<Booking>, sqlx::Error> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "update bookings set status = 'expired', expired_at = statement_timestamp()
@@ -262,6 +268,7 @@ pub async fn expire_due(conn: &mut PgConnection, limit: i64) -> Result<Vec<Booki
 }
 
 /// Live bookings of a show, locked (for cancelling the show).
+#[tracing::instrument(skip_all)]
 pub async fn lock_live_of_show(
     conn: &mut PgConnection,
     chain: Uuid,
@@ -278,6 +285,7 @@ pub async fn lock_live_of_show(
 }
 
 /// Seats of the show taken right now, by state (`held` or `sold`).
+#[tracing::instrument(skip_all)]
 pub async fn taken_seats(
     conn: &mut PgConnection,
     show: Uuid,
@@ -294,6 +302,7 @@ pub async fn taken_seats(
 }
 
 /// How many seats of the show are taken right now, and which of `among` are.
+#[tracing::instrument(skip_all)]
 pub async fn taken_among(
     conn: &mut PgConnection,
     show: Uuid,
@@ -313,6 +322,7 @@ pub async fn taken_among(
 
 /// Seats the user holds right now (held, unpaid, unexpired): for the show, and for every
 /// show of the chain.
+#[tracing::instrument(skip_all)]
 pub async fn held_seats(
     conn: &mut PgConnection,
     user: Uuid,
@@ -334,6 +344,7 @@ pub async fn held_seats(
 }
 
 /// How many confirmed bookings the user has with the chain.
+#[tracing::instrument(skip_all)]
 pub async fn confirmed_count(
     conn: &mut PgConnection,
     user: Uuid,
@@ -360,6 +371,7 @@ pub struct BookingFilter {
 }
 
 /// A page of bookings.
+#[tracing::instrument(skip_all)]
 pub async fn list(
     conn: &mut PgConnection,
     f: &BookingFilter,
@@ -382,6 +394,7 @@ pub async fn list(
 }
 
 /// Whether the show has live bookings (held and unexpired, or confirmed).
+#[tracing::instrument(skip_all)]
 pub async fn show_has_live(conn: &mut PgConnection, show: Uuid) -> Result<bool, sqlx::Error> {
     sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
         "select exists (select 1 from bookings where show_id = $1 and {LIVE})"

@@ -55,7 +55,30 @@ pub async fn insert(
     Ok(chain)
 }
 
+/// Creates the chain `id` unless it exists (the demo data's fixed chain).
+#[tracing::instrument(skip_all, fields(%id))]
+pub async fn ensure(
+    conn: &mut PgConnection,
+    id: Uuid,
+    name: &str,
+    currency: &str,
+    timezone: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "insert into chains (id, name, currency, timezone) values ($1, $2, $3, $4)
+         on conflict do nothing",
+    )
+    .bind(id)
+    .bind(name)
+    .bind(currency)
+    .bind(timezone)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 /// One chain.
+#[tracing::instrument(skip_all)]
 pub async fn find(conn: &mut PgConnection, id: Uuid) -> Result<Option<Chain>, sqlx::Error> {
     sqlx::query_as("select id, name, currency, timezone, created_at from chains where id = $1")
         .bind(id)
@@ -64,6 +87,7 @@ pub async fn find(conn: &mut PgConnection, id: Uuid) -> Result<Option<Chain>, sq
 }
 
 /// A page of chains.
+#[tracing::instrument(skip_all)]
 pub async fn list(
     conn: &mut PgConnection,
     after: Option<Uuid>,
@@ -80,6 +104,7 @@ pub async fn list(
 }
 
 /// Adds a member (idempotent).
+#[tracing::instrument(skip_all)]
 pub async fn add_member(
     conn: &mut PgConnection,
     chain: Uuid,
@@ -96,6 +121,7 @@ pub async fn add_member(
 }
 
 /// Whether `user` is on the chain's staff.
+#[tracing::instrument(skip_all)]
 pub async fn is_member(
     conn: &mut PgConnection,
     chain: Uuid,
@@ -111,6 +137,7 @@ pub async fn is_member(
 }
 
 /// A page of the chain's members, ordered by user id.
+#[tracing::instrument(skip_all)]
 pub async fn members(
     conn: &mut PgConnection,
     chain: Uuid,

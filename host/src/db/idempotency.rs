@@ -28,6 +28,7 @@ pub enum Claim {
 /// Keys older than 24 h are forgotten, and so is a claim without an answer older than
 /// `abandoned_after`: no request runs that long, so its request died before answering (a
 /// timeout, or its replica was killed) and the key may be used again.
+#[tracing::instrument(skip_all)]
 pub async fn claim(
     conn: &mut PgConnection,
     user: Uuid,
@@ -77,6 +78,7 @@ pub async fn claim(
 }
 
 /// Stores the response to replay.
+#[tracing::instrument(skip_all)]
 pub async fn complete(
     conn: &mut PgConnection,
     user: Uuid,
@@ -95,6 +97,7 @@ pub async fn complete(
 }
 
 /// Forgets a claim (the request failed on our side and may be retried with the same key).
+#[tracing::instrument(skip_all)]
 pub async fn release(conn: &mut PgConnection, user: Uuid, key: &str) -> Result<(), sqlx::Error> {
     sqlx::query(
         "delete from idempotency_keys where user_id = $1 and key = $2 and status_code is null",

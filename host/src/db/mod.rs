@@ -17,9 +17,9 @@ pub mod users;
 
 use std::time::Duration;
 
-use sqlx::PgPool;
 use sqlx::migrate::Migrator;
 use sqlx::postgres::PgPoolOptions;
+use sqlx::{PgConnection, PgPool};
 
 /// The migrations in `migrations/`, embedded at build time.
 pub static MIGRATOR: Migrator = sqlx::migrate!("../migrations");
@@ -45,6 +45,7 @@ impl Default for PoolSettings {
 }
 
 /// Opens a pool to `url`.
+#[tracing::instrument(skip_all)]
 pub async fn connect(url: &str, settings: PoolSettings) -> anyhow::Result<PgPool> {
     let pool = PgPoolOptions::new()
         .max_connections(settings.max_connections)
@@ -69,13 +70,31 @@ pub fn is_unavailable(e: &sqlx::Error) -> bool {
     }
 }
 
+/// Sends `payload` on the notification channel `channel`, delivered to listeners when the
+/// transaction commits (and not at all if it rolls back).
+#[tracing::instrument(skip(conn, payload))]
+pub async fn notify(
+    conn: &mut PgConnection,
+    channel: &str,
+    payload: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("select pg_notify($1, $2)")
+        .bind(channel)
+        .bind(payload)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 /// Applies pending migrations.
+#[tracing::instrument(skip_all)]
 pub async fn migrate(pool: &PgPool) -> anyhow::Result<()> {
     MIGRATOR.run(pool).await?;
     Ok(())
 }
 
 /// True when the database answers and every migration this binary knows is applied.
+#[tracing::instrument(skip_all)]
 pub async fn is_ready(pool: &PgPool) -> Result<bool, sqlx::Error> {
     let latest = MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0);
     let applied: Option<i64> =

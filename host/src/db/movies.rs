@@ -68,6 +68,7 @@ pub struct MovieFields {
 const COLUMNS: &str = "id, title, description, cast_members, director, trailer_url, release_date, release_status, languages, runtime_minutes, certificate, chain_id, created_at, updated_at";
 
 /// Inserts a movie owned by `chain` (`None`: a platform movie).
+#[tracing::instrument(skip_all)]
 pub async fn insert(
     conn: &mut PgConnection,
     chain: Option<Uuid>,
@@ -78,6 +79,7 @@ pub async fn insert(
 
 /// Inserts a movie with a chosen id (demo data); does nothing if it exists, except giving a
 /// platform movie to `chain` (demo data loaded before movies had owners).
+#[tracing::instrument(skip_all)]
 pub async fn insert_with_id(
     conn: &mut PgConnection,
     id: Uuid,
@@ -109,6 +111,7 @@ pub async fn insert_with_id(
 }
 
 /// One movie.
+#[tracing::instrument(skip_all)]
 pub async fn find(conn: &mut PgConnection, id: Uuid) -> Result<Option<Movie>, sqlx::Error> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "select {COLUMNS} from movies where id = $1"
@@ -119,6 +122,7 @@ pub async fn find(conn: &mut PgConnection, id: Uuid) -> Result<Option<Movie>, sq
 }
 
 /// Replaces the writable fields.
+#[tracing::instrument(skip_all)]
 pub async fn update(
     conn: &mut PgConnection,
     id: Uuid,
@@ -146,6 +150,7 @@ pub async fn update(
 }
 
 /// Deletes a movie; fails on `shows_movie_fkey` while shows of it exist.
+#[tracing::instrument(skip_all)]
 pub async fn delete(conn: &mut PgConnection, id: Uuid) -> Result<bool, sqlx::Error> {
     let done = sqlx::query("delete from movies where id = $1")
         .bind(id)
@@ -166,6 +171,7 @@ pub struct MovieFilter {
 }
 
 /// A page of movies.
+#[tracing::instrument(skip_all)]
 pub async fn list(
     conn: &mut PgConnection,
     f: &MovieFilter,
@@ -190,6 +196,7 @@ pub async fn list(
 }
 
 /// A page of the movies now showing at a theatre.
+#[tracing::instrument(skip_all)]
 pub async fn now_showing(
     conn: &mut PgConnection,
     theatre: Uuid,
@@ -210,6 +217,7 @@ pub async fn now_showing(
 }
 
 /// Ids among `ids` that are not movies.
+#[tracing::instrument(skip_all)]
 pub async fn missing(conn: &mut PgConnection, ids: &[Uuid]) -> Result<Vec<Uuid>, sqlx::Error> {
     sqlx::query_scalar(
         "select i from unnest($1::uuid[]) i where not exists (select 1 from movies m where m.id = i)",

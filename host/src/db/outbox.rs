@@ -107,6 +107,7 @@ pub struct Claimed {
 /// lease ran out (their sweeper died). Each claimed row is `sending` until `now + lease` and
 /// counts one more attempt, so a row that crashes its sender every time still ends `failed`.
 /// `SKIP LOCKED` lets any number of sweepers claim side by side without waiting or sharing.
+#[tracing::instrument(skip_all)]
 pub async fn claim(
     conn: &mut PgConnection,
     batch: i64,
@@ -144,6 +145,7 @@ pub async fn claim(
 }
 
 /// Records a delivery; `false` when the claim was lost (another sweeper owns the row now).
+#[tracing::instrument(skip_all)]
 pub async fn mark_sent(
     conn: &mut PgConnection,
     claim: &Claimed,
@@ -165,6 +167,7 @@ pub async fn mark_sent(
 
 /// Records a failed attempt: due again at `retry_at`, or `failed` for good when `retry_at`
 /// is `None`. `false` when the claim was lost.
+#[tracing::instrument(skip_all)]
 pub async fn mark_failed(
     conn: &mut PgConnection,
     claim: &Claimed,
@@ -189,6 +192,7 @@ pub async fn mark_failed(
 
 /// Queues a free-form email (the notification API). With a dedupe key that was used
 /// before, nothing is inserted and the earlier row is returned with `false`.
+#[tracing::instrument(skip_all)]
 pub async fn insert_custom(
     conn: &mut PgConnection,
     subject: &str,
@@ -223,6 +227,7 @@ pub async fn insert_custom(
 }
 
 /// One notification.
+#[tracing::instrument(skip_all)]
 pub async fn find(conn: &mut PgConnection, id: Uuid) -> Result<Option<Notification>, sqlx::Error> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "select {COLUMNS} from notifications where id = $1"
@@ -233,6 +238,7 @@ pub async fn find(conn: &mut PgConnection, id: Uuid) -> Result<Option<Notificati
 }
 
 /// Notifications in id (queue) order, optionally of one status.
+#[tracing::instrument(skip_all)]
 pub async fn list(
     conn: &mut PgConnection,
     status: Option<NotificationStatus>,
@@ -252,6 +258,7 @@ pub async fn list(
 }
 
 /// How many notifications are in each status (for the log line and metrics).
+#[tracing::instrument(skip_all)]
 pub async fn counts(
     conn: &mut PgConnection,
 ) -> Result<Vec<(NotificationStatus, i64)>, sqlx::Error> {

@@ -33,6 +33,7 @@ pub struct Payment {
 const COLUMNS: &str = "id, chain_id, booking_id, user_id, amount_minor, currency, status, provider_ref, refunded_minor, created_at";
 
 /// Records a successful payment; `payments_booking_key` makes a second one impossible.
+#[tracing::instrument(skip_all)]
 pub async fn insert(
     conn: &mut PgConnection,
     chain: Uuid,
@@ -58,6 +59,7 @@ pub async fn insert(
 }
 
 /// Records a refund against a booking's payment (if it was paid).
+#[tracing::instrument(skip_all)]
 pub async fn refund(
     conn: &mut PgConnection,
     chain: Uuid,
@@ -78,6 +80,7 @@ pub async fn refund(
 }
 
 /// One payment.
+#[tracing::instrument(skip_all)]
 pub async fn find(conn: &mut PgConnection, id: Uuid) -> Result<Option<Payment>, sqlx::Error> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "select {COLUMNS} from payments where id = $1"
@@ -88,6 +91,7 @@ pub async fn find(conn: &mut PgConnection, id: Uuid) -> Result<Option<Payment>, 
 }
 
 /// A page of payments, optionally only one user's or one chain's.
+#[tracing::instrument(skip_all)]
 pub async fn list(
     conn: &mut PgConnection,
     user: Option<Uuid>,

@@ -44,6 +44,7 @@ const COLUMNS: &str = "s.id, s.chain_id, s.theatre_id, s.name, s.created_at,
 
 /// Inserts a screen and its seats (with `id` if given; nothing happens if the theatre already
 /// has a screen of that name and the same id).
+#[tracing::instrument(skip_all)]
 pub async fn insert(
     conn: &mut PgConnection,
     id: Option<Uuid>,
@@ -91,6 +92,7 @@ pub async fn insert(
 
 /// One screen by id alone: the entry lookup for a request that names only the screen (its
 /// chain is learned here and passed to every later statement), as `db::bookings::find`.
+#[tracing::instrument(skip_all)]
 pub async fn find_by_id(conn: &mut PgConnection, id: Uuid) -> Result<Option<Screen>, sqlx::Error> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "select {COLUMNS} from screens s where s.id = $1"
@@ -101,6 +103,7 @@ pub async fn find_by_id(conn: &mut PgConnection, id: Uuid) -> Result<Option<Scre
 }
 
 /// One screen of a chain.
+#[tracing::instrument(skip_all)]
 pub async fn find(
     conn: &mut PgConnection,
     chain: Uuid,
@@ -116,6 +119,7 @@ pub async fn find(
 }
 
 /// A page of a theatre's screens.
+#[tracing::instrument(skip_all)]
 pub async fn list(
     conn: &mut PgConnection,
     theatre: Uuid,
@@ -134,6 +138,7 @@ pub async fn list(
 }
 
 /// Every seat of a screen in display order.
+#[tracing::instrument(skip_all)]
 pub async fn seats(
     conn: &mut PgConnection,
     chain: Uuid,
@@ -150,6 +155,7 @@ pub async fn seats(
 }
 
 /// The classes of the screen's sellable seats.
+#[tracing::instrument(skip_all)]
 pub async fn classes(conn: &mut PgConnection, screen: Uuid) -> Result<Vec<SeatClass>, sqlx::Error> {
     sqlx::query_scalar(
         "select distinct class from seats where screen_id = $1 and not blocked order by class",

@@ -79,6 +79,7 @@ pub struct NewShow {
 }
 
 /// Inserts a show; `shows_screen_busy` is violated when it overlaps another on the screen.
+#[tracing::instrument(skip_all)]
 pub async fn insert(conn: &mut PgConnection, id: Uuid, s: &NewShow) -> Result<Show, sqlx::Error> {
     write(&mut *conn, id, s, "").await?;
     find(conn, s.chain_id, id)
@@ -87,6 +88,7 @@ pub async fn insert(conn: &mut PgConnection, id: Uuid, s: &NewShow) -> Result<Sh
 }
 
 /// Inserts a show unless it would overlap another on its screen (demo data).
+#[tracing::instrument(skip_all)]
 pub async fn insert_if_free(
     conn: &mut PgConnection,
     id: Uuid,
@@ -123,6 +125,7 @@ async fn write(
 }
 
 /// One show of a chain.
+#[tracing::instrument(skip_all)]
 pub async fn find(
     conn: &mut PgConnection,
     chain: Uuid,
@@ -139,6 +142,7 @@ pub async fn find(
 
 /// One show by id alone: the entry lookup for a URL that names only the show (its chain is
 /// learned here and passed to every later statement), as `db::bookings::find`.
+#[tracing::instrument(skip_all)]
 pub async fn find_by_id(conn: &mut PgConnection, id: Uuid) -> Result<Option<Show>, sqlx::Error> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "select {BASE_COLUMNS}, {AVAILABLE} from shows sh where sh.id = $1"
@@ -164,6 +168,7 @@ pub struct ShowUpdate<'a> {
 }
 
 /// Changes time, prices or format of a show of a chain.
+#[tracing::instrument(skip_all)]
 pub async fn update(
     conn: &mut PgConnection,
     chain: Uuid,
@@ -190,6 +195,7 @@ pub async fn update(
 }
 
 /// Deletes a show of a chain.
+#[tracing::instrument(skip_all)]
 pub async fn delete(conn: &mut PgConnection, chain: Uuid, id: Uuid) -> Result<bool, sqlx::Error> {
     let done = sqlx::query("delete from shows where id = $1 and chain_id = $2")
         .bind(id)
@@ -215,6 +221,7 @@ pub struct ShowFilter {
 }
 
 /// A page of shows.
+#[tracing::instrument(skip_all)]
 pub async fn list(
     conn: &mut PgConnection,
     f: &ShowFilter,
@@ -260,6 +267,7 @@ pub struct ShowContext {
 
 /// A show and its names, optionally locked (`for share` keeps it from being cancelled or
 /// moved while a hold is written).
+#[tracing::instrument(skip_all)]
 pub async fn context(
     conn: &mut PgConnection,
     id: Uuid,
@@ -280,6 +288,7 @@ pub async fn context(
 }
 
 /// Marks a show cancelled (locking it).
+#[tracing::instrument(skip_all)]
 pub async fn mark_cancelled(
     conn: &mut PgConnection,
     chain: Uuid,
@@ -300,6 +309,7 @@ pub async fn mark_cancelled(
 /// hold is either in before the cancellation (and cancelled with the rest) or sees the show
 /// cancelled. A transaction-scoped advisory lock, not `FOR SHARE` on the show row: hundreds
 /// of concurrent share lockers of one hot row turn into MultiXact churn.
+#[tracing::instrument(skip_all)]
 pub async fn lock_for_hold(
     conn: &mut PgConnection,
     chain: Uuid,
@@ -320,6 +330,7 @@ pub async fn lock_for_hold(
 }
 
 /// Waits for holds of the show in flight and keeps new ones out until the transaction ends.
+#[tracing::instrument(skip_all)]
 pub async fn lock_for_cancel(conn: &mut PgConnection, id: Uuid) -> Result<(), sqlx::Error> {
     sqlx::query("select pg_advisory_xact_lock(hashtextextended($1::text, 7))")
         .bind(id)

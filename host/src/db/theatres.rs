@@ -46,6 +46,7 @@ const COLUMNS: &str =
     "id, chain_id, name, description, city, pin_code, address, created_at, updated_at";
 
 /// Inserts a theatre of `chain` (with `id` if given, doing nothing if it exists).
+#[tracing::instrument(skip_all)]
 pub async fn insert(
     conn: &mut PgConnection,
     id: Option<Uuid>,
@@ -71,6 +72,7 @@ pub async fn insert(
 
 /// One theatre by id alone: the entry lookup for a URL that names only the theatre (its chain
 /// is learned here and passed to every later statement), as `db::bookings::find`.
+#[tracing::instrument(skip_all)]
 pub async fn find(conn: &mut PgConnection, id: Uuid) -> Result<Option<Theatre>, sqlx::Error> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "select {COLUMNS} from theatres where id = $1"
@@ -81,6 +83,7 @@ pub async fn find(conn: &mut PgConnection, id: Uuid) -> Result<Option<Theatre>, 
 }
 
 /// Replaces the writable fields.
+#[tracing::instrument(skip_all)]
 pub async fn update(
     conn: &mut PgConnection,
     chain: Uuid,
@@ -103,6 +106,7 @@ pub async fn update(
 }
 
 /// Deletes a theatre with its screens, seats and shows (bookings, once they exist, block it).
+#[tracing::instrument(skip_all)]
 pub async fn delete(conn: &mut PgConnection, chain: Uuid, id: Uuid) -> Result<bool, sqlx::Error> {
     let done = sqlx::query("delete from theatres where id = $1 and chain_id = $2")
         .bind(id)
@@ -128,6 +132,7 @@ pub struct TheatreFilter {
 }
 
 /// A page of theatres.
+#[tracing::instrument(skip_all)]
 pub async fn list(
     conn: &mut PgConnection,
     f: &TheatreFilter,
@@ -156,6 +161,7 @@ pub async fn list(
 }
 
 /// Adds movies to the now-showing list (idempotent).
+#[tracing::instrument(skip_all)]
 pub async fn add_movies(
     conn: &mut PgConnection,
     chain: Uuid,
@@ -175,6 +181,7 @@ pub async fn add_movies(
 }
 
 /// Removes a movie from the now-showing list; false if it was not on it.
+#[tracing::instrument(skip_all)]
 pub async fn remove_movie(
     conn: &mut PgConnection,
     chain: Uuid,
@@ -193,6 +200,7 @@ pub async fn remove_movie(
 }
 
 /// Whether the movie is on the theatre's now-showing list.
+#[tracing::instrument(skip_all)]
 pub async fn is_showing(
     conn: &mut PgConnection,
     theatre: Uuid,

@@ -100,6 +100,7 @@ pub async fn find_credentials(
 }
 
 /// The stored hash of a user.
+#[tracing::instrument(skip_all)]
 pub async fn password_hash(
     conn: &mut PgConnection,
     id: Uuid,
@@ -149,6 +150,7 @@ pub async fn update_role_status(
 
 /// Locks every admin row until the transaction ends, so that two concurrent changes cannot
 /// both demote "another" admin and leave none.
+#[tracing::instrument(skip_all)]
 pub async fn lock_admins(conn: &mut PgConnection) -> Result<(), sqlx::Error> {
     sqlx::query("select id from users where role = 'admin' order by id for update")
         .fetch_all(conn)
@@ -157,6 +159,7 @@ pub async fn lock_admins(conn: &mut PgConnection) -> Result<(), sqlx::Error> {
 }
 
 /// Approved admins (as this transaction sees them).
+#[tracing::instrument(skip_all)]
 pub async fn approved_admins(conn: &mut PgConnection) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar("select count(*) from users where role = 'admin' and status = 'approved'")
         .fetch_one(conn)

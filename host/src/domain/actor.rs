@@ -26,6 +26,11 @@ impl Actor {
         &self.user
     }
 
+    /// The account, by value.
+    pub fn into_user(self) -> User {
+        self.user
+    }
+
     /// Its id.
     pub fn id(&self) -> Uuid {
         self.user.id
@@ -92,5 +97,43 @@ impl Actor {
             return Ok(db::chains::is_member(conn, chain, self.user.id).await?);
         }
         Ok(false)
+    }
+}
+
+/// Proof that an actor may act for a chain: one of its members, or an admin (for a chain that
+/// exists). Only [`Actor::member_of`] makes one, so a use case taking a `ChainAccess` cannot
+/// be reached without the question having been asked, and the edge decides only *when* it is
+/// asked (before parsing the rest of a request, so that another chain's resources are "not
+/// found" whatever else is wrong with the request).
+#[derive(Debug, Clone)]
+pub struct ChainAccess {
+    actor: Actor,
+    chain: Uuid,
+}
+
+impl ChainAccess {
+    /// Who.
+    pub fn actor(&self) -> &Actor {
+        &self.actor
+    }
+
+    /// For which chain.
+    pub fn chain(&self) -> Uuid {
+        self.chain
+    }
+}
+
+impl Actor {
+    /// [`Actor::require_member`], answered with the proof.
+    pub async fn member_of(
+        &self,
+        conn: &mut PgConnection,
+        chain: Uuid,
+    ) -> Result<ChainAccess, DomainError> {
+        self.require_member(conn, chain).await?;
+        Ok(ChainAccess {
+            actor: self.clone(),
+            chain,
+        })
     }
 }

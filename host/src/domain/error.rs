@@ -70,9 +70,87 @@ pub enum DomainError {
     /// Other records still need this one (what, in the message).
     #[error("{0}")]
     InUse(String),
+    /// No valid credentials were presented (why, in the message).
+    #[error("{0}")]
+    Unauthenticated(String),
+    /// Signin with an unknown email or a wrong password (the same answer for both).
+    #[error("the email or the password is wrong")]
+    InvalidCredentials,
+    /// The password is right but an admin rejected the account.
+    #[error("an admin rejected this account")]
+    AccountRejected,
+    /// A password change whose old password is wrong.
+    #[error("the old password is wrong")]
+    WrongPassword,
+    /// Signup with an address another account has.
+    #[error("an account with this email exists")]
+    EmailTaken,
+    /// The change would leave no approved admin.
+    #[error("this would leave no approved admin; approve another admin first")]
+    LastAdmin,
+    /// Another chain has this name.
+    #[error("a chain with this name exists")]
+    ChainNameTaken,
+    /// A budget of attempts is spent (signin, signup).
+    #[error("too many attempts; retry later")]
+    RateLimited {
+        /// Seconds until the window ends.
+        retry_after_secs: u64,
+    },
+    /// Every password-hashing slot stayed taken for the whole wait.
+    #[error("too many passwords are being checked right now; retry shortly")]
+    HashingBusy,
+    /// An `Idempotency-Key` (or a notification's key) sent again with a different request.
+    #[error("{0}")]
+    IdempotencyKeyReused(String),
+    /// The first request with this `Idempotency-Key` is still running.
+    #[error("a request with this Idempotency-Key is still being processed")]
+    IdempotencyConflict,
+    /// Uploaded bytes that are not a valid component for the hook (why, in the message).
+    #[error("{0}")]
+    InvalidComponent(String),
+    /// A component over the hook's size cap.
+    #[error("a component may be at most {cap} bytes")]
+    ComponentTooLarge {
+        /// The cap, in bytes.
+        cap: u64,
+    },
+    /// The chain's component storage quota would be exceeded (which limit, in the message).
+    #[error("{0}")]
+    QuotaExceeded(String),
+    /// Something that should not happen did (logged; the caller learns nothing of it).
+    #[error("{0}")]
+    Internal(String),
     /// Database trouble.
     #[error(transparent)]
     Db(#[from] sqlx::Error),
+}
+
+impl From<crate::auth::LimitError> for DomainError {
+    fn from(e: crate::auth::LimitError) -> Self {
+        match e {
+            crate::auth::LimitError::Limited { retry_after_secs } => {
+                DomainError::RateLimited { retry_after_secs }
+            }
+            crate::auth::LimitError::Database(e) => DomainError::Db(e),
+        }
+    }
+}
+
+impl From<crate::auth::HashError> for DomainError {
+    fn from(e: crate::auth::HashError) -> Self {
+        match e {
+            crate::auth::HashError::Busy => DomainError::HashingBusy,
+            crate::auth::HashError::Failed(e) => DomainError::Internal(e),
+        }
+    }
+}
+
+/// Whether a database error means the database cannot serve right now (down, restarting, no
+/// free connection in time) rather than a fault of the request: the edge answers 503 with
+/// `Retry-After` for these, 500 for the rest.
+pub fn is_database_unavailable(e: &sqlx::Error) -> bool {
+    crate::db::is_unavailable(e)
 }
 
 fn seats_message(seats: &[String]) -> String {

@@ -4,12 +4,18 @@
 //! `http` calls these; these call `db` (SQL) and `plugins` (components).
 
 pub mod access;
+pub mod accounts;
 pub mod actor;
 pub mod bookings;
 pub mod catalogue;
+pub mod chains;
+pub mod components;
 pub mod error;
+pub mod health;
 pub mod hook_io;
+pub mod idempotency;
+pub mod notifications;
 pub mod types;
 
-pub use actor::Actor;
+pub use actor::{Actor, ChainAccess};
 pub use error::DomainError;

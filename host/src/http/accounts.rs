@@ -1,35 +1,36 @@
 //! Accounts: signup, signin, password change, the caller, and the admin's user management.
 
+use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, patch, post};
-use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::extract::{AdminUser, ApiJson, ApiPath, ApiQuery, AuthUser, Problems};
 use super::page::{Page, PageRequest};
 use super::ratelimit::ClientAddr;
 use super::{ApiError, Problem};
-use crate::db::outbox::{self, OutboxEvent};
-use crate::db::users::{self, NewUser, UserFilter};
-use crate::domain::access;
-use crate::domain::hook_io::EventKind;
+use crate::domain::Actor;
+use crate::domain::accounts::{SignupCommand, UserFilter};
 use crate::domain::types::{AccountStatus, Role, User};
 use crate::domain::types::{Email, Password};
 use crate::state::AppState;
 
-pub(super) fn router() -> Router<AppState> {
-    Router::new()
-        .route("/auth/signup", post(signup))
-        .route("/auth/signin", post(signin))
-        .route("/auth/password", post(change_password))
-        .route("/users/me", get(me))
-        .route("/users", get(list_users))
-        .route("/users/{id}", patch(update_user))
+/// The routes of this module, each declared once: its path and method come from the
+/// handler's `#[utoipa::path]`, which also puts it in the OpenAPI document.
+pub(super) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(signup))
+        .routes(routes!(signin))
+        .routes(routes!(change_password))
+        .routes(routes!(me))
+        .routes(routes!(list_users))
+        .routes(routes!(update_user))
 }
 
 /// A user as the API shows it (never the password hash).
@@ -84,10 +85,7 @@ pub(super) async fn signup(
     client: ClientAddr,
     ApiJson(body): ApiJson<SignupBody>,
 ) -> Result<(StatusCode, Json<UserView>), ApiError> {
-    state
-        .auth_limits
-        .check_signup(&state.db, &client.key())
-        .await?;
+    state.accounts.admit_signup(&client.key()).await?;
     let mut problems = Problems::default();
     let name = body.name.trim();
     if name.is_empty() || name.chars().count() > 100 {
@@ -111,35 +109,13 @@ pub(super) async fn signup(
     let (Some(email), Some(password), Some(role)) = (email, password, role) else {
         return Err(ApiError::internal("validated fields missing"));
     };
-    let hash = state.passwords.hash(password.expose().to_owned()).await?;
-    let status = if role == Role::Customer {
-        AccountStatus::Approved
-    } else {
-        AccountStatus::Pending
+    let command = SignupCommand {
+        name: name.to_owned(),
+        email,
+        password,
+        role,
     };
-    let mut conn = state.db.acquire().await?;
-    let user = users::insert(
-        &mut conn,
-        &NewUser {
-            name,
-            email: email.as_str(),
-            password_hash: &hash,
-            role,
-            status,
-        },
-    )
-    .await
-    .map_err(|e| {
-        ApiError::on_constraint(
-            e,
-            &[(
-                "users_email_key",
-                StatusCode::CONFLICT,
-                "email_taken",
-                "an account with this email exists",
-            )],
-        )
-    })?;
+    let user = state.accounts.signup(command).await?;
     Ok((StatusCode::CREATED, Json(user.into())))
 }
 
@@ -179,72 +155,21 @@ pub(super) async fn signin(
     client: ClientAddr,
     ApiJson(body): ApiJson<SigninBody>,
 ) -> Result<Response, ApiError> {
-    let email = body.email.trim().to_ascii_lowercase();
-    if email.len() > MAX_EMAIL_BYTES {
-        // No account has such an address (signup refuses it): nothing to count or check.
-        return Err(invalid_credentials());
-    }
-    let attempt = state
-        .auth_limits
-        .begin_signin(&state.db, &email, &client.key())
+    let signed_in = state
+        .accounts
+        .signin(&client.key(), &body.email, body.password)
         .await?;
-    let found = {
-        let mut conn = state.db.acquire().await?;
-        users::find_credentials(&mut conn, &email).await?
-    };
-    let (user, hash) = found.map_or((None, None), |(u, h)| (Some(u), Some(h)));
-    let matches = match state.passwords.verify_or_dummy(body.password, hash).await {
-        Ok(matches) => matches,
-        Err(busy) => {
-            state
-                .auth_limits
-                .signin_not_failed(&state.db, attempt)
-                .await?;
-            return Err(busy.into());
-        }
-    };
-    let Some(user) = user.filter(|_| matches) else {
-        state.auth_limits.signin_failed(&state.db, attempt).await?;
-        return Err(invalid_credentials());
-    };
-    state
-        .auth_limits
-        .signin_not_failed(&state.db, attempt)
-        .await?;
-    // Only now, with the password verified: without it, rejected accounts look like any other.
-    if !access::may_sign_in(&user) {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "account_rejected",
-            "an admin rejected this account",
-        ));
-    }
-    let token = state
-        .auth
-        .issue(user.id, user.token_version)
-        .map_err(ApiError::internal)?;
     let body = TokenResponse {
-        access_token: token,
+        access_token: signed_in.token,
         token_type: "Bearer",
-        expires_in: state.auth.ttl.as_secs(),
-        user: user.into(),
+        expires_in: signed_in.expires_in.as_secs(),
+        user: signed_in.user.into(),
     };
     let mut response = Json(body).into_response();
     response
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(response)
-}
-
-/// The longest address `Email` accepts (RFC 5321's path limit).
-const MAX_EMAIL_BYTES: usize = 254;
-
-fn invalid_credentials() -> ApiError {
-    ApiError::new(
-        StatusCode::UNAUTHORIZED,
-        "invalid_credentials",
-        "the email or the password is wrong",
-    )
 }
 
 /// Password change body.
@@ -276,23 +201,10 @@ pub(super) async fn change_password(
     let Some(new) = new else {
         return Err(ApiError::internal("validated password missing"));
     };
-    // No connection is held while argon2 runs (or waits for a slot).
-    let stored = {
-        let mut conn = state.db.acquire().await?;
-        users::password_hash(&mut conn, user.id)
-            .await?
-            .unwrap_or_default()
-    };
-    if !state.passwords.verify(body.old_password, stored).await? {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "wrong_password",
-            "the old password is wrong",
-        ));
-    }
-    let hash = state.passwords.hash(new.expose().to_owned()).await?;
-    let mut conn = state.db.acquire().await?;
-    users::set_password(&mut conn, user.id, &hash).await?;
+    state
+        .accounts
+        .change_password(&Actor::new(user), body.old_password, new)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -326,7 +238,7 @@ pub(super) struct UserQuery {
     ))]
 pub(super) async fn list_users(
     State(state): State<AppState>,
-    _admin: AdminUser,
+    AdminUser(admin): AdminUser,
     ApiQuery(q): ApiQuery<UserQuery>,
 ) -> Result<Json<Page<UserView>>, ApiError> {
     let page = PageRequest::parse(q.limit, q.cursor.as_deref())?;
@@ -334,8 +246,10 @@ pub(super) async fn list_users(
         role: q.role,
         status: q.status,
     };
-    let mut conn = state.db.acquire().await?;
-    let rows = users::list(&mut conn, &filter, page.after, page.fetch()).await?;
+    let rows = state
+        .accounts
+        .list(&Actor::new(admin), &filter, page.after, page.fetch())
+        .await?;
     Ok(Json(
         Page::from_rows(rows, page, |u| u.id).map(UserView::from),
     ))
@@ -363,50 +277,13 @@ pub(super) struct UpdateUserBody {
     ))]
 pub(super) async fn update_user(
     State(state): State<AppState>,
-    _admin: AdminUser,
+    AdminUser(admin): AdminUser,
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(body): ApiJson<UpdateUserBody>,
 ) -> Result<Json<UserView>, ApiError> {
-    if body.role.is_none() && body.status.is_none() {
-        return Err(super::extract::validation([(
-            "body",
-            "send `role`, `status` or both",
-        )]));
-    }
-    let mut tx = state.db.begin().await?;
-    users::lock_admins(&mut tx).await?;
-    let before = users::find(&mut tx, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("no such user"))?;
-    let after = users::update_role_status(&mut tx, id, body.role, body.status)
-        .await?
-        .ok_or_else(|| ApiError::not_found("no such user"))?;
-    if access::is_admin(&before)
-        && !access::is_admin(&after)
-        && users::approved_admins(&mut tx).await? == 0
-    {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "last_admin",
-            "this would leave no approved admin; approve another admin first",
-        ));
-    }
-    if before.status != AccountStatus::Approved && after.status == AccountStatus::Approved {
-        outbox::enqueue(
-            &mut tx,
-            &OutboxEvent {
-                kind: EventKind::AccountApproved,
-                chain_id: None,
-                recipients: vec![after.email.clone()],
-                fields: vec![
-                    ("name", after.name.clone()),
-                    ("role", after.role.as_str().to_owned()),
-                ],
-                dedupe_key: None,
-            },
-        )
+    let after = state
+        .accounts
+        .update(&Actor::new(admin), id, body.role, body.status)
         .await?;
-    }
-    tx.commit().await?;
     Ok(Json(after.into()))
 }

@@ -1,27 +1,29 @@
 //! Theatre chains and their staff.
 
+use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::get;
-use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::extract::{ApiJson, ApiPath, ApiQuery, Problems, StaffUser, require_member};
+use super::extract::{ApiJson, ApiPath, ApiQuery, Problems, StaffUser};
 use super::page::{Page, PageRequest};
 use super::{ApiError, Problem};
-use crate::db::chains::{self, Chain, Member};
-use crate::db::users;
-use crate::domain::types::{AccountStatus, Role};
+use crate::domain::Actor;
+use crate::domain::chains::{Chain, Member, NewChainCommand};
 use crate::state::AppState;
 
-pub(super) fn router() -> Router<AppState> {
-    Router::new()
-        .route("/chains", get(list_chains).post(create_chain))
-        .route("/chains/{id}", get(get_chain))
-        .route("/chains/{id}/members", get(list_members).post(add_member))
+/// The routes of this module, each declared once: its path and method come from the
+/// handler's `#[utoipa::path]`, which also puts it in the OpenAPI document.
+pub(super) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_chains, create_chain))
+        .routes(routes!(get_chain))
+        .routes(routes!(list_members, add_member))
 }
 
 /// A theatre chain.
@@ -103,21 +105,12 @@ pub(super) async fn create_chain(
         problems.add("timezone", "must be an IANA time zone such as Asia/Kolkata");
     }
     problems.finish()?;
-    let mut tx = state.db.begin().await?;
-    let chain = chains::insert(&mut tx, name, &body.currency, &body.timezone, user.id)
-        .await
-        .map_err(|e| {
-            ApiError::on_constraint(
-                e,
-                &[(
-                    "chains_name_key",
-                    StatusCode::CONFLICT,
-                    "chain_name_taken",
-                    "a chain with this name exists",
-                )],
-            )
-        })?;
-    tx.commit().await?;
+    let command = NewChainCommand {
+        name: name.to_owned(),
+        currency: body.currency,
+        timezone: body.timezone,
+    };
+    let chain = state.chains.create(&Actor::new(user), command).await?;
     Ok((StatusCode::CREATED, Json(chain.into())))
 }
 
@@ -137,8 +130,7 @@ pub(super) async fn list_chains(
     ApiQuery(q): ApiQuery<PageQuery>,
 ) -> Result<Json<Page<ChainView>>, ApiError> {
     let page = PageRequest::parse(q.limit, q.cursor.as_deref())?;
-    let mut conn = state.db.acquire().await?;
-    let rows = chains::list(&mut conn, page.after, page.fetch()).await?;
+    let rows = state.chains.list(page.after, page.fetch()).await?;
     Ok(Json(
         Page::from_rows(rows, page, |c| c.id).map(ChainView::from),
     ))
@@ -155,11 +147,7 @@ pub(super) async fn get_chain(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Json<ChainView>, ApiError> {
-    let mut conn = state.db.acquire().await?;
-    let chain = chains::find(&mut conn, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("no such chain"))?;
-    Ok(Json(chain.into()))
+    Ok(Json(state.chains.find(id).await?.into()))
 }
 
 /// New member.
@@ -185,30 +173,11 @@ pub(super) async fn add_member(
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(body): ApiJson<AddMember>,
 ) -> Result<(StatusCode, Json<MemberView>), ApiError> {
-    let mut conn = state.db.acquire().await?;
-    chains::find(&mut conn, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("no such chain"))?;
-    require_member(&state, &user, id).await?;
-    let member = users::find(&mut conn, body.user_id).await?;
-    match member {
-        Some(m) if m.role == Role::Owner && m.status == AccountStatus::Approved => {
-            chains::add_member(&mut conn, id, m.id).await?;
-            Ok((
-                StatusCode::CREATED,
-                Json(MemberView {
-                    user_id: m.id,
-                    name: m.name,
-                    email: m.email,
-                    added_at: Utc::now(),
-                }),
-            ))
-        }
-        _ => Err(super::extract::validation([(
-            "user_id",
-            "must be an approved owner",
-        )])),
-    }
+    let member = state
+        .chains
+        .add_member(&Actor::new(user), id, body.user_id)
+        .await?;
+    Ok((StatusCode::CREATED, Json(member.into())))
 }
 
 /// Lists the chain's staff.
@@ -226,12 +195,10 @@ pub(super) async fn list_members(
     ApiQuery(q): ApiQuery<PageQuery>,
 ) -> Result<Json<Page<MemberView>>, ApiError> {
     let page = PageRequest::parse(q.limit, q.cursor.as_deref())?;
-    require_member(&state, &user, id).await?;
-    let mut conn = state.db.acquire().await?;
-    chains::find(&mut conn, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("no such chain"))?;
-    let rows = chains::members(&mut conn, id, page.after, page.fetch()).await?;
+    let rows = state
+        .chains
+        .members(&Actor::new(user), id, page.after, page.fetch())
+        .await?;
     Ok(Json(
         Page::from_rows(rows, page, |m| m.user_id).map(MemberView::from),
     ))

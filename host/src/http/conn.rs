@@ -8,6 +8,7 @@
 //! the first write of a response; none of our own error answers is empty) and writes a
 //! problem in its place. Smaller limits are the router's (`http::refuse_oversized_heads`).
 
+use crate::http::code::Code;
 use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
@@ -143,17 +144,17 @@ fn rewrite(buf: &[u8]) -> Option<Vec<u8>> {
     let (status, code, detail) = match rest.get(..4)? {
         b"400 " => (
             StatusCode::BAD_REQUEST,
-            "bad_request",
+            Code::BadRequest,
             "the request is not valid HTTP/1.1",
         ),
         b"414 " => (
             StatusCode::URI_TOO_LONG,
-            "uri_too_long",
+            Code::UriTooLong,
             "the request URI is too long",
         ),
         b"431 " => (
             StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
-            "headers_too_large",
+            Code::HeadersTooLarge,
             "the request's headers are too large or too many",
         ),
         _ => return None,

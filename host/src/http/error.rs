@@ -1,6 +1,7 @@
 //! `ApiError`: every failure of the HTTP layer, rendered as RFC 9457 problem details with a
 //! stable machine-readable `code`. Internal causes are logged, never shown.
 
+use crate::http::code::Code;
 use std::collections::BTreeMap;
 
 use axum::Json;
@@ -35,7 +36,7 @@ pub struct ApiError(Box<Details>);
 #[derive(Debug)]
 struct Details {
     status: StatusCode,
-    code: &'static str,
+    code: Code,
     detail: String,
     errors: Option<BTreeMap<String, Vec<String>>>,
     retry_after: Option<u64>,
@@ -44,7 +45,7 @@ struct Details {
 
 impl ApiError {
     /// An error with a status, code and detail.
-    pub fn new(status: StatusCode, code: &'static str, detail: impl Into<String>) -> Self {
+    pub fn new(status: StatusCode, code: Code, detail: impl Into<String>) -> Self {
         Self(Box::new(Details {
             status,
             code,
@@ -59,7 +60,7 @@ impl ApiError {
     pub fn rate_limited(retry_after_secs: u64) -> Self {
         let mut e = Self::new(
             StatusCode::TOO_MANY_REQUESTS,
-            "rate_limited",
+            Code::RateLimited,
             "too many attempts; retry later",
         );
         e.0.retry_after = Some(retry_after_secs.max(1));
@@ -78,31 +79,19 @@ impl ApiError {
         self
     }
 
-    /// Translates the violation of a named constraint into its API error; any other database
-    /// error stays internal. Constraints are the guard; this is the translation.
-    pub fn on_constraint(e: sqlx::Error, map: &[(&str, StatusCode, &'static str, &str)]) -> Self {
-        if let Some(db) = e.as_database_error()
-            && let Some(name) = db.constraint()
-            && let Some((_, status, code, detail)) = map.iter().find(|(c, ..)| *c == name)
-        {
-            return Self::new(*status, code, *detail);
-        }
-        Self::from(e)
-    }
-
     /// 404 `not_found`.
     pub fn not_found(detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not_found", detail)
+        Self::new(StatusCode::NOT_FOUND, Code::NotFound, detail)
     }
 
     /// 400 `bad_request`.
     pub fn bad_request(detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "bad_request", detail)
+        Self::new(StatusCode::BAD_REQUEST, Code::BadRequest, detail)
     }
 
     /// 503 `unavailable`.
     pub fn unavailable(detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", detail)
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, Code::Unavailable, detail)
     }
 
     /// 503 `database_unavailable` with `Retry-After`: the database cannot serve right now
@@ -110,7 +99,7 @@ impl ApiError {
     pub fn database_unavailable(detail: impl Into<String>) -> Self {
         let mut e = Self::new(
             StatusCode::SERVICE_UNAVAILABLE,
-            "database_unavailable",
+            Code::DatabaseUnavailable,
             detail,
         );
         e.0.retry_after = Some(DATABASE_RETRY_AFTER_SECS);
@@ -120,7 +109,7 @@ impl ApiError {
     /// 503 `plugin_busy` with `Retry-After`: the chain is over its fair share of this
     /// replica's component slots or fuel; other chains are not affected.
     pub fn plugin_busy(detail: impl Into<String>, retry_after: std::time::Duration) -> Self {
-        let mut e = Self::new(StatusCode::SERVICE_UNAVAILABLE, "plugin_busy", detail);
+        let mut e = Self::new(StatusCode::SERVICE_UNAVAILABLE, Code::PluginBusy, detail);
         // Whole seconds, rounded up: a client must not come back before the share refills.
         e.0.retry_after = Some(retry_after.as_millis().div_ceil(1000).max(1) as u64);
         e
@@ -131,7 +120,7 @@ impl ApiError {
         tracing::error!(error = %cause, "internal error");
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
+            Code::Internal,
             "an unexpected error occurred; it has been logged",
         )
     }
@@ -149,7 +138,7 @@ impl ApiError {
 
     /// The stable code.
     pub fn code(&self) -> &'static str {
-        self.0.code
+        self.0.code.as_str()
     }
 }
 
@@ -167,7 +156,7 @@ impl ApiError {
             title,
             status: this.status.as_u16(),
             detail: std::mem::take(&mut this.detail),
-            code: this.code.to_owned(),
+            code: this.code.as_str().to_owned(),
             errors: this.errors.take(),
         };
         let mut value = serde_json::to_value(&body).unwrap_or_default();
@@ -195,13 +184,17 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// `Retry-After` of a `busy` answer: a password-hashing slot frees within tens of
+/// milliseconds.
+const HASHING_RETRY_AFTER_SECS: u64 = 1;
+
 /// `Retry-After` of a `database_unavailable` answer: a restart takes seconds, and the pool
 /// reconnects on the next request by itself.
 const DATABASE_RETRY_AFTER_SECS: u64 = 2;
 
 impl From<sqlx::Error> for ApiError {
     fn from(e: sqlx::Error) -> Self {
-        if crate::db::is_unavailable(&e) {
+        if crate::domain::error::is_database_unavailable(&e) {
             tracing::warn!(error = %e, "database unavailable");
             return Self::database_unavailable("the database is unavailable; retry shortly");
         }
@@ -226,22 +219,22 @@ pub async fn problem_for_bare_errors(
         return response;
     }
     let code = match status {
-        StatusCode::BAD_REQUEST => "bad_request",
-        StatusCode::UNAUTHORIZED => "unauthorized",
-        StatusCode::FORBIDDEN => "forbidden",
-        StatusCode::NOT_FOUND => "not_found",
-        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
-        StatusCode::REQUEST_TIMEOUT => "request_timeout",
-        StatusCode::CONFLICT => "conflict",
-        StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
-        StatusCode::URI_TOO_LONG => "uri_too_long",
-        StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE => "headers_too_large",
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
-        StatusCode::UNPROCESSABLE_ENTITY => "validation_failed",
-        StatusCode::TOO_MANY_REQUESTS => "rate_limited",
-        StatusCode::SERVICE_UNAVAILABLE => "unavailable",
-        s if s.is_server_error() => "internal",
-        _ => "bad_request",
+        StatusCode::BAD_REQUEST => Code::BadRequest,
+        StatusCode::UNAUTHORIZED => Code::Unauthorized,
+        StatusCode::FORBIDDEN => Code::Forbidden,
+        StatusCode::NOT_FOUND => Code::NotFound,
+        StatusCode::METHOD_NOT_ALLOWED => Code::MethodNotAllowed,
+        StatusCode::REQUEST_TIMEOUT => Code::RequestTimeout,
+        StatusCode::CONFLICT => Code::Conflict,
+        StatusCode::PAYLOAD_TOO_LARGE => Code::PayloadTooLarge,
+        StatusCode::URI_TOO_LONG => Code::UriTooLong,
+        StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE => Code::HeadersTooLarge,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => Code::UnsupportedMediaType,
+        StatusCode::UNPROCESSABLE_ENTITY => Code::ValidationFailed,
+        StatusCode::TOO_MANY_REQUESTS => Code::RateLimited,
+        StatusCode::SERVICE_UNAVAILABLE => Code::Unavailable,
+        s if s.is_server_error() => Code::Internal,
+        _ => Code::BadRequest,
     };
     let (parts, body) = response.into_parts();
     let detail = match status {
@@ -275,47 +268,83 @@ impl From<crate::domain::DomainError> for ApiError {
         let detail = e.to_string();
         match e {
             E::NotFound(m) => ApiError::not_found(m),
-            E::Forbidden(m) => ApiError::new(StatusCode::FORBIDDEN, "forbidden", m),
+            E::Forbidden(m) => ApiError::new(StatusCode::FORBIDDEN, Code::Forbidden, m),
             E::Invalid(fields) => super::extract::validation(fields),
-            E::ShowClosed => ApiError::new(StatusCode::CONFLICT, "show_closed", detail),
+            E::ShowClosed => ApiError::new(StatusCode::CONFLICT, Code::ShowClosed, detail),
             E::SeatUnavailable(seats) => {
-                ApiError::new(StatusCode::CONFLICT, "seat_unavailable", detail)
+                ApiError::new(StatusCode::CONFLICT, Code::SeatUnavailable, detail)
                     .with_extra("seats", serde_json::json!(seats))
             }
             E::NoSeatsFit(reason) => {
-                ApiError::new(StatusCode::CONFLICT, "seat_unavailable", reason)
+                ApiError::new(StatusCode::CONFLICT, Code::SeatUnavailable, reason)
                     .with_extra("seats", serde_json::json!([]))
             }
-            E::RuleViolation(reason) => {
-                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "rule_violation", reason)
-            }
+            E::RuleViolation(reason) => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Code::RuleViolation,
+                reason,
+            ),
             E::PluginUnavailable(m) => {
-                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "plugin_unavailable", m)
+                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, Code::PluginUnavailable, m)
             }
             E::PluginBusy {
                 message,
                 retry_after,
             } => ApiError::plugin_busy(message, retry_after),
             E::AmountMismatch(m) => {
-                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "amount_mismatch", m)
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, Code::AmountMismatch, m)
             }
-            E::HoldExpired => ApiError::new(StatusCode::GONE, "hold_expired", detail),
-            E::AlreadyPaid => ApiError::new(StatusCode::CONFLICT, "already_paid", detail),
-            E::InvalidState(m) => ApiError::new(StatusCode::CONFLICT, "invalid_state", m),
+            E::HoldExpired => ApiError::new(StatusCode::GONE, Code::HoldExpired, detail),
+            E::AlreadyPaid => ApiError::new(StatusCode::CONFLICT, Code::AlreadyPaid, detail),
+            E::InvalidState(m) => ApiError::new(StatusCode::CONFLICT, Code::InvalidState, m),
             E::PaymentDeclined => {
-                ApiError::new(StatusCode::PAYMENT_REQUIRED, "payment_declined", detail)
+                ApiError::new(StatusCode::PAYMENT_REQUIRED, Code::PaymentDeclined, detail)
             }
             E::PaymentUnavailable(m) => {
-                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "payment_unavailable", m)
+                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, Code::PaymentUnavailable, m)
             }
-            E::ScreenBusy => ApiError::new(StatusCode::CONFLICT, "screen_busy", detail),
+            E::ScreenBusy => ApiError::new(StatusCode::CONFLICT, Code::ScreenBusy, detail),
             E::MovieNotShowing => ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                "movie_not_showing",
+                Code::MovieNotShowing,
                 detail,
             ),
-            E::ScreenNameTaken => ApiError::new(StatusCode::CONFLICT, "screen_name_taken", detail),
-            E::InUse(m) => ApiError::new(StatusCode::CONFLICT, "in_use", m),
+            E::ScreenNameTaken => {
+                ApiError::new(StatusCode::CONFLICT, Code::ScreenNameTaken, detail)
+            }
+            E::InUse(m) => ApiError::new(StatusCode::CONFLICT, Code::InUse, m),
+            E::Unauthenticated(m) => ApiError::new(StatusCode::UNAUTHORIZED, Code::Unauthorized, m),
+            E::InvalidCredentials => {
+                ApiError::new(StatusCode::UNAUTHORIZED, Code::InvalidCredentials, detail)
+            }
+            E::AccountRejected => {
+                ApiError::new(StatusCode::FORBIDDEN, Code::AccountRejected, detail)
+            }
+            E::WrongPassword => ApiError::new(StatusCode::FORBIDDEN, Code::WrongPassword, detail),
+            E::EmailTaken => ApiError::new(StatusCode::CONFLICT, Code::EmailTaken, detail),
+            E::LastAdmin => ApiError::new(StatusCode::CONFLICT, Code::LastAdmin, detail),
+            E::ChainNameTaken => ApiError::new(StatusCode::CONFLICT, Code::ChainNameTaken, detail),
+            E::RateLimited { retry_after_secs } => ApiError::rate_limited(retry_after_secs),
+            E::HashingBusy => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, Code::Busy, detail)
+                .with_retry_after(HASHING_RETRY_AFTER_SECS),
+            E::IdempotencyKeyReused(m) => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Code::IdempotencyKeyReused,
+                m,
+            ),
+            E::IdempotencyConflict => {
+                ApiError::new(StatusCode::CONFLICT, Code::IdempotencyConflict, detail)
+            }
+            E::InvalidComponent(m) => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, Code::InvalidComponent, m)
+            }
+            E::ComponentTooLarge { .. } => ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                Code::ComponentTooLarge,
+                detail,
+            ),
+            E::QuotaExceeded(m) => ApiError::new(StatusCode::CONFLICT, Code::QuotaExceeded, m),
+            E::Internal(m) => ApiError::internal(m),
             E::Db(e) => ApiError::from(e),
         }
     }

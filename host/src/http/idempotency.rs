@@ -11,7 +11,8 @@ use axum::response::{IntoResponse, Response};
 use uuid::Uuid;
 
 use super::ApiError;
-use crate::db::idempotency::{self, Claim};
+use crate::domain::DomainError;
+use crate::domain::idempotency::Claim;
 use crate::state::AppState;
 
 /// The `Idempotency-Key` header, if sent: 1 to 255 visible ASCII characters.
@@ -54,40 +55,27 @@ where
     };
     // Only a digest of the request is kept (it may contain a card token).
     let fingerprint = crate::plugins::sha256_hex(request.as_bytes());
-    let mut conn = state.db.acquire().await?;
-    // A claim still without an answer after the request timeout belongs to a request that
-    // was cut off (timed out, or its replica was killed) before it could record one; without
-    // this its key would answer `idempotency_conflict` for 24 h. The margin lets the cut-off
-    // request's transaction roll back first.
-    let abandoned_after = state.request_timeout + std::time::Duration::from_secs(1);
-    match idempotency::claim(&mut conn, user, &key, &fingerprint, abandoned_after).await? {
+    let store = &state.idempotency;
+    match store.claim(user, &key, &fingerprint).await? {
         Claim::Fresh => {}
         Claim::Replay { status, body } => return Ok(replay(status, body)),
         Claim::Mismatch => {
-            return Err(ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "idempotency_key_reused",
-                "this Idempotency-Key was used for a different request (other seats, amount or path)",
-            ));
+            return Err(DomainError::IdempotencyKeyReused(
+                "this Idempotency-Key was used for a different request (other seats, amount or path)"
+                    .into(),
+            )
+            .into());
         }
-        Claim::InFlight => {
-            return Err(ApiError::new(
-                StatusCode::CONFLICT,
-                "idempotency_conflict",
-                "a request with this Idempotency-Key is still being processed",
-            ));
-        }
+        Claim::InFlight => return Err(DomainError::IdempotencyConflict.into()),
     }
-    drop(conn);
     let outcome = work().await;
-    let mut conn = state.db.acquire().await?;
     match outcome {
         Ok((status, body)) => {
-            idempotency::complete(&mut conn, user, &key, status.as_u16(), &body).await?;
+            store.complete(user, &key, status.as_u16(), &body).await?;
             Ok((status, Json(body)).into_response())
         }
         Err(e) if e.status().is_server_error() => {
-            idempotency::release(&mut conn, user, &key).await?;
+            store.release(user, &key).await?;
             Err(e)
         }
         Err(e) => {
@@ -97,7 +85,7 @@ where
                 .await
                 .unwrap_or_default();
             let body: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
-            idempotency::complete(&mut conn, user, &key, status.as_u16(), &body).await?;
+            store.complete(user, &key, status.as_u16(), &body).await?;
             Ok(replay(status.as_u16(), body).into_response())
         }
     }

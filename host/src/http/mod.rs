@@ -3,6 +3,7 @@
 mod accounts;
 mod bookings;
 mod chains;
+pub mod code;
 mod components;
 pub mod conn;
 pub mod error;
@@ -21,6 +22,7 @@ mod seats;
 mod shows;
 mod theatres;
 
+use crate::http::code::Code;
 use std::time::{Duration, Instant};
 
 use axum::Router;
@@ -35,6 +37,8 @@ use tower_http::trace::TraceLayer;
 
 use crate::state::AppState;
 pub use error::{ApiError, Problem};
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
 
 /// Bodies above this are refused with 413 (API.md, Conventions).
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -54,7 +58,10 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
         .map(|h| state.plugins.limits(h).max_component_bytes)
         .max()
         .unwrap_or(0);
-    let api = Router::new()
+    // Every route is declared once, by its handler's annotation: the router and the OpenAPI
+    // document are two views of the same list.
+    let (routes, document) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .merge(ops::router())
         .merge(hooks::router())
         .merge(accounts::router())
         .merge(chains::router())
@@ -66,11 +73,11 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
         .merge(bookings::router())
         .merge(payments::router())
         .merge(notifications::router())
-        .merge(components::router());
+        .merge(components::router())
+        .split_for_parts();
     Router::new()
-        .merge(ops::router())
-        .nest("/api/v1", api)
-        .merge(openapi::router())
+        .merge(routes)
+        .merge(openapi::router(document))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn(record_metrics))
@@ -135,13 +142,13 @@ async fn refuse_large_bodies(
         Some(len) if len > limit && is_upload => {
             axum::response::IntoResponse::into_response(ApiError::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
-                "component_too_large",
+                Code::ComponentTooLarge,
                 format!("a component may be at most {upload_cap} bytes"),
             ))
         }
         Some(len) if len > limit => axum::response::IntoResponse::into_response(ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
-            "payload_too_large",
+            Code::PayloadTooLarge,
             "the request body is too large",
         )),
         _ => next.run(request).await,
@@ -159,7 +166,7 @@ async fn refuse_oversized_heads(request: Request, next: Next) -> Response {
     if uri_len > MAX_URI_BYTES {
         return axum::response::IntoResponse::into_response(ApiError::new(
             StatusCode::URI_TOO_LONG,
-            "uri_too_long",
+            Code::UriTooLong,
             format!("the request URI may be at most {MAX_URI_BYTES} bytes"),
         ));
     }
@@ -172,7 +179,7 @@ async fn refuse_oversized_heads(request: Request, next: Next) -> Response {
     if head_len > MAX_HEADER_BYTES {
         return axum::response::IntoResponse::into_response(ApiError::new(
             StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
-            "headers_too_large",
+            Code::HeadersTooLarge,
             format!("the request's headers may add up to at most {MAX_HEADER_BYTES} bytes"),
         ));
     }
@@ -186,7 +193,7 @@ async fn not_found() -> ApiError {
 async fn method_not_allowed() -> ApiError {
     ApiError::new(
         StatusCode::METHOD_NOT_ALLOWED,
-        "method_not_allowed",
+        Code::MethodNotAllowed,
         "this method is not allowed on this resource",
     )
 }

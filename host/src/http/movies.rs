@@ -2,13 +2,14 @@
 //! of the chain that created it (`chain_id`), a platform movie (no chain) only by admins.
 
 use crate::domain::types::ReleaseStatus;
+use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::get;
-use axum::{Json, Router};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::extract::{AdminUser, ApiJson, ApiPath, ApiQuery, StaffUser};
@@ -18,13 +19,12 @@ use crate::domain::Actor;
 use crate::domain::catalogue::{Movie, MovieFilter, MovieInput};
 use crate::state::AppState;
 
-pub(super) fn router() -> Router<AppState> {
-    Router::new()
-        .route("/movies", get(list_movies).post(create_movie))
-        .route(
-            "/movies/{id}",
-            get(get_movie).patch(update_movie).delete(delete_movie),
-        )
+/// The routes of this module, each declared once: its path and method come from the
+/// handler's `#[utoipa::path]`, which also puts it in the OpenAPI document.
+pub(super) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_movies, create_movie))
+        .routes(routes!(get_movie, update_movie, delete_movie))
 }
 
 /// A movie.

@@ -3,32 +3,32 @@
 //! the queue. Delivery is the sweeper's job (`crate::mail`).
 
 use crate::domain::types::NotificationStatus;
+use axum::Json;
 use axum::extract::{FromRequestParts, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
-use axum::routing::get;
-use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::extract::{AdminUser, ApiJson, ApiPath, ApiQuery, Problems, validation};
 use super::idempotency::IdempotencyKey;
 use super::page::{Page, PageRequest};
 use super::{ApiError, Problem};
-use crate::db::outbox::{self, Notification};
+use crate::domain::notifications::{CustomEmail, Notification, Sender};
 use crate::domain::types::Email;
 use crate::state::AppState;
 
-pub(super) fn router() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/notifications",
-            get(list_notifications).post(create_notification),
-        )
-        .route("/notifications/{id}", get(get_notification))
+/// The routes of this module, each declared once: its path and method come from the
+/// handler's `#[utoipa::path]`, which also puts it in the OpenAPI document.
+pub(super) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_notifications, create_notification))
+        .routes(routes!(get_notification))
 }
 
 /// Longest subject (one line).
@@ -80,22 +80,7 @@ fn view(n: Notification, state: &AppState) -> NotificationView {
 }
 
 /// Who may queue an email: an admin, or another service presenting the service token.
-pub(super) enum NotificationSender {
-    /// A service with `CINEFLOW_SERVICE_TOKEN`.
-    Service,
-    /// An admin.
-    Admin(Uuid),
-}
-
-impl NotificationSender {
-    /// Idempotency keys are per caller: two callers never see each other's notifications.
-    fn dedupe_key(&self, key: &str) -> String {
-        match self {
-            NotificationSender::Service => format!("api:service:{key}"),
-            NotificationSender::Admin(id) => format!("api:{id}:{key}"),
-        }
-    }
-}
+pub(super) struct NotificationSender(Sender);
 
 impl FromRequestParts<AppState> for NotificationSender {
     type Rejection = ApiError;
@@ -116,11 +101,11 @@ impl FromRequestParts<AppState> for NotificationSender {
             if let Some(token) = presented
                 && Sha256::digest(token.as_bytes()) == Sha256::digest(expected.as_bytes())
             {
-                return Ok(NotificationSender::Service);
+                return Ok(NotificationSender(Sender::Service));
             }
         }
         let AdminUser(admin) = AdminUser::from_request_parts(parts, state).await?;
-        Ok(NotificationSender::Admin(admin.id))
+        Ok(NotificationSender(Sender::Admin(admin.id)))
     }
 }
 
@@ -197,30 +182,20 @@ pub(super) async fn create_notification(
         }
     }
     problems.finish()?;
-    let dedupe = key.map(|k| sender.dedupe_key(&k));
-    let mut conn = state.db.acquire().await?;
-    let (row, created) = outbox::insert_custom(
-        &mut conn,
-        subject,
-        &body.content,
-        &recipients,
-        dedupe.as_deref(),
-    )
-    .await?;
-    if !created {
-        let same = row.subject.as_deref() == Some(subject)
-            && row.fields.get("content").and_then(|c| c.as_str()) == Some(body.content.as_str())
-            && row.recipient_emails == recipients;
-        if !same {
-            return Err(ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "idempotency_key_reused",
-                "this Idempotency-Key was used for a different notification",
-            ));
-        }
-        return Ok((StatusCode::OK, Json(view(row, &state))));
-    }
-    let status = StatusCode::CREATED;
+    let email = CustomEmail {
+        subject: subject.to_owned(),
+        content: body.content,
+        recipients,
+    };
+    let (row, created) = state
+        .notifications
+        .queue(sender.0, key.as_deref(), &email)
+        .await?;
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
     Ok((status, Json(view(row, &state))))
 }
 
@@ -258,9 +233,10 @@ pub(super) async fn list_notifications(
                 validation([("status", "must be pending, sending, sent or failed")])
             })?),
         };
-    let mut conn = state.db.acquire().await?;
-    let rows = outbox::list(&mut conn, status, page.after, page.fetch()).await?;
-    drop(conn);
+    let rows = state
+        .notifications
+        .list(status, page.after, page.fetch())
+        .await?;
     Ok(Json(
         Page::from_rows(rows, page, |n| n.id).map(|n| view(n, &state)),
     ))
@@ -282,10 +258,6 @@ pub(super) async fn get_notification(
     _admin: AdminUser,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Json<NotificationView>, ApiError> {
-    let mut conn = state.db.acquire().await?;
-    let row = outbox::find(&mut conn, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("no such notification"))?;
-    drop(conn);
+    let row = state.notifications.find(id).await?;
     Ok(Json(view(row, &state)))
 }

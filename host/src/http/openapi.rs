@@ -6,45 +6,20 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::SwaggerUi;
 
-use super::{
-    accounts, bookings, chains, components, error, hooks, movies, notifications, ops, payments,
-    screens, seats, shows, theatres,
-};
+use super::error;
 use crate::state::AppState;
 
-/// The API description, assembled from the handlers' annotations.
+/// The API description's frame: info, schemas, security and tags. The paths are added by the
+/// routers themselves (`http::router`, utoipa-axum), then [`router`] adds what the shared
+/// extractors answer.
 #[derive(OpenApi)]
 #[openapi(
     info(
         title = "Cineflow",
         description = "Cinema booking backend whose booking rules, pricing and email templates are WebAssembly components each theatre chain can replace. Errors are RFC 9457 problem details (`application/problem+json`) with a stable `code`. Text PostgreSQL cannot store (a NUL character, or bytes that are not UTF-8) is refused with 400 `bad_request` in every parameter and body. Prometheus metrics are not served here: `GET /metrics` answers on the separate address `CINEFLOW_METRICS_LISTEN` (loopback by default)."
     ),
-    paths(
-        ops::healthz, ops::readyz, hooks::list_hooks,
-        accounts::signup, accounts::signin, accounts::change_password, accounts::me,
-        accounts::list_users, accounts::update_user,
-        chains::create_chain, chains::list_chains, chains::get_chain, chains::add_member,
-        chains::list_members,
-        movies::create_movie, movies::list_movies, movies::get_movie, movies::update_movie,
-        movies::delete_movie,
-        theatres::create_theatre, theatres::list_theatres, theatres::get_theatre,
-        theatres::update_theatre, theatres::delete_theatre, theatres::list_now_showing,
-        theatres::add_now_showing, theatres::check_now_showing, theatres::remove_now_showing,
-        screens::create_screen, screens::list_screens, screens::get_screen,
-        shows::create_show, shows::list_shows, shows::get_show, shows::show_seats,
-        shows::update_show, shows::delete_show, shows::cancel_show, seats::suggest_seats,
-        bookings::create_booking, bookings::list_bookings, bookings::get_booking,
-        bookings::pay_booking, bookings::cancel_booking, bookings::booking_audit,
-        bookings::chain_audit,
-        payments::list_payments, payments::get_payment,
-        notifications::create_notification, notifications::list_notifications,
-        notifications::get_notification,
-        components::upload_component, components::list_components, components::list_bindings,
-        components::bind_hook, components::unbind_hook, components::invoke_component,
-        components::component_stats, components::component_audit,
-    ),
     components(schemas(error::Problem, crate::plugins::Limits)),
-    modifiers(&BearerAuth, &ExtractorRejections),
+    modifiers(&BearerAuth),
     tags(
         (name = "operations", description = "Health and readiness (metrics are served on their own address)"),
         (name = "accounts", description = "Signup, signin, users and approval"),
@@ -185,6 +160,9 @@ impl Modify for ExtractorRejections {
     }
 }
 
-pub(super) fn router() -> Router<AppState> {
-    Router::new().merge(SwaggerUi::new("/docs").url("/openapi.json", ApiDoc::openapi()))
+/// Serves `document` (completed with the extractors' answers) at `/openapi.json` and the
+/// Swagger UI at `/docs`.
+pub(super) fn router(mut document: utoipa::openapi::OpenApi) -> Router<AppState> {
+    ExtractorRejections.modify(&mut document);
+    Router::new().merge(SwaggerUi::new("/docs").url("/openapi.json", document))
 }

@@ -8,15 +8,20 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 use serde::Serialize;
 use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::ApiError;
+use crate::domain::health::{self, Readiness};
 use crate::state::AppState;
-use crate::{db, telemetry};
+use crate::telemetry;
 
-pub(super) fn router() -> Router<AppState> {
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
+/// The routes of this module, each declared once: its path and method come from the
+/// handler's `#[utoipa::path]`, which also puts it in the OpenAPI document.
+pub(super) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(healthz))
+        .routes(routes!(readyz))
 }
 
 /// The metrics server's routes: `GET /metrics` and nothing else.
@@ -47,19 +52,15 @@ pub(super) async fn healthz() -> axum::Json<Status> {
     (status = 503, description = "`database_unavailable` (with `Retry-After`): the database cannot be reached; `unavailable`: migrations pending, or the check failed otherwise", body = super::Problem, content_type = "application/problem+json"),
 ))]
 pub(super) async fn readyz(State(state): State<AppState>) -> Result<axum::Json<Status>, ApiError> {
-    match db::is_ready(&state.db).await {
-        Ok(true) => Ok(axum::Json(Status { status: "ok" })),
-        Ok(false) => Err(ApiError::unavailable("database migrations are pending")),
-        Err(e) => {
-            tracing::warn!(error = %e, "readiness check failed");
-            if db::is_unavailable(&e) {
-                Err(ApiError::database_unavailable(
-                    "the database is unreachable",
-                ))
-            } else {
-                Err(ApiError::unavailable("the readiness check failed"))
-            }
+    match health::readiness(&state.db).await {
+        Readiness::Ready => Ok(axum::Json(Status { status: "ok" })),
+        Readiness::MigrationsPending => {
+            Err(ApiError::unavailable("database migrations are pending"))
         }
+        Readiness::DatabaseUnreachable => Err(ApiError::database_unavailable(
+            "the database is unreachable",
+        )),
+        Readiness::Failed => Err(ApiError::unavailable("the readiness check failed")),
     }
 }
 

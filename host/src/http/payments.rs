@@ -1,9 +1,10 @@
 //! Payments: listings for the payer, the chain's staff and admins.
 
+use axum::Json;
 use axum::extract::State;
-use axum::routing::get;
-use axum::{Json, Router};
 use serde::Deserialize;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::bookings::PaymentView;
@@ -13,10 +14,12 @@ use super::{ApiError, Problem};
 use crate::domain::Actor;
 use crate::state::AppState;
 
-pub(super) fn router() -> Router<AppState> {
-    Router::new()
-        .route("/payments", get(list_payments))
-        .route("/payments/{id}", get(get_payment))
+/// The routes of this module, each declared once: its path and method come from the
+/// handler's `#[utoipa::path]`, which also puts it in the OpenAPI document.
+pub(super) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_payments))
+        .routes(routes!(get_payment))
 }
 
 /// Payment filters.

@@ -3,34 +3,18 @@
 
 use std::net::IpAddr;
 
-use axum::http::StatusCode;
-
 use super::ApiError;
 use crate::auth::{HashError, LimitError};
 
-/// `Retry-After` of a `busy` answer: a hashing slot frees within tens of milliseconds.
-const BUSY_RETRY_AFTER_SECS: u64 = 1;
-
 impl From<LimitError> for ApiError {
     fn from(e: LimitError) -> Self {
-        match e {
-            LimitError::Limited { retry_after_secs } => ApiError::rate_limited(retry_after_secs),
-            LimitError::Database(e) => e.into(),
-        }
+        crate::domain::DomainError::from(e).into()
     }
 }
 
 impl From<HashError> for ApiError {
     fn from(e: HashError) -> Self {
-        match e {
-            HashError::Busy => ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "busy",
-                "too many passwords are being checked right now; retry shortly",
-            )
-            .with_retry_after(BUSY_RETRY_AFTER_SECS),
-            HashError::Failed(e) => ApiError::internal(e),
-        }
+        crate::domain::DomainError::from(e).into()
     }
 }
 

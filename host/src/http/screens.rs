@@ -1,12 +1,13 @@
 //! Screens and their seat maps.
 
+use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::get;
-use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::extract::{ApiJson, ApiPath, ApiQuery, StaffUser};
@@ -17,13 +18,12 @@ use crate::domain::catalogue::{Screen, ScreenWithSeats, SeatRow};
 use crate::domain::types::seat_layout::RowSpec;
 use crate::state::AppState;
 
-pub(super) fn router() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/theatres/{id}/screens",
-            get(list_screens).post(create_screen),
-        )
-        .route("/screens/{id}", get(get_screen))
+/// The routes of this module, each declared once: its path and method come from the
+/// handler's `#[utoipa::path]`, which also puts it in the OpenAPI document.
+pub(super) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_screens, create_screen))
+        .routes(routes!(get_screen))
 }
 
 /// A seat of a screen.

@@ -1,10 +1,11 @@
 //! Seat suggestions: the chain's seat-picker's choice for "n seats", without holding them.
 
+use axum::Json;
 use axum::extract::State;
-use axum::routing::get;
-use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::extract::{ApiPath, ApiQuery, validation};
@@ -13,8 +14,10 @@ use crate::domain::bookings::PickCommand;
 use crate::domain::hook_io::SeatClass;
 use crate::state::AppState;
 
-pub(super) fn router() -> Router<AppState> {
-    Router::new().route("/shows/{id}/seats/suggestion", get(suggest_seats))
+/// The routes of this module, each declared once: its path and method come from the
+/// handler's `#[utoipa::path]`, which also puts it in the OpenAPI document.
+pub(super) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(suggest_seats))
 }
 
 /// What to suggest.

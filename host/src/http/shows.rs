@@ -1,12 +1,13 @@
 //! Shows: a movie on a screen at a time, with prices per seat class.
 
 use std::collections::BTreeMap;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
+use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -19,15 +20,14 @@ use crate::domain::Actor;
 use crate::domain::catalogue::{NewShowCommand, Show, ShowChanges, ShowFilter};
 use crate::state::AppState;
 
-pub(super) fn router() -> Router<AppState> {
-    Router::new()
-        .route("/shows", get(list_shows).post(create_show))
-        .route(
-            "/shows/{id}",
-            get(get_show).patch(update_show).delete(delete_show),
-        )
-        .route("/shows/{id}/seats", get(show_seats))
-        .route("/shows/{id}/cancel", axum::routing::post(cancel_show))
+/// The routes of this module, each declared once: its path and method come from the
+/// handler's `#[utoipa::path]`, which also puts it in the OpenAPI document.
+pub(super) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_shows, create_show))
+        .routes(routes!(get_show, update_show, delete_show))
+        .routes(routes!(show_seats))
+        .routes(routes!(cancel_show))
 }
 
 /// A show.

@@ -1,12 +1,13 @@
 //! Theatres and their now-showing lists.
 
+use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::get;
-use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::extract::{ApiJson, ApiPath, ApiQuery, StaffUser};
@@ -17,23 +18,14 @@ use crate::domain::Actor;
 use crate::domain::catalogue::{NewTheatreCommand, Theatre, TheatreChanges, TheatreFilter};
 use crate::state::AppState;
 
-pub(super) fn router() -> Router<AppState> {
-    Router::new()
-        .route("/theatres", get(list_theatres).post(create_theatre))
-        .route(
-            "/theatres/{id}",
-            get(get_theatre)
-                .patch(update_theatre)
-                .delete(delete_theatre),
-        )
-        .route(
-            "/theatres/{id}/movies",
-            get(list_now_showing).post(add_now_showing),
-        )
-        .route(
-            "/theatres/{id}/movies/{movie_id}",
-            get(check_now_showing).delete(remove_now_showing),
-        )
+/// The routes of this module, each declared once: its path and method come from the
+/// handler's `#[utoipa::path]`, which also puts it in the OpenAPI document.
+pub(super) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_theatres, create_theatre))
+        .routes(routes!(get_theatre, update_theatre, delete_theatre))
+        .routes(routes!(list_now_showing, add_now_showing))
+        .routes(routes!(check_now_showing, remove_now_showing))
 }
 
 /// A theatre.

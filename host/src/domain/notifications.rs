@@ -1,0 +1,106 @@
+//! Free-form emails queued by admins and other services (the original NotificationService's
+//! API), and the admin's view of the outbox. Delivery is the sweeper's (`crate::mail`).
+
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use super::DomainError;
+use super::types::NotificationStatus;
+use crate::db::outbox;
+
+pub use crate::db::outbox::Notification;
+
+/// Who queues an email: an admin, or another service presenting the service token.
+#[derive(Debug, Clone, Copy)]
+pub enum Sender {
+    /// A service with `CINEFLOW_SERVICE_TOKEN`.
+    Service,
+    /// An admin.
+    Admin(Uuid),
+}
+
+impl Sender {
+    /// Keys are per sender: two senders never see each other's notifications.
+    fn dedupe_key(self, key: &str) -> String {
+        match self {
+            Sender::Service => format!("api:service:{key}"),
+            Sender::Admin(id) => format!("api:{id}:{key}"),
+        }
+    }
+}
+
+/// A free-form email, checked at the edge.
+#[derive(Debug)]
+pub struct CustomEmail {
+    /// One line.
+    pub subject: String,
+    /// Plain text.
+    pub content: String,
+    /// Distinct, normalised addresses.
+    pub recipients: Vec<String>,
+}
+
+/// The notifications service.
+#[derive(Clone)]
+pub struct Notifications {
+    pool: PgPool,
+}
+
+impl Notifications {
+    /// The service over its pool.
+    pub fn new(pool: PgPool) -> Self {
+        Self { pool }
+    }
+
+    /// Queues `email`. With an idempotency `key` the same key again returns the first
+    /// notification (`false`: nothing new was queued), and a different email under a used
+    /// key is refused.
+    pub async fn queue(
+        &self,
+        sender: Sender,
+        key: Option<&str>,
+        email: &CustomEmail,
+    ) -> Result<(Notification, bool), DomainError> {
+        let dedupe = key.map(|k| sender.dedupe_key(k));
+        let mut conn = self.pool.acquire().await?;
+        let (row, created) = outbox::insert_custom(
+            &mut conn,
+            &email.subject,
+            &email.content,
+            &email.recipients,
+            dedupe.as_deref(),
+        )
+        .await?;
+        if !created {
+            let same = row.subject.as_deref() == Some(email.subject.as_str())
+                && row.fields.get("content").and_then(|c| c.as_str())
+                    == Some(email.content.as_str())
+                && row.recipient_emails == email.recipients;
+            if !same {
+                return Err(DomainError::IdempotencyKeyReused(
+                    "this Idempotency-Key was used for a different notification".into(),
+                ));
+            }
+        }
+        Ok((row, created))
+    }
+
+    /// A page of notifications in queue order, optionally of one status.
+    pub async fn list(
+        &self,
+        status: Option<NotificationStatus>,
+        after: Option<Uuid>,
+        fetch: i64,
+    ) -> Result<Vec<Notification>, DomainError> {
+        let mut conn = self.pool.acquire().await?;
+        Ok(outbox::list(&mut conn, status, after, fetch).await?)
+    }
+
+    /// One notification.
+    pub async fn find(&self, id: Uuid) -> Result<Notification, DomainError> {
+        let mut conn = self.pool.acquire().await?;
+        outbox::find(&mut conn, id)
+            .await?
+            .ok_or_else(|| DomainError::NotFound("no such notification".into()))
+    }
+}

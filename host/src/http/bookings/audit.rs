@@ -1,0 +1,123 @@
+//! A booking's audit trail and its chain's.
+
+use axum::Json;
+use axum::extract::State;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::domain::Actor;
+use crate::domain::bookings;
+use crate::http::extract::{ApiPath, ApiQuery, AuthUser};
+use crate::http::page::{Page, PageRequest};
+use crate::http::{ApiError, Problem};
+use crate::state::AppState;
+
+/// An audit entry.
+#[derive(Debug, Serialize, ToSchema)]
+pub(in crate::http) struct AuditView {
+    /// The booking (null for a refused hold).
+    booking_id: Option<Uuid>,
+    show_id: Uuid,
+    at: DateTime<Utc>,
+    /// `state` or `decision`.
+    kind: String,
+    from_status: Option<String>,
+    to_status: Option<String>,
+    actor_id: Option<Uuid>,
+    /// Hook consulted (decisions).
+    hook: Option<String>,
+    /// sha256 of the component that decided.
+    component_id: Option<String>,
+    fuel_used: Option<i64>,
+    duration_us: Option<i64>,
+    #[schema(value_type = Object)]
+    detail: serde_json::Value,
+}
+
+/// A booking's audit trail (its chain's staff and admins).
+#[derive(Debug, Serialize, ToSchema)]
+pub(in crate::http) struct AuditList {
+    items: Vec<AuditView>,
+    next_cursor: Option<String>,
+}
+
+/// Every state change and component decision of a booking, oldest first.
+#[utoipa::path(get, path = "/api/v1/bookings/{id}/audit", tag = "bookings",
+    params(("id" = Uuid, Path, description = "Booking id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The trail", body = AuditList),
+        (status = 404, description = "No such booking (or not your chain's)", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub(in crate::http) async fn booking_audit(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    ApiPath(id): ApiPath<Uuid>,
+) -> Result<Json<AuditList>, ApiError> {
+    let items = state
+        .bookings
+        .audit_of_booking(&Actor::new(user), id)
+        .await?
+        .into_iter()
+        .map(AuditView::from)
+        .collect();
+    Ok(Json(AuditList {
+        items,
+        next_cursor: None,
+    }))
+}
+
+impl From<bookings::AuditEntry> for AuditView {
+    fn from(e: bookings::AuditEntry) -> Self {
+        AuditView {
+            booking_id: e.booking_id,
+            show_id: e.show_id,
+            at: e.at,
+            kind: e.kind,
+            from_status: e.from_status,
+            to_status: e.to_status,
+            actor_id: e.actor_id,
+            hook: e.hook,
+            component_id: e.component_id,
+            fuel_used: e.fuel_used,
+            duration_us: e.duration_us,
+            detail: e.detail,
+        }
+    }
+}
+
+/// Audit page parameters.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub(in crate::http) struct AuditQuery {
+    limit: Option<u32>,
+    cursor: Option<String>,
+}
+
+/// The chain's audit trail: every booking state change and component decision, including
+/// refused holds (chain staff and admins).
+#[utoipa::path(get, path = "/api/v1/chains/{id}/audit", tag = "bookings",
+    params(("id" = Uuid, Path, description = "Chain id"), AuditQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "A page of entries, oldest first", body = Page<AuditView>),
+        (status = 403, description = "Not chain staff", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Not a chain of yours", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub(in crate::http) async fn chain_audit(
+    State(state): State<AppState>,
+    crate::http::extract::StaffUser(user): crate::http::extract::StaffUser,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiQuery(q): ApiQuery<AuditQuery>,
+) -> Result<Json<Page<AuditView>>, ApiError> {
+    let page = PageRequest::parse(q.limit, q.cursor.as_deref())?;
+    let rows = state
+        .bookings
+        .audit_of_chain(&Actor::new(user), id, page.after, page.fetch())
+        .await?;
+    Ok(Json(
+        Page::from_rows(rows, page, |e| e.id).map(AuditView::from),
+    ))
+}
