@@ -16,11 +16,11 @@ use uuid::Uuid;
 use super::extract::{ApiJson, ApiPath, ApiQuery, StaffUser, require_member, validation};
 use super::page::{Page, PageRequest};
 use super::{ApiError, Problem};
-use crate::components::fixtures::FixtureError;
-use crate::components::stats::StatsView;
-use crate::components::{OnFailure, fixtures, invoke};
 use crate::db::bindings::{self as db, ChainComponent};
+use crate::plugins::fixtures::FixtureError;
+use crate::plugins::stats::StatsView;
 use crate::plugins::{ChainUsage, FailureKind, Hook, LoadError, Tenant};
+use crate::plugins::{OnFailure, fixtures, invoke};
 use crate::state::AppState;
 
 pub(super) fn router() -> Router<AppState> {
@@ -237,7 +237,7 @@ pub(super) async fn upload_component(
     if created {
         // Other replicas compile it now, not when a binding reaches them.
         sqlx::query("select pg_notify($1, $2)")
-            .bind(crate::components::registry::UPLOADS_CHANNEL)
+            .bind(crate::plugins::registry::UPLOADS_CHANNEL)
             .bind(format!("{hook}:{}", component.id))
             .execute(&mut *tx)
             .await?;

@@ -4,6 +4,12 @@
 //! component is compiled once (cached on disk by sha256 + engine fingerprint) and linked once
 //! into an `InstancePre`; every call gets a fresh `Store` under the hook's [`Limits`], runs
 //! asynchronously (yielding to tokio), and has its output checked before the host uses it.
+//!
+//! Above the runtime, the chains' own components: which component serves each chain's hook on
+//! this replica, with the binding's failure policy and breaker ([`registry`]); the hooks'
+//! fixtures every upload must pass ([`fixtures`]); calls with the input given as JSON, for dry
+//! runs, the fixtures and the local runner ([`invoke`]); and per-replica call statistics
+//! ([`stats`]).
 #![deny(missing_docs)]
 
 mod bindings;
@@ -11,12 +17,16 @@ pub mod cache;
 mod checks;
 pub mod engine;
 mod error;
+pub mod fixtures;
 pub mod hook;
 mod hooks;
+pub mod invoke;
 pub mod limits;
 mod metrics;
+pub mod registry;
 mod reuse;
 mod share;
+pub mod stats;
 mod store;
 mod wasi;
 
@@ -34,6 +44,7 @@ use crate::domain::hook_io::WireSize;
 pub use error::{CallError, FailureKind, LoadError};
 pub use hook::Hook;
 pub use limits::{Limits, OutputBounds};
+pub use registry::{ComponentQuota, ComponentRegistry, OnFailure, RegistrySettings};
 pub use reuse::ReusedPricing;
 pub use share::{ChainUsage, FairShare, Refusal, ShareSettings, Tenant};
 pub use store::{CallStats, MemoryLimitExceeded};
@@ -570,13 +581,10 @@ mod tests {
             "ended by the hard timeout ({:?}), not by the parked future",
             started.elapsed()
         );
-        let fixture = crate::components::fixtures::of(Hook::Pricing)
-            .expect("fixtures")
-            .remove(0);
-        let after =
-            crate::components::invoke::invoke(&rt, Tenant::Platform, &pricing, fixture.input)
-                .await
-                .expect("input fits");
+        let fixture = fixtures::of(Hook::Pricing).expect("fixtures").remove(0);
+        let after = invoke::invoke(&rt, Tenant::Platform, &pricing, fixture.input)
+            .await
+            .expect("input fits");
         assert!(
             after.outcome.is_ok(),
             "the slot is free for the next call: {:?}",

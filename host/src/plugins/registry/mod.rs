@@ -21,9 +21,9 @@ use sqlx::postgres::PgListener;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
-use crate::components::stats::ComponentStats;
 use crate::db::bindings as db;
 use crate::defaults::PlatformDefaults;
+use crate::plugins::stats::ComponentStats;
 use crate::plugins::{
     CallError, CallStats, Called, FailureKind, Hook, LoadedComponent, PluginRuntime, Tenant,
 };
