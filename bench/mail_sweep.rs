@@ -18,11 +18,11 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use cineflow::components::{ComponentRegistry, RegistrySettings};
 use cineflow::defaults;
 use cineflow::domain::hook_io::RenderedEmail;
 use cineflow::mail::smtp::Outgoing;
 use cineflow::mail::{Mailer, SmtpSettings, SweepSettings, Sweeper};
+use cineflow::plugins::{ComponentRegistry, RegistrySettings};
 use cineflow::plugins::{Limits, PluginRuntime, RuntimeConfig};
 use futures_util::StreamExt;
 use sqlx::postgres::PgPoolOptions;

@@ -7,7 +7,7 @@
 
 use std::sync::OnceLock;
 
-use cineflow::components::fixtures;
+use cineflow::plugins::fixtures;
 use cineflow::plugins::{Hook, Limits, LoadError, PluginRuntime, RuntimeConfig};
 use libfuzzer_sys::fuzz_target;
 use tokio::runtime::Runtime;

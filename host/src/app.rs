@@ -12,10 +12,10 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use crate::auth::{AuthKeys, AuthLimits, Passwords};
-use crate::components::ComponentRegistry;
 use crate::config::{Config, DatabaseSource, MailConfig};
 use crate::localdb::LocalDb;
 use crate::mail::{Mailer, Sweeper};
+use crate::plugins::ComponentRegistry;
 use crate::plugins::PluginRuntime;
 use crate::state::{AppState, CatalogueSettings};
 use crate::{bootstrap, db, defaults, demo, http, telemetry};

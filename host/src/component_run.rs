@@ -7,8 +7,8 @@ use anyhow::Context;
 use serde_json::json;
 
 use crate::cli::RunArgs;
-use crate::components::invoke;
 use crate::config::runtime_config;
+use crate::plugins::invoke;
 use crate::plugins::{PluginRuntime, Tenant};
 
 /// The report printed (and returned) by a run.

@@ -7,8 +7,8 @@ use std::time::Duration;
 use lettre::message::Mailbox;
 
 use crate::cli::{DatabaseArgs, LimitArgs, MailArgs, ServeArgs};
-use crate::components::{ComponentQuota, RegistrySettings};
 use crate::mail::{SmtpSettings, SweepSettings};
+use crate::plugins::{ComponentQuota, RegistrySettings};
 use crate::plugins::{Limits, RuntimeConfig, ShareSettings};
 
 /// Where the data lives.

@@ -13,8 +13,6 @@ pub mod bootstrap;
 pub mod cli;
 /// `cineflow component run`: the local runner for component authors.
 pub mod component_run;
-/// Chains' components: uploads, fixtures, bindings, dry runs.
-pub mod components;
 /// Validated configuration built from the command line.
 pub mod config;
 /// PostgreSQL: pool, migrations, and the SQL of each table.
@@ -35,7 +33,8 @@ pub mod http;
 pub mod localdb;
 /// Email: the outbox sweeper, templates with a built-in fallback, SMTP delivery.
 pub mod mail;
-/// The component runtime: engine, sandbox limits, hooks.
+/// WebAssembly components: the runtime (engine, sandbox limits, hooks) and the chains' own
+/// (bindings with their policy and breaker, upload fixtures, dry runs, call statistics).
 pub mod plugins;
 /// Screens' seat maps, cached (seats never change).
 pub mod seat_maps;

@@ -18,7 +18,7 @@ pub struct AppState {
     /// The platform's default component per hook.
     pub defaults: Arc<PlatformDefaults>,
     /// Which component serves each chain's hook (bindings, fallback, breaker, stats).
-    pub components: Arc<crate::components::ComponentRegistry>,
+    pub components: Arc<crate::plugins::ComponentRegistry>,
     /// Holds, payments, cancellations and booking reads.
     pub bookings: crate::domain::bookings::Bookings,
     /// Signup, signin, tokens, passwords and the admin's user management.

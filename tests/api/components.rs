@@ -11,7 +11,7 @@
 
 use std::time::{Duration, Instant};
 
-use cineflow::components::RegistrySettings;
+use cineflow::plugins::RegistrySettings;
 use cineflow::plugins::{Limits, sha256_hex};
 use reqwest::Method;
 use serde_json::{Value, json};

@@ -5,9 +5,9 @@
 
 use std::time::{Duration, Instant};
 
-use cineflow::components::{ComponentQuota, RegistrySettings};
 use cineflow::config::MailConfig;
 use cineflow::mail::{Mailer, SmtpSettings, SweepSettings, Sweeper};
+use cineflow::plugins::{ComponentQuota, RegistrySettings};
 use cineflow::plugins::{Limits, ShareSettings};
 use futures_util::future::join_all;
 use serde_json::{Value, json};

@@ -6,9 +6,9 @@ use serde_json::Value;
 use crate::db::outbox::Notification;
 use uuid::Uuid;
 
-use crate::components::ComponentRegistry;
 use crate::domain::hook_io::{EmailEvent, EventKind, RenderedEmail};
 use crate::mail::builtin;
+use crate::plugins::ComponentRegistry;
 use crate::plugins::{Hook, PluginRuntime, Tenant};
 
 /// Which template produced the email.

@@ -16,10 +16,10 @@ use tokio::sync::Notify;
 use tokio_cron_scheduler::{Job, JobScheduler};
 use tokio_util::sync::CancellationToken;
 
-use crate::components::ComponentRegistry;
 use crate::db::outbox::{self, Claimed};
 use crate::mail::render::{self, RenderedBy};
 use crate::mail::smtp::{Mailer, Outgoing};
+use crate::plugins::ComponentRegistry;
 use crate::plugins::PluginRuntime;
 
 /// The channel new notifications are announced on (migration 0005's trigger).

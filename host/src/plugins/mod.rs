@@ -4,36 +4,48 @@
 //! component is compiled once (cached on disk by sha256 + engine fingerprint) and linked once
 //! into an `InstancePre`; every call gets a fresh `Store` under the hook's [`Limits`], runs
 //! asynchronously (yielding to tokio), and has its output checked before the host uses it.
+//!
+//! Above the runtime, the chains' own components: which component serves each chain's hook on
+//! this replica, with the binding's failure policy and breaker ([`registry`]); the hooks'
+//! fixtures every upload must pass ([`fixtures`]); calls with the input given as JSON, for dry
+//! runs, the fixtures and the local runner ([`invoke`]); and per-replica call statistics
+//! ([`stats`]).
 #![deny(missing_docs)]
 
 mod bindings;
 pub mod cache;
+mod call;
 mod checks;
 pub mod engine;
 mod error;
+pub mod fixtures;
 pub mod hook;
 mod hooks;
+pub mod invoke;
 pub mod limits;
+mod load;
 mod metrics;
+pub mod registry;
 mod reuse;
 mod share;
+pub mod stats;
 mod store;
 mod wasi;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
-use std::time::Instant;
 
 use sha2::{Digest, Sha256};
-use wasmtime::component::{Component, Linker};
-use wasmtime::{Engine, Store, Trap};
+use wasmtime::Engine;
+use wasmtime::component::Linker;
 
-use crate::domain::hook_io::WireSize;
-
+pub use call::HardTimeout;
 pub use error::{CallError, FailureKind, LoadError};
 pub use hook::Hook;
 pub use limits::{Limits, OutputBounds};
+pub use load::COMPILE_TIMEOUT;
+pub use registry::{ComponentQuota, ComponentRegistry, OnFailure, RegistrySettings};
 pub use reuse::ReusedPricing;
 pub use share::{ChainUsage, FairShare, Refusal, ShareSettings, Tenant};
 pub use store::{CallStats, MemoryLimitExceeded};
@@ -123,28 +135,6 @@ pub struct PluginRuntime {
     share: FairShare,
 }
 
-/// How long a compilation may take before the upload is refused (the compile itself runs
-/// on and keeps its permit until it ends; it cannot be interrupted).
-pub const COMPILE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
-
-/// Frees a chain's compile mark when its compile ends (it travels into the blocking task, so
-/// a compile whose upload timed out still counts against the chain until it is done).
-struct CompileMark {
-    set: Arc<std::sync::Mutex<std::collections::HashSet<uuid::Uuid>>>,
-    chain: Option<uuid::Uuid>,
-}
-
-impl Drop for CompileMark {
-    fn drop(&mut self) {
-        if let Some(chain) = self.chain {
-            self.set
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .remove(&chain);
-        }
-    }
-}
-
 impl PluginRuntime {
     /// Builds the engine, the WASI linker and the artifact cache.
     pub fn new(config: RuntimeConfig) -> anyhow::Result<Self> {
@@ -199,109 +189,6 @@ impl PluginRuntime {
         &self.engine
     }
 
-    /// Checks `bytes` and makes them callable as `hook`, for the platform (defaults, bindings
-    /// being followed, the local runner). See [`PluginRuntime::load_for`].
-    pub async fn load(&self, hook: Hook, bytes: &[u8]) -> Result<Arc<LoadedComponent>, LoadError> {
-        self.load_for(Tenant::Platform, hook, bytes).await
-    }
-
-    /// Checks `bytes` and makes them callable as `hook`. Loading the same bytes for the same
-    /// hook again returns the already linked component. A chain compiles one component at a
-    /// time (a second upload meanwhile is [`LoadError::Busy`]), and a compilation that takes
-    /// longer than [`COMPILE_TIMEOUT`] is refused while it runs on, still counted.
-    pub async fn load_for(
-        &self,
-        tenant: Tenant,
-        hook: Hook,
-        bytes: &[u8],
-    ) -> Result<Arc<LoadedComponent>, LoadError> {
-        let limits = self.limits(hook);
-        let size = bytes.len() as u64;
-        if size > limits.max_component_bytes {
-            return Err(LoadError::TooLarge {
-                size,
-                limit: limits.max_component_bytes,
-            });
-        }
-        sniff(bytes)?;
-        let id = sha256_hex(bytes);
-        if let Some(hit) = self.cached(&id, hook) {
-            return Ok(hit);
-        }
-        let chain = match tenant {
-            Tenant::Chain(chain) => Some(chain),
-            Tenant::Platform => None,
-        };
-        if let Some(chain) = chain
-            && !self
-                .compiling_for
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .insert(chain)
-        {
-            return Err(LoadError::Busy(
-                "this chain already has a component compiling on this replica".to_owned(),
-            ));
-        }
-        let mark = CompileMark {
-            set: self.compiling_for.clone(),
-            chain,
-        };
-        // One compilation at a time per replica: a component asked for twice at once (an
-        // upload's precompile racing a bind's reload) is compiled once, the second caller
-        // finds it loaded.
-        let permit = self
-            .compiling
-            .clone()
-            .acquire_owned()
-            .await
-            .map_err(|_| LoadError::Invalid("the compiler is shut down".to_owned()))?;
-        if let Some(hit) = self.cached(&id, hook) {
-            return Ok(hit);
-        }
-        let engine = self.engine.clone();
-        let cache = self.cache.clone();
-        let owned = bytes.to_vec();
-        let sha = id.clone();
-        // Compiling is CPU-bound for tens of milliseconds: keep it off the async workers.
-        let compile = tokio::task::spawn_blocking(move || {
-            let (_permit, _mark) = (permit, mark);
-            cache.load_or_compile(&engine, &sha, &owned)
-        });
-        let (component, how) = tokio::time::timeout(COMPILE_TIMEOUT, compile)
-            .await
-            .map_err(|_| {
-                LoadError::Invalid(format!(
-                    "compilation took longer than {} s",
-                    COMPILE_TIMEOUT.as_secs()
-                ))
-            })?
-            .map_err(|e| LoadError::Invalid(format!("compilation was interrupted: {e}")))?
-            .map_err(|e| LoadError::Invalid(format!("{e:#}")))?;
-        metrics::record_load(hook, how);
-        let pre = self.link(hook, &component)?;
-        // The probe instantiates, so it needs a slot of the pool like any call.
-        let _slot = self.share.pool_slot().await;
-        let mut store = store::new_store(&self.engine, &limits)
-            .map_err(|e| LoadError::Invalid(format!("{e:#}")))?;
-        pre.probe(&mut store)
-            .await
-            .map_err(|e| LoadError::WrongWorld {
-                hook,
-                world: hook.world(),
-                reason: format!("{e:#}"),
-            })?;
-        drop(store);
-        let loaded = Arc::new(LoadedComponent {
-            id: id.clone(),
-            hook,
-            size_bytes: size,
-            pre,
-        });
-        let mut map = self.loaded.write().unwrap_or_else(|e| e.into_inner());
-        Ok(map.entry((id, hook)).or_insert(loaded).clone())
-    }
-
     /// Drops a loaded component from this replica's table (calls holding it finish first);
     /// used for uploads that fail their fixtures.
     pub fn forget(&self, id: &str, hook: Hook) {
@@ -314,288 +201,11 @@ impl PluginRuntime {
         let map = self.loaded.read().unwrap_or_else(|e| e.into_inner());
         map.get(&(id.to_owned(), hook)).cloned()
     }
-
-    fn link(&self, hook: Hook, component: &Component) -> Result<hooks::HookPre, LoadError> {
-        let instance_pre = self
-            .linker
-            .instantiate_pre(component)
-            .map_err(|e| LoadError::UnsupportedImports(format!("{e:#}")))?;
-        hooks::HookPre::new(hook, instance_pre).map_err(|e| LoadError::WrongWorld {
-            hook,
-            world: hook.world(),
-            reason: format!("{e:#}"),
-        })
-    }
-
-    /// Runs one call of `component`: checks the input size, builds a fresh store,
-    /// instantiates, calls `invoke`, then classifies, measures, checks and records.
-    async fn call<I, O, F>(
-        &self,
-        tenant: Tenant,
-        component: &LoadedComponent,
-        input: &I,
-        invoke: F,
-        check: impl FnOnce(&O) -> Result<(), String>,
-    ) -> Result<Called<O>, CallError>
-    where
-        I: WireSize,
-        O: WireSize,
-        F: AsyncFnOnce(
-            &hooks::HookPre,
-            &mut Store<CallState>,
-        ) -> wasmtime::Result<Result<O, String>>,
-    {
-        let hook = component.hook;
-        let limits = self.limits(hook);
-        let fail = |kind, message: String, stats, log| {
-            metrics::record_call(hook, &component.id, FailureKind::as_str(kind), &stats);
-            CallError {
-                hook,
-                component: component.id.clone(),
-                kind,
-                message,
-                stats,
-                log,
-                retry_after: None,
-            }
-        };
-        let input_size = input.wire_size() as u64;
-        if input_size > limits.max_input_bytes {
-            return Err(fail(
-                FailureKind::InputTooLarge,
-                format!(
-                    "input of ~{input_size} bytes exceeds {}",
-                    limits.max_input_bytes
-                ),
-                CallStats::default(),
-                String::new(),
-            ));
-        }
-        let admitted = self
-            .share
-            .admit(tenant, limits.fuel)
-            .await
-            .map_err(|refusal| {
-                let kind = match refusal {
-                    Refusal::PoolFull => FailureKind::Unavailable,
-                    Refusal::ChainBusy { .. } | Refusal::ChainOutOfFuel { .. } => FailureKind::Busy,
-                };
-                CallError {
-                    retry_after: Some(refusal.retry_after()),
-                    ..fail(
-                        kind,
-                        refusal.message(self.share.settings()),
-                        CallStats::default(),
-                        String::new(),
-                    )
-                }
-            })?;
-        let started = Instant::now();
-        let mut store = store::new_store(&self.engine, &limits).map_err(|e| {
-            fail(
-                FailureKind::Unavailable,
-                format!("{e:#}"),
-                CallStats::default(),
-                String::new(),
-            )
-        })?;
-        // The hard timeout: whatever the guest does (a host call that parks, a wait the WASI
-        // layer did not refuse), the call ends here and dropping the store frees its slot.
-        let hard = hard_timeout(limits.deadline);
-        let result = match tokio::time::timeout(hard, invoke(&component.pre, &mut store)).await {
-            Ok(result) => result,
-            Err(_) => Err(wasmtime::Error::new(HardTimeout { after: hard })),
-        };
-        let mut stats = store::stats(&store, limits.fuel);
-        stats.duration = started.elapsed();
-        let log = store::log(&store);
-        let ran = store.data().ran();
-        drop(store);
-        self.share.charge(
-            &admitted,
-            share::charge_for(stats.fuel_used, ran, limits.fuel, limits.deadline),
-        );
-        drop(admitted);
-        let output = match result {
-            Ok(output) => output,
-            Err(e) => {
-                let kind = classify(&e);
-                return Err(fail(kind, format!("{e:#}"), stats, log));
-            }
-        };
-        let output_size = match &output {
-            Ok(v) => v.wire_size(),
-            Err(reason) => reason.len(),
-        } as u64;
-        if output_size > limits.max_output_bytes {
-            return Err(fail(
-                FailureKind::OutputTooLarge,
-                format!(
-                    "output of ~{output_size} bytes exceeds {}",
-                    limits.max_output_bytes
-                ),
-                stats,
-                log,
-            ));
-        }
-        match &output {
-            Ok(value) => {
-                if let Err(why) = check(value) {
-                    return Err(fail(FailureKind::InvalidOutput, why, stats, log));
-                }
-                metrics::record_call(hook, &component.id, "ok", &stats);
-            }
-            Err(_) => metrics::record_call(hook, &component.id, "refused", &stats),
-        }
-        Ok(Called { output, stats, log })
-    }
-}
-
-/// The wall-clock time after which a call is stopped whatever it is doing: a few times its
-/// deadline (which counts running time only, so a call waiting for a CPU on a busy machine is
-/// not stopped early), and never less than a quarter of a second.
-pub(crate) fn hard_timeout(deadline: std::time::Duration) -> std::time::Duration {
-    deadline
-        .saturating_mul(store::WALL_FACTOR)
-        .max(std::time::Duration::from_millis(250))
-}
-
-/// The host stopped a call that had run past its hard timeout.
-#[derive(Debug, thiserror::Error)]
-#[error("the host stopped the call after {} ms of wall-clock time (the hard timeout)", after.as_millis())]
-pub struct HardTimeout {
-    after: std::time::Duration,
-}
-
-/// Components start with `\0asm` and a layer/version word: `0d 00 01 00` for a component,
-/// `01 00 00 00` for a core module.
-fn sniff(bytes: &[u8]) -> Result<(), LoadError> {
-    match bytes.get(..8) {
-        Some([0x00, 0x61, 0x73, 0x6d, _, _, 0x01, 0x00]) => Ok(()),
-        Some([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]) => Err(LoadError::CoreModule),
-        _ => Err(LoadError::NotWasm),
-    }
-}
-
-fn classify(e: &wasmtime::Error) -> FailureKind {
-    if e.chain().any(|c| c.is::<MemoryLimitExceeded>()) {
-        return FailureKind::MemoryLimit;
-    }
-    if e.chain()
-        .any(|c| c.is::<HardTimeout>() || c.is::<WaitRefused>())
-    {
-        return FailureKind::Timeout;
-    }
-    // A full resource table: the guest kept too many WASI handles alive.
-    if e.chain().any(|c| {
-        matches!(
-            c.downcast_ref::<wasmtime::component::ResourceTableError>(),
-            Some(wasmtime::component::ResourceTableError::Full)
-        )
-    }) {
-        return FailureKind::MemoryLimit;
-    }
-    match e.downcast_ref::<Trap>() {
-        Some(Trap::OutOfFuel) => FailureKind::OutOfFuel,
-        Some(Trap::Interrupt) => FailureKind::Timeout,
-        Some(_) => FailureKind::Trap,
-        None if e.is::<hooks::InstantiationFailed>() => FailureKind::Unavailable,
-        None => FailureKind::Trap,
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn sniff_tells_components_from_core_modules() {
-        assert!(sniff(&[0, 0x61, 0x73, 0x6d, 0x0d, 0, 1, 0]).is_ok());
-        assert!(matches!(
-            sniff(&[0, 0x61, 0x73, 0x6d, 1, 0, 0, 0]),
-            Err(LoadError::CoreModule)
-        ));
-        assert!(matches!(sniff(b"hello world"), Err(LoadError::NotWasm)));
-        assert!(matches!(sniff(b""), Err(LoadError::NotWasm)));
-    }
-
-    fn default_pricing() -> Vec<u8> {
-        let dir = std::env::var("CINEFLOW_COMPONENTS_DIR").map_or_else(
-            |_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/components"),
-            PathBuf::from,
-        );
-        let path = dir.join("pricing.wasm");
-        std::fs::read(&path)
-            .unwrap_or_else(|e| panic!("{}: {e}; run scripts/build-components.sh", path.display()))
-    }
-
-    /// No guest can park inside a host call any more (the WASI layer refuses waits), so the
-    /// hard timeout is shown with a call whose host side parks: it ends by the timeout, not
-    /// after the minute the future would take, and the one slot of the pool is free again.
-    #[tokio::test]
-    async fn the_hard_timeout_ends_a_call_parked_in_the_host_and_frees_its_slot() {
-        let limits = Limits {
-            deadline: std::time::Duration::from_millis(20),
-            ..Limits::default()
-        };
-        let mut config = RuntimeConfig::uniform(limits, None);
-        config.max_concurrent_calls = 1;
-        let rt = PluginRuntime::new(config).expect("runtime");
-        let pricing = rt
-            .load(Hook::Pricing, &default_pricing())
-            .await
-            .expect("loads");
-        let started = Instant::now();
-        let parked = rt
-            .call(
-                Tenant::Platform,
-                &pricing,
-                &String::new(),
-                async |_, _| {
-                    tokio::time::sleep(std::time::Duration::from_secs(60)).await;
-                    Ok(Ok(String::new()))
-                },
-                |_| Ok(()),
-            )
-            .await
-            .expect_err("stopped");
-        assert_eq!(parked.kind, FailureKind::Timeout, "{}", parked.message);
-        assert!(
-            parked.message.contains("hard timeout"),
-            "{}",
-            parked.message
-        );
-        assert!(
-            started.elapsed() < std::time::Duration::from_secs(30),
-            "ended by the hard timeout ({:?}), not by the parked future",
-            started.elapsed()
-        );
-        let fixture = crate::components::fixtures::of(Hook::Pricing)
-            .expect("fixtures")
-            .remove(0);
-        let after =
-            crate::components::invoke::invoke(&rt, Tenant::Platform, &pricing, fixture.input)
-                .await
-                .expect("input fits");
-        assert!(
-            after.outcome.is_ok(),
-            "the slot is free for the next call: {:?}",
-            after.outcome.err()
-        );
-    }
-
-    #[test]
-    fn the_hard_timeout_is_a_few_deadlines_and_at_least_a_quarter_second() {
-        use std::time::Duration;
-        assert_eq!(
-            hard_timeout(Duration::from_millis(100)),
-            Duration::from_secs(1)
-        );
-        assert_eq!(
-            hard_timeout(Duration::from_millis(1)),
-            Duration::from_millis(250)
-        );
-    }
 
     #[test]
     fn sha256_is_lowercase_hex() {

@@ -9,10 +9,10 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::Bookings;
-use crate::components::registry::Answered;
 use crate::db::audit::{self, NewEntry};
 use crate::domain::DomainError;
 use crate::domain::types::BookingStatus;
+use crate::plugins::registry::Answered;
 use crate::plugins::{CallError, CallStats, Called, FailureKind, Hook, LoadedComponent, Tenant};
 
 /// What a component decided, who decided it and what it cost.

@@ -23,10 +23,10 @@ pub use cancel::ShowCancellation;
 pub use read::{AuditPage, BookingListFilter};
 
 use super::hook_io::{Seat, SeatClass, ShowInfo};
-use crate::components::ComponentRegistry;
 use crate::db::screens::SeatRow;
 use crate::db::shows::ShowContext;
 use crate::gateway::PaymentGateway;
+use crate::plugins::ComponentRegistry;
 use crate::plugins::PluginRuntime;
 use crate::seat_maps::SeatMaps;
 

@@ -6,8 +6,8 @@
 use serde_json::json;
 
 use super::{Binding, ChainComponents, db};
-use crate::components::OnFailure;
 use crate::domain::{ChainAccess, DomainError};
+use crate::plugins::OnFailure;
 use crate::plugins::{ChainUsage, Hook};
 
 /// One hook of a chain: its binding (if any) and the platform default.

@@ -4,8 +4,8 @@
 use serde_json::Value;
 
 use super::{ChainComponents, db, no_such_component};
-use crate::components::invoke::{self, Invocation};
 use crate::domain::{ChainAccess, DomainError};
+use crate::plugins::invoke::{self, Invocation};
 use crate::plugins::{FailureKind, Hook, LoadError, Tenant};
 
 impl ChainComponents {

@@ -13,9 +13,9 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use super::{ChainAccess, DomainError};
-use crate::components::ComponentRegistry;
-use crate::components::stats::StatsView;
 use crate::db::bindings as db;
+use crate::plugins::ComponentRegistry;
+use crate::plugins::stats::StatsView;
 use crate::plugins::{Hook, LoadError, PluginRuntime};
 
 pub use crate::db::bindings::{AuditEntry, Binding, ChainComponent};

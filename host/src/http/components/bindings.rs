@@ -11,11 +11,11 @@ use uuid::Uuid;
 
 use super::access;
 use super::parse_hook;
-use crate::components::OnFailure;
 use crate::domain::components::HookBinding;
 use crate::http::extract::{ApiJson, ApiPath, StaffUser, validation};
 use crate::http::{ApiError, Problem};
 use crate::plugins::ChainUsage;
+use crate::plugins::OnFailure;
 use crate::state::AppState;
 
 /// A hook of the chain and the component serving it.

@@ -8,10 +8,10 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::access;
-use crate::components::stats::StatsView;
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery, StaffUser};
 use crate::http::page::{Page, PageRequest};
 use crate::http::{ApiError, Problem};
+use crate::plugins::stats::StatsView;
 use crate::state::AppState;
 use serde_json::{Value, json};
 

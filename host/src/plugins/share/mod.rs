@@ -14,12 +14,21 @@
 //! other chain's slots or fuel. Platform calls (load probes, the local runner) use the pool
 //! without a chain share.
 
+mod series;
+mod settings;
+#[cfg(test)]
+mod tests;
+
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use uuid::Uuid;
+
+use series::{chain_label, record_charge_metric, record_refusal_metric};
+
+pub use settings::{Refusal, ShareSettings};
 
 /// Who a call is made for: whose share it counts against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -28,92 +37,6 @@ pub enum Tenant {
     Chain(Uuid),
     /// The platform itself: load-time probes, the local runner, benchmarks.
     Platform,
-}
-
-/// Settings of the fair share.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ShareSettings {
-    /// Instance slots one chain may hold at once.
-    pub max_concurrent_calls: u32,
-    /// Fuel one chain may burn per second on this replica.
-    pub fuel_per_second: u64,
-    /// How long a call waits for one of its chain's slots, or for a free pool slot.
-    pub queue_wait: Duration,
-}
-
-impl ShareSettings {
-    /// The defaults for a pool of `pool` slots and a per-call budget of `fuel` fuel or
-    /// `deadline` of running time, on a replica of `cores` CPUs: an eighth of the pool (at
-    /// least one slot); an eighth of the replica's CPU in fuel (a call that burns its whole
-    /// budget is taken to have used its whole deadline of one core), at least one call's
-    /// budget; and two seconds of waiting for a slot, so that a burst of a chain's own calls
-    /// queues behind its share rather than failing, while a flood is refused.
-    ///
-    /// On 16 cores with the default limits the fuel is 20 full-budget calls a second; on 2
-    /// cores 2.5. A well-behaved call uses a few ten-thousandths of its budget, so the cap only
-    /// meets chains whose calls burn theirs (docs/BENCHMARKS.md, row 9).
-    pub fn defaults(pool: u32, fuel: u64, deadline: Duration, cores: u32) -> Self {
-        let per_core_second =
-            fuel as f64 * (Duration::from_secs(1).as_secs_f64() / deadline.as_secs_f64().max(1e-6));
-        let eighth = per_core_second * f64::from(cores.max(1)) / 8.0;
-        Self {
-            max_concurrent_calls: (pool / 8).max(1),
-            fuel_per_second: (eighth as u64).max(fuel).max(1),
-            queue_wait: Duration::from_secs(2),
-        }
-    }
-
-    /// [`ShareSettings::defaults`] for this machine's CPUs.
-    pub fn defaults_here(pool: u32, fuel: u64, deadline: Duration) -> Self {
-        let cores = std::thread::available_parallelism()
-            .map_or(1, |n| u32::try_from(n.get()).unwrap_or(u32::MAX));
-        Self::defaults(pool, fuel, deadline, cores)
-    }
-}
-
-/// Why a call was not admitted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Refusal {
-    /// The chain holds all the slots it may: its own calls must finish first.
-    ChainBusy {
-        /// When to try again.
-        retry_after: Duration,
-    },
-    /// The chain has burnt its fuel for now.
-    ChainOutOfFuel {
-        /// When its bucket has refilled enough to admit a call.
-        retry_after: Duration,
-    },
-    /// Every slot of the pool is taken (by many chains at once).
-    PoolFull,
-}
-
-impl Refusal {
-    /// A sentence for logs and the dry-run report.
-    pub fn message(&self, share: &ShareSettings) -> String {
-        match self {
-            Refusal::ChainBusy { .. } => format!(
-                "the chain already has {} component calls running on this replica (its fair share)",
-                share.max_concurrent_calls
-            ),
-            Refusal::ChainOutOfFuel { retry_after } => format!(
-                "the chain has used its {} fuel per second on this replica; next call in {} ms",
-                share.fuel_per_second,
-                retry_after.as_millis()
-            ),
-            Refusal::PoolFull => "every instance slot of this replica is in use".to_owned(),
-        }
-    }
-
-    /// How long the caller should wait before trying again.
-    pub fn retry_after(&self) -> Duration {
-        match self {
-            Refusal::ChainBusy { retry_after } | Refusal::ChainOutOfFuel { retry_after } => {
-                *retry_after
-            }
-            Refusal::PoolFull => Duration::from_secs(1),
-        }
-    }
 }
 
 /// One chain's usage on this replica, for metrics and `GET /chains/{id}/bindings`.
@@ -440,168 +363,10 @@ fn release(live: &Live) {
     live.finished.notify_waiters();
 }
 
-/// Chains that get a label of their own in the metrics; the rest are summed under `other`,
-/// so the number of series stays bounded whatever number of chains signs up.
-const LABELLED_CHAINS: usize = 64;
-
-fn chain_label(chain: Uuid) -> String {
-    static SEEN: Mutex<Vec<Uuid>> = Mutex::new(Vec::new());
-    let mut seen = SEEN.lock().unwrap_or_else(|e| e.into_inner());
-    if seen.contains(&chain) {
-        return chain.to_string();
-    }
-    if seen.len() < LABELLED_CHAINS {
-        seen.push(chain);
-        return chain.to_string();
-    }
-    "other".to_owned()
-}
-
-fn record_refusal_metric(chain: Uuid, why: &'static str) {
-    metrics::counter!(
-        "cineflow_chain_component_refusals_total",
-        "chain" => chain_label(chain),
-        "reason" => why
-    )
-    .increment(1);
-}
-
-fn record_charge_metric(chain: Uuid, fuel: u64) {
-    metrics::counter!("cineflow_chain_component_fuel_charged_total", "chain" => chain_label(chain))
-        .increment(fuel);
-}
-
 /// What a call is charged: the larger of its fuel and the part of its deadline it ran,
 /// expressed in fuel (`budget` fuel per `deadline`).
 pub(crate) fn charge_for(fuel_used: u64, ran: Duration, budget: u64, deadline: Duration) -> u64 {
     let deadline_us = deadline.as_micros().max(1);
     let by_time = (budget as u128).saturating_mul(ran.as_micros()) / deadline_us;
     fuel_used.max(u64::try_from(by_time).unwrap_or(u64::MAX))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn settings(slots: u32, fuel: u64) -> ShareSettings {
-        ShareSettings {
-            max_concurrent_calls: slots,
-            fuel_per_second: fuel,
-            queue_wait: Duration::from_millis(20),
-        }
-    }
-
-    #[tokio::test]
-    async fn a_chain_over_its_slots_is_refused_and_another_chain_is_not() {
-        let share = FairShare::new(4, settings(2, 1_000_000));
-        let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
-        let first = share.admit(Tenant::Chain(a), 10).await.expect("first");
-        let _second = share.admit(Tenant::Chain(a), 10).await.expect("second");
-        assert!(matches!(
-            share.admit(Tenant::Chain(a), 10).await,
-            Err(Refusal::ChainBusy { .. })
-        ));
-        let _other = share
-            .admit(Tenant::Chain(b), 10)
-            .await
-            .expect("another chain");
-        assert_eq!(share.usage(a).calls_in_flight, 2);
-        assert_eq!(share.usage(a).refused_total, 1);
-        drop(first);
-        share
-            .admit(Tenant::Chain(a), 10)
-            .await
-            .expect("a slot came back");
-    }
-
-    #[tokio::test]
-    async fn a_chain_out_of_fuel_waits_for_its_bucket() {
-        let share = FairShare::new(4, settings(4, 1_000));
-        let a = Uuid::now_v7();
-        let admitted = share.admit(Tenant::Chain(a), 10).await.expect("admitted");
-        share.charge(&admitted, 3_000);
-        drop(admitted);
-        match share.admit(Tenant::Chain(a), 10).await {
-            Err(Refusal::ChainOutOfFuel { retry_after }) => {
-                assert!(
-                    retry_after >= Duration::from_millis(1900),
-                    "{retry_after:?}"
-                );
-                assert!(
-                    retry_after <= Duration::from_millis(2000),
-                    "{retry_after:?}"
-                );
-            }
-            Ok(_) => panic!("admitted while in debt"),
-            Err(other) => panic!("unexpected {other:?}"),
-        }
-        share
-            .admit(Tenant::Chain(Uuid::now_v7()), 10)
-            .await
-            .expect("another chain has its own bucket");
-    }
-
-    #[tokio::test]
-    async fn the_pool_bounds_everyone_together() {
-        let share = FairShare::new(1, settings(1, 1_000));
-        let _held = share.admit(Tenant::Platform, 10).await.expect("one slot");
-        assert!(matches!(
-            share.admit(Tenant::Chain(Uuid::now_v7()), 10).await,
-            Err(Refusal::PoolFull)
-        ));
-    }
-
-    #[test]
-    fn time_spent_running_is_charged_like_fuel() {
-        let deadline = Duration::from_millis(100);
-        assert_eq!(charge_for(10, Duration::ZERO, 1_000, deadline), 10);
-        assert_eq!(
-            charge_for(10, Duration::from_millis(50), 1_000, deadline),
-            500
-        );
-        assert_eq!(
-            charge_for(900, Duration::from_millis(50), 1_000, deadline),
-            900
-        );
-    }
-
-    /// Calls in flight count at their whole budget: with room for two budgets, a third call
-    /// waits until one of the two finishes, then runs.
-    #[tokio::test]
-    async fn a_burst_is_admitted_only_as_far_as_the_bucket_could_pay_for_it() {
-        let share = std::sync::Arc::new(FairShare::new(8, settings(8, 1_000)));
-        let a = Uuid::now_v7();
-        let first = share.admit(Tenant::Chain(a), 400).await.expect("first");
-        let _second = share.admit(Tenant::Chain(a), 400).await.expect("second");
-        let third = {
-            let share = share.clone();
-            tokio::spawn(async move { share.admit(Tenant::Chain(a), 400).await.is_ok() })
-        };
-        tokio::time::sleep(Duration::from_millis(10)).await;
-        assert!(
-            !third.is_finished(),
-            "the third waits while two budgets are in flight"
-        );
-        share.charge(&first, 10);
-        drop(first);
-        assert!(
-            third.await.expect("task"),
-            "admitted once the first finished"
-        );
-    }
-
-    #[test]
-    fn defaults_give_an_eighth_of_the_pool_and_of_the_cpu() {
-        let d = Duration::from_millis(100);
-        assert_eq!(
-            ShareSettings::defaults(1000, 50, d, 2).max_concurrent_calls,
-            125
-        );
-        assert_eq!(ShareSettings::defaults(4, 50, d, 2).max_concurrent_calls, 1);
-        // 50 fuel per 100 ms = 500 per core-second; an eighth of 2 cores is 125.
-        assert_eq!(ShareSettings::defaults(8, 50, d, 2).fuel_per_second, 125);
-        assert_eq!(ShareSettings::defaults(8, 50, d, 16).fuel_per_second, 1000);
-        // Never less than one call's budget.
-        assert_eq!(ShareSettings::defaults(8, 50, d, 1).fuel_per_second, 62);
-    }
 }

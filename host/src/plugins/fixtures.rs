@@ -5,7 +5,7 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::components::invoke;
+use crate::plugins::invoke;
 use crate::plugins::{FailureKind, Hook, LoadedComponent, PluginRuntime, Tenant};
 
 #[derive(Debug, Deserialize)]

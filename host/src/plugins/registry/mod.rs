@@ -1,0 +1,241 @@
+//! Which component serves each chain's hook, on this replica: the chain's binding (loaded
+//! from PostgreSQL, compiled once per replica thanks to the artifact cache) or the platform
+//! default. Bindings change atomically — a call holds an `Arc` to the component it started
+//! with, so calls in flight finish on the old version — and reach every replica through
+//! LISTEN/NOTIFY (`cineflow_bindings`, fired by a trigger on `bindings`), with a periodic
+//! reconcile as a safety net.
+//!
+//! Calls go through [`ComponentRegistry::call`], which applies the binding's failure policy
+//! (`reject`: the failure is the answer; `fallback`: the platform default answers instead),
+//! counts consecutive failures and trips the breaker after too many (the binding then serves
+//! the default until it is bound again; the trip is stored, audited and seen by all replicas).
+
+mod failure;
+mod follow;
+mod settings;
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::{Arc, Mutex, RwLock};
+
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use crate::defaults::PlatformDefaults;
+use crate::plugins::stats::ComponentStats;
+use crate::plugins::{
+    CallError, CallStats, Called, FailureKind, Hook, LoadedComponent, PluginRuntime, Tenant,
+};
+
+pub use failure::OnFailure;
+pub use settings::{ComponentQuota, RegistrySettings};
+
+/// The NOTIFY channel of binding changes (payload: the chain id).
+pub const CHANNEL: &str = "cineflow_bindings";
+
+/// The NOTIFY channel of uploads (payload: `<hook>:<sha256>`): every replica compiles the
+/// component ahead of a binding, so a later switch costs no compilation anywhere.
+pub const UPLOADS_CHANNEL: &str = "cineflow_component_uploads";
+
+#[derive(Clone)]
+struct Active {
+    /// `None` when the bound component does not load on this replica (`broken` says why).
+    component: Option<Arc<LoadedComponent>>,
+    component_id: String,
+    broken: Option<String>,
+    on_failure: OnFailure,
+    tripped: bool,
+}
+
+/// The component a call will use.
+#[derive(Clone)]
+pub struct Resolved {
+    /// The component.
+    pub component: Arc<LoadedComponent>,
+    /// The chain's binding policy, or `None` when this is the platform default.
+    pub bound: Option<OnFailure>,
+}
+
+/// A successful call and which component gave the answer.
+#[derive(Debug)]
+pub struct Answered<T> {
+    /// The answer.
+    pub called: Called<T>,
+    /// The component that answered.
+    pub component: Arc<LoadedComponent>,
+    /// True when the bound component failed and the default answered (policy `fallback`).
+    pub fell_back: bool,
+}
+
+/// This replica's view of every chain's bindings.
+pub struct ComponentRegistry {
+    db: PgPool,
+    plugins: Arc<PluginRuntime>,
+    defaults: Arc<PlatformDefaults>,
+    settings: RegistrySettings,
+    active: RwLock<HashMap<(Uuid, Hook), Active>>,
+    failures: Mutex<HashMap<(Uuid, Hook), u32>>,
+    /// Reloads read and swap under this lock, so a reload that read older rows can never
+    /// install them over a newer one's.
+    reloading: tokio::sync::Mutex<()>,
+    /// Call statistics per chain and component.
+    pub stats: ComponentStats,
+}
+
+impl ComponentRegistry {
+    /// An empty registry; call [`ComponentRegistry::reload_all`] before serving.
+    pub fn new(
+        db: PgPool,
+        plugins: Arc<PluginRuntime>,
+        defaults: Arc<PlatformDefaults>,
+        settings: RegistrySettings,
+    ) -> Self {
+        Self {
+            db,
+            plugins,
+            defaults,
+            settings,
+            active: RwLock::default(),
+            failures: Mutex::default(),
+            reloading: tokio::sync::Mutex::new(()),
+            stats: ComponentStats::default(),
+        }
+    }
+
+    /// The settings in force.
+    pub fn settings(&self) -> &RegistrySettings {
+        &self.settings
+    }
+
+    /// The platform default of `hook`.
+    pub fn default_for(&self, hook: Hook) -> Option<Arc<LoadedComponent>> {
+        self.defaults.get(hook).cloned()
+    }
+
+    /// The component that serves `hook` for `chain` right now.
+    pub fn resolve(&self, chain: Uuid, hook: Hook) -> Option<Resolved> {
+        let active = self
+            .active
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&(chain, hook))
+            .cloned();
+        match active {
+            Some(Active {
+                component: Some(component),
+                on_failure,
+                tripped: false,
+                ..
+            }) => Some(Resolved {
+                component,
+                bound: Some(on_failure),
+            }),
+            _ => self.default_for(hook).map(|component| Resolved {
+                component,
+                bound: None,
+            }),
+        }
+    }
+
+    /// Calls `chain`'s component for `hook` with `call`, applying the binding's failure
+    /// policy and breaker. `None` inside the error means no component exists at all. `call`
+    /// gets the component and whose fair share the call counts against: the chain's, except
+    /// when the chain was over its share and its binding falls back to the default.
+    pub async fn call<T, F, Fut>(
+        &self,
+        chain: Uuid,
+        hook: Hook,
+        call: F,
+    ) -> Result<Answered<T>, Option<CallError>>
+    where
+        F: Fn(Arc<LoadedComponent>, Tenant) -> Fut,
+        Fut: Future<Output = Result<Called<T>, CallError>>,
+    {
+        if let Some(refusal) = self.refusal(chain, hook) {
+            return Err(Some(refusal));
+        }
+        let resolved = self.resolve(chain, hook).ok_or(None)?;
+        let tenant = Tenant::Chain(chain);
+        let first = call(resolved.component.clone(), tenant).await;
+        self.record(chain, &resolved.component, &first);
+        let Some(policy) = resolved.bound else {
+            return first
+                .map(|called| Answered {
+                    called,
+                    component: resolved.component,
+                    fell_back: false,
+                })
+                .map_err(Some);
+        };
+        match first {
+            Ok(called) => {
+                self.succeeded(chain, hook);
+                Ok(Answered {
+                    called,
+                    component: resolved.component,
+                    fell_back: false,
+                })
+            }
+            Err(e) => {
+                self.failed(chain, hook, &resolved.component, &e).await;
+                if policy == OnFailure::Reject {
+                    return Err(Some(e));
+                }
+                // Over its share, a falling-back chain is answered by the platform's own
+                // component on the platform's slots: the default is cheap and well behaved,
+                // and the chain's share is what refused it.
+                let tenant = if e.kind == FailureKind::Busy {
+                    Tenant::Platform
+                } else {
+                    tenant
+                };
+                let default = self.default_for(hook).ok_or(Some(e))?;
+                let second = call(default.clone(), tenant).await;
+                self.record(chain, &default, &second);
+                second
+                    .map(|called| Answered {
+                        called,
+                        component: default,
+                        fell_back: true,
+                    })
+                    .map_err(Some)
+            }
+        }
+    }
+
+    /// A bound component that does not load on this replica, under `reject`: the call fails
+    /// closed rather than quietly using the default (under `fallback` the default serves).
+    fn refusal(&self, chain: Uuid, hook: Hook) -> Option<CallError> {
+        let active = self.active.read().unwrap_or_else(|e| e.into_inner());
+        let a = active.get(&(chain, hook))?;
+        if a.component.is_some() || a.tripped || a.on_failure != OnFailure::Reject {
+            return None;
+        }
+        Some(CallError {
+            hook,
+            component: a.component_id.clone(),
+            kind: FailureKind::Unavailable,
+            message: format!(
+                "the bound component does not load on this replica: {}",
+                a.broken.as_deref().unwrap_or("unknown reason")
+            ),
+            stats: CallStats::default(),
+            log: String::new(),
+            retry_after: None,
+        })
+    }
+
+    fn record<T>(
+        &self,
+        chain: Uuid,
+        component: &LoadedComponent,
+        result: &Result<Called<T>, CallError>,
+    ) {
+        match result {
+            Ok(c) => self.stats.record(chain, &component.id, &c.stats, None),
+            Err(e) => self
+                .stats
+                .record(chain, &component.id, &e.stats, Some(e.kind.as_str())),
+        }
+    }
+}
