@@ -31,7 +31,8 @@ pub struct AppState {
     pub notifications: crate::domain::notifications::Notifications,
     /// The `Idempotency-Key` store.
     pub idempotency: crate::domain::idempotency::Idempotency,
-    /// The bounded password hasher (its use is reported by `/readyz`-adjacent metrics).
+    /// The bounded password hasher (shared with `accounts`; kept here so that its slots can be
+    /// inspected).
     pub passwords: Passwords,
     /// Movies, theatres, screens and the schedule of shows.
     pub catalogue: crate::domain::catalogue::Catalogue,
