@@ -103,7 +103,7 @@ impl Accounts {
         )
         .await
         .map_err(|e| {
-            if e.as_database_error().and_then(|d| d.constraint()) == Some("users_email_key") {
+            if super::error::is_constraint(&e, "users_email_key") {
                 DomainError::EmailTaken
             } else {
                 e.into()

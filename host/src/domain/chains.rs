@@ -44,7 +44,7 @@ impl Chains {
         let chain = chains::insert(&mut tx, &cmd.name, &cmd.currency, &cmd.timezone, actor.id())
             .await
             .map_err(|e| {
-                if e.as_database_error().and_then(|d| d.constraint()) == Some("chains_name_key") {
+                if super::error::is_constraint(&e, "chains_name_key") {
                     DomainError::ChainNameTaken
                 } else {
                     e.into()
@@ -104,10 +104,9 @@ impl Chains {
         fetch: i64,
     ) -> Result<Vec<Member>, DomainError> {
         let mut conn = self.pool.acquire().await?;
+        // A chain that does not exist is "not found" here too: an admin's check looks it up,
+        // and nobody is a member of it.
         actor.require_member(&mut conn, chain).await?;
-        chains::find(&mut conn, chain)
-            .await?
-            .ok_or_else(|| DomainError::NotFound("no such chain".into()))?;
         Ok(chains::members(&mut conn, chain, after, fetch).await?)
     }
 }

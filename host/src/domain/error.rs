@@ -167,3 +167,9 @@ impl DomainError {
         DomainError::Invalid(vec![(field.into(), message.into())])
     }
 }
+
+/// Whether `e` is the violation of the constraint `name`: the constraints in `migrations/` are
+/// the guards, and each use case translates the ones it can meet into its refusal.
+pub(crate) fn is_constraint(e: &sqlx::Error, name: &str) -> bool {
+    e.as_database_error().and_then(|d| d.constraint()) == Some(name)
+}

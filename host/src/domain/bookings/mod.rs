@@ -187,6 +187,4 @@ fn is_deadlock(e: &sqlx::Error) -> bool {
     e.as_database_error().and_then(|d| d.code()).as_deref() == Some("40P01")
 }
 
-fn is_constraint(e: &sqlx::Error, name: &str) -> bool {
-    e.as_database_error().and_then(|d| d.constraint()) == Some(name)
-}
+use super::error::is_constraint;

@@ -62,7 +62,4 @@ impl Problems {
     }
 }
 
-/// Whether `e` is the violation of the constraint `name`.
-fn is_constraint(e: &sqlx::Error, name: &str) -> bool {
-    e.as_database_error().and_then(|d| d.constraint()) == Some(name)
-}
+use super::error::is_constraint;
