@@ -12,6 +12,7 @@ use super::extract::{ApiPath, ApiQuery, AuthUser};
 use super::page::{Page, PageRequest};
 use super::{ApiError, Problem};
 use crate::domain::Actor;
+use crate::domain::types::PaymentId;
 use crate::state::AppState;
 
 /// The routes of this module, each declared once: its path and method come from the
@@ -65,7 +66,7 @@ pub(super) async fn list_payments(
 pub(super) async fn get_payment(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<PaymentId>,
 ) -> Result<Json<PaymentView>, ApiError> {
     Ok(Json(
         state.bookings.payment(&Actor::new(user), id).await?.into(),

@@ -12,6 +12,7 @@ use super::extract::{ApiPath, ApiQuery, validation};
 use super::{ApiError, Problem};
 use crate::domain::bookings::PickCommand;
 use crate::domain::hook_io::SeatClass;
+use crate::domain::types::ShowId;
 use crate::state::AppState;
 
 /// The routes of this module, each declared once: its path and method come from the
@@ -54,14 +55,14 @@ pub(super) struct Suggestion {
     ))]
 pub(super) async fn suggest_seats(
     State(state): State<AppState>,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<ShowId>,
     ApiQuery(q): ApiQuery<SuggestionQuery>,
 ) -> Result<Json<Suggestion>, ApiError> {
     let pick = PickCommand::new(q.count, q.class, q.accessible.unwrap_or(false))
         .map_err(|m| validation([("count", m)]))?;
     let seat_ids = state.bookings.suggest(id, pick).await?;
     Ok(Json(Suggestion {
-        show_id: id,
+        show_id: id.as_uuid(),
         seat_ids,
     }))
 }

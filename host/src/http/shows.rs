@@ -18,6 +18,7 @@ use super::page::{Page, PageRequest};
 use super::{ApiError, Problem};
 use crate::domain::Actor;
 use crate::domain::catalogue::{NewShowCommand, Show, ShowChanges, ShowFilter};
+use crate::domain::types::ShowId;
 use crate::state::AppState;
 
 /// The routes of this module, each declared once: its path and method come from the
@@ -292,11 +293,11 @@ pub(super) async fn delete_show(
 pub(super) async fn cancel_show(
     State(state): State<AppState>,
     StaffUser(user): StaffUser,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<ShowId>,
     _body: super::extract::OptionalJson<super::bookings::EmptyBody>,
 ) -> Result<Json<crate::domain::bookings::ShowCancellation>, ApiError> {
     let actor = Actor::new(user);
     // Another chain's show is not found, before the bookings service is asked.
-    state.catalogue.managed_show(&actor, id).await?;
+    state.catalogue.managed_show(&actor, id.as_uuid()).await?;
     Ok(Json(state.bookings.cancel_show(&actor, id).await?))
 }

@@ -13,7 +13,7 @@ use crate::db::payments;
 use crate::db::shows;
 use crate::db::users;
 use crate::domain::hook_io::{CancelRequest, EventKind, Seat};
-use crate::domain::types::BookingStatus;
+use crate::domain::types::{BookingId, BookingStatus, ShowId};
 use crate::domain::{Actor, DomainError};
 use crate::plugins::Hook;
 
@@ -31,8 +31,9 @@ impl Bookings {
     pub async fn cancel(
         &self,
         actor: &Actor,
-        booking_id: uuid::Uuid,
+        booking_id: BookingId,
     ) -> Result<Booking, DomainError> {
+        let booking_id = booking_id.as_uuid();
         let not_found = || DomainError::NotFound("no such booking".into());
         let mut conn = self.pool.acquire().await?;
         let booking = bookings::find(&mut conn, booking_id)
@@ -147,8 +148,9 @@ impl Bookings {
     pub async fn cancel_show(
         &self,
         actor: &Actor,
-        show_id: uuid::Uuid,
+        show_id: ShowId,
     ) -> Result<ShowCancellation, DomainError> {
+        let show_id = show_id.as_uuid();
         let mut tx = self.pool.begin().await?;
         let ctx = shows::context(&mut tx, show_id)
             .await?

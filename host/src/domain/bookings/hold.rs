@@ -20,7 +20,7 @@ use crate::domain::hook_io::{
     Availability, Customer, CustomerHolds, HoldRequest, MapSeat, PickRequest, QuoteRequest,
     SeatState,
 };
-use crate::domain::types::{BookingStatus, SeatId, ShowStatus};
+use crate::domain::types::{BookingStatus, SeatId, ShowId, ShowStatus};
 use crate::domain::{Actor, DomainError};
 use crate::plugins::Hook;
 
@@ -35,7 +35,7 @@ impl Bookings {
     pub async fn hold(&self, actor: &Actor, cmd: HoldCommand) -> Result<Booking, DomainError> {
         actor.require_approved()?;
         let mut conn = self.pool.acquire().await?;
-        let ctx = self.open_show(&mut conn, cmd.show_id).await?;
+        let ctx = self.open_show(&mut conn, cmd.show_id.as_uuid()).await?;
         let seat_rows = self
             .seat_maps
             .get(&mut conn, ctx.show.chain_id, ctx.show.screen_id)
@@ -69,11 +69,11 @@ impl Bookings {
     /// The seats the chain's seat-picker would choose now, without holding them.
     pub async fn suggest(
         &self,
-        show_id: uuid::Uuid,
+        show_id: ShowId,
         pick: PickCommand,
     ) -> Result<Vec<String>, DomainError> {
         let mut conn = self.pool.acquire().await?;
-        let ctx = self.open_show(&mut conn, show_id).await?;
+        let ctx = self.open_show(&mut conn, show_id.as_uuid()).await?;
         let seat_rows = self
             .seat_maps
             .get(&mut conn, ctx.show.chain_id, ctx.show.screen_id)

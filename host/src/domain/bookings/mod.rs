@@ -17,13 +17,12 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use sqlx::PgPool;
-use uuid::Uuid;
 
 pub use cancel::ShowCancellation;
 pub use read::{AuditPage, BookingListFilter};
 
 use super::hook_io::{Seat, SeatClass, ShowInfo};
-use super::types::SeatId;
+use super::types::{SeatId, ShowId};
 use crate::db::screens::SeatRow;
 use crate::db::shows::ShowContext;
 use crate::gateway::PaymentGateway;
@@ -105,7 +104,7 @@ impl PickCommand {
 #[derive(Debug, Clone)]
 pub struct HoldCommand {
     /// Show.
-    pub show_id: Uuid,
+    pub show_id: ShowId,
     /// The seats, named or by count.
     pub seats: SeatRequest,
     /// Promo code.

@@ -9,7 +9,7 @@ use crate::db::outbox;
 use crate::db::payments::{self, Payment};
 use crate::db::shows;
 use crate::domain::hook_io::EventKind;
-use crate::domain::types::{BookingStatus, Currency, Money};
+use crate::domain::types::{BookingId, BookingStatus, Currency, Money};
 use crate::domain::{Actor, DomainError};
 use crate::gateway::{ChargeRequest, GatewayError};
 
@@ -20,9 +20,10 @@ impl Bookings {
     pub async fn pay(
         &self,
         actor: &Actor,
-        booking_id: uuid::Uuid,
+        booking_id: BookingId,
         cmd: PayCommand,
     ) -> Result<Payment, DomainError> {
+        let booking_id = booking_id.as_uuid();
         let not_found = || DomainError::NotFound("no such booking".into());
         let user = actor.user();
         let mut conn = self.pool.acquire().await?;

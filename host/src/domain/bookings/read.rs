@@ -5,7 +5,7 @@ use uuid::Uuid;
 use super::Bookings;
 use crate::db::audit::{self, AuditEntry};
 use crate::db::bookings::{self, Booking, BookingFilter};
-use crate::domain::types::BookingStatus;
+use crate::domain::types::{BookingId, BookingStatus, ChainId, PaymentId};
 use crate::domain::{Actor, DomainError};
 
 /// Which bookings a listing asks for; what it may see is the actor's.
@@ -65,7 +65,8 @@ impl Bookings {
     }
 
     /// One booking, if the actor is its customer, its chain's staff or an admin.
-    pub async fn visible(&self, actor: &Actor, id: Uuid) -> Result<Booking, DomainError> {
+    pub async fn visible(&self, actor: &Actor, id: BookingId) -> Result<Booking, DomainError> {
+        let id = id.as_uuid();
         let mut conn = self.pool.acquire().await?;
         let booking = bookings::find(&mut conn, id)
             .await?
@@ -84,8 +85,9 @@ impl Bookings {
     pub async fn audit_of_booking(
         &self,
         actor: &Actor,
-        id: Uuid,
+        id: BookingId,
     ) -> Result<Vec<AuditEntry>, DomainError> {
+        let id = id.as_uuid();
         let mut conn = self.pool.acquire().await?;
         let booking = bookings::find(&mut conn, id)
             .await?
@@ -101,10 +103,11 @@ impl Bookings {
     pub async fn audit_of_chain(
         &self,
         actor: &Actor,
-        chain: Uuid,
+        chain: ChainId,
         after: Option<Uuid>,
         fetch: i64,
     ) -> Result<AuditPage, DomainError> {
+        let chain = chain.as_uuid();
         let mut conn = self.pool.acquire().await?;
         actor.require_member(&mut conn, chain).await?;
         Ok(audit::of_chain(&mut conn, chain, after, fetch).await?)
@@ -142,8 +145,9 @@ impl Bookings {
     pub async fn payment(
         &self,
         actor: &Actor,
-        id: Uuid,
+        id: PaymentId,
     ) -> Result<crate::db::payments::Payment, DomainError> {
+        let id = id.as_uuid();
         let mut conn = self.pool.acquire().await?;
         let payment = crate::db::payments::find(&mut conn, id)
             .await?

@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod email;
+pub mod ids;
 pub mod money;
 pub mod password;
 pub mod seat;
@@ -10,6 +11,7 @@ pub mod vocab;
 
 pub use account::User;
 pub use email::Email;
+pub use ids::{BookingId, ChainId, PaymentId, ShowId};
 pub use money::{Currency, Money};
 pub use password::Password;
 pub use seat::SeatId;

@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 use crate::domain::Actor;
 use crate::domain::bookings;
+use crate::domain::types::{BookingId, ChainId};
 use crate::http::extract::{ApiPath, ApiQuery, AuthUser};
 use crate::http::page::{Page, PageRequest};
 use crate::http::{ApiError, Problem};
@@ -54,7 +55,7 @@ pub(in crate::http) struct AuditList {
 pub(in crate::http) async fn booking_audit(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<BookingId>,
 ) -> Result<Json<AuditList>, ApiError> {
     let items = state
         .bookings
@@ -109,7 +110,7 @@ pub(in crate::http) struct AuditQuery {
 pub(in crate::http) async fn chain_audit(
     State(state): State<AppState>,
     crate::http::extract::StaffUser(user): crate::http::extract::StaffUser,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<ChainId>,
     ApiQuery(q): ApiQuery<AuditQuery>,
 ) -> Result<Json<Page<AuditView>>, ApiError> {
     let page = PageRequest::parse(q.limit, q.cursor.as_deref())?;

@@ -22,7 +22,7 @@ use crate::domain::bookings::{
     self, Booking, BookingListFilter, HoldCommand, PayCommand, Payment, PickCommand, SeatRequest,
 };
 use crate::domain::hook_io::{LineItem, SeatClass};
-use crate::domain::types::{BookingStatus, PaymentStatus, SeatId};
+use crate::domain::types::{BookingId, BookingStatus, PaymentStatus, SeatId};
 use crate::state::AppState;
 
 /// The routes of this module, each declared once: its path and method come from the
@@ -214,7 +214,7 @@ pub(super) async fn create_booking(
         promo_code.as_deref().unwrap_or("")
     );
     let cmd = HoldCommand {
-        show_id: body.show_id,
+        show_id: body.show_id.into(),
         seats,
         promo_code,
     };
@@ -283,7 +283,7 @@ pub(super) async fn list_bookings(
 pub(super) async fn get_booking(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<BookingId>,
 ) -> Result<Json<BookingView>, ApiError> {
     Ok(Json(
         state.bookings.visible(&Actor::new(user), id).await?.into(),
@@ -318,7 +318,7 @@ pub(super) struct PayBody {
 pub(super) async fn pay_booking(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<BookingId>,
     key: IdempotencyKey,
     ApiJson(body): ApiJson<PayBody>,
 ) -> Result<Response, ApiError> {
@@ -357,7 +357,7 @@ pub(super) async fn pay_booking(
 pub(super) async fn cancel_booking(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<BookingId>,
     _body: OptionalJson<EmptyBody>,
 ) -> Result<Json<BookingView>, ApiError> {
     let booking = state.bookings.cancel(&Actor::new(user), id).await?;
