@@ -10,6 +10,7 @@
 //! counts consecutive failures and trips the breaker after too many (the binding then serves
 //! the default until it is bound again; the trip is stored, audited and seen by all replicas).
 
+mod decide;
 mod failure;
 mod follow;
 mod settings;
@@ -27,6 +28,7 @@ use crate::plugins::{
     CallError, CallStats, Called, FailureKind, Hook, LoadedComponent, PluginRuntime, Tenant,
 };
 
+pub use decide::{DecideError, Decision};
 pub use failure::OnFailure;
 pub use settings::{ComponentQuota, RegistrySettings};
 
