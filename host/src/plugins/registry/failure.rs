@@ -2,11 +2,9 @@
 //! counts a component's failures in a row and, after too many, sends the chain's calls to the
 //! platform default until the chain binds again (stored, audited, and seen by every replica).
 
-use serde_json::json;
 use uuid::Uuid;
 
 use super::ComponentRegistry;
-use crate::db::bindings as db;
 use crate::plugins::{CallError, FailureKind, Hook, LoadedComponent};
 
 /// What happens when a bound component fails.
@@ -93,20 +91,8 @@ impl ComponentRegistry {
         hook: Hook,
         component: &str,
         reason: &str,
-    ) -> Result<(), sqlx::Error> {
-        let mut tx = self.db.begin().await?;
-        if db::trip(&mut tx, chain, hook.as_str(), component, reason).await? {
-            db::audit(
-                &mut tx,
-                chain,
-                "breaker-tripped",
-                hook.as_str(),
-                Some(component),
-                None,
-                json!({ "reason": reason }),
-            )
-            .await?;
-            tx.commit().await?;
+    ) -> anyhow::Result<()> {
+        if self.breaker.trip(chain, hook, component, reason).await? {
             metrics::counter!("cineflow_component_breaker_trips_total", "hook" => hook.as_str())
                 .increment(1);
             tracing::warn!(%chain, %hook, component, reason, "breaker tripped: the chain's calls go to the platform default until it binds again");
