@@ -34,14 +34,10 @@ impl OnFailure {
         }
     }
 
-    /// The policy of a binding that does not say: templates fall back (the email still goes
-    /// out), and so does the seat-picker (the default's seats are checked like any pick, and a
-    /// customer still gets seats); pricing and booking rules fail closed.
+    /// The policy of a binding that does not say: each hook's module decides
+    /// (`HookSpec::ON_FAILURE`).
     pub fn default_for(hook: Hook) -> Self {
-        match hook {
-            Hook::NotifyTemplates | Hook::SeatPicker => OnFailure::Fallback,
-            Hook::Pricing | Hook::BookingRules => OnFailure::Reject,
-        }
+        crate::plugins::hooks::module(hook).on_failure()
     }
 }
 
