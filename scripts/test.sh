@@ -93,8 +93,11 @@ cargo clippy --target wasm32-wasip2 -p booking-rules -p pricing -p notify-templa
 step "cargo clippy (the cargo-component-style guest for wasm32-wasip1)"
 cargo clippy --target wasm32-wasip1 -p wasip1-pricing -- -D warnings
 
-step "cargo test --workspace: build"
-cargo test --workspace --no-run
+step "cargo test --workspace: build, with the SQL checked against the migrations (host/.sqlx)"
+# The build every suite runs, done once with the query macros online against a scratch database
+# migrated from migrations/: a query or a migration changed without regenerating host/.sqlx
+# fails here (every other build is offline, from host/.sqlx: .cargo/config.toml).
+bash scripts/sqlx-prepare.sh --check
 
 # The fuzz targets are their own workspace (fuzz/target), cold in a fresh clone and the
 # longest build of the run. It shares nothing with the suites, so it builds in the background,

@@ -5,7 +5,7 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 /// One audit entry.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct AuditEntry {
     /// Id (time-ordered).
     pub id: Uuid,
@@ -78,29 +78,29 @@ pub async fn record(
     let fuel: Vec<Option<i64>> = entries.iter().map(|e| e.fuel_used).collect();
     let durations: Vec<Option<i64>> = entries.iter().map(|e| e.duration_us).collect();
     let details: Vec<&serde_json::Value> = entries.iter().map(|e| &e.detail).collect();
-    sqlx::query(
-        "insert into booking_audit (id, chain_id, show_id, booking_id, kind, from_status, to_status,
+    sqlx::query!(
+        r#"insert into booking_audit (id, chain_id, show_id, booking_id, kind, from_status, to_status,
             actor_id, hook, component_id, fuel_used, duration_us, detail)
          select e.id, $1, $2, $3, e.kind, e.from_status, e.to_status, e.actor_id, e.hook,
                 e.component_id, e.fuel_used, e.duration_us, e.detail
          from unnest($4::uuid[], $5::text[], $6::text[], $7::text[], $8::uuid[], $9::text[],
                      $10::text[], $11::bigint[], $12::bigint[], $13::jsonb[])
             as e(id, kind, from_status, to_status, actor_id, hook, component_id, fuel_used,
-                 duration_us, detail)",
+                 duration_us, detail)"#,
+        chain,
+        show,
+        booking as Option<Uuid>,
+        &ids,
+        &kinds as &[&str],
+        &from as &[Option<&str>],
+        &to as &[Option<&str>],
+        &actors as &[Option<Uuid>],
+        &hooks as &[Option<&str>],
+        &components as &[Option<&str>],
+        &fuel as &[Option<i64>],
+        &durations as &[Option<i64>],
+        &details as &[&serde_json::Value],
     )
-    .bind(chain)
-    .bind(show)
-    .bind(booking)
-    .bind(&ids)
-    .bind(&kinds)
-    .bind(&from)
-    .bind(&to)
-    .bind(&actors)
-    .bind(&hooks)
-    .bind(&components)
-    .bind(&fuel)
-    .bind(&durations)
-    .bind(&details)
     .execute(conn)
     .await?;
     Ok(())
@@ -113,13 +113,14 @@ pub async fn of_booking(
     chain: Uuid,
     booking: Uuid,
 ) -> Result<Vec<AuditEntry>, sqlx::Error> {
-    sqlx::query_as(
-        "select id, booking_id, show_id, at, kind, from_status, to_status, actor_id, hook, component_id,
+    sqlx::query_as!(
+        AuditEntry,
+        r#"select id, booking_id, show_id, at, kind, from_status, to_status, actor_id, hook, component_id,
                 fuel_used, duration_us, detail
-         from booking_audit where chain_id = $1 and booking_id = $2 order by id",
+         from booking_audit where chain_id = $1 and booking_id = $2 order by id"#,
+        chain,
+        booking,
     )
-    .bind(chain)
-    .bind(booking)
     .fetch_all(conn)
     .await
 }
@@ -132,15 +133,16 @@ pub async fn of_chain(
     after: Option<Uuid>,
     fetch: i64,
 ) -> Result<Vec<AuditEntry>, sqlx::Error> {
-    sqlx::query_as(
-        "select id, booking_id, show_id, at, kind, from_status, to_status, actor_id, hook, component_id,
+    sqlx::query_as!(
+        AuditEntry,
+        r#"select id, booking_id, show_id, at, kind, from_status, to_status, actor_id, hook, component_id,
                 fuel_used, duration_us, detail
          from booking_audit where chain_id = $1 and ($2::uuid is null or id > $2)
-         order by id limit $3",
+         order by id limit $3"#,
+        chain,
+        after,
+        fetch,
     )
-    .bind(chain)
-    .bind(after)
-    .bind(fetch)
     .fetch_all(conn)
     .await
 }

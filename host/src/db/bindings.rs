@@ -7,7 +7,7 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 /// A component a chain uploaded.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct ChainComponent {
     /// Chain.
     pub chain_id: Uuid,
@@ -26,9 +26,6 @@ pub struct ChainComponent {
     /// Most fuel a fixture used.
     pub fuel_max: i64,
 }
-
-const COMPONENT_COLUMNS: &str = "cc.chain_id, cc.component_id, cc.hook, c.size_bytes,
-    cc.uploaded_at, cc.uploaded_by, cc.fixtures_passed, cc.fuel_max";
 
 /// A component a chain is adding, with its fixture results.
 #[derive(Debug)]
@@ -53,17 +50,17 @@ pub async fn add_component(
     conn: &mut PgConnection,
     c: &NewChainComponent<'_>,
 ) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
-        "insert into chain_components (chain_id, component_id, hook, uploaded_by, fixtures_passed, fuel_max)
+    let done = sqlx::query!(
+        r#"insert into chain_components (chain_id, component_id, hook, uploaded_by, fixtures_passed, fuel_max)
          values ($1, $2, $3, $4, $5, $6)
-         on conflict (chain_id, component_id) do nothing",
+         on conflict (chain_id, component_id) do nothing"#,
+        c.chain_id,
+        c.component_id,
+        c.hook,
+        c.uploaded_by,
+        c.fixtures_passed,
+        c.fuel_max,
     )
-    .bind(c.chain_id)
-    .bind(c.component_id)
-    .bind(c.hook)
-    .bind(c.uploaded_by)
-    .bind(c.fixtures_passed)
-    .bind(c.fuel_max)
     .execute(conn)
     .await?;
     Ok(done.rows_affected() == 1)
@@ -79,19 +76,19 @@ pub async fn stored_usage(
     lock: bool,
 ) -> Result<(i64, i64), sqlx::Error> {
     if lock {
-        sqlx::query("select 1 from chains where id = $1 for update")
-            .bind(chain)
-            .execute(&mut *conn)
+        sqlx::query!(r#"select id from chains where id = $1 for update"#, chain,)
+            .fetch_optional(&mut *conn)
             .await?;
     }
-    sqlx::query_as(
-        "select count(*), coalesce(sum(c.size_bytes), 0)::bigint
+    let usage = sqlx::query!(
+        r#"select count(*) as "count!", coalesce(sum(c.size_bytes), 0)::bigint as "bytes!"
          from chain_components cc join components c on c.id = cc.component_id
-         where cc.chain_id = $1",
+         where cc.chain_id = $1"#,
+        chain,
     )
-    .bind(chain)
     .fetch_one(conn)
-    .await
+    .await?;
+    Ok((usage.count, usage.bytes))
 }
 
 /// One of the chain's components.
@@ -101,12 +98,14 @@ pub async fn component(
     chain: Uuid,
     id: &str,
 ) -> Result<Option<ChainComponent>, sqlx::Error> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "select {COMPONENT_COLUMNS} from chain_components cc join components c on c.id = cc.component_id
-         where cc.chain_id = $1 and cc.component_id = $2"
-    )))
-    .bind(chain)
-    .bind(id)
+    sqlx::query_as!(
+        ChainComponent,
+        r#"select cc.chain_id, cc.component_id, cc.hook, c.size_bytes,
+    cc.uploaded_at, cc.uploaded_by, cc.fixtures_passed, cc.fuel_max from chain_components cc join components c on c.id = cc.component_id
+         where cc.chain_id = $1 and cc.component_id = $2"#,
+        chain,
+        id,
+    )
     .fetch_optional(conn)
     .await
 }
@@ -117,11 +116,13 @@ pub async fn components(
     conn: &mut PgConnection,
     chain: Uuid,
 ) -> Result<Vec<ChainComponent>, sqlx::Error> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "select {COMPONENT_COLUMNS} from chain_components cc join components c on c.id = cc.component_id
-         where cc.chain_id = $1 order by cc.uploaded_at desc, cc.component_id"
-    )))
-    .bind(chain)
+    sqlx::query_as!(
+        ChainComponent,
+        r#"select cc.chain_id, cc.component_id, cc.hook, c.size_bytes,
+    cc.uploaded_at, cc.uploaded_by, cc.fixtures_passed, cc.fuel_max from chain_components cc join components c on c.id = cc.component_id
+         where cc.chain_id = $1 order by cc.uploaded_at desc, cc.component_id"#,
+        chain,
+    )
     .fetch_all(conn)
     .await
 }
@@ -129,14 +130,13 @@ pub async fn components(
 /// The bytes of a stored component.
 #[tracing::instrument(skip_all)]
 pub async fn bytes(conn: &mut PgConnection, id: &str) -> Result<Option<Vec<u8>>, sqlx::Error> {
-    sqlx::query_scalar("select bytes from components where id = $1")
-        .bind(id)
+    sqlx::query_scalar!(r#"select bytes from components where id = $1"#, id,)
         .fetch_optional(conn)
         .await
 }
 
 /// A chain's hook bound to one of its components.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct Binding {
     /// Chain.
     pub chain_id: Uuid,
@@ -156,16 +156,14 @@ pub struct Binding {
     pub trip_reason: Option<String>,
 }
 
-const BINDING_COLUMNS: &str =
-    "chain_id, hook, component_id, on_failure, bound_by, bound_at, tripped_at, trip_reason";
-
 /// The chain's bindings.
 #[tracing::instrument(skip_all)]
 pub async fn bindings(conn: &mut PgConnection, chain: Uuid) -> Result<Vec<Binding>, sqlx::Error> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "select {BINDING_COLUMNS} from bindings where chain_id = $1 order by hook"
-    )))
-    .bind(chain)
+    sqlx::query_as!(
+        Binding,
+        r#"select chain_id, hook, component_id, on_failure, bound_by, bound_at, tripped_at, trip_reason from bindings where chain_id = $1 order by hook"#,
+        chain,
+    )
     .fetch_all(conn)
     .await
 }
@@ -173,9 +171,10 @@ pub async fn bindings(conn: &mut PgConnection, chain: Uuid) -> Result<Vec<Bindin
 /// Every binding of every chain (start-up and the periodic reconcile).
 #[tracing::instrument(skip_all)]
 pub async fn all_bindings(conn: &mut PgConnection) -> Result<Vec<Binding>, sqlx::Error> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "select {BINDING_COLUMNS} from bindings order by chain_id, hook"
-    )))
+    sqlx::query_as!(
+        Binding,
+        r#"select chain_id, hook, component_id, on_failure, bound_by, bound_at, tripped_at, trip_reason from bindings order by chain_id, hook"#,
+    )
     .fetch_all(conn)
     .await
 }
@@ -191,27 +190,28 @@ pub async fn bind(
     on_failure: &str,
     actor: Uuid,
 ) -> Result<(Binding, Option<String>), sqlx::Error> {
-    let previous: Option<String> = sqlx::query_scalar(
-        "select component_id from bindings where chain_id = $1 and hook = $2 for update",
+    let previous: Option<String> = sqlx::query_scalar!(
+        r#"select component_id from bindings where chain_id = $1 and hook = $2 for update"#,
+        chain,
+        hook,
     )
-    .bind(chain)
-    .bind(hook)
     .fetch_optional(&mut *conn)
     .await?;
-    let binding = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "insert into bindings (chain_id, hook, component_id, on_failure, bound_by)
+    let binding = sqlx::query_as!(
+        Binding,
+        r#"insert into bindings (chain_id, hook, component_id, on_failure, bound_by)
          values ($1, $2, $3, $4, $5)
          on conflict (chain_id, hook) do update
             set component_id = excluded.component_id, on_failure = excluded.on_failure,
                 bound_by = excluded.bound_by, bound_at = now(), tripped_at = null,
                 trip_reason = null
-         returning {BINDING_COLUMNS}"
-    )))
-    .bind(chain)
-    .bind(hook)
-    .bind(component)
-    .bind(on_failure)
-    .bind(actor)
+         returning chain_id, hook, component_id, on_failure, bound_by, bound_at, tripped_at, trip_reason"#,
+        chain,
+        hook,
+        component,
+        on_failure,
+        actor,
+    )
     .fetch_one(conn)
     .await?;
     Ok((binding, previous))
@@ -224,11 +224,11 @@ pub async fn unbind(
     chain: Uuid,
     hook: &str,
 ) -> Result<Option<String>, sqlx::Error> {
-    sqlx::query_scalar(
-        "delete from bindings where chain_id = $1 and hook = $2 returning component_id",
+    sqlx::query_scalar!(
+        r#"delete from bindings where chain_id = $1 and hook = $2 returning component_id"#,
+        chain,
+        hook,
     )
-    .bind(chain)
-    .bind(hook)
     .fetch_optional(conn)
     .await
 }
@@ -243,21 +243,21 @@ pub async fn trip(
     component: &str,
     reason: &str,
 ) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
-        "update bindings set tripped_at = now(), trip_reason = $4
-         where chain_id = $1 and hook = $2 and component_id = $3 and tripped_at is null",
+    let done = sqlx::query!(
+        r#"update bindings set tripped_at = now(), trip_reason = $4
+         where chain_id = $1 and hook = $2 and component_id = $3 and tripped_at is null"#,
+        chain,
+        hook,
+        component,
+        reason,
     )
-    .bind(chain)
-    .bind(hook)
-    .bind(component)
-    .bind(reason)
     .execute(conn)
     .await?;
     Ok(done.rows_affected() == 1)
 }
 
 /// An entry of a chain's component trail.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct AuditEntry {
     /// Id (time-ordered).
     pub id: Uuid,
@@ -286,17 +286,17 @@ pub async fn audit(
     actor: Option<Uuid>,
     detail: Value,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "insert into component_audit (id, chain_id, kind, hook, component_id, actor_id, detail)
-         values ($1, $2, $3, $4, $5, $6, $7)",
+    sqlx::query!(
+        r#"insert into component_audit (id, chain_id, kind, hook, component_id, actor_id, detail)
+         values ($1, $2, $3, $4, $5, $6, $7)"#,
+        Uuid::now_v7(),
+        chain,
+        kind,
+        hook,
+        component,
+        actor,
+        detail,
     )
-    .bind(Uuid::now_v7())
-    .bind(chain)
-    .bind(kind)
-    .bind(hook)
-    .bind(component)
-    .bind(actor)
-    .bind(detail)
     .execute(conn)
     .await?;
     Ok(())
@@ -310,13 +310,14 @@ pub async fn audit_trail(
     after: Option<Uuid>,
     fetch: i64,
 ) -> Result<Vec<AuditEntry>, sqlx::Error> {
-    sqlx::query_as(
-        "select id, kind, hook, component_id, actor_id, detail, at from component_audit
-         where chain_id = $1 and ($2::uuid is null or id > $2) order by id limit $3",
+    sqlx::query_as!(
+        AuditEntry,
+        r#"select id, kind, hook, component_id, actor_id, detail, at from component_audit
+         where chain_id = $1 and ($2::uuid is null or id > $2) order by id limit $3"#,
+        chain,
+        after,
+        fetch,
     )
-    .bind(chain)
-    .bind(after)
-    .bind(fetch)
     .fetch_all(conn)
     .await
 }

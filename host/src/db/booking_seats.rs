@@ -4,8 +4,6 @@
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::bookings::SEAT_TAKEN;
-
 /// Seats of the show taken right now, by state (`held` or `sold`).
 #[tracing::instrument(skip_all)]
 pub async fn taken_seats(
@@ -14,13 +12,16 @@ pub async fn taken_seats(
 ) -> Result<Vec<(String, String)>, sqlx::Error> {
     // A confirmed booking's seats are taken until 'infinity', so no join to `bookings` is
     // needed to tell sold from held.
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "select seat_id, case when taken_until = 'infinity' then 'sold' else 'held' end
-         from booking_seats where show_id = $1 and {SEAT_TAKEN}"
-    )))
-    .bind(show)
+    // "Taken" as `db::bookings` states it.
+    let rows = sqlx::query!(
+        r#"select seat_id,
+                  case when taken_until = 'infinity' then 'sold' else 'held' end as "state!"
+         from booking_seats where show_id = $1 and taken_until > statement_timestamp()"#,
+        show,
+    )
     .fetch_all(conn)
-    .await
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.seat_id, r.state)).collect())
 }
 
 /// How many seats of the show are taken right now, and which of `among` are.
@@ -32,12 +33,14 @@ pub async fn taken_among(
 ) -> Result<(i64, Vec<String>), sqlx::Error> {
     // One pass over the show's live seats; only the few the caller asks about come back,
     // not the whole map of a busy show.
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "select count(*), coalesce(array_agg(seat_id) filter (where seat_id = any($2)), '{{}}')
-         from booking_seats where show_id = $1 and {SEAT_TAKEN}"
-    )))
-    .bind(show)
-    .bind(among)
+    let row = sqlx::query!(
+        r#"select count(*) as "count!",
+                  coalesce(array_agg(seat_id) filter (where seat_id = any($2)), '{}') as "taken!"
+         from booking_seats where show_id = $1 and taken_until > statement_timestamp()"#,
+        show,
+        among as &[&str],
+    )
     .fetch_one(conn)
-    .await
+    .await?;
+    Ok((row.count, row.taken))
 }

@@ -11,7 +11,7 @@ use crate::domain::types::BookingStatus;
 pub use super::booking_seats::{taken_among, taken_seats};
 
 /// A booking row.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct Booking {
     /// Id.
     pub id: Uuid,
@@ -48,22 +48,19 @@ impl Booking {
     }
 }
 
-const COLUMNS: &str = "id, chain_id, show_id, user_id, status, seats, items, total_minor, currency, promo_code, expires_at, refund_minor, created_at";
-
 // One clock for bookings. Every statement reads "now" as `statement_timestamp()`: one
 // instant for the whole statement (not `clock_timestamp()`, which moves from row to row),
 // taken when the statement starts, just before its snapshot; and every time a statement writes
 // (`created_at`, `expires_at`, `taken_from`, `cancelled_at`, ...) is that same instant. So a
 // statement that says a seat is taken or free, or a hold live or lapsed, says it about one
 // moment, the one whose committed rows it sees. Rust's clock decides nothing here.
-
-/// A booking row (of `bookings`) is live: held and unexpired, or confirmed.
-/// The SQL function is migration 0009's, the one statement of "live" in SQL.
-pub const LIVE: &str = "booking_is_live(status, expires_at)";
-
-/// A seat row (of `booking_seats`) is taken: its interval has not ended. Every interval
-/// starts when its statement ran, before any later statement's snapshot could see it.
-pub const SEAT_TAKEN: &str = "taken_until > statement_timestamp()";
+//
+// Two predicates recur, written out in each query because `sqlx::query!` checks literal SQL:
+// - a booking row is live: `booking_is_live(status, expires_at)`, migration 0009's function,
+//   the one statement of "live" in SQL (`BookingStatus::is_live` is the Rust one);
+// - a seat row (of `booking_seats`) is taken: `taken_until > statement_timestamp()`: its
+//   interval has not ended. Every interval starts when its statement ran, before any later
+//   statement's snapshot could see it.
 
 /// A new hold.
 pub struct NewHold<'a> {
@@ -116,37 +113,38 @@ pub async fn insert_hold(
     h: &NewHold<'_>,
 ) -> Result<HoldOutcome, sqlx::Error> {
     let id = Uuid::now_v7();
-    let booking: Booking = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "insert into bookings (id, chain_id, show_id, user_id, status, seats, items, total_minor,
+    let booking: Booking = sqlx::query_as!(
+        Booking,
+        r#"insert into bookings (id, chain_id, show_id, user_id, status, seats, items, total_minor,
             currency, promo_code, created_at, expires_at)
          values ($1, $2, $3, $4, 'held', $5, $6, $7, $8, $9,
             statement_timestamp(), statement_timestamp() + make_interval(secs => $10))
-         returning {COLUMNS}"
-    )))
-    .bind(id)
-    .bind(h.chain_id)
-    .bind(h.show_id)
-    .bind(h.user_id)
-    .bind(h.seats)
-    .bind(Json(h.items))
-    .bind(h.total_minor)
-    .bind(h.currency)
-    .bind(h.promo_code)
-    .bind(f64::from(h.hold_seconds))
+         returning id, chain_id, show_id, user_id, status as "status: BookingStatus", seats, items as "items: Json<Vec<LineItem>>", total_minor, currency, promo_code, expires_at, refund_minor, created_at"#,
+        id,
+        h.chain_id,
+        h.show_id,
+        h.user_id,
+        h.seats,
+        Json(h.items) as _,
+        h.total_minor,
+        h.currency,
+        h.promo_code,
+        f64::from(h.hold_seconds),
+    )
     .fetch_one(&mut *conn)
     .await?;
-    let inserted: Vec<String> = sqlx::query_scalar(
-        "insert into booking_seats (chain_id, booking_id, show_id, seat_id, taken_from, taken_until)
+    let inserted: Vec<String> = sqlx::query_scalar!(
+        r#"insert into booking_seats (chain_id, booking_id, show_id, seat_id, taken_from, taken_until)
          select $1, $2, $3, s, $5, $6 from unnest($4::text[]) s order by s
          on conflict do nothing
-         returning seat_id",
+         returning seat_id"#,
+        h.chain_id,
+        id,
+        h.show_id,
+        h.seats,
+        booking.created_at,
+        booking.expires_at,
     )
-    .bind(h.chain_id)
-    .bind(id)
-    .bind(h.show_id)
-    .bind(h.seats)
-    .bind(booking.created_at)
-    .bind(booking.expires_at)
     .fetch_all(conn)
     .await?;
     if inserted.len() == h.seats.len() {
@@ -167,20 +165,20 @@ pub async fn insert_hold(
 /// this is the one lookup that asks every shard.
 #[tracing::instrument(skip_all)]
 pub async fn find(conn: &mut PgConnection, id: Uuid) -> Result<Option<Booking>, sqlx::Error> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "select {COLUMNS} from bookings where id = $1"
-    )))
-    .bind(id)
+    sqlx::query_as!(
+        Booking,
+        r#"select id, chain_id, show_id, user_id, status as "status: BookingStatus", seats, items as "items: Json<Vec<LineItem>>", total_minor, currency, promo_code, expires_at, refund_minor, created_at from bookings where id = $1"#,
+        id,
+    )
     .fetch_optional(conn)
     .await
 }
 
 /// A booking locked until the end of the transaction, and whether it is live at the
 /// statement's instant.
-#[derive(Debug, sqlx::FromRow)]
+#[derive(Debug)]
 pub struct Locked {
     /// The booking.
-    #[sqlx(flatten)]
     pub booking: Booking,
     /// Held and unexpired, or confirmed, at the database's `statement_timestamp()`.
     pub live: bool,
@@ -193,13 +191,35 @@ pub async fn lock(
     chain: Uuid,
     id: Uuid,
 ) -> Result<Option<Locked>, sqlx::Error> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "select {COLUMNS}, {LIVE} as live from bookings where chain_id = $1 and id = $2 for update"
-    )))
-    .bind(chain)
-    .bind(id)
+    let row = sqlx::query!(
+        r#"select id, chain_id, show_id, user_id, status as "status: BookingStatus", seats,
+                  items as "items: Json<Vec<LineItem>>", total_minor, currency, promo_code,
+                  expires_at, refund_minor, created_at,
+                  booking_is_live(status, expires_at) as "live!"
+         from bookings where chain_id = $1 and id = $2 for update"#,
+        chain,
+        id,
+    )
     .fetch_optional(conn)
-    .await
+    .await?;
+    Ok(row.map(|r| Locked {
+        live: r.live,
+        booking: Booking {
+            id: r.id,
+            chain_id: r.chain_id,
+            show_id: r.show_id,
+            user_id: r.user_id,
+            status: r.status,
+            seats: r.seats,
+            items: r.items,
+            total_minor: r.total_minor,
+            currency: r.currency,
+            promo_code: r.promo_code,
+            expires_at: r.expires_at,
+            refund_minor: r.refund_minor,
+            created_at: r.created_at,
+        },
+    }))
 }
 
 /// Confirms a held booking whose hold has not run out at the statement's instant: the booking
@@ -211,19 +231,20 @@ pub async fn confirm(
     chain: Uuid,
     id: Uuid,
 ) -> Result<Option<Booking>, sqlx::Error> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "with b as (
+    sqlx::query_as!(
+        Booking,
+        r#"with b as (
             update bookings set status = 'confirmed', confirmed_at = statement_timestamp()
             where chain_id = $1 and id = $2 and status = 'held'
               and booking_is_live(status, expires_at)
-            returning {COLUMNS}),
+            returning id, chain_id, show_id, user_id, status as "status: BookingStatus", seats, items as "items: Json<Vec<LineItem>>", total_minor, currency, promo_code, expires_at, refund_minor, created_at),
          s as (
             update booking_seats set taken_until = 'infinity'
             where chain_id = $1 and booking_id = (select id from b))
-         select * from b"
-    )))
-    .bind(chain)
-    .bind(id)
+         select * from b"#,
+        chain,
+        id,
+    )
     .fetch_optional(conn)
     .await
 }
@@ -237,18 +258,19 @@ pub async fn cancel(
     id: Uuid,
     refund_minor: i64,
 ) -> Result<Booking, sqlx::Error> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "with s as (
+    sqlx::query_as!(
+        Booking,
+        r#"with s as (
             update booking_seats
             set taken_until = greatest(taken_from, least(taken_until, statement_timestamp()))
             where chain_id = $3 and booking_id = $1)
          update bookings set status = 'cancelled', cancelled_at = statement_timestamp(),
             refund_minor = $2
-         where chain_id = $3 and id = $1 returning {COLUMNS}"
-    )))
-    .bind(id)
-    .bind(refund_minor)
-    .bind(chain)
+         where chain_id = $3 and id = $1 returning id, chain_id, show_id, user_id, status as "status: BookingStatus", seats, items as "items: Json<Vec<LineItem>>", total_minor, currency, promo_code, expires_at, refund_minor, created_at"#,
+        id,
+        refund_minor,
+        chain,
+    )
     .fetch_one(conn)
     .await
 }
@@ -257,14 +279,15 @@ pub async fn cancel(
 /// and returns them; concurrent sweepers skip each other's rows.
 #[tracing::instrument(skip_all)]
 pub async fn expire_due(conn: &mut PgConnection, limit: i64) -> Result<Vec<Booking>, sqlx::Error> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "update bookings set status = 'expired', expired_at = statement_timestamp()
+    sqlx::query_as!(
+        Booking,
+        r#"update bookings set status = 'expired', expired_at = statement_timestamp()
          where id in (select id from bookings
                       where status = 'held' and not booking_is_live(status, expires_at)
                       order by expires_at limit $1 for update skip locked)
-         returning {COLUMNS}"
-    )))
-    .bind(limit)
+         returning id, chain_id, show_id, user_id, status as "status: BookingStatus", seats, items as "items: Json<Vec<LineItem>>", total_minor, currency, promo_code, expires_at, refund_minor, created_at"#,
+        limit,
+    )
     .fetch_all(conn)
     .await
 }
@@ -276,12 +299,13 @@ pub async fn lock_live_of_show(
     chain: Uuid,
     show: Uuid,
 ) -> Result<Vec<Booking>, sqlx::Error> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "select {COLUMNS} from bookings where chain_id = $1 and show_id = $2 and {LIVE}
-         order by id for update"
-    )))
-    .bind(chain)
-    .bind(show)
+    sqlx::query_as!(
+        Booking,
+        r#"select id, chain_id, show_id, user_id, status as "status: BookingStatus", seats, items as "items: Json<Vec<LineItem>>", total_minor, currency, promo_code, expires_at, refund_minor, created_at from bookings where chain_id = $1 and show_id = $2 and booking_is_live(status, expires_at)
+         order by id for update"#,
+        chain,
+        show,
+    )
     .fetch_all(conn)
     .await
 }
@@ -295,18 +319,19 @@ pub async fn held_seats(
     show: Uuid,
     chain: Uuid,
 ) -> Result<(i64, i64), sqlx::Error> {
-    sqlx::query_as(
-        "select coalesce(sum(cardinality(seats)) filter (where show_id = $2), 0)::bigint,
-                coalesce(sum(cardinality(seats)), 0)::bigint
+    let held = sqlx::query!(
+        r#"select coalesce(sum(cardinality(seats)) filter (where show_id = $2), 0)::bigint as "show!",
+                coalesce(sum(cardinality(seats)), 0)::bigint as "chain!"
          from bookings
          where user_id = $1 and chain_id = $3 and status = 'held'
-           and booking_is_live(status, expires_at)",
+           and booking_is_live(status, expires_at)"#,
+        user,
+        show,
+        chain,
     )
-    .bind(user)
-    .bind(show)
-    .bind(chain)
     .fetch_one(conn)
-    .await
+    .await?;
+    Ok((held.show, held.chain))
 }
 
 /// How many confirmed bookings the user has with the chain.
@@ -316,11 +341,11 @@ pub async fn confirmed_count(
     user: Uuid,
     chain: Uuid,
 ) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar(
-        "select count(*) from bookings where user_id = $1 and chain_id = $2 and status = 'confirmed'",
+    sqlx::query_scalar!(
+        r#"select count(*) as "v!" from bookings where user_id = $1 and chain_id = $2 and status = 'confirmed'"#,
+        user,
+        chain,
     )
-    .bind(user)
-    .bind(chain)
     .fetch_one(conn)
     .await
 }
@@ -344,17 +369,18 @@ pub async fn list(
     after: Option<Uuid>,
     fetch: i64,
 ) -> Result<Vec<Booking>, sqlx::Error> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "select {COLUMNS} from bookings
+    sqlx::query_as!(
+        Booking,
+        r#"select id, chain_id, show_id, user_id, status as "status: BookingStatus", seats, items as "items: Json<Vec<LineItem>>", total_minor, currency, promo_code, expires_at, refund_minor, created_at from bookings
          where ($1::uuid is null or user_id = $1) and ($2::uuid is null or chain_id = $2)
            and ($3::text is null or status = $3::text) and ($4::uuid is null or id > $4)
-         order by id limit $5"
-    )))
-    .bind(f.user_id)
-    .bind(f.chain_id)
-    .bind(f.status)
-    .bind(after)
-    .bind(fetch)
+         order by id limit $5"#,
+        f.user_id,
+        f.chain_id,
+        f.status.map(|s| s.as_str()),
+        after,
+        fetch,
+    )
     .fetch_all(conn)
     .await
 }
@@ -362,10 +388,10 @@ pub async fn list(
 /// Whether the show has live bookings (held and unexpired, or confirmed).
 #[tracing::instrument(skip_all)]
 pub async fn show_has_live(conn: &mut PgConnection, show: Uuid) -> Result<bool, sqlx::Error> {
-    sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-        "select exists (select 1 from bookings where show_id = $1 and {LIVE})"
-    )))
-    .bind(show)
+    sqlx::query_scalar!(
+        r#"select exists (select 1 from bookings where show_id = $1 and booking_is_live(status, expires_at)) as "v!""#,
+        show,
+    )
     .fetch_one(conn)
     .await
 }

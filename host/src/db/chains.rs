@@ -5,7 +5,7 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 /// A theatre chain.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct Chain {
     /// Id.
     pub id: Uuid,
@@ -20,7 +20,7 @@ pub struct Chain {
 }
 
 /// A member of a chain's staff.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct Member {
     /// The user.
     pub user_id: Uuid,
@@ -41,14 +41,15 @@ pub async fn insert(
     timezone: &str,
     creator: Uuid,
 ) -> Result<Chain, sqlx::Error> {
-    let chain: Chain = sqlx::query_as(
-        "insert into chains (id, name, currency, timezone) values ($1, $2, $3, $4)
-         returning id, name, currency, timezone, created_at",
+    let chain: Chain = sqlx::query_as!(
+        Chain,
+        r#"insert into chains (id, name, currency, timezone) values ($1, $2, $3, $4)
+         returning id, name, currency, timezone, created_at"#,
+        Uuid::now_v7(),
+        name,
+        currency,
+        timezone,
     )
-    .bind(Uuid::now_v7())
-    .bind(name)
-    .bind(currency)
-    .bind(timezone)
     .fetch_one(&mut *conn)
     .await?;
     add_member(conn, chain.id, creator).await?;
@@ -64,14 +65,14 @@ pub async fn ensure(
     currency: &str,
     timezone: &str,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "insert into chains (id, name, currency, timezone) values ($1, $2, $3, $4)
-         on conflict do nothing",
+    sqlx::query!(
+        r#"insert into chains (id, name, currency, timezone) values ($1, $2, $3, $4)
+         on conflict do nothing"#,
+        id,
+        name,
+        currency,
+        timezone,
     )
-    .bind(id)
-    .bind(name)
-    .bind(currency)
-    .bind(timezone)
     .execute(conn)
     .await?;
     Ok(())
@@ -80,10 +81,13 @@ pub async fn ensure(
 /// One chain.
 #[tracing::instrument(skip_all)]
 pub async fn find(conn: &mut PgConnection, id: Uuid) -> Result<Option<Chain>, sqlx::Error> {
-    sqlx::query_as("select id, name, currency, timezone, created_at from chains where id = $1")
-        .bind(id)
-        .fetch_optional(conn)
-        .await
+    sqlx::query_as!(
+        Chain,
+        r#"select id, name, currency, timezone, created_at from chains where id = $1"#,
+        id,
+    )
+    .fetch_optional(conn)
+    .await
 }
 
 /// A page of chains.
@@ -93,12 +97,13 @@ pub async fn list(
     after: Option<Uuid>,
     fetch: i64,
 ) -> Result<Vec<Chain>, sqlx::Error> {
-    sqlx::query_as(
-        "select id, name, currency, timezone, created_at from chains
-         where ($1::uuid is null or id > $1) order by id limit $2",
+    sqlx::query_as!(
+        Chain,
+        r#"select id, name, currency, timezone, created_at from chains
+         where ($1::uuid is null or id > $1) order by id limit $2"#,
+        after,
+        fetch,
     )
-    .bind(after)
-    .bind(fetch)
     .fetch_all(conn)
     .await
 }
@@ -110,11 +115,11 @@ pub async fn add_member(
     chain: Uuid,
     user: Uuid,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "insert into chain_members (chain_id, user_id) values ($1, $2) on conflict do nothing",
+    sqlx::query!(
+        r#"insert into chain_members (chain_id, user_id) values ($1, $2) on conflict do nothing"#,
+        chain,
+        user,
     )
-    .bind(chain)
-    .bind(user)
     .execute(conn)
     .await?;
     Ok(())
@@ -127,11 +132,11 @@ pub async fn is_member(
     chain: Uuid,
     user: Uuid,
 ) -> Result<bool, sqlx::Error> {
-    sqlx::query_scalar(
-        "select exists (select 1 from chain_members where chain_id = $1 and user_id = $2)",
+    sqlx::query_scalar!(
+        r#"select exists (select 1 from chain_members where chain_id = $1 and user_id = $2) as "v!""#,
+        chain,
+        user,
     )
-    .bind(chain)
-    .bind(user)
     .fetch_one(conn)
     .await
 }
@@ -144,15 +149,16 @@ pub async fn members(
     after: Option<Uuid>,
     fetch: i64,
 ) -> Result<Vec<Member>, sqlx::Error> {
-    sqlx::query_as(
-        "select u.id as user_id, u.name, u.email::text as email, m.added_at
+    sqlx::query_as!(
+        Member,
+        r#"select u.id as user_id, u.name, u.email::text as "email!", m.added_at
          from chain_members m join users u on u.id = m.user_id
          where m.chain_id = $1 and ($2::uuid is null or u.id > $2)
-         order by u.id limit $3",
+         order by u.id limit $3"#,
+        chain,
+        after,
+        fetch,
     )
-    .bind(chain)
-    .bind(after)
-    .bind(fetch)
     .fetch_all(conn)
     .await
 }

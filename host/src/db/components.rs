@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 
 /// A stored component.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct StoredComponent {
     /// Lowercase hex sha256.
     pub id: String,
@@ -22,16 +22,21 @@ pub async fn insert_if_absent(
     bytes: &[u8],
 ) -> Result<StoredComponent, sqlx::Error> {
     let size = i32::try_from(bytes.len()).unwrap_or(i32::MAX);
-    sqlx::query("insert into components (id, bytes, size_bytes) values ($1, $2, $3) on conflict (id) do nothing")
-        .bind(id)
-        .bind(bytes)
-        .bind(size)
+    sqlx::query!(
+        r#"insert into components (id, bytes, size_bytes) values ($1, $2, $3) on conflict (id) do nothing"#,
+        id,
+        bytes,
+        size,
+    )
         .execute(&mut *conn)
         .await?;
-    sqlx::query_as("select id, size_bytes, uploaded_at from components where id = $1")
-        .bind(id)
-        .fetch_one(&mut *conn)
-        .await
+    sqlx::query_as!(
+        StoredComponent,
+        r#"select id, size_bytes, uploaded_at from components where id = $1"#,
+        id,
+    )
+    .fetch_one(&mut *conn)
+    .await
 }
 
 /// Makes `component_id` the platform default of `hook`.
@@ -41,13 +46,13 @@ pub async fn set_platform_default(
     hook: &str,
     component_id: &str,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "insert into platform_defaults (hook, component_id) values ($1, $2)
+    sqlx::query!(
+        r#"insert into platform_defaults (hook, component_id) values ($1, $2)
          on conflict (hook) do update set component_id = excluded.component_id
-         where platform_defaults.component_id <> excluded.component_id",
+         where platform_defaults.component_id <> excluded.component_id"#,
+        hook,
+        component_id,
     )
-    .bind(hook)
-    .bind(component_id)
     .execute(&mut *conn)
     .await?;
     Ok(())

@@ -36,36 +36,37 @@ pub async fn claim(
     request: &str,
     abandoned_after: Duration,
 ) -> Result<Claim, sqlx::Error> {
-    sqlx::query(
-        "delete from idempotency_keys where user_id = $1 and key = $2
+    sqlx::query!(
+        r#"delete from idempotency_keys where user_id = $1 and key = $2
            and (created_at < now() - make_interval(secs => $4)
-                or (status_code is null and created_at < now() - make_interval(secs => $3)))",
+                or (status_code is null and created_at < now() - make_interval(secs => $3)))"#,
+        user,
+        key,
+        abandoned_after.as_secs_f64(),
+        KEEP_FOR.as_secs_f64(),
     )
-    .bind(user)
-    .bind(key)
-    .bind(abandoned_after.as_secs_f64())
-    .bind(KEEP_FOR.as_secs_f64())
     .execute(&mut *conn)
     .await?;
-    let inserted = sqlx::query(
-        "insert into idempotency_keys (user_id, key, request) values ($1, $2, $3) on conflict do nothing",
+    let inserted = sqlx::query!(
+        r#"insert into idempotency_keys (user_id, key, request) values ($1, $2, $3) on conflict do nothing"#,
+        user,
+        key,
+        request,
     )
-    .bind(user)
-    .bind(key)
-    .bind(request)
     .execute(&mut *conn)
     .await?
     .rows_affected();
     if inserted == 1 {
         return Ok(Claim::Fresh);
     }
-    let row: Option<(String, Option<i32>, Option<serde_json::Value>)> = sqlx::query_as(
-        "select request, status_code, response from idempotency_keys where user_id = $1 and key = $2",
+    let row = sqlx::query!(
+        r#"select request, status_code, response from idempotency_keys where user_id = $1 and key = $2"#,
+        user,
+        key,
     )
-    .bind(user)
-    .bind(key)
     .fetch_optional(conn)
-    .await?;
+    .await?
+    .map(|r| (r.request, r.status_code, r.response));
     Ok(match row {
         None => Claim::InFlight,
         Some((req, _, _)) if req != request => Claim::Mismatch,
@@ -86,11 +87,13 @@ pub async fn complete(
     status: u16,
     body: &serde_json::Value,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("update idempotency_keys set status_code = $3, response = $4 where user_id = $1 and key = $2")
-        .bind(user)
-        .bind(key)
-        .bind(i32::from(status))
-        .bind(body)
+    sqlx::query!(
+        r#"update idempotency_keys set status_code = $3, response = $4 where user_id = $1 and key = $2"#,
+        user,
+        key,
+        i32::from(status),
+        body,
+    )
         .execute(conn)
         .await?;
     Ok(())
@@ -99,11 +102,11 @@ pub async fn complete(
 /// Forgets a claim (the request failed on our side and may be retried with the same key).
 #[tracing::instrument(skip_all)]
 pub async fn release(conn: &mut PgConnection, user: Uuid, key: &str) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "delete from idempotency_keys where user_id = $1 and key = $2 and status_code is null",
+    sqlx::query!(
+        r#"delete from idempotency_keys where user_id = $1 and key = $2 and status_code is null"#,
+        user,
+        key,
     )
-    .bind(user)
-    .bind(key)
     .execute(conn)
     .await?;
     Ok(())
@@ -116,14 +119,14 @@ pub const KEEP_FOR: Duration = Duration::from_secs(24 * 60 * 60);
 /// `idempotency_keys_created_idx`); returns how many went.
 #[tracing::instrument(skip_all)]
 pub async fn delete_expired(conn: &mut PgConnection, batch: i64) -> Result<u64, sqlx::Error> {
-    Ok(sqlx::query(
-        "delete from idempotency_keys where (user_id, key) in (
+    Ok(sqlx::query!(
+        r#"delete from idempotency_keys where (user_id, key) in (
              select user_id, key from idempotency_keys
               where created_at < now() - make_interval(secs => $1)
-              order by created_at limit $2)",
+              order by created_at limit $2)"#,
+        KEEP_FOR.as_secs_f64(),
+        batch,
     )
-    .bind(KEEP_FOR.as_secs_f64())
-    .bind(batch)
     .execute(conn)
     .await?
     .rows_affected())

@@ -7,7 +7,7 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 /// A movie.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct Movie {
     /// Id.
     pub id: Uuid,
@@ -65,8 +65,6 @@ pub struct MovieFields {
     pub certificate: Option<String>,
 }
 
-const COLUMNS: &str = "id, title, description, cast_members, director, trailer_url, release_date, release_status, languages, runtime_minutes, certificate, chain_id, created_at, updated_at";
-
 /// Inserts a movie owned by `chain` (`None`: a platform movie).
 #[tracing::instrument(skip_all)]
 pub async fn insert(
@@ -86,25 +84,25 @@ pub async fn insert_with_id(
     chain: Option<Uuid>,
     m: &MovieFields,
 ) -> Result<Movie, sqlx::Error> {
-    sqlx::query(
-        "insert into movies (id, title, description, cast_members, director, trailer_url,
+    sqlx::query!(
+        r#"insert into movies (id, title, description, cast_members, director, trailer_url,
             release_date, release_status, languages, runtime_minutes, certificate, chain_id)
          values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
          on conflict (id) do update set chain_id = excluded.chain_id
-            where movies.chain_id is null and excluded.chain_id is not null",
+            where movies.chain_id is null and excluded.chain_id is not null"#,
+        id,
+        &m.title,
+        &m.description,
+        &m.cast_members,
+        &m.director,
+        &m.trailer_url,
+        m.release_date,
+        m.release_status.as_str(),
+        &m.languages,
+        m.runtime_minutes,
+        m.certificate.as_deref(),
+        chain,
     )
-    .bind(id)
-    .bind(&m.title)
-    .bind(&m.description)
-    .bind(&m.cast_members)
-    .bind(&m.director)
-    .bind(&m.trailer_url)
-    .bind(m.release_date)
-    .bind(m.release_status)
-    .bind(&m.languages)
-    .bind(m.runtime_minutes)
-    .bind(&m.certificate)
-    .bind(chain)
     .execute(&mut *conn)
     .await?;
     find(conn, id).await?.ok_or(sqlx::Error::RowNotFound)
@@ -113,10 +111,11 @@ pub async fn insert_with_id(
 /// One movie.
 #[tracing::instrument(skip_all)]
 pub async fn find(conn: &mut PgConnection, id: Uuid) -> Result<Option<Movie>, sqlx::Error> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "select {COLUMNS} from movies where id = $1"
-    )))
-    .bind(id)
+    sqlx::query_as!(
+        Movie,
+        r#"select id, title, description, cast_members, director, trailer_url, release_date, release_status as "release_status: ReleaseStatus", languages, runtime_minutes, certificate, chain_id, created_at, updated_at from movies where id = $1"#,
+        id,
+    )
     .fetch_optional(conn)
     .await
 }
@@ -128,23 +127,24 @@ pub async fn update(
     id: Uuid,
     m: &MovieFields,
 ) -> Result<Option<Movie>, sqlx::Error> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "update movies set title = $2, description = $3, cast_members = $4, director = $5,
+    sqlx::query_as!(
+        Movie,
+        r#"update movies set title = $2, description = $3, cast_members = $4, director = $5,
             trailer_url = $6, release_date = $7, release_status = $8, languages = $9,
             runtime_minutes = $10, certificate = $11
-         where id = $1 returning {COLUMNS}"
-    )))
-    .bind(id)
-    .bind(&m.title)
-    .bind(&m.description)
-    .bind(&m.cast_members)
-    .bind(&m.director)
-    .bind(&m.trailer_url)
-    .bind(m.release_date)
-    .bind(m.release_status)
-    .bind(&m.languages)
-    .bind(m.runtime_minutes)
-    .bind(&m.certificate)
+         where id = $1 returning id, title, description, cast_members, director, trailer_url, release_date, release_status as "release_status: ReleaseStatus", languages, runtime_minutes, certificate, chain_id, created_at, updated_at"#,
+        id,
+        &m.title,
+        &m.description,
+        &m.cast_members,
+        &m.director,
+        &m.trailer_url,
+        m.release_date,
+        m.release_status.as_str(),
+        &m.languages,
+        m.runtime_minutes,
+        m.certificate.as_deref(),
+    )
     .fetch_optional(conn)
     .await
 }
@@ -152,8 +152,7 @@ pub async fn update(
 /// Deletes a movie; fails on `shows_movie_fkey` while shows of it exist.
 #[tracing::instrument(skip_all)]
 pub async fn delete(conn: &mut PgConnection, id: Uuid) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query("delete from movies where id = $1")
-        .bind(id)
+    let done = sqlx::query!(r#"delete from movies where id = $1"#, id,)
         .execute(conn)
         .await?;
     Ok(done.rows_affected() == 1)
@@ -178,19 +177,20 @@ pub async fn list(
     after: Option<Uuid>,
     fetch: i64,
 ) -> Result<Vec<Movie>, sqlx::Error> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "select {COLUMNS} from movies
+    sqlx::query_as!(
+        Movie,
+        r#"select id, title, description, cast_members, director, trailer_url, release_date, release_status as "release_status: ReleaseStatus", languages, runtime_minutes, certificate, chain_id, created_at, updated_at from movies
          where ($1::text is null or strpos(lower(title), lower($1)) > 0)
            and ($2::text is null or release_status = $2)
            and ($3::text is null or exists (select 1 from unnest(languages) l where lower(l) = lower($3)))
            and ($4::uuid is null or id > $4)
-         order by id limit $5"
-    )))
-    .bind(&f.q)
-    .bind(&f.release_status)
-    .bind(&f.language)
-    .bind(after)
-    .bind(fetch)
+         order by id limit $5"#,
+        f.q.as_deref(),
+        f.release_status.as_deref(),
+        f.language.as_deref(),
+        after,
+        fetch,
+    )
     .fetch_all(conn)
     .await
 }
@@ -203,15 +203,16 @@ pub async fn now_showing(
     after: Option<Uuid>,
     fetch: i64,
 ) -> Result<Vec<Movie>, sqlx::Error> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "select {COLUMNS} from movies
+    sqlx::query_as!(
+        Movie,
+        r#"select id, title, description, cast_members, director, trailer_url, release_date, release_status as "release_status: ReleaseStatus", languages, runtime_minutes, certificate, chain_id, created_at, updated_at from movies
          where id in (select movie_id from theatre_movies where theatre_id = $1)
            and ($2::uuid is null or id > $2)
-         order by id limit $3"
-    )))
-    .bind(theatre)
-    .bind(after)
-    .bind(fetch)
+         order by id limit $3"#,
+        theatre,
+        after,
+        fetch,
+    )
     .fetch_all(conn)
     .await
 }
@@ -219,10 +220,10 @@ pub async fn now_showing(
 /// Ids among `ids` that are not movies.
 #[tracing::instrument(skip_all)]
 pub async fn missing(conn: &mut PgConnection, ids: &[Uuid]) -> Result<Vec<Uuid>, sqlx::Error> {
-    sqlx::query_scalar(
-        "select i from unnest($1::uuid[]) i where not exists (select 1 from movies m where m.id = i)",
+    sqlx::query_scalar!(
+        r#"select i as "i!" from unnest($1::uuid[]) i where not exists (select 1 from movies m where m.id = i)"#,
+        ids,
     )
-    .bind(ids)
     .fetch_all(conn)
     .await
 }

@@ -43,25 +43,25 @@ pub async fn enqueue(
         .iter()
         .map(|(k, v)| ((*k).to_owned(), Value::String(v.clone())))
         .collect();
-    let id: Option<Uuid> = sqlx::query_scalar(
-        "insert into notifications (id, kind, chain_id, recipient_emails, fields, dedupe_key)
+    let id: Option<Uuid> = sqlx::query_scalar!(
+        r#"insert into notifications (id, kind, chain_id, recipient_emails, fields, dedupe_key)
          values ($1, $2, $3, $4, $5, $6)
          on conflict (dedupe_key) do nothing
-         returning id",
+         returning id"#,
+        Uuid::now_v7(),
+        kind,
+        event.chain_id,
+        &event.recipients,
+        Value::Object(fields),
+        event.dedupe_key.as_deref(),
     )
-    .bind(Uuid::now_v7())
-    .bind(kind)
-    .bind(event.chain_id)
-    .bind(&event.recipients)
-    .bind(Value::Object(fields))
-    .bind(event.dedupe_key.as_deref())
     .fetch_optional(conn)
     .await?;
     Ok(id)
 }
 
 /// A notification as stored.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct Notification {
     /// Id (also the local part of the email's Message-ID).
     pub id: Uuid,
@@ -91,9 +91,6 @@ pub struct Notification {
     pub created_at: DateTime<Utc>,
 }
 
-const COLUMNS: &str = "id, kind, chain_id, recipient_emails, locale, fields, status, attempts,
-    last_error, next_attempt_at, sent_at, subject, created_at";
-
 /// A row a sweeper claimed: it may send it while `token` holds.
 #[derive(Debug, Clone)]
 pub struct Claimed {
@@ -116,8 +113,9 @@ pub async fn claim(
     let token = Uuid::now_v7();
     // `next_attempt_at` moves to the lease's end too, so one index (next_attempt_at, for
     // pending and sending rows) finds both new work and abandoned claims.
-    let rows: Vec<Notification> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "with due as (
+    let rows: Vec<Notification> = sqlx::query_as!(
+        Notification,
+        r#"with due as (
              select id as due_id from notifications
              where status in ('pending', 'sending') and next_attempt_at <= now()
              order by next_attempt_at
@@ -128,11 +126,12 @@ pub async fn claim(
                 locked_until = now() + make_interval(secs => $3),
                 next_attempt_at = now() + make_interval(secs => $3)
            from due where id = due_id
-         returning {COLUMNS}"
-    )))
-    .bind(batch)
-    .bind(token)
-    .bind(lease.as_secs_f64())
+         returning id, kind, chain_id, recipient_emails, locale, fields, status as "status: NotificationStatus", attempts,
+    last_error, next_attempt_at, sent_at, subject, created_at"#,
+        batch,
+        token,
+        lease.as_secs_f64(),
+    )
     .fetch_all(conn)
     .await?;
     Ok(rows
@@ -151,15 +150,15 @@ pub async fn mark_sent(
     claim: &Claimed,
     subject: &str,
 ) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
-        "update notifications
+    let done = sqlx::query!(
+        r#"update notifications
             set status = 'sent', sent_at = now(), subject = $3, last_error = null,
                 locked_until = null, claim_token = null
-          where id = $1 and status = 'sending' and claim_token = $2",
+          where id = $1 and status = 'sending' and claim_token = $2"#,
+        claim.notification.id,
+        claim.token,
+        subject,
     )
-    .bind(claim.notification.id)
-    .bind(claim.token)
-    .bind(subject)
     .execute(conn)
     .await?;
     Ok(done.rows_affected() == 1)
@@ -174,17 +173,17 @@ pub async fn mark_failed(
     error: &str,
     retry_at: Option<DateTime<Utc>>,
 ) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
-        "update notifications
+    let done = sqlx::query!(
+        r#"update notifications
             set status = case when $4::timestamptz is null then 'failed' else 'pending' end,
                 next_attempt_at = coalesce($4, next_attempt_at),
                 last_error = $3, locked_until = null, claim_token = null
-          where id = $1 and status = 'sending' and claim_token = $2",
+          where id = $1 and status = 'sending' and claim_token = $2"#,
+        claim.notification.id,
+        claim.token,
+        error,
+        retry_at,
     )
-    .bind(claim.notification.id)
-    .bind(claim.token)
-    .bind(error)
-    .bind(retry_at)
     .execute(conn)
     .await?;
     Ok(done.rows_affected() == 1)
@@ -200,27 +199,31 @@ pub async fn insert_custom(
     recipients: &[String],
     dedupe_key: Option<&str>,
 ) -> Result<(Notification, bool), sqlx::Error> {
-    let inserted: Option<Notification> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "insert into notifications (id, kind, recipient_emails, fields, subject, dedupe_key)
+    let inserted: Option<Notification> = sqlx::query_as!(
+        Notification,
+        r#"insert into notifications (id, kind, recipient_emails, fields, subject, dedupe_key)
          values ($1, 'custom', $2, jsonb_build_object('subject', $3::text, 'content', $4::text),
                  $3, $5)
          on conflict (dedupe_key) do nothing
-         returning {COLUMNS}"
-    )))
-    .bind(Uuid::now_v7())
-    .bind(recipients)
-    .bind(subject)
-    .bind(content)
-    .bind(dedupe_key)
+         returning id, kind, chain_id, recipient_emails, locale, fields, status as "status: NotificationStatus", attempts,
+    last_error, next_attempt_at, sent_at, subject, created_at"#,
+        Uuid::now_v7(),
+        recipients,
+        subject,
+        content,
+        dedupe_key,
+    )
     .fetch_optional(&mut *conn)
     .await?;
     if let Some(row) = inserted {
         return Ok((row, true));
     }
-    let earlier: Notification = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "select {COLUMNS} from notifications where dedupe_key = $1"
-    )))
-    .bind(dedupe_key)
+    let earlier: Notification = sqlx::query_as!(
+        Notification,
+        r#"select id, kind, chain_id, recipient_emails, locale, fields, status as "status: NotificationStatus", attempts,
+    last_error, next_attempt_at, sent_at, subject, created_at from notifications where dedupe_key = $1"#,
+        dedupe_key,
+    )
     .fetch_one(conn)
     .await?;
     Ok((earlier, false))
@@ -229,10 +232,12 @@ pub async fn insert_custom(
 /// One notification.
 #[tracing::instrument(skip_all)]
 pub async fn find(conn: &mut PgConnection, id: Uuid) -> Result<Option<Notification>, sqlx::Error> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "select {COLUMNS} from notifications where id = $1"
-    )))
-    .bind(id)
+    sqlx::query_as!(
+        Notification,
+        r#"select id, kind, chain_id, recipient_emails, locale, fields, status as "status: NotificationStatus", attempts,
+    last_error, next_attempt_at, sent_at, subject, created_at from notifications where id = $1"#,
+        id,
+    )
     .fetch_optional(conn)
     .await
 }
@@ -245,14 +250,16 @@ pub async fn list(
     after: Option<Uuid>,
     fetch: i64,
 ) -> Result<Vec<Notification>, sqlx::Error> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "select {COLUMNS} from notifications
+    sqlx::query_as!(
+        Notification,
+        r#"select id, kind, chain_id, recipient_emails, locale, fields, status as "status: NotificationStatus", attempts,
+    last_error, next_attempt_at, sent_at, subject, created_at from notifications
          where ($1::text is null or status = $1::text) and ($2::uuid is null or id > $2)
-         order by id limit $3"
-    )))
-    .bind(status)
-    .bind(after)
-    .bind(fetch)
+         order by id limit $3"#,
+        status.map(|s| s.as_str()),
+        after,
+        fetch,
+    )
     .fetch_all(conn)
     .await
 }
@@ -262,7 +269,11 @@ pub async fn list(
 pub async fn counts(
     conn: &mut PgConnection,
 ) -> Result<Vec<(NotificationStatus, i64)>, sqlx::Error> {
-    sqlx::query_as("select status, count(*) from notifications group by status order by status")
-        .fetch_all(conn)
-        .await
+    let rows = sqlx::query!(
+        r#"select status as "status: NotificationStatus", count(*) as "count!"
+         from notifications group by status order by status"#,
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.status, r.count)).collect())
 }

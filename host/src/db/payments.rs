@@ -6,7 +6,7 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 /// A payment.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct Payment {
     /// Id.
     pub id: Uuid,
@@ -30,8 +30,6 @@ pub struct Payment {
     pub created_at: DateTime<Utc>,
 }
 
-const COLUMNS: &str = "id, chain_id, booking_id, user_id, amount_minor, currency, status, provider_ref, refunded_minor, created_at";
-
 /// Records a successful payment; `payments_booking_key` makes a second one impossible.
 #[tracing::instrument(skip_all)]
 pub async fn insert(
@@ -43,17 +41,18 @@ pub async fn insert(
     currency: &str,
     provider_ref: &str,
 ) -> Result<Payment, sqlx::Error> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "insert into payments (id, chain_id, booking_id, user_id, amount_minor, currency, provider_ref)
-         values ($1, $2, $3, $4, $5, $6, $7) returning {COLUMNS}"
-    )))
-    .bind(Uuid::now_v7())
-    .bind(chain)
-    .bind(booking)
-    .bind(user)
-    .bind(amount_minor)
-    .bind(currency)
-    .bind(provider_ref)
+    sqlx::query_as!(
+        Payment,
+        r#"insert into payments (id, chain_id, booking_id, user_id, amount_minor, currency, provider_ref)
+         values ($1, $2, $3, $4, $5, $6, $7) returning id, chain_id, booking_id, user_id, amount_minor, currency, status as "status: PaymentStatus", provider_ref, refunded_minor, created_at"#,
+        Uuid::now_v7(),
+        chain,
+        booking,
+        user,
+        amount_minor,
+        currency,
+        provider_ref,
+    )
     .fetch_one(conn)
     .await
 }
@@ -66,14 +65,14 @@ pub async fn refund(
     booking: Uuid,
     amount_minor: i64,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "update payments set refunded_minor = $2,
-            status = case when $2 = 0 then status when $2 = amount_minor then 'refunded' else 'partially_refunded' end
-         where chain_id = $3 and booking_id = $1",
+    sqlx::query!(
+        r#"update payments set refunded_minor = $2,
+            status = case when $2::bigint = 0 then status when $2 = amount_minor then 'refunded' else 'partially_refunded' end
+         where chain_id = $3 and booking_id = $1"#,
+        booking,
+        amount_minor,
+        chain,
     )
-    .bind(booking)
-    .bind(amount_minor)
-    .bind(chain)
     .execute(conn)
     .await?;
     Ok(())
@@ -82,10 +81,11 @@ pub async fn refund(
 /// One payment.
 #[tracing::instrument(skip_all)]
 pub async fn find(conn: &mut PgConnection, id: Uuid) -> Result<Option<Payment>, sqlx::Error> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "select {COLUMNS} from payments where id = $1"
-    )))
-    .bind(id)
+    sqlx::query_as!(
+        Payment,
+        r#"select id, chain_id, booking_id, user_id, amount_minor, currency, status as "status: PaymentStatus", provider_ref, refunded_minor, created_at from payments where id = $1"#,
+        id,
+    )
     .fetch_optional(conn)
     .await
 }
@@ -99,16 +99,17 @@ pub async fn list(
     after: Option<Uuid>,
     fetch: i64,
 ) -> Result<Vec<Payment>, sqlx::Error> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "select {COLUMNS} from payments
+    sqlx::query_as!(
+        Payment,
+        r#"select id, chain_id, booking_id, user_id, amount_minor, currency, status as "status: PaymentStatus", provider_ref, refunded_minor, created_at from payments
          where ($1::uuid is null or user_id = $1) and ($2::uuid is null or chain_id = $2)
            and ($3::uuid is null or id > $3)
-         order by id limit $4"
-    )))
-    .bind(user)
-    .bind(chain)
-    .bind(after)
-    .bind(fetch)
+         order by id limit $4"#,
+        user,
+        chain,
+        after,
+        fetch,
+    )
     .fetch_all(conn)
     .await
 }

@@ -8,7 +8,7 @@ use crate::domain::hook_io::SeatClass;
 use crate::domain::types::seat_layout::LaidSeat;
 
 /// A screen.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct Screen {
     /// Id.
     pub id: Uuid,
@@ -25,7 +25,7 @@ pub struct Screen {
 }
 
 /// A seat of a screen.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct SeatRow {
     /// `A-7`.
     pub id: String,
@@ -39,9 +39,6 @@ pub struct SeatRow {
     pub blocked: bool,
 }
 
-const COLUMNS: &str = "s.id, s.chain_id, s.theatre_id, s.name, s.created_at,
-    (select count(*) from seats x where x.screen_id = s.id and not x.blocked) as capacity";
-
 /// Inserts a screen and its seats (with `id` if given; nothing happens if the theatre already
 /// has a screen of that name and the same id).
 #[tracing::instrument(skip_all)]
@@ -54,14 +51,14 @@ pub async fn insert(
     seats: &[LaidSeat],
 ) -> Result<Screen, sqlx::Error> {
     let id = id.unwrap_or_else(Uuid::now_v7);
-    let inserted = sqlx::query(
-        "insert into screens (id, chain_id, theatre_id, name) values ($1, $2, $3, $4)
-         on conflict (id) do nothing",
+    let inserted = sqlx::query!(
+        r#"insert into screens (id, chain_id, theatre_id, name) values ($1, $2, $3, $4)
+         on conflict (id) do nothing"#,
+        id,
+        chain,
+        theatre,
+        name,
     )
-    .bind(id)
-    .bind(chain)
-    .bind(theatre)
-    .bind(name)
     .execute(&mut *conn)
     .await?
     .rows_affected();
@@ -71,19 +68,19 @@ pub async fn insert(
         let numbers: Vec<i32> = seats.iter().map(|s| s.number as i32).collect();
         let classes: Vec<&str> = seats.iter().map(|s| s.class.as_str()).collect();
         let blocked: Vec<bool> = seats.iter().map(|s| s.blocked).collect();
-        sqlx::query(
-            "insert into seats (chain_id, screen_id, id, row_label, number, class, blocked, position)
-             select $1, $2, s.id, s.row_label, s.number, s.class, s.blocked, s.position::int
+        sqlx::query!(
+            r#"insert into seats (chain_id, screen_id, id, row_label, number, class, blocked, position)
+             select $1, $2, s.id, s.row_label, s.number, s.class as "class: SeatClass", s.blocked, s.position::int
              from unnest($3::text[], $4::text[], $5::int[], $6::text[], $7::bool[])
-                with ordinality as s(id, row_label, number, class, blocked, position)",
+                with ordinality as s(id, row_label, number, class, blocked, position)"#,
+            chain,
+            id,
+            &ids as &[&str],
+            &rows as &[&str],
+            &numbers,
+            &classes as &[&str],
+            &blocked,
         )
-        .bind(chain)
-        .bind(id)
-        .bind(&ids)
-        .bind(&rows)
-        .bind(&numbers)
-        .bind(&classes)
-        .bind(&blocked)
         .execute(&mut *conn)
         .await?;
     }
@@ -94,10 +91,12 @@ pub async fn insert(
 /// chain is learned here and passed to every later statement), as `db::bookings::find`.
 #[tracing::instrument(skip_all)]
 pub async fn find_by_id(conn: &mut PgConnection, id: Uuid) -> Result<Option<Screen>, sqlx::Error> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "select {COLUMNS} from screens s where s.id = $1"
-    )))
-    .bind(id)
+    sqlx::query_as!(
+        Screen,
+        r#"select s.id, s.chain_id, s.theatre_id, s.name, s.created_at,
+    (select count(*) from seats x where x.screen_id = s.id and not x.blocked) as "capacity!" from screens s where s.id = $1"#,
+        id,
+    )
     .fetch_optional(conn)
     .await
 }
@@ -109,11 +108,13 @@ pub async fn find(
     chain: Uuid,
     id: Uuid,
 ) -> Result<Option<Screen>, sqlx::Error> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "select {COLUMNS} from screens s where s.id = $1 and s.chain_id = $2"
-    )))
-    .bind(id)
-    .bind(chain)
+    sqlx::query_as!(
+        Screen,
+        r#"select s.id, s.chain_id, s.theatre_id, s.name, s.created_at,
+    (select count(*) from seats x where x.screen_id = s.id and not x.blocked) as "capacity!" from screens s where s.id = $1 and s.chain_id = $2"#,
+        id,
+        chain,
+    )
     .fetch_optional(conn)
     .await
 }
@@ -126,13 +127,15 @@ pub async fn list(
     after: Option<Uuid>,
     fetch: i64,
 ) -> Result<Vec<Screen>, sqlx::Error> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "select {COLUMNS} from screens s where s.theatre_id = $1 and ($2::uuid is null or s.id > $2)
-         order by s.id limit $3"
-    )))
-    .bind(theatre)
-    .bind(after)
-    .bind(fetch)
+    sqlx::query_as!(
+        Screen,
+        r#"select s.id, s.chain_id, s.theatre_id, s.name, s.created_at,
+    (select count(*) from seats x where x.screen_id = s.id and not x.blocked) as "capacity!" from screens s where s.theatre_id = $1 and ($2::uuid is null or s.id > $2)
+         order by s.id limit $3"#,
+        theatre,
+        after,
+        fetch,
+    )
     .fetch_all(conn)
     .await
 }
@@ -144,12 +147,13 @@ pub async fn seats(
     chain: Uuid,
     screen: Uuid,
 ) -> Result<Vec<SeatRow>, sqlx::Error> {
-    sqlx::query_as(
-        "select id, row_label, number, class, blocked from seats
-         where screen_id = $1 and chain_id = $2 order by position",
+    sqlx::query_as!(
+        SeatRow,
+        r#"select id, row_label, number, class as "class: SeatClass", blocked from seats
+         where screen_id = $1 and chain_id = $2 order by position"#,
+        screen,
+        chain,
     )
-    .bind(screen)
-    .bind(chain)
     .fetch_all(conn)
     .await
 }
@@ -157,10 +161,10 @@ pub async fn seats(
 /// The classes of the screen's sellable seats.
 #[tracing::instrument(skip_all)]
 pub async fn classes(conn: &mut PgConnection, screen: Uuid) -> Result<Vec<SeatClass>, sqlx::Error> {
-    sqlx::query_scalar(
-        "select distinct class from seats where screen_id = $1 and not blocked order by class",
+    sqlx::query_scalar!(
+        r#"select distinct class as "class: SeatClass" from seats where screen_id = $1 and not blocked order by class"#,
+        screen,
     )
-    .bind(screen)
     .fetch_all(conn)
     .await
 }

@@ -12,7 +12,7 @@ use crate::domain::types::ShowStatus;
 pub type Prices = std::collections::BTreeMap<SeatClass, i64>;
 
 /// A show.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct Show {
     /// Id.
     pub id: Uuid,
@@ -38,20 +38,8 @@ pub struct Show {
     pub status: ShowStatus,
     /// Sellable seats not in a live booking; `None` where the query does not count them
     /// (the booking paths, which never read it).
-    #[sqlx(default)]
     pub seats_available: Option<i64>,
 }
-
-const BASE_COLUMNS: &str = "sh.id, sh.chain_id, sh.theatre_id, sh.screen_id, sh.movie_id,
-    sh.starts_at, sh.ends_at, sh.format, sh.currency, sh.prices, sh.status";
-
-/// Sellable seats minus the taken ones (`crate::db::bookings::SEAT_TAKEN`, spelled out for a
-/// `const`).
-const AVAILABLE: &str =
-    "(select count(*) from seats x where x.screen_id = sh.screen_id and not x.blocked)
-      - (select count(*) from booking_seats bs where bs.show_id = sh.id
-           and bs.taken_until > statement_timestamp())
-      as seats_available";
 
 /// A new show.
 #[derive(Debug, Clone)]
@@ -81,7 +69,7 @@ pub struct NewShow {
 /// Inserts a show; `shows_screen_busy` is violated when it overlaps another on the screen.
 #[tracing::instrument(skip_all)]
 pub async fn insert(conn: &mut PgConnection, id: Uuid, s: &NewShow) -> Result<Show, sqlx::Error> {
-    write(&mut *conn, id, s, "").await?;
+    write(&mut *conn, id, s, OnConflict::Raise).await?;
     find(conn, s.chain_id, id)
         .await?
         .ok_or(sqlx::Error::RowNotFound)
@@ -94,34 +82,55 @@ pub async fn insert_if_free(
     id: Uuid,
     s: &NewShow,
 ) -> Result<bool, sqlx::Error> {
-    Ok(write(conn, id, s, "on conflict do nothing").await? == 1)
+    Ok(write(conn, id, s, OnConflict::Skip).await? == 1)
 }
 
 async fn write(
     conn: &mut PgConnection,
     id: Uuid,
     s: &NewShow,
-    on_conflict: &'static str,
+    on_conflict: OnConflict,
 ) -> Result<u64, sqlx::Error> {
-    let done = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "insert into shows (id, chain_id, theatre_id, screen_id, movie_id, starts_at, ends_at,
-            busy_until, format, currency, prices)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) {on_conflict}"
-    )))
-    .bind(id)
-    .bind(s.chain_id)
-    .bind(s.theatre_id)
-    .bind(s.screen_id)
-    .bind(s.movie_id)
-    .bind(s.starts_at)
-    .bind(s.ends_at)
-    .bind(s.busy_until)
-    .bind(&s.format)
-    .bind(&s.currency)
-    .bind(Json(&s.prices))
-    .execute(conn)
-    .await?;
+    // One statement, two endings: the macro needs its SQL as literals, joined by `+`.
+    macro_rules! insert_show {
+        ($ending:literal) => {
+            sqlx::query!(
+                "insert into shows (id, chain_id, theatre_id, screen_id, movie_id, starts_at,
+                    ends_at, busy_until, format, currency, prices)
+                 values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+                    + $ending,
+                id,
+                s.chain_id,
+                s.theatre_id,
+                s.screen_id,
+                s.movie_id,
+                s.starts_at,
+                s.ends_at,
+                s.busy_until,
+                &s.format,
+                &s.currency,
+                Json(&s.prices) as _,
+            )
+        };
+    }
+    let done = match on_conflict {
+        OnConflict::Raise => insert_show!("").execute(conn).await?,
+        OnConflict::Skip => {
+            insert_show!(" on conflict do nothing")
+                .execute(conn)
+                .await?
+        }
+    };
     Ok(done.rows_affected())
+}
+
+/// What an insert does when the row conflicts with a constraint.
+#[derive(Debug, Clone, Copy)]
+enum OnConflict {
+    /// The statement fails with the violation (the caller translates it).
+    Raise,
+    /// Nothing is written.
+    Skip,
 }
 
 /// One show of a chain.
@@ -131,11 +140,16 @@ pub async fn find(
     chain: Uuid,
     id: Uuid,
 ) -> Result<Option<Show>, sqlx::Error> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "select {BASE_COLUMNS}, {AVAILABLE} from shows sh where sh.id = $1 and sh.chain_id = $2"
-    )))
-    .bind(id)
-    .bind(chain)
+    sqlx::query_as!(
+        Show,
+        r#"select sh.id, sh.chain_id, sh.theatre_id, sh.screen_id, sh.movie_id,
+    sh.starts_at, sh.ends_at, sh.format, sh.currency, sh.prices as "prices: Json<Prices>", sh.status as "status: ShowStatus", (select count(*) from seats x where x.screen_id = sh.screen_id and not x.blocked)
+      - (select count(*) from booking_seats bs where bs.show_id = sh.id
+           and bs.taken_until > statement_timestamp())
+      as seats_available from shows sh where sh.id = $1 and sh.chain_id = $2"#,
+        id,
+        chain,
+    )
     .fetch_optional(conn)
     .await
 }
@@ -144,10 +158,15 @@ pub async fn find(
 /// learned here and passed to every later statement), as `db::bookings::find`.
 #[tracing::instrument(skip_all)]
 pub async fn find_by_id(conn: &mut PgConnection, id: Uuid) -> Result<Option<Show>, sqlx::Error> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "select {BASE_COLUMNS}, {AVAILABLE} from shows sh where sh.id = $1"
-    )))
-    .bind(id)
+    sqlx::query_as!(
+        Show,
+        r#"select sh.id, sh.chain_id, sh.theatre_id, sh.screen_id, sh.movie_id,
+    sh.starts_at, sh.ends_at, sh.format, sh.currency, sh.prices as "prices: Json<Prices>", sh.status as "status: ShowStatus", (select count(*) from seats x where x.screen_id = sh.screen_id and not x.blocked)
+      - (select count(*) from booking_seats bs where bs.show_id = sh.id
+           and bs.taken_until > statement_timestamp())
+      as seats_available from shows sh where sh.id = $1"#,
+        id,
+    )
     .fetch_optional(conn)
     .await
 }
@@ -175,17 +194,17 @@ pub async fn update(
     id: Uuid,
     u: &ShowUpdate<'_>,
 ) -> Result<Option<Show>, sqlx::Error> {
-    let done = sqlx::query(
-        "update shows set starts_at = $2, ends_at = $3, busy_until = $4, format = $5, prices = $6
-         where id = $1 and chain_id = $7",
+    let done = sqlx::query!(
+        r#"update shows set starts_at = $2, ends_at = $3, busy_until = $4, format = $5, prices = $6
+         where id = $1 and chain_id = $7"#,
+        id,
+        u.starts_at,
+        u.ends_at,
+        u.busy_until,
+        u.format,
+        Json(u.prices) as _,
+        chain,
     )
-    .bind(id)
-    .bind(u.starts_at)
-    .bind(u.ends_at)
-    .bind(u.busy_until)
-    .bind(u.format)
-    .bind(Json(u.prices))
-    .bind(chain)
     .execute(&mut *conn)
     .await?;
     if done.rows_affected() == 0 {
@@ -197,11 +216,13 @@ pub async fn update(
 /// Deletes a show of a chain.
 #[tracing::instrument(skip_all)]
 pub async fn delete(conn: &mut PgConnection, chain: Uuid, id: Uuid) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query("delete from shows where id = $1 and chain_id = $2")
-        .bind(id)
-        .bind(chain)
-        .execute(conn)
-        .await?;
+    let done = sqlx::query!(
+        r#"delete from shows where id = $1 and chain_id = $2"#,
+        id,
+        chain,
+    )
+    .execute(conn)
+    .await?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -228,32 +249,36 @@ pub async fn list(
     after: Option<Uuid>,
     fetch: i64,
 ) -> Result<Vec<Show>, sqlx::Error> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "select {BASE_COLUMNS}, {AVAILABLE} from shows sh
+    sqlx::query_as!(
+        Show,
+        r#"select sh.id, sh.chain_id, sh.theatre_id, sh.screen_id, sh.movie_id,
+    sh.starts_at, sh.ends_at, sh.format, sh.currency, sh.prices as "prices: Json<Prices>", sh.status as "status: ShowStatus", (select count(*) from seats x where x.screen_id = sh.screen_id and not x.blocked)
+      - (select count(*) from booking_seats bs where bs.show_id = sh.id
+           and bs.taken_until > statement_timestamp())
+      as seats_available from shows sh
          where ($1::uuid is null or sh.theatre_id = $1)
            and ($2::uuid is null or sh.movie_id = $2)
            and ($3::text is null or exists (select 1 from theatres t where t.id = sh.theatre_id and lower(t.city) = lower($3)))
            and ($4::timestamptz is null or sh.starts_at >= $4)
            and ($5::timestamptz is null or sh.starts_at < $5)
            and ($6::uuid is null or sh.id > $6)
-         order by sh.id limit $7"
-    )))
-    .bind(f.theatre_id)
-    .bind(f.movie_id)
-    .bind(&f.city)
-    .bind(f.from)
-    .bind(f.to)
-    .bind(after)
-    .bind(fetch)
+         order by sh.id limit $7"#,
+        f.theatre_id,
+        f.movie_id,
+        f.city.as_deref(),
+        f.from,
+        f.to,
+        after,
+        fetch,
+    )
     .fetch_all(conn)
     .await
 }
 
 /// A show with the names components and emails need.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct ShowContext {
     /// The show.
-    #[sqlx(flatten)]
     pub show: Show,
     /// Theatre name.
     pub theatre_name: String,
@@ -272,19 +297,42 @@ pub async fn context(
     conn: &mut PgConnection,
     id: Uuid,
 ) -> Result<Option<ShowContext>, sqlx::Error> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "select {BASE_COLUMNS}, t.name as theatre_name, m.title as movie_title, sc.name as screen_name,
-                c.timezone
+    let row = sqlx::query!(
+        r#"select sh.id, sh.chain_id, sh.theatre_id, sh.screen_id, sh.movie_id,
+                  sh.starts_at, sh.ends_at, sh.format, sh.currency,
+                  sh.prices as "prices: Json<Prices>", sh.status as "status: ShowStatus",
+                  t.name as theatre_name, m.title as movie_title, sc.name as screen_name,
+                  c.timezone
          from shows sh
          join theatres t on t.id = sh.theatre_id
          join movies m on m.id = sh.movie_id
          join screens sc on sc.id = sh.screen_id
          join chains c on c.id = sh.chain_id
-         where sh.id = $1"
-    )))
-    .bind(id)
+         where sh.id = $1"#,
+        id,
+    )
     .fetch_optional(conn)
-    .await
+    .await?;
+    Ok(row.map(|r| ShowContext {
+        show: Show {
+            id: r.id,
+            chain_id: r.chain_id,
+            theatre_id: r.theatre_id,
+            screen_id: r.screen_id,
+            movie_id: r.movie_id,
+            starts_at: r.starts_at,
+            ends_at: r.ends_at,
+            format: r.format,
+            currency: r.currency,
+            prices: r.prices,
+            status: r.status,
+            seats_available: None,
+        },
+        theatre_name: r.theatre_name,
+        movie_title: r.movie_title,
+        screen_name: r.screen_name,
+        timezone: r.timezone,
+    }))
 }
 
 /// Marks a show cancelled (locking it).
@@ -294,12 +342,12 @@ pub async fn mark_cancelled(
     chain: Uuid,
     id: Uuid,
 ) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
-        "update shows set status = 'cancelled'
-         where chain_id = $1 and id = $2 and status = 'scheduled'",
+    let done = sqlx::query!(
+        r#"update shows set status = 'cancelled'
+         where chain_id = $1 and id = $2 and status = 'scheduled'"#,
+        chain,
+        id,
     )
-    .bind(chain)
-    .bind(id)
     .execute(conn)
     .await?;
     Ok(done.rows_affected() == 1)
@@ -315,16 +363,18 @@ pub async fn lock_for_hold(
     chain: Uuid,
     id: Uuid,
 ) -> Result<Option<ShowStatus>, sqlx::Error> {
-    sqlx::query("select pg_advisory_xact_lock_shared(hashtextextended($1::text, 7))")
-        .bind(id)
-        .execute(&mut *conn)
-        .await?;
-    sqlx::query_scalar(
-        "select status from shows
-         where chain_id = $1 and id = $2 and starts_at > statement_timestamp()",
+    sqlx::query!(
+        r#"select pg_advisory_xact_lock_shared(hashtextextended($1::uuid::text, 7))"#,
+        id,
     )
-    .bind(chain)
-    .bind(id)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query_scalar!(
+        r#"select status as "status: ShowStatus" from shows
+         where chain_id = $1 and id = $2 and starts_at > statement_timestamp()"#,
+        chain,
+        id,
+    )
     .fetch_optional(conn)
     .await
 }
@@ -332,9 +382,11 @@ pub async fn lock_for_hold(
 /// Waits for holds of the show in flight and keeps new ones out until the transaction ends.
 #[tracing::instrument(skip_all)]
 pub async fn lock_for_cancel(conn: &mut PgConnection, id: Uuid) -> Result<(), sqlx::Error> {
-    sqlx::query("select pg_advisory_xact_lock(hashtextextended($1::text, 7))")
-        .bind(id)
-        .execute(conn)
-        .await?;
+    sqlx::query!(
+        r#"select pg_advisory_xact_lock(hashtextextended($1::uuid::text, 7))"#,
+        id,
+    )
+    .execute(conn)
+    .await?;
     Ok(())
 }

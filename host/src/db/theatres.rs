@@ -5,7 +5,7 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 /// A theatre.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct Theatre {
     /// Id.
     pub id: Uuid,
@@ -42,9 +42,6 @@ pub struct TheatreFields {
     pub address: String,
 }
 
-const COLUMNS: &str =
-    "id, chain_id, name, description, city, pin_code, address, created_at, updated_at";
-
 /// Inserts a theatre of `chain` (with `id` if given, doing nothing if it exists).
 #[tracing::instrument(skip_all)]
 pub async fn insert(
@@ -54,17 +51,17 @@ pub async fn insert(
     t: &TheatreFields,
 ) -> Result<Theatre, sqlx::Error> {
     let id = id.unwrap_or_else(Uuid::now_v7);
-    sqlx::query(
-        "insert into theatres (id, chain_id, name, description, city, pin_code, address)
-         values ($1, $2, $3, $4, $5, $6, $7) on conflict (id) do nothing",
+    sqlx::query!(
+        r#"insert into theatres (id, chain_id, name, description, city, pin_code, address)
+         values ($1, $2, $3, $4, $5, $6, $7) on conflict (id) do nothing"#,
+        id,
+        chain,
+        &t.name,
+        &t.description,
+        &t.city,
+        &t.pin_code,
+        &t.address,
     )
-    .bind(id)
-    .bind(chain)
-    .bind(&t.name)
-    .bind(&t.description)
-    .bind(&t.city)
-    .bind(&t.pin_code)
-    .bind(&t.address)
     .execute(&mut *conn)
     .await?;
     find(conn, id).await?.ok_or(sqlx::Error::RowNotFound)
@@ -74,10 +71,11 @@ pub async fn insert(
 /// is learned here and passed to every later statement), as `db::bookings::find`.
 #[tracing::instrument(skip_all)]
 pub async fn find(conn: &mut PgConnection, id: Uuid) -> Result<Option<Theatre>, sqlx::Error> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "select {COLUMNS} from theatres where id = $1"
-    )))
-    .bind(id)
+    sqlx::query_as!(
+        Theatre,
+        r#"select id, chain_id, name, description, city, pin_code, address, created_at, updated_at from theatres where id = $1"#,
+        id,
+    )
     .fetch_optional(conn)
     .await
 }
@@ -90,17 +88,18 @@ pub async fn update(
     id: Uuid,
     t: &TheatreFields,
 ) -> Result<Option<Theatre>, sqlx::Error> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "update theatres set name = $2, description = $3, city = $4, pin_code = $5, address = $6
-         where id = $1 and chain_id = $7 returning {COLUMNS}"
-    )))
-    .bind(id)
-    .bind(&t.name)
-    .bind(&t.description)
-    .bind(&t.city)
-    .bind(&t.pin_code)
-    .bind(&t.address)
-    .bind(chain)
+    sqlx::query_as!(
+        Theatre,
+        r#"update theatres set name = $2, description = $3, city = $4, pin_code = $5, address = $6
+         where id = $1 and chain_id = $7 returning id, chain_id, name, description, city, pin_code, address, created_at, updated_at"#,
+        id,
+        &t.name,
+        &t.description,
+        &t.city,
+        &t.pin_code,
+        &t.address,
+        chain,
+    )
     .fetch_optional(conn)
     .await
 }
@@ -108,11 +107,13 @@ pub async fn update(
 /// Deletes a theatre with its screens, seats and shows (bookings, once they exist, block it).
 #[tracing::instrument(skip_all)]
 pub async fn delete(conn: &mut PgConnection, chain: Uuid, id: Uuid) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query("delete from theatres where id = $1 and chain_id = $2")
-        .bind(id)
-        .bind(chain)
-        .execute(conn)
-        .await?;
+    let done = sqlx::query!(
+        r#"delete from theatres where id = $1 and chain_id = $2"#,
+        id,
+        chain,
+    )
+    .execute(conn)
+    .await?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -139,23 +140,24 @@ pub async fn list(
     after: Option<Uuid>,
     fetch: i64,
 ) -> Result<Vec<Theatre>, sqlx::Error> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "select {COLUMNS} from theatres t
+    sqlx::query_as!(
+        Theatre,
+        r#"select id, chain_id, name, description, city, pin_code, address, created_at, updated_at from theatres t
          where ($1::text is null or lower(city) = lower($1))
            and ($2::text is null or pin_code = $2)
            and ($3::uuid is null or chain_id = $3)
            and ($4::uuid is null or exists (select 1 from theatre_movies tm where tm.theatre_id = t.id and tm.movie_id = $4))
            and ($5::text is null or strpos(lower(name), lower($5)) > 0 or strpos(lower(city), lower($5)) > 0 or strpos(lower(address), lower($5)) > 0)
            and ($6::uuid is null or id > $6)
-         order by id limit $7"
-    )))
-    .bind(&f.city)
-    .bind(&f.pin_code)
-    .bind(f.chain_id)
-    .bind(f.movie_id)
-    .bind(&f.q)
-    .bind(after)
-    .bind(fetch)
+         order by id limit $7"#,
+        f.city.as_deref(),
+        f.pin_code.as_deref(),
+        f.chain_id,
+        f.movie_id,
+        f.q.as_deref(),
+        after,
+        fetch,
+    )
     .fetch_all(conn)
     .await
 }
@@ -168,13 +170,13 @@ pub async fn add_movies(
     theatre: Uuid,
     movies: &[Uuid],
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "insert into theatre_movies (chain_id, theatre_id, movie_id)
-         select $1, $2, m from unnest($3::uuid[]) m on conflict do nothing",
+    sqlx::query!(
+        r#"insert into theatre_movies (chain_id, theatre_id, movie_id)
+         select $1, $2, m from unnest($3::uuid[]) m on conflict do nothing"#,
+        chain,
+        theatre,
+        movies,
     )
-    .bind(chain)
-    .bind(theatre)
-    .bind(movies)
     .execute(conn)
     .await?;
     Ok(())
@@ -188,12 +190,12 @@ pub async fn remove_movie(
     theatre: Uuid,
     movie: Uuid,
 ) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
-        "delete from theatre_movies where theatre_id = $1 and movie_id = $2 and chain_id = $3",
+    let done = sqlx::query!(
+        r#"delete from theatre_movies where theatre_id = $1 and movie_id = $2 and chain_id = $3"#,
+        theatre,
+        movie,
+        chain,
     )
-    .bind(theatre)
-    .bind(movie)
-    .bind(chain)
     .execute(conn)
     .await?;
     Ok(done.rows_affected() == 1)
@@ -206,11 +208,11 @@ pub async fn is_showing(
     theatre: Uuid,
     movie: Uuid,
 ) -> Result<bool, sqlx::Error> {
-    sqlx::query_scalar(
-        "select exists (select 1 from theatre_movies where theatre_id = $1 and movie_id = $2)",
+    sqlx::query_scalar!(
+        r#"select exists (select 1 from theatre_movies where theatre_id = $1 and movie_id = $2) as "v!""#,
+        theatre,
+        movie,
     )
-    .bind(theatre)
-    .bind(movie)
     .fetch_one(conn)
     .await
 }

@@ -7,7 +7,6 @@ use uuid::Uuid;
 pub use crate::domain::types::User;
 use crate::domain::types::{AccountStatus, Role};
 
-#[derive(sqlx::FromRow)]
 struct UserRow {
     id: Uuid,
     name: String,
@@ -32,8 +31,6 @@ impl UserRow {
     }
 }
 
-const COLUMNS: &str = "id, name, email::text as email, role, status, token_version, created_at";
-
 /// A new account.
 pub struct NewUser<'a> {
     /// Display name.
@@ -51,16 +48,17 @@ pub struct NewUser<'a> {
 /// Inserts a user; `users_email_key` is violated when the email is taken.
 #[tracing::instrument(skip_all)]
 pub async fn insert(conn: &mut PgConnection, new: &NewUser<'_>) -> Result<User, sqlx::Error> {
-    let row: UserRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "insert into users (id, name, email, password_hash, role, status)
-         values ($1, $2, $3, $4, $5, $6) returning {COLUMNS}"
-    )))
-    .bind(Uuid::now_v7())
-    .bind(new.name)
-    .bind(new.email)
-    .bind(new.password_hash)
-    .bind(new.role.as_str())
-    .bind(new.status.as_str())
+    let row: UserRow = sqlx::query_as!(
+        UserRow,
+        r#"insert into users (id, name, email, password_hash, role, status)
+         values ($1, $2, $3, $4, $5, $6) returning id, name, email::text as "email!", role as "role: Role", status as "status: AccountStatus", token_version, created_at"#,
+        Uuid::now_v7(),
+        new.name,
+        new.email,
+        new.password_hash,
+        new.role.as_str(),
+        new.status.as_str(),
+    )
     .fetch_one(conn)
     .await?;
     Ok(row.into_domain())
@@ -69,10 +67,11 @@ pub async fn insert(conn: &mut PgConnection, new: &NewUser<'_>) -> Result<User, 
 /// The user with this id.
 #[tracing::instrument(skip_all, fields(%id))]
 pub async fn find(conn: &mut PgConnection, id: Uuid) -> Result<Option<User>, sqlx::Error> {
-    let row: Option<UserRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "select {COLUMNS} from users where id = $1"
-    )))
-    .bind(id)
+    let row: Option<UserRow> = sqlx::query_as!(
+        UserRow,
+        r#"select id, name, email::text as "email!", role as "role: Role", status as "status: AccountStatus", token_version, created_at from users where id = $1"#,
+        id,
+    )
     .fetch_optional(conn)
     .await?;
     Ok(row.map(UserRow::into_domain))
@@ -84,19 +83,24 @@ pub async fn find_credentials(
     conn: &mut PgConnection,
     email: &str,
 ) -> Result<Option<(User, String)>, sqlx::Error> {
-    #[derive(sqlx::FromRow)]
-    struct Row {
-        #[sqlx(flatten)]
-        user: UserRow,
-        password_hash: String,
-    }
-    let row: Option<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "select {COLUMNS}, password_hash from users where email = $1"
-    )))
-    .bind(email)
+    let row = sqlx::query!(
+        r#"select id, name, email::text as "email!", role as "role: Role", status as "status: AccountStatus", token_version, created_at, password_hash from users where email = $1"#,
+        email,
+    )
     .fetch_optional(conn)
     .await?;
-    Ok(row.map(|r| (r.user.into_domain(), r.password_hash)))
+    Ok(row.map(|r| {
+        let user = User {
+            id: r.id,
+            name: r.name,
+            email: r.email,
+            role: r.role,
+            status: r.status,
+            token_version: r.token_version,
+            created_at: r.created_at,
+        };
+        (user, r.password_hash)
+    }))
 }
 
 /// The stored hash of a user.
@@ -105,8 +109,7 @@ pub async fn password_hash(
     conn: &mut PgConnection,
     id: Uuid,
 ) -> Result<Option<String>, sqlx::Error> {
-    sqlx::query_scalar("select password_hash from users where id = $1")
-        .bind(id)
+    sqlx::query_scalar!(r#"select password_hash from users where id = $1"#, id,)
         .fetch_optional(conn)
         .await
 }
@@ -118,11 +121,11 @@ pub async fn set_password(
     id: Uuid,
     hash: &str,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "update users set password_hash = $2, token_version = token_version + 1 where id = $1",
+    sqlx::query!(
+        r#"update users set password_hash = $2, token_version = token_version + 1 where id = $1"#,
+        id,
+        hash,
     )
-    .bind(id)
-    .bind(hash)
     .execute(conn)
     .await?;
     Ok(())
@@ -136,13 +139,14 @@ pub async fn update_role_status(
     role: Option<Role>,
     status: Option<AccountStatus>,
 ) -> Result<Option<User>, sqlx::Error> {
-    let row: Option<UserRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "update users set role = coalesce($2, role), status = coalesce($3, status)
-         where id = $1 returning {COLUMNS}"
-    )))
-    .bind(id)
-    .bind(role.map(Role::as_str))
-    .bind(status.map(AccountStatus::as_str))
+    let row: Option<UserRow> = sqlx::query_as!(
+        UserRow,
+        r#"update users set role = coalesce($2, role), status = coalesce($3, status)
+         where id = $1 returning id, name, email::text as "email!", role as "role: Role", status as "status: AccountStatus", token_version, created_at"#,
+        id,
+        role.map(Role::as_str),
+        status.map(AccountStatus::as_str),
+    )
     .fetch_optional(conn)
     .await?;
     Ok(row.map(UserRow::into_domain))
@@ -152,7 +156,7 @@ pub async fn update_role_status(
 /// both demote "another" admin and leave none.
 #[tracing::instrument(skip_all)]
 pub async fn lock_admins(conn: &mut PgConnection) -> Result<(), sqlx::Error> {
-    sqlx::query("select id from users where role = 'admin' order by id for update")
+    sqlx::query!(r#"select id from users where role = 'admin' order by id for update"#,)
         .fetch_all(conn)
         .await?;
     Ok(())
@@ -161,9 +165,11 @@ pub async fn lock_admins(conn: &mut PgConnection) -> Result<(), sqlx::Error> {
 /// Approved admins (as this transaction sees them).
 #[tracing::instrument(skip_all)]
 pub async fn approved_admins(conn: &mut PgConnection) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar("select count(*) from users where role = 'admin' and status = 'approved'")
-        .fetch_one(conn)
-        .await
+    sqlx::query_scalar!(
+        r#"select count(*) as "v!" from users where role = 'admin' and status = 'approved'"#,
+    )
+    .fetch_one(conn)
+    .await
 }
 
 /// Creates or updates the bootstrap admin from configuration.
@@ -173,18 +179,19 @@ pub async fn upsert_admin(
     email: &str,
     password_hash: &str,
 ) -> Result<User, sqlx::Error> {
-    let row: UserRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "insert into users (id, name, email, password_hash, role, status)
+    let row: UserRow = sqlx::query_as!(
+        UserRow,
+        r#"insert into users (id, name, email, password_hash, role, status)
          values ($1, 'Administrator', $2, $3, 'admin', 'approved')
          on conflict (email) do update
             set password_hash = excluded.password_hash, role = 'admin', status = 'approved',
                 token_version = users.token_version
                     + case when users.password_hash = excluded.password_hash then 0 else 1 end
-         returning {COLUMNS}"
-    )))
-    .bind(Uuid::now_v7())
-    .bind(email)
-    .bind(password_hash)
+         returning id, name, email::text as "email!", role as "role: Role", status as "status: AccountStatus", token_version, created_at"#,
+        Uuid::now_v7(),
+        email,
+        password_hash,
+    )
     .fetch_one(conn)
     .await?;
     Ok(row.into_domain())
@@ -207,16 +214,17 @@ pub async fn list(
     after: Option<Uuid>,
     fetch: i64,
 ) -> Result<Vec<User>, sqlx::Error> {
-    let rows: Vec<UserRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "select {COLUMNS} from users
+    let rows: Vec<UserRow> = sqlx::query_as!(
+        UserRow,
+        r#"select id, name, email::text as "email!", role as "role: Role", status as "status: AccountStatus", token_version, created_at from users
          where ($1::text is null or role = $1) and ($2::text is null or status = $2)
            and ($3::uuid is null or id > $3)
-         order by id limit $4"
-    )))
-    .bind(filter.role.map(Role::as_str))
-    .bind(filter.status.map(AccountStatus::as_str))
-    .bind(after)
-    .bind(fetch)
+         order by id limit $4"#,
+        filter.role.map(Role::as_str),
+        filter.status.map(AccountStatus::as_str),
+        after,
+        fetch,
+    )
     .fetch_all(conn)
     .await?;
     Ok(rows.into_iter().map(UserRow::into_domain).collect())

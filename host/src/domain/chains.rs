@@ -4,7 +4,7 @@
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::types::{AccountStatus, Role};
+use super::types::{AccountStatus, Currency, Role};
 use super::{Actor, DomainError};
 use crate::db::{chains, users};
 
@@ -21,8 +21,8 @@ pub struct Chains {
 pub struct NewChainCommand {
     /// Trimmed display name, 1 to 100 characters (unique).
     pub name: String,
-    /// ISO 4217 code of every price of the chain.
-    pub currency: String,
+    /// Every price of the chain is in it.
+    pub currency: Currency,
     /// IANA time zone of the chain's theatres.
     pub timezone: String,
 }
@@ -41,15 +41,21 @@ impl Chains {
             ));
         }
         let mut tx = self.pool.begin().await?;
-        let chain = chains::insert(&mut tx, &cmd.name, &cmd.currency, &cmd.timezone, actor.id())
-            .await
-            .map_err(|e| {
-                if super::error::is_constraint(&e, "chains_name_key") {
-                    DomainError::ChainNameTaken
-                } else {
-                    e.into()
-                }
-            })?;
+        let chain = chains::insert(
+            &mut tx,
+            &cmd.name,
+            cmd.currency.as_str(),
+            &cmd.timezone,
+            actor.id(),
+        )
+        .await
+        .map_err(|e| {
+            if super::error::is_constraint(&e, "chains_name_key") {
+                DomainError::ChainNameTaken
+            } else {
+                e.into()
+            }
+        })?;
         tx.commit().await?;
         Ok(chain)
     }

@@ -37,36 +37,14 @@ pub enum SeatClass {
     Accessible,
 }
 
-impl SeatClass {
-    /// Every class, cheapest first by convention.
-    pub const ALL: [SeatClass; 4] = [
-        SeatClass::Standard,
-        SeatClass::Premium,
-        SeatClass::Vip,
-        SeatClass::Accessible,
-    ];
-
-    /// The spelling used in the API, the database and price maps.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SeatClass::Standard => "standard",
-            SeatClass::Premium => "premium",
-            SeatClass::Vip => "vip",
-            SeatClass::Accessible => "accessible",
-        }
-    }
-
-    /// The class spelled `text`, if any.
-    pub fn parse(text: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|c| c.as_str() == text)
-    }
-}
-
-impl std::fmt::Display for SeatClass {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+// Every class, cheapest first by convention (`ALL`), with one spelling for the API, the
+// database and price maps.
+crate::domain::types::vocab::spelled!(SeatClass {
+    Standard => "standard",
+    Premium => "premium",
+    Vip => "vip",
+    Accessible => "accessible",
+});
 
 /// One seat of a screen.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

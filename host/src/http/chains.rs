@@ -15,6 +15,7 @@ use super::page::{Page, PageRequest};
 use super::{ApiError, Problem};
 use crate::domain::Actor;
 use crate::domain::chains::{Chain, Member, NewChainCommand};
+use crate::domain::types::Currency;
 use crate::state::AppState;
 
 /// The routes of this module, each declared once: its path and method come from the
@@ -98,16 +99,17 @@ pub(super) async fn create_chain(
     if name.is_empty() || name.chars().count() > 100 {
         problems.add("name", "must be 1 to 100 characters");
     }
-    if !(body.currency.len() == 3 && body.currency.chars().all(|c| c.is_ascii_uppercase())) {
-        problems.add("currency", "must be an ISO 4217 code such as INR");
-    }
+    let currency = problems.check("currency", Currency::parse(&body.currency));
     if body.timezone.parse::<chrono_tz::Tz>().is_err() {
         problems.add("timezone", "must be an IANA time zone such as Asia/Kolkata");
     }
     problems.finish()?;
+    let Some(currency) = currency else {
+        return Err(ApiError::internal("validated fields missing"));
+    };
     let command = NewChainCommand {
         name: name.to_owned(),
-        currency: body.currency,
+        currency,
         timezone: body.timezone,
     };
     let chain = state.chains.create(&Actor::new(user), command).await?;

@@ -20,13 +20,13 @@ use crate::domain::hook_io::{
     Availability, Customer, CustomerHolds, HoldRequest, MapSeat, PickRequest, QuoteRequest,
     SeatState,
 };
-use crate::domain::types::{BookingStatus, ShowStatus};
+use crate::domain::types::{BookingStatus, SeatId, ShowStatus};
 use crate::domain::{Actor, DomainError};
 use crate::plugins::Hook;
 
 /// Seats the picker chose, and the decision to audit with the hold.
 struct Picked {
-    seat_ids: Vec<String>,
+    seat_ids: Vec<SeatId>,
     entry: NewEntry,
 }
 
@@ -79,7 +79,12 @@ impl Bookings {
             .get(&mut conn, ctx.show.chain_id, ctx.show.screen_id)
             .await?;
         drop(conn);
-        Ok(self.pick(&ctx, &seat_rows, pick).await?.seat_ids)
+        let picked = self.pick(&ctx, &seat_rows, pick).await?;
+        Ok(picked
+            .seat_ids
+            .into_iter()
+            .map(SeatId::into_string)
+            .collect())
     }
 
     /// The show, if it still sells and its chain may still call components.
@@ -153,7 +158,14 @@ impl Bookings {
             .await?;
         match &decision.output {
             Ok(ids) => Ok(Picked {
-                seat_ids: ids.clone(),
+                // The host's checks of the answer already found every id on the screen's map.
+                seat_ids: ids
+                    .iter()
+                    .map(|id| SeatId::parse(id))
+                    .collect::<Result<_, _>>()
+                    .map_err(|e| {
+                        DomainError::Internal(format!("checked seat-picker answer: {e}"))
+                    })?,
                 entry: decision.entry(Hook::SeatPicker, json!({ "seats": ids })),
             }),
             Err(reason) => Err(DomainError::NoSeatsFit(reason.clone())),
@@ -167,7 +179,7 @@ impl Bookings {
         actor: &Actor,
         ctx: &ShowContext,
         seat_rows: &[SeatRow],
-        seat_ids: &[String],
+        seat_ids: &[SeatId],
         promo_code: Option<&str>,
         picked: Option<NewEntry>,
     ) -> Result<Booking, DomainError> {
@@ -175,9 +187,9 @@ impl Bookings {
         let mut wanted_rows: Vec<&SeatRow> = Vec::with_capacity(seat_ids.len());
         let mut unknown: Vec<&str> = Vec::new();
         for id in seat_ids {
-            match seat_rows.iter().find(|s| &s.id == id) {
+            match seat_rows.iter().find(|s| id == &s.id) {
                 Some(s) => wanted_rows.push(s),
-                None => unknown.push(id),
+                None => unknown.push(id.as_str()),
             }
         }
         if !unknown.is_empty() {
@@ -199,7 +211,7 @@ impl Bookings {
         let is_taken = |s: &SeatRow| s.blocked || taken.contains(s.id.as_str());
         let unavailable: Vec<String> = in_rows
             .iter()
-            .filter(|s| is_taken(s) && seat_ids.contains(&s.id))
+            .filter(|s| is_taken(s) && seat_ids.iter().any(|id| id == &s.id))
             .map(|s| s.id.clone())
             .collect();
         if !unavailable.is_empty() {
@@ -285,11 +297,12 @@ impl Bookings {
             }
         };
 
+        let seat_strings: Vec<String> = seat_ids.iter().map(|s| s.as_str().to_owned()).collect();
         let new_hold = NewHold {
             chain_id: chain,
             show_id: ctx.show.id,
             user_id: user.id,
-            seats: seat_ids,
+            seats: &seat_strings,
             items: &quote.items,
             total_minor: quote.total_minor,
             currency: &ctx.show.currency,

@@ -23,6 +23,7 @@ pub use cancel::ShowCancellation;
 pub use read::{AuditPage, BookingListFilter};
 
 use super::hook_io::{Seat, SeatClass, ShowInfo};
+use super::types::SeatId;
 use crate::db::screens::SeatRow;
 use crate::db::shows::ShowContext;
 use crate::gateway::PaymentGateway;
@@ -67,7 +68,7 @@ impl Bookings {
 #[derive(Debug, Clone)]
 pub enum SeatRequest {
     /// These seats, in the customer's order, without duplicates.
-    Named(Vec<String>),
+    Named(Vec<SeatId>),
     /// Any seats the chain's seat-picker chooses.
     Count(PickCommand),
 }
@@ -122,8 +123,8 @@ pub struct PayCommand {
     pub card_token: String,
 }
 
-/// Seat ids from a request: trimmed, non-empty, no duplicates, at most 50.
-pub fn parse_seat_ids(raw: &[String]) -> Result<Vec<String>, String> {
+/// Seat ids from a request: each a [`SeatId`], no duplicates, at most 50.
+pub fn parse_seat_ids(raw: &[String]) -> Result<Vec<SeatId>, String> {
     if raw.is_empty() {
         return Err("choose at least one seat".into());
     }
@@ -133,14 +134,11 @@ pub fn parse_seat_ids(raw: &[String]) -> Result<Vec<String>, String> {
     let mut seen = BTreeSet::new();
     let mut out = Vec::with_capacity(raw.len());
     for id in raw {
-        let id = id.trim();
-        if id.is_empty() || id.len() > 8 {
-            return Err(format!("`{id}` is not a seat id like A-7"));
-        }
-        if !seen.insert(id.to_owned()) {
+        let id = SeatId::parse(id)?;
+        if !seen.insert(id.clone()) {
             return Err(format!("seat {id} is listed twice"));
         }
-        out.push(id.to_owned());
+        out.push(id);
     }
     Ok(out)
 }

@@ -9,7 +9,7 @@ use crate::db::outbox;
 use crate::db::payments::{self, Payment};
 use crate::db::shows;
 use crate::domain::hook_io::EventKind;
-use crate::domain::types::BookingStatus;
+use crate::domain::types::{BookingStatus, Currency, Money};
 use crate::domain::{Actor, DomainError};
 use crate::gateway::{ChargeRequest, GatewayError};
 
@@ -52,10 +52,16 @@ impl Bookings {
         if !live {
             return Err(DomainError::HoldExpired);
         }
-        if cmd.amount_minor != booking.total_minor || cmd.currency != booking.currency {
+        let total = Money::from_row(booking.total_minor, &booking.currency)
+            .map_err(|e| DomainError::Internal(e.to_string()))?;
+        // A code that does not even parse cannot be the booking's: a mismatch like any other.
+        let stated = Currency::parse(&cmd.currency)
+            .ok()
+            .map(|c| Money::new(cmd.amount_minor, c));
+        if stated != Some(total) {
             return Err(DomainError::AmountMismatch(format!(
                 "the booking costs {} {} (minor units)",
-                booking.total_minor, booking.currency
+                total.minor, total.currency
             )));
         }
         // Take the seats for good first: if the hold ran out meanwhile and someone else took a

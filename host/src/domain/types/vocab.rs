@@ -33,6 +33,8 @@ macro_rules! spelled {
         }
     };
 }
+// For the vocabulary kept beside the hook data (`hook_io::SeatClass`).
+pub(crate) use spelled;
 
 /// Where a booking is in its life. `held` past its expiry is no longer live although the row
 /// still says `held` until the expiry job records it ([`BookingStatus::is_live`]).

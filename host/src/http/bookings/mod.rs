@@ -22,7 +22,7 @@ use crate::domain::bookings::{
     self, Booking, BookingListFilter, HoldCommand, PayCommand, Payment, PickCommand, SeatRequest,
 };
 use crate::domain::hook_io::{LineItem, SeatClass};
-use crate::domain::types::{BookingStatus, PaymentStatus};
+use crate::domain::types::{BookingStatus, PaymentStatus, SeatId};
 use crate::state::AppState;
 
 /// The routes of this module, each declared once: its path and method come from the
@@ -200,7 +200,7 @@ pub(super) async fn create_booking(
     // The key's fingerprint includes the request's content: reusing a key for other seats is
     // a client bug (422), not a replay.
     let asked = match &seats {
-        SeatRequest::Named(ids) => ids.join(","),
+        SeatRequest::Named(ids) => ids.iter().map(SeatId::as_str).collect::<Vec<_>>().join(","),
         SeatRequest::Count(p) => format!(
             "count={} class={} accessible={}",
             p.count,
