@@ -19,6 +19,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use cineflow::defaults;
+use cineflow::domain::components::StoredComponents;
 use cineflow::domain::hook_io::RenderedEmail;
 use cineflow::mail::smtp::Outgoing;
 use cineflow::mail::{Mailer, SmtpSettings, SweepSettings, Sweeper};
@@ -114,9 +115,11 @@ async fn main() -> anyhow::Result<()> {
         Limits::default(),
         None,
     ))?);
-    let defaults = Arc::new(defaults::load(&components_dir(), &plugins, &pool).await?);
+    let stored = Arc::new(StoredComponents::new(pool.clone()));
+    let defaults = Arc::new(defaults::load(&components_dir(), &plugins, &*stored).await?);
     let registry = Arc::new(ComponentRegistry::new(
-        pool.clone(),
+        stored.clone(),
+        stored,
         plugins.clone(),
         defaults,
         RegistrySettings::default(),

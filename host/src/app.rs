@@ -47,9 +47,13 @@ impl App {
         // Install the recorder before anything records (the first component load does).
         telemetry::metrics_handle();
         let plugins = Arc::new(PluginRuntime::new(config.runtime.clone())?);
-        let defaults = Arc::new(defaults::load(&config.components_dir, &plugins, &pool).await?);
-        let components = Arc::new(ComponentRegistry::new(
+        let stored = Arc::new(crate::domain::components::StoredComponents::new(
             pool.clone(),
+        ));
+        let defaults = Arc::new(defaults::load(&config.components_dir, &plugins, &*stored).await?);
+        let components = Arc::new(ComponentRegistry::new(
+            stored.clone(),
+            stored,
             plugins.clone(),
             defaults.clone(),
             config.registry,
@@ -223,7 +227,11 @@ impl App {
         });
         let stop_sweeper = CancellationToken::new();
         let sweeper = self.start_sweeper(stop_sweeper.clone()).await?;
-        let follower = tokio::spawn(self.state.components.clone().follow(stop_sweeper.clone()));
+        let follower = tokio::spawn(crate::domain::components::follow(
+            self.state.components.clone(),
+            self.state.db.clone(),
+            stop_sweeper.clone(),
+        ));
         let stop_metrics = CancellationToken::new();
         let metrics = self.metrics_listener.map(|listener| {
             if let Ok(addr) = listener.local_addr() {

@@ -11,10 +11,21 @@ use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::Context;
-use sqlx::PgPool;
+use futures_util::future::BoxFuture;
 
-use crate::db;
 use crate::plugins::{Hook, LoadedComponent, PluginRuntime};
+
+/// Where the defaults are stored once checked (content-addressed, like any upload, and named
+/// the platform's default of their hook); the domain's components service implements it.
+pub trait DefaultsStore: Send + Sync {
+    /// Stores `bytes` (sha256 `id`) as the platform default of `hook`.
+    fn store_default<'a>(
+        &'a self,
+        hook: Hook,
+        id: &'a str,
+        bytes: &'a [u8],
+    ) -> BoxFuture<'a, anyhow::Result<()>>;
+}
 
 /// The default component of every hook.
 #[derive(Debug, Clone)]
@@ -39,7 +50,7 @@ pub fn file_name(hook: Hook) -> String {
 pub async fn load(
     dir: &Path,
     runtime: &PluginRuntime,
-    pool: &PgPool,
+    store: &dyn DefaultsStore,
 ) -> anyhow::Result<PlatformDefaults> {
     let mut by_hook = BTreeMap::new();
     for hook in Hook::ALL {
@@ -54,10 +65,7 @@ pub async fn load(
             .load(hook, &bytes)
             .await
             .with_context(|| format!("default {hook} component {} is unusable", path.display()))?;
-        let mut tx = pool.begin().await?;
-        db::components::insert_if_absent(&mut tx, &loaded.id, &bytes).await?;
-        db::components::set_platform_default(&mut tx, hook.as_str(), &loaded.id).await?;
-        tx.commit().await?;
+        store.store_default(hook, &loaded.id, &bytes).await?;
         tracing::info!(%hook, sha256 = %loaded.id, size = loaded.size_bytes, "default component ready");
         by_hook.insert(hook, loaded);
     }

@@ -535,8 +535,10 @@ async fn each_hostile_upload_is_refused_naming_the_fixture_and_the_failure(pool:
     let app = TestApp::spawn(pool.clone()).await;
     let v = app.venue("Hostile").await;
     let (token, chain) = (v.token.as_str(), v.chain_id.as_str());
-    let fixtures: Value = serde_json::from_str(include_str!("../../host/fixtures/pricing.json"))
-        .expect("pricing fixtures");
+    let fixtures: Value = serde_json::from_str(include_str!(
+        "../../host/src/plugins/hooks/pricing/fixtures.json"
+    ))
+    .expect("pricing fixtures");
     let names: Vec<String> = fixtures["cases"]
         .as_array()
         .expect("cases")

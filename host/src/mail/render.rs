@@ -8,8 +8,8 @@ use uuid::Uuid;
 
 use crate::domain::hook_io::{EmailEvent, EventKind, RenderedEmail};
 use crate::mail::builtin;
-use crate::plugins::ComponentRegistry;
-use crate::plugins::{Hook, PluginRuntime, Tenant};
+use crate::plugins::registry::DecideError;
+use crate::plugins::{ComponentRegistry, Hook, LoadedComponent, PluginRuntime};
 
 /// Which template produced the email.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,22 +57,17 @@ pub async fn render(
     chain: Option<Uuid>,
     event: &EmailEvent,
 ) -> (RenderedEmail, RenderedBy) {
+    let render = |c: std::sync::Arc<LoadedComponent>, tenant| async move {
+        plugins.render(tenant, &c, event).await
+    };
     let call = async {
         match chain {
-            Some(chain) => registry
-                .call(chain, Hook::NotifyTemplates, |c, tenant| async move {
-                    plugins.render(tenant, &c, event).await
-                })
-                .await
-                .map(|a| (a.called, a.component.id.clone())),
-            None => match registry.default_for(Hook::NotifyTemplates) {
-                Some(c) => plugins
-                    .render(Tenant::Platform, &c, event)
+            Some(chain) => registry.decide(chain, Hook::NotifyTemplates, render).await,
+            None => {
+                registry
+                    .decide_as_platform(Hook::NotifyTemplates, render)
                     .await
-                    .map(|called| (called, c.id.clone()))
-                    .map_err(Some),
-                None => Err(None),
-            },
+            }
         }
     };
     let Ok(result) = tokio::time::timeout(RENDER_DEADLINE, call).await else {
@@ -85,17 +80,19 @@ pub async fn render(
         );
     };
     let reason = match result {
-        Ok((called, component)) => match called.output {
+        Ok(decision) => match decision.output {
             Ok(email) => return (email, RenderedBy::Component),
-            Err(refusal) => format!("component {component} refused: {refusal}"),
+            Err(refusal) => format!("component {} refused: {refusal}", decision.component.id),
         },
-        Err(Some(e)) => format!(
+        Err(DecideError::Busy(e) | DecideError::Failed(e)) => format!(
             "component {} failed: {} ({})",
             e.component,
             e.kind.as_str(),
             e.message
         ),
-        Err(None) => "no notify-templates component is configured".to_owned(),
+        Err(DecideError::NoComponent(_)) => {
+            "no notify-templates component is configured".to_owned()
+        }
     };
     fallback(event, reason)
 }

@@ -1,12 +1,12 @@
-//! The hooks' fixtures (host/fixtures/<hook>.json, compiled into the binary): inputs every
+//! The hooks' fixtures (`plugins/hooks/<hook>/fixtures.json`, compiled into the binary): inputs every
 //! uploaded component must handle within its limits, with an answer that passes the host's
 //! output checks and, where the fixture says so, is an `ok` (or a refusal).
 
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::plugins::invoke;
 use crate::plugins::{FailureKind, Hook, LoadedComponent, PluginRuntime, Tenant};
+use crate::plugins::{hooks, invoke};
 
 #[derive(Debug, Deserialize)]
 struct FixtureFile {
@@ -36,18 +36,9 @@ pub enum Expect {
     Any,
 }
 
-fn source(hook: Hook) -> &'static str {
-    match hook {
-        Hook::Pricing => include_str!("../../fixtures/pricing.json"),
-        Hook::BookingRules => include_str!("../../fixtures/booking-rules.json"),
-        Hook::NotifyTemplates => include_str!("../../fixtures/notify-templates.json"),
-        Hook::SeatPicker => include_str!("../../fixtures/seat-picker.json"),
-    }
-}
-
 /// The fixtures of `hook`.
 pub fn of(hook: Hook) -> Result<Vec<Fixture>, String> {
-    serde_json::from_str::<FixtureFile>(source(hook))
+    serde_json::from_str::<FixtureFile>(hooks::module(hook).fixtures())
         .map(|f| f.cases)
         .map_err(|e| format!("the {hook} fixtures are malformed: {e}"))
 }

@@ -1,23 +1,12 @@
 //! Calling a component with its hook's input given as JSON: the local runner, the dry-run
 //! endpoint and the upload fixtures all go through here, so they agree on the input format
 //! (the WIT input record, snake_case fields, kebab-case enum cases; booking-rules adds
-//! `"function": "check-hold" | "cancel"`).
+//! `"function": "check-hold" | "cancel"`). Each hook's module maps its own input
+//! (`HookSpec::invoke`); this is the shape of the answer they share.
 
-use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::domain::hook_io::{CancelRequest, EmailEvent, HoldRequest, PickRequest, QuoteRequest};
-use crate::plugins::{CallError, CallStats, Called, Hook, LoadedComponent, PluginRuntime, Tenant};
-
-/// Booking-rules input: which function, and its request.
-#[derive(Debug, Deserialize)]
-#[serde(tag = "function", rename_all = "kebab-case")]
-pub enum BookingRulesInput {
-    /// `check-hold`.
-    CheckHold(HoldRequest),
-    /// `cancel`.
-    Cancel(CancelRequest),
-}
+use crate::plugins::{CallError, CallStats, Called, LoadedComponent, PluginRuntime, Tenant, hooks};
 
 /// What a call produced.
 #[derive(Debug)]
@@ -52,12 +41,12 @@ impl Invocation {
     }
 }
 
-fn parse<T: serde::de::DeserializeOwned>(input: Value) -> Result<T, String> {
+pub(crate) fn parse<T: serde::de::DeserializeOwned>(input: Value) -> Result<T, String> {
     serde_json::from_value(input)
         .map_err(|e| format!("the input does not match the hook's input record: {e}"))
 }
 
-fn done<T: serde::Serialize>(result: Result<Called<T>, CallError>) -> Invocation {
+pub(crate) fn done<T: serde::Serialize>(result: Result<Called<T>, CallError>) -> Invocation {
     match result {
         Ok(called) => Invocation {
             outcome: Ok(called
@@ -82,27 +71,7 @@ pub async fn invoke(
     component: &LoadedComponent,
     input: Value,
 ) -> Result<Invocation, String> {
-    Ok(match component.hook {
-        Hook::Pricing => done(
-            runtime
-                .quote(tenant, component, &parse::<QuoteRequest>(input)?)
-                .await,
-        ),
-        Hook::NotifyTemplates => done(
-            runtime
-                .render(tenant, component, &parse::<EmailEvent>(input)?)
-                .await,
-        ),
-        Hook::SeatPicker => done(
-            runtime
-                .pick_seats(tenant, component, &parse::<PickRequest>(input)?)
-                .await,
-        ),
-        Hook::BookingRules => match parse::<BookingRulesInput>(input)? {
-            BookingRulesInput::CheckHold(req) => {
-                done(runtime.check_hold(tenant, component, &req).await)
-            }
-            BookingRulesInput::Cancel(req) => done(runtime.cancel(tenant, component, &req).await),
-        },
-    })
+    hooks::module(component.hook)
+        .invoke(runtime, tenant, component, input)
+        .await
 }

@@ -12,10 +12,8 @@
 //! ([`stats`]).
 #![deny(missing_docs)]
 
-mod bindings;
 pub mod cache;
 mod call;
-mod checks;
 pub mod engine;
 mod error;
 pub mod fixtures;

@@ -4,13 +4,12 @@
 
 use wasmtime::Store;
 
-use crate::domain::hook_io::{PriceQuote, QuoteRequest};
-use crate::plugins::bindings::pricing::Pricing;
-use crate::plugins::bindings::pricing::exports::cineflow::plugins::pricer as wit;
-
-use super::hooks::HookPre;
 use super::store::{self, CallState};
 use super::{LoadedComponent, PluginRuntime};
+use crate::domain::hook_io::{PriceQuote, QuoteRequest};
+use crate::plugins::hooks::pricing::Pre;
+use crate::plugins::hooks::pricing::bindings::current::Pricing;
+use crate::plugins::hooks::pricing::bindings::current::exports::cineflow::plugins::pricer as wit;
 
 /// One pricing instance and its store, reused for every call.
 pub struct ReusedPricing {
@@ -25,7 +24,7 @@ impl PluginRuntime {
         &self,
         component: &LoadedComponent,
     ) -> anyhow::Result<ReusedPricing> {
-        let HookPre::Pricing(pre) = &component.pre else {
+        let Ok(Pre::Current(pre)) = component.pre.get::<Pre>(component.hook) else {
             anyhow::bail!("{} is not a pricing component", component.id);
         };
         let limits = self.limits(component.hook);

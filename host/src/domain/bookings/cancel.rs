@@ -3,7 +3,7 @@
 use chrono::Utc;
 use serde_json::json;
 
-use super::decide::state_entry;
+use super::decide::{DecisionEntry, state_entry};
 use super::email::event;
 use super::{Bookings, capacity, seat, show_info};
 use crate::db::audit;

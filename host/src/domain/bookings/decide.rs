@@ -12,22 +12,20 @@ use super::Bookings;
 use crate::db::audit::{self, NewEntry};
 use crate::domain::DomainError;
 use crate::domain::types::BookingStatus;
-use crate::plugins::registry::Answered;
-use crate::plugins::{CallError, CallStats, Called, FailureKind, Hook, LoadedComponent, Tenant};
+use crate::plugins::registry::DecideError;
+use crate::plugins::{CallError, CallStats, Called, Hook, LoadedComponent, Tenant};
 
-/// What a component decided, who decided it and what it cost.
-pub(super) struct Decision<T> {
-    /// The answer: `Err` is the component's own refusal, with its reason.
-    pub output: Result<T, String>,
-    /// The component that answered (the bound one, or the default it fell back to).
-    pub component: Arc<LoadedComponent>,
-    /// Fuel and time.
-    pub stats: CallStats,
+pub(super) use crate::plugins::registry::Decision;
+
+/// The audit entry of a decision; a trait because [`Decision`] is the plugins layer's type
+/// and the audit trail is the domain's.
+pub(super) trait DecisionEntry {
+    /// The audit entry of this decision with `detail`.
+    fn entry(&self, hook: Hook, detail: serde_json::Value) -> NewEntry;
 }
 
-impl<T> Decision<T> {
-    /// The audit entry of this decision with `detail`.
-    pub fn entry(&self, hook: Hook, detail: serde_json::Value) -> NewEntry {
+impl<T> DecisionEntry for Decision<T> {
+    fn entry(&self, hook: Hook, detail: serde_json::Value) -> NewEntry {
         decision_entry(hook, &self.component.id, &self.stats, detail)
     }
 }
@@ -45,20 +43,10 @@ impl Bookings {
         F: Fn(Arc<LoadedComponent>, Tenant) -> Fut,
         Fut: Future<Output = Result<Called<T>, CallError>>,
     {
-        let Answered {
-            called: Called { output, stats, .. },
-            component,
-            ..
-        } = self
-            .components
-            .call(chain, hook, call)
+        self.components
+            .decide(chain, hook, call)
             .await
-            .map_err(|e| failed(hook, e))?;
-        Ok(Decision {
-            output,
-            component,
-            stats,
-        })
+            .map_err(failed)
     }
 
     /// Records a refusal (a hold, which has no booking yet, or a cancellation) in the chain's
@@ -117,23 +105,25 @@ pub(super) fn state_entry(
 }
 
 /// A component failure under the fail-closed policy (or no component at all).
-fn failed(hook: Hook, e: Option<CallError>) -> DomainError {
-    let Some(e) = e else {
-        return DomainError::PluginUnavailable(format!("no {hook} component is configured"));
-    };
-    if e.kind == FailureKind::Busy {
-        return DomainError::PluginBusy {
+fn failed(e: DecideError) -> DomainError {
+    match e {
+        DecideError::NoComponent(hook) => {
+            DomainError::PluginUnavailable(format!("no {hook} component is configured"))
+        }
+        DecideError::Busy(e) => DomainError::PluginBusy {
             message: format!(
                 "the chain's {} calls are over their fair share: {}",
                 e.hook, e.message
             ),
             retry_after: e.retry_after.unwrap_or(std::time::Duration::from_secs(1)),
-        };
+        },
+        DecideError::Failed(e) => {
+            tracing::warn!(hook = %e.hook, component = %e.component, kind = e.kind.as_str(), message = %e.message, "component failed; refusing (fail closed)");
+            DomainError::PluginUnavailable(format!(
+                "the chain's {} component failed ({}); try again later",
+                e.hook,
+                e.kind.as_str()
+            ))
+        }
     }
-    tracing::warn!(hook = %e.hook, component = %e.component, kind = e.kind.as_str(), message = %e.message, "component failed; refusing (fail closed)");
-    DomainError::PluginUnavailable(format!(
-        "the chain's {} component failed ({}); try again later",
-        e.hook,
-        e.kind.as_str()
-    ))
 }

@@ -7,7 +7,7 @@ use chrono::Utc;
 use serde_json::json;
 use sqlx::PgConnection;
 
-use super::decide::{Decision, state_entry};
+use super::decide::{Decision, DecisionEntry, state_entry};
 use super::{
     Bookings, HOLD_ATTEMPTS, HoldCommand, PickCommand, SeatRequest, capacity, is_deadlock, seat,
     show_info,

@@ -5,6 +5,8 @@
 
 mod bindings;
 mod dry_run;
+mod follow;
+mod store;
 mod upload;
 
 use std::sync::Arc;
@@ -20,6 +22,8 @@ use crate::plugins::{Hook, LoadError, PluginRuntime};
 
 pub use crate::db::bindings::{AuditEntry, Binding, ChainComponent};
 pub use bindings::HookBinding;
+pub use follow::{CHANNEL, UPLOADS_CHANNEL, follow};
+pub use store::StoredComponents;
 pub use upload::Uploaded;
 
 /// The chain-components service.

@@ -5,10 +5,9 @@
 
 use serde_json::json;
 
-use super::{ChainComponents, db, load_refusal};
+use super::{ChainComponents, UPLOADS_CHANNEL, db, load_refusal};
 use crate::domain::{ChainAccess, DomainError};
 use crate::plugins::fixtures::{self, FixtureError};
-use crate::plugins::registry::UPLOADS_CHANNEL;
 use crate::plugins::{Hook, Tenant};
 
 /// A stored upload.

@@ -1,83 +1,149 @@
-//! One file per hook: conversions between the host's `domain::hook_io` types and the
-//! generated WIT types, and the typed call functions. WIT types stay inside this module.
+//! One module per hook, each owning everything about its hook: the `bindgen!` output of every
+//! supported version, linking and the probe, the conversions between `domain::hook_io` and the
+//! WIT types with the typed calls, the output checks, the fixtures, the default failure
+//! policy and the JSON mapping of dry runs. WIT types stay inside these modules.
+//!
+//! The generic code (loading, the registry, dry runs, the fixtures runner) reaches a hook only
+//! through [`module`], the one place a [`Hook`] meets its module.
 
-mod booking_rules;
-mod notify_templates;
-mod pricing;
-mod seat_picker;
+pub(crate) mod booking_rules;
+pub(crate) mod notify_templates;
+pub(crate) mod pricing;
+pub(crate) mod seat_picker;
 mod types;
 
+use std::any::Any;
+
+use futures_util::future::BoxFuture;
+use serde_json::Value;
+use wasmtime::Store;
 use wasmtime::component::InstancePre;
 
-use super::bindings;
 use super::hook::Hook;
+use super::invoke::Invocation;
+use super::registry::OnFailure;
 use super::store::CallState;
+use super::{LoadedComponent, PluginRuntime, Tenant};
 
-/// A component linked for its hook, with its exports type-checked against the world: at the
-/// current version (0.2.0) or at a version the host still supports (0.1.0,
-/// docs/wit-versioning.md).
-pub(crate) enum HookPre {
-    BookingRules(bindings::booking_rules::BookingRulesPre<CallState>),
-    Pricing(bindings::pricing::PricingPre<CallState>),
-    NotifyTemplates(bindings::notify_templates::NotifyTemplatesPre<CallState>),
-    SeatPicker(bindings::seat_picker::SeatPickerPre<CallState>),
-    BookingRulesV0_1(bindings::v0_1::booking_rules::BookingRulesPre<CallState>),
-    PricingV0_1(bindings::v0_1::pricing::PricingPre<CallState>),
-    NotifyTemplatesV0_1(bindings::v0_1::notify_templates::NotifyTemplatesPre<CallState>),
+/// What a hook's module declares; [`HookModule`] is its object-safe face.
+pub(crate) trait HookSpec: Send + Sync + 'static {
+    /// The hook.
+    const HOOK: Hook;
+    /// The policy of a binding that does not say.
+    const ON_FAILURE: OnFailure;
+    /// The fixtures every upload must pass (JSON, `{"cases": [...]}`).
+    const FIXTURES: &'static str;
+    /// The component linked for this hook: one variant per supported version.
+    type Pre: Linked;
+
+    /// Links `pre` as this hook, newest version first; the error is the current version's.
+    fn link(pre: InstancePre<CallState>) -> wasmtime::Result<Self::Pre>;
+
+    /// Calls the component with `input` as JSON (the dry-run mapping of the hook).
+    fn invoke<'a>(
+        runtime: &'a PluginRuntime,
+        tenant: Tenant,
+        component: &'a LoadedComponent,
+        input: Value,
+    ) -> BoxFuture<'a, Result<Invocation, String>>;
 }
 
-impl HookPre {
-    /// Fails when the component's exports match neither the hook's current world nor an older
-    /// supported version of it. The newest version is tried first; a 0.1 component's export
-    /// names (`…@0.1.0`) never match 0.2 names, so the first version that links is the
-    /// component's. The error is the current version's.
-    pub(crate) fn new(hook: Hook, pre: InstancePre<CallState>) -> wasmtime::Result<Self> {
-        use bindings::v0_1;
-        Ok(match hook {
-            Hook::BookingRules => {
-                match bindings::booking_rules::BookingRulesPre::new(pre.clone()) {
-                    Ok(p) => Self::BookingRules(p),
-                    Err(e) => Self::BookingRulesV0_1(
-                        v0_1::booking_rules::BookingRulesPre::new(pre).map_err(|_| e)?,
-                    ),
-                }
-            }
-            Hook::Pricing => match bindings::pricing::PricingPre::new(pre.clone()) {
-                Ok(p) => Self::Pricing(p),
-                Err(e) => Self::PricingV0_1(v0_1::pricing::PricingPre::new(pre).map_err(|_| e)?),
-            },
-            // There is no 0.1 seat-picker: the hook is new in 0.2.1.
-            Hook::SeatPicker => Self::SeatPicker(bindings::seat_picker::SeatPickerPre::new(pre)?),
-            Hook::NotifyTemplates => {
-                match bindings::notify_templates::NotifyTemplatesPre::new(pre.clone()) {
-                    Ok(p) => Self::NotifyTemplates(p),
-                    Err(e) => Self::NotifyTemplatesV0_1(
-                        v0_1::notify_templates::NotifyTemplatesPre::new(pre).map_err(|_| e)?,
-                    ),
-                }
-            }
-        })
-    }
-}
-
-impl HookPre {
+/// A hook's pre-instantiation, type-erased for [`HookPre`].
+pub(crate) trait Linked: Any + Send + Sync {
     /// Instantiates once and throws the instance away. Wasmtime checks the exported
     /// functions' *types* only when the typed bindings are instantiated (linking checks their
     /// names), so without this a component with the right names and wrong types would load
     /// and then fail every call.
-    pub(crate) async fn probe(
+    fn probe<'a>(&'a self, store: &'a mut Store<CallState>) -> BoxFuture<'a, wasmtime::Result<()>>;
+}
+
+/// What the generic code asks of a hook.
+pub(crate) trait HookModule: Send + Sync {
+    /// See [`HookSpec::HOOK`].
+    fn hook(&self) -> Hook;
+    /// Links `pre` as the hook (see [`HookSpec::link`]).
+    fn link(&self, pre: InstancePre<CallState>) -> wasmtime::Result<HookPre>;
+    /// See [`HookSpec::ON_FAILURE`].
+    fn on_failure(&self) -> OnFailure;
+    /// See [`HookSpec::FIXTURES`].
+    fn fixtures(&self) -> &'static str;
+    /// See [`HookSpec::invoke`].
+    fn invoke<'a>(
         &self,
-        store: &mut wasmtime::Store<CallState>,
-    ) -> wasmtime::Result<()> {
-        match self {
-            Self::BookingRules(pre) => pre.instantiate_async(&mut *store).await.map(drop),
-            Self::Pricing(pre) => pre.instantiate_async(&mut *store).await.map(drop),
-            Self::NotifyTemplates(pre) => pre.instantiate_async(&mut *store).await.map(drop),
-            Self::SeatPicker(pre) => pre.instantiate_async(&mut *store).await.map(drop),
-            Self::BookingRulesV0_1(pre) => pre.instantiate_async(&mut *store).await.map(drop),
-            Self::PricingV0_1(pre) => pre.instantiate_async(&mut *store).await.map(drop),
-            Self::NotifyTemplatesV0_1(pre) => pre.instantiate_async(&mut *store).await.map(drop),
-        }
+        runtime: &'a PluginRuntime,
+        tenant: Tenant,
+        component: &'a LoadedComponent,
+        input: Value,
+    ) -> BoxFuture<'a, Result<Invocation, String>>;
+}
+
+impl<S: HookSpec> HookModule for S {
+    fn hook(&self) -> Hook {
+        S::HOOK
+    }
+
+    fn link(&self, pre: InstancePre<CallState>) -> wasmtime::Result<HookPre> {
+        Ok(HookPre(Box::new(S::link(pre)?)))
+    }
+
+    fn on_failure(&self) -> OnFailure {
+        S::ON_FAILURE
+    }
+
+    fn fixtures(&self) -> &'static str {
+        S::FIXTURES
+    }
+
+    fn invoke<'a>(
+        &self,
+        runtime: &'a PluginRuntime,
+        tenant: Tenant,
+        component: &'a LoadedComponent,
+        input: Value,
+    ) -> BoxFuture<'a, Result<Invocation, String>> {
+        S::invoke(runtime, tenant, component, input)
+    }
+}
+
+/// The module of `hook`: the one dispatch point a new hook adds an arm to.
+pub(crate) fn module(hook: Hook) -> &'static dyn HookModule {
+    match hook {
+        Hook::BookingRules => &booking_rules::BookingRules,
+        Hook::Pricing => &pricing::Pricing,
+        Hook::NotifyTemplates => &notify_templates::NotifyTemplates,
+        Hook::SeatPicker => &seat_picker::SeatPicker,
+    }
+}
+
+/// A component linked for its hook, with its exports type-checked against the world: at the
+/// current version or at a version the host still supports (docs/wit-versioning.md).
+pub(crate) struct HookPre(Box<dyn Linked>);
+
+impl HookPre {
+    /// Fails when the component's exports match neither the hook's current world nor an older
+    /// supported version of it.
+    pub(crate) fn new(hook: Hook, pre: InstancePre<CallState>) -> wasmtime::Result<Self> {
+        let module = module(hook);
+        debug_assert_eq!(
+            module.hook(),
+            hook,
+            "`module` maps every hook to its own module"
+        );
+        module.link(pre)
+    }
+
+    /// See [`Linked::probe`].
+    pub(crate) async fn probe(&self, store: &mut Store<CallState>) -> wasmtime::Result<()> {
+        self.0.probe(store).await
+    }
+
+    /// The hook's own pre-instantiation; an error when the component was linked for another
+    /// hook (a host bug, reported as a trap-like failure).
+    pub(crate) fn get<P: Linked>(&self, expected: Hook) -> wasmtime::Result<&P> {
+        let any: &dyn Any = &*self.0;
+        any.downcast_ref::<P>().ok_or_else(|| {
+            wasmtime::format_err!("component is not linked as a {expected} component")
+        })
     }
 }
 
@@ -98,7 +164,24 @@ pub(crate) fn instantiation_failed(e: wasmtime::Error) -> wasmtime::Error {
     }
 }
 
-/// The component was linked for another hook: a host bug, reported as a trap-like failure.
-fn wrong_hook(expected: Hook) -> wasmtime::Error {
-    wasmtime::format_err!("component is not linked as a {expected} component")
+/// Tries the current version's link, then an older one's; the error is the current one's.
+/// A 0.1 component's export names (`…@0.1.0`) never match 0.2 names, so the first version
+/// that links is the component's.
+pub(crate) fn newest_first<P>(
+    current: wasmtime::Result<P>,
+    older: impl FnOnce() -> wasmtime::Result<P>,
+) -> wasmtime::Result<P> {
+    current.or_else(|e| older().map_err(|_| e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_hook_dispatches_to_its_own_module() {
+        for hook in Hook::ALL {
+            assert_eq!(module(hook).hook(), hook);
+        }
+    }
 }

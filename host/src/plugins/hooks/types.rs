@@ -1,7 +1,7 @@
 //! Conversions of the shared `cineflow:plugins/types` records.
 
+use super::booking_rules::bindings::current::cineflow::plugins::types as wit;
 use crate::domain::hook_io as io;
-use crate::plugins::bindings::booking_rules::cineflow::plugins::types as wit;
 
 impl From<io::SeatClass> for wit::SeatClass {
     fn from(c: io::SeatClass) -> Self {

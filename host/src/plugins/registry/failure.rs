@@ -2,11 +2,9 @@
 //! counts a component's failures in a row and, after too many, sends the chain's calls to the
 //! platform default until the chain binds again (stored, audited, and seen by every replica).
 
-use serde_json::json;
 use uuid::Uuid;
 
 use super::ComponentRegistry;
-use crate::db::bindings as db;
 use crate::plugins::{CallError, FailureKind, Hook, LoadedComponent};
 
 /// What happens when a bound component fails.
@@ -36,14 +34,10 @@ impl OnFailure {
         }
     }
 
-    /// The policy of a binding that does not say: templates fall back (the email still goes
-    /// out), and so does the seat-picker (the default's seats are checked like any pick, and a
-    /// customer still gets seats); pricing and booking rules fail closed.
+    /// The policy of a binding that does not say: each hook's module decides
+    /// (`HookSpec::ON_FAILURE`).
     pub fn default_for(hook: Hook) -> Self {
-        match hook {
-            Hook::NotifyTemplates | Hook::SeatPicker => OnFailure::Fallback,
-            Hook::Pricing | Hook::BookingRules => OnFailure::Reject,
-        }
+        crate::plugins::hooks::module(hook).on_failure()
     }
 }
 
@@ -93,20 +87,8 @@ impl ComponentRegistry {
         hook: Hook,
         component: &str,
         reason: &str,
-    ) -> Result<(), sqlx::Error> {
-        let mut tx = self.db.begin().await?;
-        if db::trip(&mut tx, chain, hook.as_str(), component, reason).await? {
-            db::audit(
-                &mut tx,
-                chain,
-                "breaker-tripped",
-                hook.as_str(),
-                Some(component),
-                None,
-                json!({ "reason": reason }),
-            )
-            .await?;
-            tx.commit().await?;
+    ) -> anyhow::Result<()> {
+        if self.breaker.trip(chain, hook, component, reason).await? {
             metrics::counter!("cineflow_component_breaker_trips_total", "hook" => hook.as_str())
                 .increment(1);
             tracing::warn!(%chain, %hook, component, reason, "breaker tripped: the chain's calls go to the platform default until it binds again");

@@ -1,24 +1,26 @@
 //! Which component serves each chain's hook, on this replica: the chain's binding (loaded
 //! from PostgreSQL, compiled once per replica thanks to the artifact cache) or the platform
-//! default. Bindings change atomically — a call holds an `Arc` to the component it started
+//! default. Storage is the domain's, behind [`BindingSource`] and [`BreakerLog`]. Bindings
+//! change atomically — a call holds an `Arc` to the component it started
 //! with, so calls in flight finish on the old version — and reach every replica through
 //! LISTEN/NOTIFY (`cineflow_bindings`, fired by a trigger on `bindings`), with a periodic
-//! reconcile as a safety net.
+//! reconcile as a safety net (the follower is the domain's: `domain::components::follow`).
 //!
 //! Calls go through [`ComponentRegistry::call`], which applies the binding's failure policy
 //! (`reject`: the failure is the answer; `fallback`: the platform default answers instead),
 //! counts consecutive failures and trips the breaker after too many (the binding then serves
 //! the default until it is bound again; the trip is stored, audited and seen by all replicas).
 
+mod decide;
 mod failure;
-mod follow;
+mod reload;
 mod settings;
+mod source;
 
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex, RwLock};
 
-use sqlx::PgPool;
 use uuid::Uuid;
 
 use crate::defaults::PlatformDefaults;
@@ -27,15 +29,10 @@ use crate::plugins::{
     CallError, CallStats, Called, FailureKind, Hook, LoadedComponent, PluginRuntime, Tenant,
 };
 
+pub use decide::{DecideError, Decision};
 pub use failure::OnFailure;
 pub use settings::{ComponentQuota, RegistrySettings};
-
-/// The NOTIFY channel of binding changes (payload: the chain id).
-pub const CHANNEL: &str = "cineflow_bindings";
-
-/// The NOTIFY channel of uploads (payload: `<hook>:<sha256>`): every replica compiles the
-/// component ahead of a binding, so a later switch costs no compilation anywhere.
-pub const UPLOADS_CHANNEL: &str = "cineflow_component_uploads";
+pub use source::{BindingSource, BoundComponent, BreakerLog};
 
 #[derive(Clone)]
 struct Active {
@@ -69,7 +66,8 @@ pub struct Answered<T> {
 
 /// This replica's view of every chain's bindings.
 pub struct ComponentRegistry {
-    db: PgPool,
+    source: Arc<dyn BindingSource>,
+    breaker: Arc<dyn BreakerLog>,
     plugins: Arc<PluginRuntime>,
     defaults: Arc<PlatformDefaults>,
     settings: RegistrySettings,
@@ -85,13 +83,15 @@ pub struct ComponentRegistry {
 impl ComponentRegistry {
     /// An empty registry; call [`ComponentRegistry::reload_all`] before serving.
     pub fn new(
-        db: PgPool,
+        source: Arc<dyn BindingSource>,
+        breaker: Arc<dyn BreakerLog>,
         plugins: Arc<PluginRuntime>,
         defaults: Arc<PlatformDefaults>,
         settings: RegistrySettings,
     ) -> Self {
         Self {
-            db,
+            source,
+            breaker,
             plugins,
             defaults,
             settings,

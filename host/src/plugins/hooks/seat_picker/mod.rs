@@ -1,13 +1,59 @@
-//! Hook `seat-picker` (new in 0.2.1): `pick`. This module owns the hook's conversions, its
-//! call and its output check; `HookPre::SeatPicker` in `mod.rs` is its pre-instantiation.
+//! Hook `seat-picker` (new in 0.2.1): `pick`. Its bindings, linking, conversions, the typed
+//! call, the output check, the fixtures and the dry-run mapping.
+
+pub(crate) mod bindings;
 
 use std::collections::{HashMap, HashSet};
 
-use crate::domain::hook_io as io;
-use crate::plugins::bindings::seat_picker::exports::cineflow::plugins::picker as wit;
-use crate::plugins::{CallError, Called, Hook, LoadedComponent, PluginRuntime, Tenant};
+use futures_util::future::BoxFuture;
+use serde_json::Value;
+use wasmtime::Store;
+use wasmtime::component::InstancePre;
 
-use super::{HookPre, instantiation_failed, wrong_hook};
+use crate::domain::hook_io as io;
+use crate::plugins::invoke::{Invocation, done, parse};
+use crate::plugins::registry::OnFailure;
+use crate::plugins::store::CallState;
+use crate::plugins::{CallError, Called, Hook, LoadedComponent, PluginRuntime, Tenant};
+use bindings::current::exports::cineflow::plugins::picker as wit;
+
+use super::{HookSpec, Linked, instantiation_failed};
+
+/// The seat-picker hook.
+pub(crate) struct SeatPicker;
+
+/// A seat-picker component; there is no older version (the hook is new in 0.2.1).
+pub(crate) struct Pre(bindings::current::SeatPickerPre<CallState>);
+
+impl Linked for Pre {
+    fn probe<'a>(&'a self, store: &'a mut Store<CallState>) -> BoxFuture<'a, wasmtime::Result<()>> {
+        Box::pin(async move { self.0.instantiate_async(store).await.map(drop) })
+    }
+}
+
+impl HookSpec for SeatPicker {
+    const HOOK: Hook = Hook::SeatPicker;
+    /// The default's seats are checked like any pick, and a customer still gets seats.
+    const ON_FAILURE: OnFailure = OnFailure::Fallback;
+    const FIXTURES: &'static str = include_str!("fixtures.json");
+    type Pre = Pre;
+
+    fn link(pre: InstancePre<CallState>) -> wasmtime::Result<Pre> {
+        bindings::current::SeatPickerPre::new(pre).map(Pre)
+    }
+
+    fn invoke<'a>(
+        runtime: &'a PluginRuntime,
+        tenant: Tenant,
+        component: &'a LoadedComponent,
+        input: Value,
+    ) -> BoxFuture<'a, Result<Invocation, String>> {
+        Box::pin(async move {
+            let req = parse::<io::PickRequest>(input)?;
+            Ok(done(runtime.pick_seats(tenant, component, &req).await))
+        })
+    }
+}
 
 impl From<&io::PickRequest> for wit::PickRequest {
     fn from(r: &io::PickRequest) -> Self {
@@ -45,18 +91,16 @@ impl PluginRuntime {
             tenant,
             component,
             req,
-            async |pre, store| match pre {
-                HookPre::SeatPicker(pre) => {
-                    let instance = pre
-                        .instantiate_async(&mut *store)
-                        .await
-                        .map_err(instantiation_failed)?;
-                    instance
-                        .cineflow_plugins_picker()
-                        .call_pick(&mut *store, &wit::PickRequest::from(req))
-                        .await
-                }
-                _ => Err(wrong_hook(Hook::SeatPicker)),
+            async |pre, store| {
+                let Pre(pre) = pre.get::<Pre>(SeatPicker::HOOK)?;
+                let instance = pre
+                    .instantiate_async(&mut *store)
+                    .await
+                    .map_err(instantiation_failed)?;
+                instance
+                    .cineflow_plugins_picker()
+                    .call_pick(&mut *store, &wit::PickRequest::from(req))
+                    .await
             },
             |seats| check_pick(seats, req),
         )

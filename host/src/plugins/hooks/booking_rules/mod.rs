@@ -1,11 +1,90 @@
-//! Hook `booking-rules`: `check-hold` and `cancel`.
+//! Hook `booking-rules`: `check-hold` and `cancel`. Its bindings (current and 0.1.0, and
+//! the shared `types` every world reuses), linking, conversions, the typed calls, the output
+//! checks, the fixtures and the dry-run mapping.
+
+pub(crate) mod bindings;
+mod checks;
+
+use futures_util::future::BoxFuture;
+use serde::Deserialize;
+use serde_json::Value;
+use wasmtime::Store;
+use wasmtime::component::InstancePre;
 
 use crate::domain::hook_io as io;
-use crate::plugins::bindings::booking_rules::exports::cineflow::plugins::rules as wit;
-use crate::plugins::bindings::v0_1::booking_rules::exports::cineflow::plugins::rules as wit_v0_1;
-use crate::plugins::{CallError, Called, Hook, LoadedComponent, PluginRuntime, Tenant, checks};
+use crate::plugins::invoke::{Invocation, done, parse};
+use crate::plugins::registry::OnFailure;
+use crate::plugins::store::CallState;
+use crate::plugins::{CallError, Called, Hook, LoadedComponent, PluginRuntime, Tenant};
+use bindings::current::exports::cineflow::plugins::rules as wit;
+use bindings::v0_1::exports::cineflow::plugins::rules as wit_v0_1;
 
-use super::{HookPre, instantiation_failed, types, wrong_hook};
+use super::{HookSpec, Linked, instantiation_failed, newest_first, types};
+
+/// The booking-rules hook.
+pub(crate) struct BookingRules;
+
+/// A booking-rules component, linked at its version.
+pub(crate) enum Pre {
+    /// The current world.
+    Current(bindings::current::BookingRulesPre<CallState>),
+    /// 0.1.0.
+    V0_1(bindings::v0_1::BookingRulesPre<CallState>),
+}
+
+impl Linked for Pre {
+    fn probe<'a>(&'a self, store: &'a mut Store<CallState>) -> BoxFuture<'a, wasmtime::Result<()>> {
+        Box::pin(async move {
+            match self {
+                Pre::Current(pre) => pre.instantiate_async(store).await.map(drop),
+                Pre::V0_1(pre) => pre.instantiate_async(store).await.map(drop),
+            }
+        })
+    }
+}
+
+/// Booking-rules input of a dry run: which function, and its request.
+#[derive(Debug, Deserialize)]
+#[serde(tag = "function", rename_all = "kebab-case")]
+pub enum BookingRulesInput {
+    /// `check-hold`.
+    CheckHold(io::HoldRequest),
+    /// `cancel`.
+    Cancel(io::CancelRequest),
+}
+
+impl HookSpec for BookingRules {
+    const HOOK: Hook = Hook::BookingRules;
+    /// No seat is sold on a broken rule.
+    const ON_FAILURE: OnFailure = OnFailure::Reject;
+    const FIXTURES: &'static str = include_str!("fixtures.json");
+    type Pre = Pre;
+
+    fn link(pre: InstancePre<CallState>) -> wasmtime::Result<Pre> {
+        newest_first(
+            bindings::current::BookingRulesPre::new(pre.clone()).map(Pre::Current),
+            || bindings::v0_1::BookingRulesPre::new(pre).map(Pre::V0_1),
+        )
+    }
+
+    fn invoke<'a>(
+        runtime: &'a PluginRuntime,
+        tenant: Tenant,
+        component: &'a LoadedComponent,
+        input: Value,
+    ) -> BoxFuture<'a, Result<Invocation, String>> {
+        Box::pin(async move {
+            Ok(match parse::<BookingRulesInput>(input)? {
+                BookingRulesInput::CheckHold(req) => {
+                    done(runtime.check_hold(tenant, component, &req).await)
+                }
+                BookingRulesInput::Cancel(req) => {
+                    done(runtime.cancel(tenant, component, &req).await)
+                }
+            })
+        })
+    }
+}
 
 impl From<&io::HoldRequest> for wit::HoldRequest {
     fn from(r: &io::HoldRequest) -> Self {
@@ -83,8 +162,8 @@ impl PluginRuntime {
             component,
             req,
             async |pre, store| {
-                let out = match pre {
-                    HookPre::BookingRules(pre) => {
+                let out = match pre.get::<Pre>(BookingRules::HOOK)? {
+                    Pre::Current(pre) => {
                         let instance = pre
                             .instantiate_async(&mut *store)
                             .await
@@ -95,7 +174,7 @@ impl PluginRuntime {
                             .await?
                             .map(|p| p.hold_seconds)
                     }
-                    HookPre::BookingRulesV0_1(pre) => {
+                    Pre::V0_1(pre) => {
                         let instance = pre
                             .instantiate_async(&mut *store)
                             .await
@@ -106,7 +185,6 @@ impl PluginRuntime {
                             .await?
                             .map(|p| p.hold_seconds)
                     }
-                    _ => return Err(wrong_hook(Hook::BookingRules)),
                 };
                 Ok(out.map(|hold_seconds| io::HoldPolicy { hold_seconds }))
             },
@@ -127,8 +205,8 @@ impl PluginRuntime {
             tenant,
             component,
             req,
-            async |pre, store| match pre {
-                HookPre::BookingRules(pre) => {
+            async |pre, store| match pre.get::<Pre>(BookingRules::HOOK)? {
+                Pre::Current(pre) => {
                     let instance = pre
                         .instantiate_async(&mut *store)
                         .await
@@ -138,7 +216,7 @@ impl PluginRuntime {
                         .call_cancel(&mut *store, &wit::CancelRequest::from(req))
                         .await
                 }
-                HookPre::BookingRulesV0_1(pre) => {
+                Pre::V0_1(pre) => {
                     let instance = pre
                         .instantiate_async(&mut *store)
                         .await
@@ -148,7 +226,6 @@ impl PluginRuntime {
                         .call_cancel(&mut *store, &wit_v0_1::CancelRequest::from(req))
                         .await
                 }
-                _ => Err(wrong_hook(Hook::BookingRules)),
             },
             |refund| checks::refund(*refund, paid),
         )

@@ -1,0 +1,105 @@
+//! The registry's storage, over `db::bindings` and `db::components`: which component each
+//! chain bound, the components' bytes, the breaker's trips with their audit entries, and the
+//! platform defaults. The plugins layer asks through its `BindingSource` and `BreakerLog`
+//! traits (start-up through `DefaultsStore`) and never sees SQL.
+
+use futures_util::future::BoxFuture;
+use serde_json::json;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use crate::db::bindings as db;
+use crate::defaults::DefaultsStore;
+use crate::plugins::Hook;
+use crate::plugins::registry::{BindingSource, BoundComponent, BreakerLog};
+
+/// Bindings, bytes, breaker trips and the platform defaults in PostgreSQL.
+#[derive(Debug, Clone)]
+pub struct StoredComponents {
+    pool: PgPool,
+}
+
+impl StoredComponents {
+    /// Over `pool`.
+    pub fn new(pool: PgPool) -> Self {
+        Self { pool }
+    }
+}
+
+impl From<db::Binding> for BoundComponent {
+    fn from(b: db::Binding) -> Self {
+        Self {
+            chain: b.chain_id,
+            hook: b.hook,
+            component_id: b.component_id,
+            on_failure: b.on_failure,
+            tripped: b.tripped_at.is_some(),
+        }
+    }
+}
+
+impl BindingSource for StoredComponents {
+    fn bindings(&self, chain: Option<Uuid>) -> BoxFuture<'_, anyhow::Result<Vec<BoundComponent>>> {
+        Box::pin(async move {
+            let mut conn = self.pool.acquire().await?;
+            let rows = match chain {
+                Some(chain) => db::bindings(&mut conn, chain).await?,
+                None => db::all_bindings(&mut conn).await?,
+            };
+            Ok(rows.into_iter().map(BoundComponent::from).collect())
+        })
+    }
+
+    fn bytes<'a>(&'a self, id: &'a str) -> BoxFuture<'a, anyhow::Result<Option<Vec<u8>>>> {
+        Box::pin(async move {
+            let mut conn = self.pool.acquire().await?;
+            Ok(db::bytes(&mut conn, id).await?)
+        })
+    }
+}
+
+impl BreakerLog for StoredComponents {
+    fn trip<'a>(
+        &'a self,
+        chain: Uuid,
+        hook: Hook,
+        component: &'a str,
+        reason: &'a str,
+    ) -> BoxFuture<'a, anyhow::Result<bool>> {
+        Box::pin(async move {
+            let mut tx = self.pool.begin().await?;
+            if !db::trip(&mut tx, chain, hook.as_str(), component, reason).await? {
+                return Ok(false);
+            }
+            db::audit(
+                &mut tx,
+                chain,
+                "breaker-tripped",
+                hook.as_str(),
+                Some(component),
+                None,
+                json!({ "reason": reason }),
+            )
+            .await?;
+            tx.commit().await?;
+            Ok(true)
+        })
+    }
+}
+
+impl DefaultsStore for StoredComponents {
+    fn store_default<'a>(
+        &'a self,
+        hook: Hook,
+        id: &'a str,
+        bytes: &'a [u8],
+    ) -> BoxFuture<'a, anyhow::Result<()>> {
+        Box::pin(async move {
+            let mut tx = self.pool.begin().await?;
+            crate::db::components::insert_if_absent(&mut tx, id, bytes).await?;
+            crate::db::components::set_platform_default(&mut tx, hook.as_str(), id).await?;
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+}
