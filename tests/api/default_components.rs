@@ -151,3 +151,39 @@ async fn defaults_are_stored_content_addressed(pool: PgPool) {
     assert_eq!(count, cineflow::plugins::Hook::ALL.len() as i64);
     again.stop().await;
 }
+
+/// Every hook the binary knows is a row of `hooks` once start-up stored its default, with no
+/// migration per hook; a component row naming a hook the host does not know is refused by the
+/// database itself.
+#[sqlx::test(migrations = "../migrations")]
+async fn every_hook_is_registered_and_unknown_hooks_are_refused(pool: PgPool) {
+    // A database that lost a hook's row (as one migrated before that hook existed would be).
+    sqlx::query("delete from hooks where name = 'seat-picker'")
+        .execute(&pool)
+        .await
+        .expect("delete");
+    let app = TestApp::spawn(pool.clone()).await;
+    let hooks: Vec<String> = sqlx::query_scalar("select name from hooks order by name")
+        .fetch_all(&pool)
+        .await
+        .expect("hooks");
+    let mut known: Vec<String> = cineflow::plugins::Hook::ALL
+        .iter()
+        .map(|h| h.as_str().to_owned())
+        .collect();
+    known.sort();
+    assert_eq!(hooks, known);
+    let refused = sqlx::query(
+        "insert into platform_defaults (hook, component_id)
+         select 'ticket-printer', id from components limit 1",
+    )
+    .execute(&pool)
+    .await
+    .expect_err("an unknown hook");
+    let constraint = refused
+        .as_database_error()
+        .and_then(|e| e.constraint())
+        .map(str::to_owned);
+    assert_eq!(constraint.as_deref(), Some("platform_defaults_hook_fkey"));
+    app.stop().await;
+}

@@ -39,6 +39,19 @@ pub async fn insert_if_absent(
     .await
 }
 
+/// Registers `hook` as one a component can serve (the `hooks` table that `platform_defaults`
+/// and `chain_components` refer to); a hook already there is left alone.
+#[tracing::instrument(skip_all, fields(hook))]
+pub async fn register_hook(conn: &mut PgConnection, hook: &str) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        r#"insert into hooks (name) values ($1) on conflict do nothing"#,
+        hook,
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 /// Makes `component_id` the platform default of `hook`.
 #[tracing::instrument(skip_all, fields(hook, component_id))]
 pub async fn set_platform_default(

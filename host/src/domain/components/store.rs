@@ -96,6 +96,9 @@ impl DefaultsStore for StoredComponents {
     ) -> BoxFuture<'a, anyhow::Result<()>> {
         Box::pin(async move {
             let mut tx = self.pool.begin().await?;
+            // Every hook has a default, stored at start-up: so the hook's row exists before
+            // any chain can upload a component for it, with no migration per hook.
+            crate::db::components::register_hook(&mut tx, hook.as_str()).await?;
             crate::db::components::insert_if_absent(&mut tx, id, bytes).await?;
             crate::db::components::set_platform_default(&mut tx, hook.as_str(), id).await?;
             tx.commit().await?;
