@@ -116,9 +116,12 @@ pub(super) async fn create_chain(
 
 /// Paging parameters.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(super) struct PageQuery {
+    #[param(schema_with = crate::http::schema::page_limit)]
     limit: Option<u32>,
+    #[param(schema_with = crate::http::schema::page_cursor)]
     cursor: Option<String>,
 }
 

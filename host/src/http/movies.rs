@@ -135,15 +135,19 @@ pub(super) async fn create_movie(
 
 /// Movie filters.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(super) struct MovieQuery {
     /// Case-insensitive substring of the title.
     q: Option<String>,
     /// `coming_soon` or `released`.
+    #[param(schema_with = crate::http::schema::release_status)]
     release_status: Option<String>,
     /// A language the movie is in.
     language: Option<String>,
+    #[param(schema_with = crate::http::schema::page_limit)]
     limit: Option<u32>,
+    #[param(schema_with = crate::http::schema::page_cursor)]
     cursor: Option<String>,
 }
 

@@ -201,11 +201,15 @@ pub(super) async fn create_notification(
 
 /// Notification filters.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(super) struct NotificationQuery {
     /// `pending`, `sending`, `sent` or `failed`.
+    #[param(schema_with = crate::http::schema::notification_status)]
     status: Option<String>,
+    #[param(schema_with = crate::http::schema::page_limit)]
     limit: Option<u32>,
+    #[param(schema_with = crate::http::schema::page_cursor)]
     cursor: Option<String>,
 }
 

@@ -122,6 +122,7 @@ pub(super) async fn create_show(
 
 /// Show filters.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(super) struct ShowQuery {
     theatre_id: Option<Uuid>,
@@ -132,7 +133,9 @@ pub(super) struct ShowQuery {
     from: Option<DateTime<Utc>>,
     /// Shows starting before (RFC 3339).
     to: Option<DateTime<Utc>>,
+    #[param(schema_with = crate::http::schema::page_limit)]
     limit: Option<u32>,
+    #[param(schema_with = crate::http::schema::page_cursor)]
     cursor: Option<String>,
 }
 

@@ -113,6 +113,7 @@ pub(super) async fn create_theatre(
 
 /// Theatre filters.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(super) struct TheatreQuery {
     /// City (case-insensitive).
@@ -123,7 +124,9 @@ pub(super) struct TheatreQuery {
     movie_id: Option<Uuid>,
     /// Matches name, city or address (case-insensitive substring).
     q: Option<String>,
+    #[param(schema_with = crate::http::schema::page_limit)]
     limit: Option<u32>,
+    #[param(schema_with = crate::http::schema::page_cursor)]
     cursor: Option<String>,
 }
 
@@ -219,9 +222,12 @@ pub(super) async fn delete_theatre(
 
 /// Paging parameters.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(super) struct PageQuery {
+    #[param(schema_with = crate::http::schema::page_limit)]
     limit: Option<u32>,
+    #[param(schema_with = crate::http::schema::page_cursor)]
     cursor: Option<String>,
 }
 

@@ -228,14 +228,18 @@ pub(super) async fn create_booking(
 
 /// Booking filters.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(super) struct BookingQuery {
     /// Admins: one customer's bookings.
     user_id: Option<Uuid>,
     /// Chain staff: the chain's bookings.
     chain_id: Option<Uuid>,
+    #[param(schema_with = crate::http::schema::booking_status)]
     status: Option<String>,
+    #[param(schema_with = crate::http::schema::page_limit)]
     limit: Option<u32>,
+    #[param(schema_with = crate::http::schema::page_cursor)]
     cursor: Option<String>,
 }
 
