@@ -17,6 +17,20 @@ pub(crate) fn text(min: usize, max: usize) -> ObjectBuilder {
         .max_length(Some(max))
 }
 
+/// Text that is trimmed and then must be 1 to `max` characters: not blank (the pattern asks
+/// for one non-space character). The limit applies to the trimmed text.
+pub(crate) fn trimmed_text(max: usize) -> ObjectBuilder {
+    text(1, max).pattern(Some(r"\S"))
+}
+
+/// A UUID (`uuid::Uuid` parses the hyphenated form the API writes, and the simple, braced and
+/// `urn:uuid:` forms).
+pub(crate) fn uuid() -> ObjectBuilder {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Uuid)))
+}
+
 /// A string that is one of `values`.
 pub(crate) fn one_of<'a>(values: impl IntoIterator<Item = &'a str>) -> ObjectBuilder {
     ObjectBuilder::new()
@@ -119,6 +133,10 @@ macro_rules! schema_type {
 schema_type!(
     /// A hook's name in a path or a query: [`hook`].
     HookName = "Hook", hook
+);
+schema_type!(
+    /// The `Idempotency-Key` header: [`super::idempotency::key_schema`].
+    IdempotencyKeyHeader = "IdempotencyKey", super::idempotency::key_schema
 );
 schema_type!(
     /// `?count=` of the seat suggestion: [`pick_count`].

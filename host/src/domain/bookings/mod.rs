@@ -122,19 +122,24 @@ pub struct PayCommand {
     pub card_token: String,
 }
 
-/// Seat ids from a request: trimmed, non-empty, no duplicates, at most 50.
+/// Most seats one hold may name.
+pub const MAX_SEAT_IDS: usize = 50;
+/// Longest seat id (`AAA-100`), in bytes after trimming.
+pub const MAX_SEAT_ID_LEN: usize = 8;
+
+/// Seat ids from a request: trimmed, non-empty, no duplicates, at most [`MAX_SEAT_IDS`].
 pub fn parse_seat_ids(raw: &[String]) -> Result<Vec<String>, String> {
     if raw.is_empty() {
         return Err("choose at least one seat".into());
     }
-    if raw.len() > 50 {
+    if raw.len() > MAX_SEAT_IDS {
         return Err("at most 50 seats per request".into());
     }
     let mut seen = BTreeSet::new();
     let mut out = Vec::with_capacity(raw.len());
     for id in raw {
         let id = id.trim();
-        if id.is_empty() || id.len() > 8 {
+        if id.is_empty() || id.len() > MAX_SEAT_ID_LEN {
             return Err(format!("`{id}` is not a seat id like A-7"));
         }
         if !seen.insert(id.to_owned()) {

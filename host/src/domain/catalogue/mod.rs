@@ -18,6 +18,7 @@ use crate::state::CatalogueSettings;
 pub use movies::MovieInput;
 pub use screens::ScreenWithSeats;
 pub use shows::{NewShowCommand, ShowChanges, ShowSeatMap};
+pub use theatres::limits as theatre_limits;
 pub use theatres::{NewTheatreCommand, TheatreChanges};
 
 pub use crate::db::movies::{Movie, MovieFields, MovieFilter};
