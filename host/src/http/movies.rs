@@ -104,6 +104,35 @@ pub(super) struct MovieBody {
     chain_id: Option<Uuid>,
 }
 
+/// `POST /movies`'s body: [`MovieBody`] with the fields a create must send
+/// ([`REQUIRED_ON_CREATE`](crate::domain::catalogue::movie_limits::REQUIRED_ON_CREATE)) marked
+/// required. `PATCH` takes [`MovieBody`] itself, every field optional.
+pub(super) struct NewMovieBody;
+
+impl utoipa::PartialSchema for NewMovieBody {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::RefOr;
+        use utoipa::openapi::schema::Schema;
+        let mut schema = <MovieBody as utoipa::PartialSchema>::schema();
+        if let RefOr::T(Schema::Object(object)) = &mut schema {
+            object.description = Some("A new movie.".into());
+            object.required = Vec::new();
+            for field in crate::domain::catalogue::movie_limits::REQUIRED_ON_CREATE {
+                object.required.push(field.to_owned());
+                // A required field may not be null either (null is "not sent": 422).
+                if let Some(RefOr::T(Schema::OneOf(one_of))) = object.properties.get_mut(field)
+                    && let Some(first) = one_of.items.first().cloned()
+                {
+                    object.properties.insert(field.to_owned(), first);
+                }
+            }
+        }
+        schema
+    }
+}
+
+impl utoipa::ToSchema for NewMovieBody {}
+
 /// The movie fields' schemas, from the limits the catalogue checks
 /// ([`movie_limits`](crate::domain::catalogue::movie_limits)). Each may be null (the same as
 /// leaving it out); on create every field but `certificate` and `chain_id` is required (422
@@ -187,7 +216,7 @@ impl From<MovieBody> for MovieInput {
 }
 
 /// Adds a movie to the catalogue.
-#[utoipa::path(post, path = "/api/v1/movies", tag = "catalogue", request_body = MovieBody,
+#[utoipa::path(post, path = "/api/v1/movies", tag = "catalogue", request_body = inline(NewMovieBody),
     security(("bearer" = [])),
     responses(
         (status = 201, description = "Created", body = MovieView),

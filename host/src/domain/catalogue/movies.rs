@@ -28,6 +28,19 @@ pub mod limits {
     pub const RUNTIME_MINUTES: std::ops::RangeInclusive<i64> = 1..=600;
     /// Longest certificate, in UTF-8 bytes.
     pub const CERTIFICATE_BYTES: usize = 20;
+    /// The fields a create must send (422 `is required` for each one missing); the unit test
+    /// `a_create_requires_exactly_the_listed_fields` keeps this list and the checks together.
+    pub const REQUIRED_ON_CREATE: [&str; 9] = [
+        "title",
+        "description",
+        "cast",
+        "director",
+        "trailer_url",
+        "release_date",
+        "release_status",
+        "languages",
+        "runtime_minutes",
+    ];
 }
 
 /// A movie's fields as sent: every one required on create, any subset on update.
@@ -302,5 +315,28 @@ impl Catalogue {
             }
             Err(e) => Err(e.into()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{MovieInput, limits};
+    use crate::domain::DomainError;
+
+    #[test]
+    fn a_create_requires_exactly_the_listed_fields() {
+        let Err(DomainError::Invalid(problems)) = MovieInput::default().into_fields(None, |_| {})
+        else {
+            panic!("an empty create must be invalid");
+        };
+        let mut missing: Vec<&str> = problems
+            .iter()
+            .filter(|(_, message)| message == "is required")
+            .map(|(field, _)| field.as_str())
+            .collect();
+        missing.sort_unstable();
+        let mut listed = limits::REQUIRED_ON_CREATE;
+        listed.sort_unstable();
+        assert_eq!(missing, listed);
     }
 }
