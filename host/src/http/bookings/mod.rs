@@ -169,6 +169,41 @@ mod field {
     }
 }
 
+/// `POST /bookings`'s body: [`CreateBooking`] and the one rule its field schemas cannot say,
+/// the two shapes [`CreateBooking::seats`] accepts (any other mix is 422): named seats
+/// (`seat_ids`, without `seat_count`, `seat_class` or `accessible`), or a count (`seat_count`,
+/// optionally `seat_class` and `accessible`, without `seat_ids`). Absent and `null` are alike.
+pub(super) struct HoldBody;
+
+impl utoipa::PartialSchema for HoldBody {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{AllOfBuilder, ObjectBuilder, OneOfBuilder, Type};
+        let null = || ObjectBuilder::new().schema_type(Type::Null);
+        let named = ObjectBuilder::new()
+            .required("seat_ids")
+            .property("seat_ids", ObjectBuilder::new().schema_type(Type::Array))
+            .property("seat_count", null())
+            .property("seat_class", null())
+            .property("accessible", null());
+        let counted = ObjectBuilder::new()
+            .required("seat_count")
+            .property(
+                "seat_count",
+                ObjectBuilder::new().schema_type(Type::Integer),
+            )
+            .property("seat_ids", null());
+        AllOfBuilder::new()
+            .item(<CreateBooking as utoipa::PartialSchema>::schema())
+            .item(OneOfBuilder::new().item(named).item(counted))
+            .description(Some(
+                "Either `seat_ids`, or `seat_count` with optional `seat_class` and `accessible`",
+            ))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for HoldBody {}
+
 impl CreateBooking {
     /// The seats asked for, or the fields that make the request unclear.
     fn seats(&self) -> Result<SeatRequest, ApiError> {
@@ -200,7 +235,7 @@ impl CreateBooking {
 
 /// Holds seats: the chain's booking rules decide, its pricing quotes, the database takes the
 /// seats atomically. Accepts `Idempotency-Key`.
-#[utoipa::path(post, path = "/api/v1/bookings", tag = "bookings", request_body = CreateBooking,
+#[utoipa::path(post, path = "/api/v1/bookings", tag = "bookings", request_body = inline(HoldBody),
     params(("Idempotency-Key" = Option<crate::http::schema::IdempotencyKeyHeader>, Header, description = "Replays the first response for 24 h")),
     security(("bearer" = [])),
     responses(
