@@ -289,8 +289,30 @@ pub(super) struct UpdateUserBody {
     status: Option<AccountStatus>,
 }
 
+/// `PATCH /users/{id}`'s body: [`UpdateUserBody`] with at least one of its fields not null
+/// (`Accounts::update` answers 422 "send `role`, `status` or both" otherwise).
+pub(super) struct UserChangeBody;
+
+impl utoipa::PartialSchema for UserChangeBody {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{AllOfBuilder, AnyOfBuilder, ObjectBuilder, Type};
+        let sent = |field: &str| {
+            ObjectBuilder::new()
+                .required(field)
+                .property(field, ObjectBuilder::new().schema_type(Type::String))
+        };
+        AllOfBuilder::new()
+            .item(<UpdateUserBody as utoipa::PartialSchema>::schema())
+            .item(AnyOfBuilder::new().item(sent("role")).item(sent("status")))
+            .description(Some("`role`, `status` or both"))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for UserChangeBody {}
+
 /// Changes a user's role or status (admins only); approving an account emails its owner.
-#[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "accounts", request_body = UpdateUserBody,
+#[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "accounts", request_body = inline(UserChangeBody),
     params(("id" = Uuid, Path, description = "User id")),
     security(("bearer" = [])),
     responses(
