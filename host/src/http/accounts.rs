@@ -14,6 +14,7 @@ use uuid::Uuid;
 use super::extract::{AdminUser, ApiJson, ApiPath, ApiQuery, AuthUser, Problems};
 use super::page::{Page, PageRequest};
 use super::ratelimit::ClientAddr;
+use super::schema;
 use super::{ApiError, Problem};
 use crate::domain::Actor;
 use crate::domain::accounts::{SignupCommand, UserFilter};
@@ -61,12 +62,30 @@ impl From<User> for UserView {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct SignupBody {
+    /// Display name, trimmed.
+    #[schema(schema_with = signup_name)]
     name: String,
+    #[schema(schema_with = schema::email)]
     email: String,
+    #[schema(schema_with = schema::new_password)]
     password: String,
     /// `customer` (default) or `owner`; nobody signs up as admin.
     #[serde(default)]
+    #[schema(schema_with = signup_role)]
     role: Option<String>,
+}
+
+/// Most characters of a display name (trimmed).
+const MAX_NAME: usize = 100;
+/// The roles [`signup`] accepts.
+const SIGNUP_ROLES: [Role; 2] = [Role::Customer, Role::Owner];
+
+fn signup_name() -> utoipa::openapi::Object {
+    schema::text(1, MAX_NAME).build()
+}
+
+fn signup_role() -> utoipa::openapi::schema::OneOfBuilder {
+    schema::nullable(schema::one_of(SIGNUP_ROLES.map(Role::as_str)))
 }
 
 /// Creates an account: customers are approved at once, owners wait for an admin. Signups are
@@ -88,7 +107,7 @@ pub(super) async fn signup(
     state.accounts.admit_signup(&client.key()).await?;
     let mut problems = Problems::default();
     let name = body.name.trim();
-    if name.is_empty() || name.chars().count() > 100 {
+    if name.is_empty() || name.chars().count() > MAX_NAME {
         problems.add("name", "must be 1 to 100 characters");
     }
     let email = problems.check("email", Email::parse(&body.email));
@@ -123,7 +142,9 @@ pub(super) async fn signup(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct SigninBody {
+    /// Any text: an address that is not an account's gets the same 401 as a wrong password.
     email: String,
+    #[schema(schema_with = schema::password)]
     password: String,
 }
 
@@ -176,7 +197,9 @@ pub(super) async fn signin(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct PasswordBody {
+    #[schema(schema_with = schema::password)]
     old_password: String,
+    #[schema(schema_with = schema::new_password)]
     new_password: String,
 }
 
@@ -220,11 +243,14 @@ pub(super) async fn me(AuthUser(user): AuthUser) -> Json<UserView> {
 
 /// User list filters.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(super) struct UserQuery {
     role: Option<Role>,
     status: Option<AccountStatus>,
+    #[param(schema_with = crate::http::schema::page_limit)]
     limit: Option<u32>,
+    #[param(schema_with = crate::http::schema::page_cursor)]
     cursor: Option<String>,
 }
 
@@ -263,8 +289,30 @@ pub(super) struct UpdateUserBody {
     status: Option<AccountStatus>,
 }
 
+/// `PATCH /users/{id}`'s body: [`UpdateUserBody`] with at least one of its fields not null
+/// (`Accounts::update` answers 422 "send `role`, `status` or both" otherwise).
+pub(super) struct UserChangeBody;
+
+impl utoipa::PartialSchema for UserChangeBody {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{AllOfBuilder, AnyOfBuilder, ObjectBuilder, Type};
+        let sent = |field: &str| {
+            ObjectBuilder::new()
+                .required(field)
+                .property(field, ObjectBuilder::new().schema_type(Type::String))
+        };
+        AllOfBuilder::new()
+            .item(<UpdateUserBody as utoipa::PartialSchema>::schema())
+            .item(AnyOfBuilder::new().item(sent("role")).item(sent("status")))
+            .description(Some("`role`, `status` or both"))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for UserChangeBody {}
+
 /// Changes a user's role or status (admins only); approving an account emails its owner.
-#[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "accounts", request_body = UpdateUserBody,
+#[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "accounts", request_body = inline(UserChangeBody),
     params(("id" = Uuid, Path, description = "User id")),
     security(("bearer" = [])),
     responses(

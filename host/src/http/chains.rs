@@ -75,9 +75,27 @@ impl From<Member> for MemberView {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct CreateChain {
+    /// Trimmed.
+    #[schema(schema_with = chain_name)]
     name: String,
+    /// An ISO 4217 code: three uppercase letters.
+    #[schema(pattern = "^[A-Z]{3}$")]
     currency: String,
+    /// An IANA time zone name (`chrono_tz::Tz`), such as `Asia/Kolkata`.
+    #[schema(schema_with = timezone)]
     timezone: String,
+}
+
+/// Longest chain name, in characters after trimming.
+const MAX_NAME: usize = 100;
+
+fn chain_name() -> utoipa::openapi::Object {
+    super::schema::trimmed_text(MAX_NAME).build()
+}
+
+/// Every name `chrono_tz::Tz` parses: the document lists what [`create_chain`] accepts.
+fn timezone() -> utoipa::openapi::Object {
+    super::schema::one_of(chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name())).build()
 }
 
 /// Creates a chain; the creator becomes its first member.
@@ -96,7 +114,7 @@ pub(super) async fn create_chain(
 ) -> Result<(StatusCode, Json<ChainView>), ApiError> {
     let mut problems = Problems::default();
     let name = body.name.trim();
-    if name.is_empty() || name.chars().count() > 100 {
+    if name.is_empty() || name.chars().count() > MAX_NAME {
         problems.add("name", "must be 1 to 100 characters");
     }
     let currency = problems.check("currency", Currency::parse(&body.currency));
@@ -118,9 +136,12 @@ pub(super) async fn create_chain(
 
 /// Paging parameters.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(super) struct PageQuery {
+    #[param(schema_with = crate::http::schema::page_limit)]
     limit: Option<u32>,
+    #[param(schema_with = crate::http::schema::page_cursor)]
     cursor: Option<String>,
 }
 

@@ -15,8 +15,21 @@ use crate::domain::DomainError;
 use crate::domain::idempotency::Claim;
 use crate::state::AppState;
 
-/// The `Idempotency-Key` header, if sent: 1 to 255 visible ASCII characters.
+/// The `Idempotency-Key` header, if sent: 1 to [`MAX_KEY_LEN`] visible ASCII characters.
 pub struct IdempotencyKey(pub Option<String>);
+
+/// Longest `Idempotency-Key`.
+pub const MAX_KEY_LEN: usize = 255;
+
+/// The header's schema in the OpenAPI document: what [`IdempotencyKey`] accepts.
+pub(crate) fn key_schema() -> utoipa::openapi::schema::Object {
+    super::schema::text(1, MAX_KEY_LEN)
+        .pattern(Some(format!("^[!-~]{{1,{MAX_KEY_LEN}}}$")))
+        .description(Some(format!(
+            "1 to {MAX_KEY_LEN} visible ASCII characters; anything else is 400"
+        )))
+        .build()
+}
 
 impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKey {
     type Rejection = ApiError;
@@ -27,7 +40,9 @@ impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKey {
             return Ok(IdempotencyKey(None));
         };
         let key = Some(raw.trim())
-            .filter(|k| (1..=255).contains(&k.len()) && k.chars().all(|c| c.is_ascii_graphic()))
+            .filter(|k| {
+                (1..=MAX_KEY_LEN).contains(&k.len()) && k.chars().all(|c| c.is_ascii_graphic())
+            })
             .ok_or_else(|| {
                 ApiError::bad_request("Idempotency-Key must be 1 to 255 visible ASCII characters")
             })?;

@@ -17,6 +17,7 @@ mod ops;
 pub mod page;
 mod payments;
 pub mod ratelimit;
+mod schema;
 mod screens;
 mod seats;
 mod shows;

@@ -74,23 +74,127 @@ impl From<Movie> for MovieView {
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct MovieBody {
+    #[schema(schema_with = field::title)]
     title: Option<String>,
+    #[schema(schema_with = field::description)]
     description: Option<String>,
+    #[schema(schema_with = field::names)]
     cast: Option<Vec<String>>,
+    #[schema(schema_with = field::director)]
     director: Option<String>,
+    /// An `http://` or `https://` URL without whitespace.
+    #[schema(schema_with = field::trailer_url)]
     trailer_url: Option<String>,
     /// `YYYY-MM-DD`.
+    #[schema(schema_with = field::release_date)]
     release_date: Option<String>,
     /// `coming_soon` or `released`.
+    #[schema(schema_with = field::release_status)]
     release_status: Option<String>,
+    #[schema(schema_with = field::names)]
     languages: Option<Vec<String>>,
+    #[schema(schema_with = field::runtime_minutes)]
     runtime_minutes: Option<i64>,
+    #[schema(schema_with = field::certificate)]
     certificate: Option<String>,
     /// Create only: the chain that owns the movie and alone may edit it. Required for chain
     /// staff (a chain they are a member of); admins omit it for a platform movie that only
     /// admins edit. It cannot be changed afterwards (422 on `PATCH` when it differs).
     #[schema(value_type = Option<String>, format = Uuid)]
     chain_id: Option<Uuid>,
+}
+
+/// `POST /movies`'s body: [`MovieBody`] with the fields a create must send
+/// ([`REQUIRED_ON_CREATE`](crate::domain::catalogue::movie_limits::REQUIRED_ON_CREATE)) marked
+/// required. `PATCH` takes [`MovieBody`] itself, every field optional.
+pub(super) struct NewMovieBody;
+
+impl utoipa::PartialSchema for NewMovieBody {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::RefOr;
+        use utoipa::openapi::schema::Schema;
+        let mut schema = <MovieBody as utoipa::PartialSchema>::schema();
+        if let RefOr::T(Schema::Object(object)) = &mut schema {
+            object.description = Some("A new movie.".into());
+            object.required = Vec::new();
+            for field in crate::domain::catalogue::movie_limits::REQUIRED_ON_CREATE {
+                object.required.push(field.to_owned());
+                // A required field may not be null either (null is "not sent": 422).
+                if let Some(RefOr::T(Schema::OneOf(one_of))) = object.properties.get_mut(field)
+                    && let Some(first) = one_of.items.first().cloned()
+                {
+                    object.properties.insert(field.to_owned(), first);
+                }
+            }
+        }
+        schema
+    }
+}
+
+impl utoipa::ToSchema for NewMovieBody {}
+
+/// The movie fields' schemas, from the limits the catalogue checks
+/// ([`movie_limits`](crate::domain::catalogue::movie_limits)). Each may be null (the same as
+/// leaving it out); on create every field but `certificate` and `chain_id` is required (422
+/// `is required`), which the one body type shared with `PATCH` cannot say.
+mod field {
+    use crate::domain::catalogue::movie_limits as limits;
+    use crate::http::schema::{integer, nullable, text, trimmed_text};
+    use utoipa::openapi::schema::{ArrayBuilder, KnownFormat, OneOfBuilder, SchemaFormat};
+
+    pub(super) fn title() -> OneOfBuilder {
+        nullable(trimmed_text(limits::TITLE))
+    }
+    pub(super) fn description() -> OneOfBuilder {
+        nullable(trimmed_text(limits::DESCRIPTION))
+    }
+    pub(super) fn director() -> OneOfBuilder {
+        nullable(trimmed_text(limits::DIRECTOR))
+    }
+    /// `cast` and `languages`: names of at most [`limits::LIST_ITEM_BYTES`] bytes.
+    pub(super) fn names() -> OneOfBuilder {
+        nullable(
+            ArrayBuilder::new()
+                .items(
+                    trimmed_text(limits::LIST_ITEM_BYTES).description(Some(format!(
+                        "At most {} bytes in UTF-8",
+                        limits::LIST_ITEM_BYTES
+                    ))),
+                )
+                .min_items(Some(1))
+                .max_items(Some(limits::LIST_ITEMS)),
+        )
+    }
+    pub(super) fn trailer_url() -> OneOfBuilder {
+        let (min, max) = (*limits::TRAILER_URL.start(), *limits::TRAILER_URL.end());
+        nullable(
+            text(min, max)
+                .pattern(Some(r"^https?://\S+$"))
+                .format(Some(SchemaFormat::Custom("uri".into()))),
+        )
+    }
+    pub(super) fn release_date() -> OneOfBuilder {
+        nullable(
+            text(10, 10)
+                .format(Some(SchemaFormat::KnownFormat(KnownFormat::Date)))
+                .pattern(Some(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")),
+        )
+    }
+    pub(super) fn release_status() -> OneOfBuilder {
+        nullable(crate::http::schema::release_status())
+    }
+    pub(super) fn runtime_minutes() -> OneOfBuilder {
+        let range = &limits::RUNTIME_MINUTES;
+        nullable(integer(*range.start(), *range.end()))
+    }
+    pub(super) fn certificate() -> OneOfBuilder {
+        nullable(
+            trimmed_text(limits::CERTIFICATE_BYTES).description(Some(format!(
+                "At most {} bytes in UTF-8",
+                limits::CERTIFICATE_BYTES
+            ))),
+        )
+    }
 }
 
 impl From<MovieBody> for MovieInput {
@@ -112,7 +216,7 @@ impl From<MovieBody> for MovieInput {
 }
 
 /// Adds a movie to the catalogue.
-#[utoipa::path(post, path = "/api/v1/movies", tag = "catalogue", request_body = MovieBody,
+#[utoipa::path(post, path = "/api/v1/movies", tag = "catalogue", request_body = inline(NewMovieBody),
     security(("bearer" = [])),
     responses(
         (status = 201, description = "Created", body = MovieView),
@@ -135,15 +239,19 @@ pub(super) async fn create_movie(
 
 /// Movie filters.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(super) struct MovieQuery {
     /// Case-insensitive substring of the title.
     q: Option<String>,
     /// `coming_soon` or `released`.
+    #[param(schema_with = crate::http::schema::release_status)]
     release_status: Option<String>,
     /// A language the movie is in.
     language: Option<String>,
+    #[param(schema_with = crate::http::schema::page_limit)]
     limit: Option<u32>,
+    #[param(schema_with = crate::http::schema::page_cursor)]
     cursor: Option<String>,
 }
 

@@ -113,12 +113,40 @@ impl FromRequestParts<AppState> for NotificationSender {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct CreateNotification {
-    /// One line, at most 200 characters.
+    /// One line without control characters, trimmed.
+    #[schema(schema_with = subject_schema)]
     subject: String,
-    /// Plain-text body, at most 100 KiB.
+    /// Plain text, not blank.
+    #[schema(schema_with = content_schema)]
     content: String,
-    /// 1 to 50 addresses.
+    /// Duplicates are sent once.
+    #[schema(schema_with = recipients_schema)]
     recipient_emails: Vec<String>,
+}
+
+fn subject_schema() -> utoipa::openapi::Object {
+    super::schema::trimmed_text(MAX_SUBJECT)
+        .pattern(Some(
+            r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$",
+        ))
+        .build()
+}
+
+fn content_schema() -> utoipa::openapi::Object {
+    super::schema::text(1, MAX_CONTENT)
+        .pattern(Some(r"\S"))
+        .description(Some(format!(
+            "At most {} KiB (UTF-8 bytes)",
+            MAX_CONTENT / 1024
+        )))
+        .build()
+}
+
+fn recipients_schema() -> utoipa::openapi::schema::ArrayBuilder {
+    utoipa::openapi::schema::ArrayBuilder::new()
+        .items(super::schema::email())
+        .min_items(Some(1))
+        .max_items(Some(MAX_RECIPIENTS))
 }
 
 /// Queues an email (admins, or services with `CINEFLOW_SERVICE_TOKEN`). With an
@@ -126,7 +154,7 @@ pub(super) struct CreateNotification {
 /// queueing a second email.
 #[utoipa::path(post, path = "/api/v1/notifications", tag = "notifications",
     request_body = CreateNotification,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Queues the email once per key")),
+    params(("Idempotency-Key" = Option<crate::http::schema::IdempotencyKeyHeader>, Header, description = "Queues the email once per key")),
     security(("bearer" = [])),
     responses(
         (status = 201, description = "Queued", body = NotificationView),
@@ -201,11 +229,15 @@ pub(super) async fn create_notification(
 
 /// Notification filters.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(super) struct NotificationQuery {
     /// `pending`, `sending`, `sent` or `failed`.
+    #[param(schema_with = crate::http::schema::notification_status)]
     status: Option<String>,
+    #[param(schema_with = crate::http::schema::page_limit)]
     limit: Option<u32>,
+    #[param(schema_with = crate::http::schema::page_cursor)]
     cursor: Option<String>,
 }
 

@@ -18,7 +18,7 @@ use crate::state::AppState;
         title = "Cineflow",
         description = "Cinema booking backend whose booking rules, pricing and email templates are WebAssembly components each theatre chain can replace. Errors are RFC 9457 problem details (`application/problem+json`) with a stable `code`. Text PostgreSQL cannot store (a NUL character, or bytes that are not UTF-8) is refused with 400 `bad_request` in every parameter and body. Prometheus metrics are not served here: `GET /metrics` answers on the separate address `CINEFLOW_METRICS_LISTEN` (loopback by default)."
     ),
-    components(schemas(error::Problem, crate::plugins::Limits)),
+    components(schemas(error::Problem, crate::plugins::Limits, super::schema::HookName, super::schema::IdempotencyKeyHeader, crate::domain::types::seat_layout::RowSpec)),
     modifiers(&BearerAuth),
     tags(
         (name = "operations", description = "Health and readiness (metrics are served on their own address)"),
@@ -54,7 +54,7 @@ impl Modify for BearerAuth {
 /// authentication layer answer before a handler runs, unless the operation already documents
 /// that status: 400 `bad_request` for a path or query parameter that does not parse and for a
 /// malformed body, 422 `validation_failed` for a missing field or a value outside an
-/// enum in a JSON body, 415 `unsupported_media_type` for a required JSON body sent without a JSON
+/// enum in a JSON body and for a query parameter out of its range (`limit`, a filter's value), 415 `unsupported_media_type` for a required JSON body sent without a JSON
 /// Content-Type, 401 `unauthorized` for a secured operation called without a valid token.
 /// Found by schemathesis (`scripts/schemathesis.sh`, docs/schemathesis.md). Also 503
 /// `database_unavailable` on every operation that reads or writes the database (all of
@@ -106,6 +106,9 @@ impl Modify for ExtractorRejections {
             {
                 let has_params =
                     shared_params || op.parameters.as_ref().is_some_and(|p| !p.is_empty());
+                let has_query = op.parameters.iter().flatten().any(|p| {
+                    matches!(p, RefOr::T(p) if matches!(p.parameter_in, utoipa::openapi::path::ParameterIn::Query))
+                });
                 let body = match &op.request_body {
                     Some(RefOr::T(body)) => Some(body),
                     _ => None,
@@ -127,6 +130,13 @@ impl Modify for ExtractorRejections {
                         op,
                         "422",
                         "`validation_failed`: a field is missing or out of range",
+                    );
+                }
+                if has_query {
+                    add(
+                        op,
+                        "422",
+                        "`validation_failed`: a query parameter is out of range (`limit`, a filter's value)",
                     );
                 }
                 if required_json {

@@ -25,11 +25,14 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
 
 /// Payment filters.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(super) struct PaymentQuery {
     /// Chain staff: the chain's payments.
     chain_id: Option<Uuid>,
+    #[param(schema_with = crate::http::schema::page_limit)]
     limit: Option<u32>,
+    #[param(schema_with = crate::http::schema::page_cursor)]
     cursor: Option<String>,
 }
 

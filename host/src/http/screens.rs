@@ -89,8 +89,25 @@ impl ScreenView {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct CreateScreen {
+    /// Trimmed; unique in the theatre.
+    #[schema(schema_with = screen_name)]
     name: String,
+    /// Rows with unique labels; at least one seat must be for sale.
+    #[schema(schema_with = screen_rows)]
     rows: Vec<RowSpec>,
+}
+
+fn screen_name() -> utoipa::openapi::Object {
+    super::schema::trimmed_text(crate::domain::catalogue::MAX_SCREEN_NAME).build()
+}
+
+/// 1 to [`MAX_ROWS`](crate::domain::types::seat_layout::MAX_ROWS) rows, each a `RowBody`.
+fn screen_rows() -> utoipa::openapi::schema::ArrayBuilder {
+    use utoipa::ToSchema;
+    utoipa::openapi::schema::ArrayBuilder::new()
+        .items(utoipa::openapi::Ref::from_schema_name(RowSpec::name()))
+        .min_items(Some(1))
+        .max_items(Some(crate::domain::types::seat_layout::MAX_ROWS))
 }
 
 /// Adds a screen, built from a compact row description, to a theatre of the caller's chain.
@@ -119,9 +136,12 @@ pub(super) async fn create_screen(
 
 /// Paging parameters.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(super) struct PageQuery {
+    #[param(schema_with = crate::http::schema::page_limit)]
     limit: Option<u32>,
+    #[param(schema_with = crate::http::schema::page_cursor)]
     cursor: Option<String>,
 }
 

@@ -23,10 +23,11 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
 
 /// What to suggest.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(super) struct SuggestionQuery {
-    /// How many seats (1 to 10).
-    #[param(minimum = 1, maximum = 10)]
+    /// How many seats.
+    #[param(inline, value_type = crate::http::schema::PickCount)]
     count: i64,
     /// Only seats of this class.
     class: Option<SeatClass>,

@@ -78,11 +78,14 @@ impl From<Show> for ShowView {
 pub(super) struct CreateShow {
     screen_id: Uuid,
     movie_id: Uuid,
-    /// RFC 3339, in the future.
+    /// RFC 3339 with an offset, in the future.
+    #[schema(format = DateTime)]
     starts_at: String,
     /// Minor units per seat class; every class of the screen's seats needs a price.
+    #[schema(schema_with = field::prices)]
     prices: BTreeMap<String, i64>,
     /// `2D` (default), `3D` or `IMAX`.
+    #[schema(schema_with = field::format_or_null)]
     format: Option<String>,
 }
 
@@ -90,9 +93,43 @@ pub(super) struct CreateShow {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct UpdateShow {
+    /// RFC 3339 with an offset, in the future.
+    #[schema(format = DateTime)]
     starts_at: Option<String>,
+    /// Minor units per seat class; every class of the screen's seats needs a price.
+    #[schema(schema_with = field::prices_or_null)]
     prices: Option<BTreeMap<String, i64>>,
+    #[schema(schema_with = field::format_or_null)]
     format: Option<String>,
+}
+
+/// The show fields' schemas, from the limits the catalogue checks
+/// ([`show_limits`](crate::domain::catalogue::show_limits)).
+mod field {
+    use crate::domain::catalogue::show_limits::{FORMATS, MAX_PRICE_MINOR};
+    use crate::domain::hook_io::SeatClass;
+    use crate::http::schema::{integer, nullable, one_of};
+    use utoipa::openapi::schema::{
+        AdditionalProperties, Object, ObjectBuilder, OneOfBuilder, Type,
+    };
+
+    /// An object keyed by seat class (another key is 422), each a price in minor units.
+    pub(super) fn prices() -> Object {
+        SeatClass::ALL
+            .iter()
+            .fold(
+                ObjectBuilder::new().schema_type(Type::Object),
+                |o, class| o.property(class.as_str(), integer(0, MAX_PRICE_MINOR)),
+            )
+            .additional_properties(Some(AdditionalProperties::FreeForm(false)))
+            .build()
+    }
+    pub(super) fn prices_or_null() -> OneOfBuilder {
+        nullable(prices())
+    }
+    pub(super) fn format_or_null() -> OneOfBuilder {
+        nullable(one_of(FORMATS))
+    }
 }
 
 /// Schedules a show on a screen of the caller's chain.
@@ -123,6 +160,7 @@ pub(super) async fn create_show(
 
 /// Show filters.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(super) struct ShowQuery {
     theatre_id: Option<Uuid>,
@@ -133,7 +171,9 @@ pub(super) struct ShowQuery {
     from: Option<DateTime<Utc>>,
     /// Shows starting before (RFC 3339).
     to: Option<DateTime<Utc>>,
+    #[param(schema_with = crate::http::schema::page_limit)]
     limit: Option<u32>,
+    #[param(schema_with = crate::http::schema::page_cursor)]
     cursor: Option<String>,
 }
 

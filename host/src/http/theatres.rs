@@ -63,11 +63,16 @@ impl From<Theatre> for TheatreView {
 #[serde(deny_unknown_fields)]
 pub(super) struct CreateTheatre {
     chain_id: Uuid,
+    #[schema(schema_with = field::name)]
     name: String,
+    #[schema(schema_with = field::description)]
     description: String,
+    #[schema(schema_with = field::city)]
     city: String,
     /// A string: postal codes can have letters and leading zeros.
+    #[schema(schema_with = field::pin_code)]
     pin_code: String,
+    #[schema(schema_with = field::address)]
     address: String,
 }
 
@@ -75,11 +80,71 @@ pub(super) struct CreateTheatre {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct UpdateTheatre {
+    #[schema(schema_with = field::name_or_null)]
     name: Option<String>,
+    #[schema(schema_with = field::description_or_null)]
     description: Option<String>,
+    #[schema(schema_with = field::city_or_null)]
     city: Option<String>,
+    #[schema(schema_with = field::pin_code_or_null)]
     pin_code: Option<String>,
+    #[schema(schema_with = field::address_or_null)]
     address: Option<String>,
+}
+
+/// The theatre fields' schemas, from the limits the catalogue checks
+/// ([`theatre_limits`](crate::domain::catalogue::theatre_limits)).
+mod field {
+    use crate::domain::catalogue::theatre_limits as limits;
+    use crate::http::schema::{nullable, trimmed_text};
+    use utoipa::openapi::schema::{Object, OneOfBuilder};
+
+    pub(super) fn name() -> Object {
+        trimmed_text(limits::NAME).build()
+    }
+    pub(super) fn description() -> Object {
+        trimmed_text(limits::DESCRIPTION).build()
+    }
+    pub(super) fn city() -> Object {
+        trimmed_text(limits::CITY).build()
+    }
+    pub(super) fn address() -> Object {
+        trimmed_text(limits::ADDRESS).build()
+    }
+    pub(super) fn pin_code() -> Object {
+        let (min, max) = (*limits::PIN_CODE.start(), *limits::PIN_CODE.end());
+        crate::http::schema::text(min, max)
+            .pattern(Some(format!(
+                "^[A-Za-z0-9-][A-Za-z0-9 -]{{{},{}}}[A-Za-z0-9-]$",
+                min - 2,
+                max - 2
+            )))
+            .description(Some(format!(
+                "{min} to {max} letters, digits, spaces or dashes"
+            )))
+            .build()
+    }
+    pub(super) fn name_or_null() -> OneOfBuilder {
+        nullable(name())
+    }
+    pub(super) fn description_or_null() -> OneOfBuilder {
+        nullable(description())
+    }
+    pub(super) fn city_or_null() -> OneOfBuilder {
+        nullable(city())
+    }
+    pub(super) fn pin_code_or_null() -> OneOfBuilder {
+        nullable(pin_code())
+    }
+    pub(super) fn address_or_null() -> OneOfBuilder {
+        nullable(address())
+    }
+    pub(super) fn movie_ids() -> utoipa::openapi::schema::ArrayBuilder {
+        utoipa::openapi::schema::ArrayBuilder::new()
+            .items(crate::http::schema::uuid())
+            .min_items(Some(1))
+            .max_items(Some(limits::MAX_ADD))
+    }
 }
 
 /// Creates a theatre of one of the caller's chains and emails the creator.
@@ -113,6 +178,7 @@ pub(super) async fn create_theatre(
 
 /// Theatre filters.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(super) struct TheatreQuery {
     /// City (case-insensitive).
@@ -123,7 +189,9 @@ pub(super) struct TheatreQuery {
     movie_id: Option<Uuid>,
     /// Matches name, city or address (case-insensitive substring).
     q: Option<String>,
+    #[param(schema_with = crate::http::schema::page_limit)]
     limit: Option<u32>,
+    #[param(schema_with = crate::http::schema::page_cursor)]
     cursor: Option<String>,
 }
 
@@ -219,9 +287,12 @@ pub(super) async fn delete_theatre(
 
 /// Paging parameters.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(super) struct PageQuery {
+    #[param(schema_with = crate::http::schema::page_limit)]
     limit: Option<u32>,
+    #[param(schema_with = crate::http::schema::page_cursor)]
     cursor: Option<String>,
 }
 
@@ -251,6 +322,7 @@ pub(super) async fn list_now_showing(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct AddMovies {
+    #[schema(schema_with = field::movie_ids)]
     movie_ids: Vec<Uuid>,
 }
 

@@ -122,12 +122,17 @@ pub struct PayCommand {
     pub card_token: String,
 }
 
-/// Seat ids from a request: each a [`SeatId`], no duplicates, at most 50.
+/// Most seats one hold may name.
+pub const MAX_SEAT_IDS: usize = 50;
+/// Longest seat id, in bytes after trimming (the schema's `maxLength`).
+pub const MAX_SEAT_ID_LEN: usize = SeatId::MAX_LEN;
+
+/// Seat ids from a request: each a [`SeatId`], no duplicates, at most [`MAX_SEAT_IDS`].
 pub fn parse_seat_ids(raw: &[String]) -> Result<Vec<SeatId>, String> {
     if raw.is_empty() {
         return Err("choose at least one seat".into());
     }
-    if raw.len() > 50 {
+    if raw.len() > MAX_SEAT_IDS {
         return Err("at most 50 seats per request".into());
     }
     let mut seen = BTreeSet::new();

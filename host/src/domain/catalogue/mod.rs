@@ -16,8 +16,12 @@ use crate::seat_maps::SeatMaps;
 use crate::state::CatalogueSettings;
 
 pub use movies::MovieInput;
+pub use movies::limits as movie_limits;
+pub use screens::MAX_NAME as MAX_SCREEN_NAME;
 pub use screens::ScreenWithSeats;
+pub use shows::limits as show_limits;
 pub use shows::{NewShowCommand, ShowChanges, ShowSeatMap};
+pub use theatres::limits as theatre_limits;
 pub use theatres::{NewTheatreCommand, TheatreChanges};
 
 pub use crate::db::movies::{Movie, MovieFields, MovieFilter};

@@ -9,6 +9,40 @@ use crate::db::{chains, movies};
 use crate::domain::types::{ReleaseStatus, Role};
 use crate::domain::{Actor, DomainError};
 
+/// The limits [`MovieInput`]'s fields are checked against, read by the OpenAPI document as
+/// well (`http/movies.rs`). Text is trimmed first.
+pub mod limits {
+    /// Longest title, in characters.
+    pub const TITLE: usize = 200;
+    /// Longest description, in characters.
+    pub const DESCRIPTION: usize = 5000;
+    /// Longest director, in characters.
+    pub const DIRECTOR: usize = 200;
+    /// Most names in `cast` or `languages`.
+    pub const LIST_ITEMS: usize = 100;
+    /// Longest name in `cast` or `languages`, in UTF-8 bytes.
+    pub const LIST_ITEM_BYTES: usize = 200;
+    /// Shortest and longest trailer URL, in bytes.
+    pub const TRAILER_URL: std::ops::RangeInclusive<usize> = 11..=2000;
+    /// Shortest and longest runtime, in minutes.
+    pub const RUNTIME_MINUTES: std::ops::RangeInclusive<i64> = 1..=600;
+    /// Longest certificate, in UTF-8 bytes.
+    pub const CERTIFICATE_BYTES: usize = 20;
+    /// The fields a create must send (422 `is required` for each one missing); the unit test
+    /// `a_create_requires_exactly_the_listed_fields` keeps this list and the checks together.
+    pub const REQUIRED_ON_CREATE: [&str; 9] = [
+        "title",
+        "description",
+        "cast",
+        "director",
+        "trailer_url",
+        "release_date",
+        "release_status",
+        "languages",
+        "runtime_minutes",
+    ];
+}
+
 /// A movie's fields as sent: every one required on create, any subset on update.
 #[derive(Debug, Default)]
 pub struct MovieInput {
@@ -70,9 +104,9 @@ impl MovieInput {
                 ok
             })
         };
-        let title = text(&mut p, "title", self.title, 200);
-        let description = text(&mut p, "description", self.description, 5000);
-        let director = text(&mut p, "director", self.director, 200);
+        let title = text(&mut p, "title", self.title, limits::TITLE);
+        let description = text(&mut p, "description", self.description, limits::DESCRIPTION);
+        let director = text(&mut p, "director", self.director, limits::DIRECTOR);
         let list = |p: &mut Problems, field: &str, v: Option<Vec<String>>| {
             v.map(|v| {
                 v.into_iter()
@@ -81,8 +115,9 @@ impl MovieInput {
             })
             .filter(|v| {
                 let ok = !v.is_empty()
-                    && v.len() <= 100
-                    && v.iter().all(|s| !s.is_empty() && s.len() <= 200);
+                    && v.len() <= limits::LIST_ITEMS
+                    && v.iter()
+                        .all(|s| !s.is_empty() && s.len() <= limits::LIST_ITEM_BYTES);
                 if !ok {
                     p.add(field, "must be a list of 1 to 100 non-empty names");
                 }
@@ -93,8 +128,7 @@ impl MovieInput {
         let languages = list(&mut p, "languages", self.languages);
         let trailer_url = self.trailer_url.map(|u| u.trim().to_owned()).filter(|u| {
             let ok = (u.starts_with("https://") || u.starts_with("http://"))
-                && u.len() > 10
-                && u.len() <= 2000
+                && limits::TRAILER_URL.contains(&u.len())
                 && !u.chars().any(char::is_whitespace);
             if !ok {
                 p.add("trailer_url", "must be an http(s) URL");
@@ -116,7 +150,7 @@ impl MovieInput {
             parsed
         });
         let runtime_minutes = self.runtime_minutes.and_then(|m| {
-            if (1..=600).contains(&m) {
+            if limits::RUNTIME_MINUTES.contains(&m) {
                 i32::try_from(m).ok()
             } else {
                 p.add("runtime_minutes", "must be between 1 and 600");
@@ -126,7 +160,7 @@ impl MovieInput {
         let certificate = self.certificate.map(|c| c.trim().to_owned());
         if certificate
             .as_ref()
-            .is_some_and(|c| c.is_empty() || c.len() > 20)
+            .is_some_and(|c| c.is_empty() || c.len() > limits::CERTIFICATE_BYTES)
         {
             p.add("certificate", "must be 1 to 20 characters");
         }
@@ -281,5 +315,28 @@ impl Catalogue {
             }
             Err(e) => Err(e.into()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{MovieInput, limits};
+    use crate::domain::DomainError;
+
+    #[test]
+    fn a_create_requires_exactly_the_listed_fields() {
+        let Err(DomainError::Invalid(problems)) = MovieInput::default().into_fields(None, |_| {})
+        else {
+            panic!("an empty create must be invalid");
+        };
+        let mut missing: Vec<&str> = problems
+            .iter()
+            .filter(|(_, message)| message == "is required")
+            .map(|(field, _)| field.as_str())
+            .collect();
+        missing.sort_unstable();
+        let mut listed = limits::REQUIRED_ON_CREATE;
+        listed.sort_unstable();
+        assert_eq!(missing, listed);
     }
 }

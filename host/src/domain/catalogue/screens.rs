@@ -7,6 +7,9 @@ use crate::db::{screens, theatres};
 use crate::domain::types::seat_layout::{self, RowSpec};
 use crate::domain::{Actor, DomainError};
 
+/// Longest screen name, in characters after trimming.
+pub const MAX_NAME: usize = 100;
+
 /// A screen with every seat in display order.
 pub struct ScreenWithSeats {
     /// The screen.
@@ -26,7 +29,7 @@ impl Catalogue {
     ) -> Result<ScreenWithSeats, DomainError> {
         let theatre = self.managed_theatre(actor, theatre).await?;
         let name = name.trim().to_owned();
-        let name_error = (name.is_empty() || name.chars().count() > 100)
+        let name_error = (name.is_empty() || name.chars().count() > MAX_NAME)
             .then(|| ("name".to_owned(), "must be 1 to 100 characters".to_owned()));
         // The row problems and the name's are answered together.
         let seats = match (seat_layout::expand(rows), name_error) {

@@ -13,8 +13,15 @@ use crate::db::{bookings, chains, movies, screens, theatres};
 use crate::domain::hook_io::SeatClass;
 use crate::domain::{Actor, DomainError};
 
-/// The formats a show may be in.
-const FORMATS: [&str; 3] = ["2D", "3D", "IMAX"];
+/// The limits a show's fields are checked against, read by the OpenAPI document as well
+/// (`http/shows.rs`).
+pub mod limits {
+    /// The formats a show may be in.
+    pub const FORMATS: [&str; 3] = ["2D", "3D", "IMAX"];
+    /// Highest price of a seat, in minor units.
+    pub const MAX_PRICE_MINOR: i64 = 100_000_000_000;
+}
+use limits::{FORMATS, MAX_PRICE_MINOR};
 
 /// A show to schedule, as sent; its fields are checked against the screen and the movie,
 /// so they are validated here rather than at the edge.
@@ -74,7 +81,7 @@ fn check_prices(p: &mut Problems, raw: &BTreeMap<String, i64>, needed: &[SeatCla
             p.add(format!("prices.{key}"), "is not a seat class");
             continue;
         };
-        if !(0..=100_000_000_000).contains(amount) {
+        if !(0..=MAX_PRICE_MINOR).contains(amount) {
             p.add(
                 format!("prices.{key}"),
                 "must be between 0 and 100000000000 minor units",

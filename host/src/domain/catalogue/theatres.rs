@@ -9,8 +9,23 @@ use crate::db::{chains, movies};
 use crate::domain::hook_io::EventKind;
 use crate::domain::{Actor, DomainError};
 
-/// Most movies one request adds to a now-showing list.
-const MAX_ADD: usize = 200;
+/// The limits [`validate`] and [`Catalogue::add_now_showing`] check, read by the OpenAPI
+/// document as well (`http/theatres.rs`). Lengths are in characters, after trimming.
+pub mod limits {
+    /// Most movies one request adds to a now-showing list.
+    pub const MAX_ADD: usize = 200;
+    /// Longest name.
+    pub const NAME: usize = 200;
+    /// Longest description.
+    pub const DESCRIPTION: usize = 5000;
+    /// Longest city.
+    pub const CITY: usize = 100;
+    /// Longest street address.
+    pub const ADDRESS: usize = 500;
+    /// Shortest and longest postal code (ASCII letters, digits, spaces and dashes).
+    pub const PIN_CODE: std::ops::RangeInclusive<usize> = 3..=12;
+}
+use limits::MAX_ADD;
 
 /// A theatre to create, as sent.
 #[derive(Debug)]
@@ -54,17 +69,17 @@ fn validate(fields: TheatreFields) -> Result<TheatreFields, DomainError> {
         address: fields.address.trim().to_owned(),
     };
     for (field, value, max) in [
-        ("name", &trimmed.name, 200),
-        ("description", &trimmed.description, 5000),
-        ("city", &trimmed.city, 100),
-        ("address", &trimmed.address, 500),
+        ("name", &trimmed.name, limits::NAME),
+        ("description", &trimmed.description, limits::DESCRIPTION),
+        ("city", &trimmed.city, limits::CITY),
+        ("address", &trimmed.address, limits::ADDRESS),
     ] {
         if value.is_empty() || value.chars().count() > max {
             p.add(field, format!("must be 1 to {max} characters"));
         }
     }
     let pin = &trimmed.pin_code;
-    if !(3..=12).contains(&pin.len())
+    if !limits::PIN_CODE.contains(&pin.len())
         || !pin
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == ' ' || c == '-')

@@ -7,17 +7,24 @@ use std::fmt;
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Email(String);
 
+/// Longest address, in bytes after trimming (RFC 5321's path limit less the angle brackets).
+pub const MAX_LEN: usize = 254;
+/// Longest part before the `@`, in bytes.
+pub const MAX_LOCAL_LEN: usize = 64;
+/// Shortest address the rules below allow: `a@b.cd`.
+pub const MIN_LEN: usize = 6;
+
 impl Email {
     /// Parses an address: one `@`, a dot-atom local part and a domain of at least two
     /// labels, the last alphabetic and at least two letters long (any length: `.museum`,
     /// `.technology` — the original system's regex refused TLDs longer than three letters).
     pub fn parse(input: &str) -> Result<Self, &'static str> {
         let s = input.trim();
-        if s.len() > 254 {
+        if s.len() > MAX_LEN {
             return Err("must be at most 254 characters");
         }
         let (local, domain) = s.rsplit_once('@').ok_or("must contain @")?;
-        if local.is_empty() || local.len() > 64 {
+        if local.is_empty() || local.len() > MAX_LOCAL_LEN {
             return Err("the part before @ must be 1 to 64 characters");
         }
         let local_ok = local.split('.').all(|atom| {

@@ -5,6 +5,11 @@
 /// hashed.
 pub struct Password(String);
 
+/// Fewest characters of a new password.
+pub const MIN_CHARS: usize = 10;
+/// Most characters of a new password.
+pub const MAX_CHARS: usize = 128;
+
 impl std::fmt::Debug for Password {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("Password(<redacted>)")
@@ -15,10 +20,10 @@ impl Password {
     /// Checks the policy.
     pub fn parse(input: &str) -> Result<Self, &'static str> {
         let chars = input.chars().count();
-        if chars < 10 {
+        if chars < MIN_CHARS {
             return Err("must be at least 10 characters");
         }
-        if chars > 128 {
+        if chars > MAX_CHARS {
             return Err("must be at most 128 characters");
         }
         let classes = [

@@ -17,15 +17,41 @@ pub const MAX_SEATS_PER_ROW: u32 = 100;
 #[serde(deny_unknown_fields)]
 #[schema(as = RowBody)]
 pub struct RowSpec {
-    /// Row label: 1 to 3 uppercase letters or digits, e.g. `A`, `AA`, `B2`.
+    /// Row label: 1 to 3 uppercase letters or digits, e.g. `A`, `AA`, `B2`; unique on the
+    /// screen.
+    #[schema(pattern = "^[A-Z0-9]{1,3}$")]
     pub label: String,
-    /// Seats in the row (1 to 100), numbered from 1.
+    /// Seats in the row, numbered from 1.
+    #[schema(schema_with = schema::seats)]
     pub seats: u32,
     /// Class of every seat in the row.
     pub class: SeatClass,
-    /// Seat numbers that are not for sale (aisles, broken seats).
+    /// Seat numbers that are not for sale (aisles, broken seats), each at most `seats`.
     #[serde(default)]
+    #[schema(schema_with = schema::blocked)]
     pub blocked: Vec<u32>,
+}
+
+/// The OpenAPI schemas of [`RowSpec`]'s fields, from the limits [`expand`] checks.
+mod schema {
+    use super::MAX_SEATS_PER_ROW;
+    use utoipa::openapi::schema::{ArrayBuilder, Object, ObjectBuilder, Type};
+
+    fn seat_number() -> ObjectBuilder {
+        ObjectBuilder::new()
+            .schema_type(Type::Integer)
+            .minimum(Some(1))
+            .maximum(Some(MAX_SEATS_PER_ROW))
+    }
+    pub(super) fn seats() -> Object {
+        seat_number().build()
+    }
+    pub(super) fn blocked() -> ArrayBuilder {
+        ArrayBuilder::new()
+            .items(seat_number())
+            .unique_items(true)
+            .default(Some(serde_json::json!([])))
+    }
 }
 
 /// A seat produced from the layout.

@@ -123,19 +123,86 @@ fn to_json<T: Serialize>(v: &T) -> Result<serde_json::Value, ApiError> {
 #[serde(deny_unknown_fields)]
 pub(super) struct CreateBooking {
     show_id: Uuid,
-    /// Seat ids like `A-7` (1 to 50, no duplicates).
-    #[schema(min_items = 1, max_items = 50)]
+    /// Seat ids like `A-7` (no duplicates). Send `seat_ids` or `seat_count`, not both.
+    #[schema(schema_with = field::seat_ids)]
     seat_ids: Option<Vec<String>>,
     /// How many seats the chain's seat-picker should choose.
-    #[schema(minimum = 1, maximum = 10)]
+    #[schema(schema_with = field::seat_count)]
     seat_count: Option<i64>,
     /// With `seat_count`: only seats of this class.
     seat_class: Option<SeatClass>,
     /// With `seat_count`: a wheelchair space and companion seats beside it.
     accessible: Option<bool>,
-    #[schema(max_length = 64)]
+    /// Trimmed; empty is the same as none.
+    #[schema(schema_with = field::promo_code)]
     promo_code: Option<String>,
 }
+
+/// Longest promo code, in bytes after trimming.
+const MAX_PROMO_CODE: usize = 64;
+/// Longest card token, in bytes after trimming.
+const MAX_CARD_TOKEN: usize = 200;
+
+/// The booking bodies' field schemas, from the limits their parsers check.
+mod field {
+    use crate::domain::bookings::{MAX_PICK, MAX_SEAT_ID_LEN, MAX_SEAT_IDS};
+    use crate::http::schema::{integer, nullable, text, trimmed_text};
+    use utoipa::openapi::schema::{ArrayBuilder, OneOfBuilder};
+
+    pub(super) fn seat_ids() -> OneOfBuilder {
+        nullable(
+            ArrayBuilder::new()
+                .items(trimmed_text(MAX_SEAT_ID_LEN))
+                .min_items(Some(1))
+                .max_items(Some(MAX_SEAT_IDS))
+                .unique_items(true),
+        )
+    }
+    pub(super) fn seat_count() -> OneOfBuilder {
+        nullable(integer(1, i64::from(MAX_PICK)))
+    }
+    pub(super) fn promo_code() -> OneOfBuilder {
+        nullable(text(0, super::MAX_PROMO_CODE))
+    }
+    pub(super) fn card_token() -> utoipa::openapi::schema::Object {
+        trimmed_text(super::MAX_CARD_TOKEN).build()
+    }
+}
+
+/// `POST /bookings`'s body: [`CreateBooking`] and the one rule its field schemas cannot say,
+/// the two shapes [`CreateBooking::seats`] accepts (any other mix is 422): named seats
+/// (`seat_ids`, without `seat_count`, `seat_class` or `accessible`), or a count (`seat_count`,
+/// optionally `seat_class` and `accessible`, without `seat_ids`). Absent and `null` are alike.
+pub(super) struct HoldBody;
+
+impl utoipa::PartialSchema for HoldBody {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{AllOfBuilder, ObjectBuilder, OneOfBuilder, Type};
+        let null = || ObjectBuilder::new().schema_type(Type::Null);
+        let named = ObjectBuilder::new()
+            .required("seat_ids")
+            .property("seat_ids", ObjectBuilder::new().schema_type(Type::Array))
+            .property("seat_count", null())
+            .property("seat_class", null())
+            .property("accessible", null());
+        let counted = ObjectBuilder::new()
+            .required("seat_count")
+            .property(
+                "seat_count",
+                ObjectBuilder::new().schema_type(Type::Integer),
+            )
+            .property("seat_ids", null());
+        AllOfBuilder::new()
+            .item(<CreateBooking as utoipa::PartialSchema>::schema())
+            .item(OneOfBuilder::new().item(named).item(counted))
+            .description(Some(
+                "Either `seat_ids`, or `seat_count` with optional `seat_class` and `accessible`",
+            ))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for HoldBody {}
 
 impl CreateBooking {
     /// The seats asked for, or the fields that make the request unclear.
@@ -168,8 +235,8 @@ impl CreateBooking {
 
 /// Holds seats: the chain's booking rules decide, its pricing quotes, the database takes the
 /// seats atomically. Accepts `Idempotency-Key`.
-#[utoipa::path(post, path = "/api/v1/bookings", tag = "bookings", request_body = CreateBooking,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first response for 24 h")),
+#[utoipa::path(post, path = "/api/v1/bookings", tag = "bookings", request_body = inline(HoldBody),
+    params(("Idempotency-Key" = Option<crate::http::schema::IdempotencyKeyHeader>, Header, description = "Replays the first response for 24 h")),
     security(("bearer" = [])),
     responses(
         (status = 201, description = "Held", body = BookingView),
@@ -191,7 +258,10 @@ pub(super) async fn create_booking(
         .promo_code
         .map(|p| p.trim().to_owned())
         .filter(|p| !p.is_empty());
-    if promo_code.as_ref().is_some_and(|p| p.len() > 64) {
+    if promo_code
+        .as_ref()
+        .is_some_and(|p| p.len() > MAX_PROMO_CODE)
+    {
         return Err(validation([(
             "promo_code",
             "must be at most 64 characters",
@@ -228,14 +298,18 @@ pub(super) async fn create_booking(
 
 /// Booking filters.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(super) struct BookingQuery {
     /// Admins: one customer's bookings.
     user_id: Option<Uuid>,
     /// Chain staff: the chain's bookings.
     chain_id: Option<Uuid>,
+    #[param(schema_with = crate::http::schema::booking_status)]
     status: Option<String>,
+    #[param(schema_with = crate::http::schema::page_limit)]
     limit: Option<u32>,
+    #[param(schema_with = crate::http::schema::page_cursor)]
     cursor: Option<String>,
 }
 
@@ -299,13 +373,14 @@ pub(super) struct PayBody {
     /// Must equal the booking's currency.
     currency: String,
     /// Test gateway: any `tok_*`; `tok_declined` declines.
+    #[schema(schema_with = field::card_token)]
     card_token: String,
 }
 
 /// Pays a held booking: confirmation, payment and confirmation email commit together.
 /// Accepts `Idempotency-Key`.
 #[utoipa::path(post, path = "/api/v1/bookings/{id}/payments", tag = "bookings", request_body = PayBody,
-    params(("id" = Uuid, Path, description = "Booking id"), ("Idempotency-Key" = Option<String>, Header, description = "Replays the first response for 24 h")),
+    params(("id" = Uuid, Path, description = "Booking id"), ("Idempotency-Key" = Option<crate::http::schema::IdempotencyKeyHeader>, Header, description = "Replays the first response for 24 h")),
     security(("bearer" = [])),
     responses(
         (status = 201, description = "Paid; the booking is confirmed", body = PaymentView),
@@ -323,7 +398,7 @@ pub(super) async fn pay_booking(
     ApiJson(body): ApiJson<PayBody>,
 ) -> Result<Response, ApiError> {
     let token = body.card_token.trim().to_owned();
-    if token.is_empty() || token.len() > 200 {
+    if token.is_empty() || token.len() > MAX_CARD_TOKEN {
         return Err(validation([("card_token", "must be 1 to 200 characters")]));
     }
     let cmd = PayCommand {

@@ -110,13 +110,14 @@ pub(in crate::http) struct BindRequest {
     component_id: String,
     /// `reject` (default for booking-rules and pricing) or `fallback` (default for
     /// notify-templates).
+    #[schema(schema_with = crate::http::schema::on_failure)]
     on_failure: Option<String>,
 }
 
 /// Binds the hook to one of the chain's components (closing any open breaker). In force on
 /// this replica when the response is sent and on every other within a second.
 #[utoipa::path(put, path = "/api/v1/chains/{id}/bindings/{hook}", tag = "components",
-    params(("id" = Uuid, Path, description = "Chain id"), ("hook" = String, Path, description = "Hook")),
+    params(("id" = Uuid, Path, description = "Chain id"), ("hook" = crate::http::schema::HookName, Path, description = "Hook")),
     request_body = BindRequest,
     security(("bearer" = [])),
     responses(
@@ -150,7 +151,7 @@ pub(in crate::http) async fn bind_hook(
 /// Unbinds the hook: the chain gets the platform default again (its components stay, for a
 /// later rebind).
 #[utoipa::path(delete, path = "/api/v1/chains/{id}/bindings/{hook}", tag = "components",
-    params(("id" = Uuid, Path, description = "Chain id"), ("hook" = String, Path, description = "Hook")),
+    params(("id" = Uuid, Path, description = "Chain id"), ("hook" = crate::http::schema::HookName, Path, description = "Hook")),
     security(("bearer" = [])),
     responses(
         (status = 204, description = "Back to the platform default"),

@@ -96,9 +96,11 @@ fn component_view(c: ChainComponent, bound: bool) -> ComponentView {
 
 /// Upload query.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(super) struct UploadQuery {
-    /// `booking-rules`, `pricing` or `notify-templates`.
+    /// The hook the component implements.
+    #[param(inline, value_type = crate::http::schema::HookName)]
     hook: String,
 }
 
