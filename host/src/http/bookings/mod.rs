@@ -12,14 +12,18 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 pub(super) mod audit;
+mod pay;
 
-use super::extract::{ApiJson, ApiPath, ApiQuery, AuthUser, OptionalJson, validation};
+pub(super) use pay::EmptyBody;
+use pay::{__path_cancel_booking, __path_pay_booking, cancel_booking, pay_booking};
+
+use super::extract::{ApiJson, ApiPath, ApiQuery, AuthUser, validation};
 use super::idempotency::{self, IdempotencyKey};
 use super::page::{Page, PageRequest};
 use super::{ApiError, Problem};
 use crate::domain::Actor;
 use crate::domain::bookings::{
-    self, Booking, BookingListFilter, HoldCommand, PayCommand, Payment, PickCommand, SeatRequest,
+    self, Booking, BookingListFilter, HoldCommand, Payment, PickCommand, SeatRequest,
 };
 use crate::domain::hook_io::{LineItem, SeatClass};
 use crate::domain::types::{BookingId, BookingStatus, PaymentStatus, SeatId};
@@ -140,8 +144,6 @@ pub(super) struct CreateBooking {
 
 /// Longest promo code, in bytes after trimming.
 const MAX_PROMO_CODE: usize = 64;
-/// Longest card token, in bytes after trimming.
-const MAX_CARD_TOKEN: usize = 200;
 
 /// The booking bodies' field schemas, from the limits their parsers check.
 mod field {
@@ -163,9 +165,6 @@ mod field {
     }
     pub(super) fn promo_code() -> OneOfBuilder {
         nullable(text(0, super::MAX_PROMO_CODE))
-    }
-    pub(super) fn card_token() -> utoipa::openapi::schema::Object {
-        trimmed_text(super::MAX_CARD_TOKEN).build()
     }
 }
 
@@ -363,83 +362,3 @@ pub(super) async fn get_booking(
         state.bookings.visible(&Actor::new(user), id).await?.into(),
     ))
 }
-
-/// Payment.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub(super) struct PayBody {
-    /// Must equal the booking's `total_minor`.
-    amount_minor: i64,
-    /// Must equal the booking's currency.
-    currency: String,
-    /// Test gateway: any `tok_*`; `tok_declined` declines.
-    #[schema(schema_with = field::card_token)]
-    card_token: String,
-}
-
-/// Pays a held booking: confirmation, payment and confirmation email commit together.
-/// Accepts `Idempotency-Key`.
-#[utoipa::path(post, path = "/api/v1/bookings/{id}/payments", tag = "bookings", request_body = PayBody,
-    params(("id" = Uuid, Path, description = "Booking id"), ("Idempotency-Key" = Option<crate::http::schema::IdempotencyKeyHeader>, Header, description = "Replays the first response for 24 h")),
-    security(("bearer" = [])),
-    responses(
-        (status = 201, description = "Paid; the booking is confirmed", body = PaymentView),
-        (status = 402, description = "`payment_declined`; the hold stays", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such booking (or not yours)", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`already_paid`, `invalid_state` or `idempotency_conflict`", body = Problem, content_type = "application/problem+json"),
-        (status = 410, description = "`hold_expired`; nothing was charged", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`amount_mismatch`", body = Problem, content_type = "application/problem+json"),
-    ))]
-pub(super) async fn pay_booking(
-    State(state): State<AppState>,
-    AuthUser(user): AuthUser,
-    ApiPath(id): ApiPath<BookingId>,
-    key: IdempotencyKey,
-    ApiJson(body): ApiJson<PayBody>,
-) -> Result<Response, ApiError> {
-    let token = body.card_token.trim().to_owned();
-    if token.is_empty() || token.len() > MAX_CARD_TOKEN {
-        return Err(validation([("card_token", "must be 1 to 200 characters")]));
-    }
-    let cmd = PayCommand {
-        amount_minor: body.amount_minor,
-        currency: body.currency,
-        card_token: token,
-    };
-    let request = format!(
-        "POST /api/v1/bookings/{id}/payments {} {} {}",
-        cmd.amount_minor, cmd.currency, cmd.card_token
-    );
-    let actor = Actor::new(user);
-    idempotency::run(&state, actor.id(), key, &request, || async {
-        let payment = state.bookings.pay(&actor, id, cmd).await?;
-        Ok((StatusCode::CREATED, to_json(&PaymentView::from(payment))?))
-    })
-    .await
-}
-
-/// Cancels a booking; the chain's rules decide the refund. Empty body or `{}`.
-#[utoipa::path(post, path = "/api/v1/bookings/{id}/cancel", tag = "bookings",
-    params(("id" = Uuid, Path, description = "Booking id")),
-    security(("bearer" = [])),
-    responses(
-        (status = 200, description = "Cancelled, with `refund_minor`", body = BookingView),
-        (status = 404, description = "No such booking (or not yours)", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`invalid_state`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`rule_violation`: the rules refuse (e.g. too close to the show)", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "`plugin_unavailable`", body = Problem, content_type = "application/problem+json"),
-    ))]
-pub(super) async fn cancel_booking(
-    State(state): State<AppState>,
-    AuthUser(user): AuthUser,
-    ApiPath(id): ApiPath<BookingId>,
-    _body: OptionalJson<EmptyBody>,
-) -> Result<Json<BookingView>, ApiError> {
-    let booking = state.bookings.cancel(&Actor::new(user), id).await?;
-    Ok(Json(booking.into()))
-}
-
-/// An empty object.
-#[derive(Debug, Default, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub(super) struct EmptyBody {}
