@@ -25,6 +25,31 @@ use super::registry::OnFailure;
 use super::store::CallState;
 use super::{LoadedComponent, PluginRuntime, Tenant};
 
+/// A hook's `Pre` with one variant per supported version of its world, each probed alike
+/// (`Linked`): `linked_versions!(Current(current::XPre<CallState>), V0_1(v0_1::XPre<CallState>))`.
+macro_rules! linked_versions {
+    ($($(#[$doc:meta])* $variant:ident($pre:ty)),+ $(,)?) => {
+        /// A component of this hook, linked at its version.
+        pub(crate) enum Pre {
+            $($(#[$doc])* $variant($pre)),+
+        }
+
+        impl $crate::plugins::hooks::Linked for Pre {
+            fn probe<'a>(
+                &'a self,
+                store: &'a mut ::wasmtime::Store<$crate::plugins::store::CallState>,
+            ) -> ::futures_util::future::BoxFuture<'a, ::wasmtime::Result<()>> {
+                Box::pin(async move {
+                    match self {
+                        $(Pre::$variant(pre) => pre.instantiate_async(store).await.map(drop)),+
+                    }
+                })
+            }
+        }
+    };
+}
+pub(crate) use linked_versions;
+
 /// What a hook's module declares; [`HookModule`] is its object-safe face.
 pub(crate) trait HookSpec: Send + Sync + 'static {
     /// The hook.

@@ -8,7 +8,6 @@ mod checks;
 use futures_util::future::BoxFuture;
 use serde::Deserialize;
 use serde_json::Value;
-use wasmtime::Store;
 use wasmtime::component::InstancePre;
 
 use crate::domain::hook_io as io;
@@ -19,29 +18,17 @@ use crate::plugins::{CallError, Called, Hook, LoadedComponent, PluginRuntime, Te
 use bindings::current::exports::cineflow::plugins::rules as wit;
 use bindings::v0_1::exports::cineflow::plugins::rules as wit_v0_1;
 
-use super::{HookSpec, Linked, instantiation_failed, newest_first, types};
+use super::{HookSpec, instantiation_failed, newest_first, types};
 
 /// The booking-rules hook.
 pub(crate) struct BookingRules;
 
-/// A booking-rules component, linked at its version.
-pub(crate) enum Pre {
+super::linked_versions!(
     /// The current world.
     Current(bindings::current::BookingRulesPre<CallState>),
     /// 0.1.0.
     V0_1(bindings::v0_1::BookingRulesPre<CallState>),
-}
-
-impl Linked for Pre {
-    fn probe<'a>(&'a self, store: &'a mut Store<CallState>) -> BoxFuture<'a, wasmtime::Result<()>> {
-        Box::pin(async move {
-            match self {
-                Pre::Current(pre) => pre.instantiate_async(store).await.map(drop),
-                Pre::V0_1(pre) => pre.instantiate_async(store).await.map(drop),
-            }
-        })
-    }
-}
+);
 
 /// Booking-rules input of a dry run: which function, and its request.
 #[derive(Debug, Deserialize)]

@@ -5,7 +5,6 @@ pub(crate) mod bindings;
 
 use futures_util::future::BoxFuture;
 use serde_json::Value;
-use wasmtime::Store;
 use wasmtime::component::InstancePre;
 
 use crate::domain::hook_io as io;
@@ -17,29 +16,17 @@ use crate::plugins::{CallError, Called, Hook, LoadedComponent, PluginRuntime, Te
 use bindings::current::exports::cineflow::plugins::pricer as wit;
 use bindings::v0_1::exports::cineflow::plugins::pricer as wit_v0_1;
 
-use super::{HookSpec, Linked, instantiation_failed, newest_first, types};
+use super::{HookSpec, instantiation_failed, newest_first, types};
 
 /// The pricing hook.
 pub(crate) struct Pricing;
 
-/// A pricing component, linked at its version.
-pub(crate) enum Pre {
+super::linked_versions!(
     /// The current world.
     Current(bindings::current::PricingPre<CallState>),
     /// 0.1.0.
     V0_1(bindings::v0_1::PricingPre<CallState>),
-}
-
-impl Linked for Pre {
-    fn probe<'a>(&'a self, store: &'a mut Store<CallState>) -> BoxFuture<'a, wasmtime::Result<()>> {
-        Box::pin(async move {
-            match self {
-                Pre::Current(pre) => pre.instantiate_async(store).await.map(drop),
-                Pre::V0_1(pre) => pre.instantiate_async(store).await.map(drop),
-            }
-        })
-    }
-}
+);
 
 impl HookSpec for Pricing {
     const HOOK: Hook = Hook::Pricing;
