@@ -50,6 +50,34 @@ macro_rules! linked_versions {
 }
 pub(crate) use linked_versions;
 
+/// One call written once for both supported versions of a hook declared with
+/// [`linked_versions!`]: `$body` is expanded once per version, with `$instance` the freshly
+/// instantiated component and `$wit` that version's generated interface (the module's `wit`
+/// or `wit_v0_1`), whose types differ even where the records are the same.
+macro_rules! at_its_version {
+    ($linked:expr, $store:ident, |$instance:ident, $wit:ident| $body:expr) => {
+        match $linked {
+            Pre::Current(pre) => {
+                let $instance = pre
+                    .instantiate_async(&mut *$store)
+                    .await
+                    .map_err($crate::plugins::hooks::instantiation_failed)?;
+                use wit as $wit;
+                $body
+            }
+            Pre::V0_1(pre) => {
+                let $instance = pre
+                    .instantiate_async(&mut *$store)
+                    .await
+                    .map_err($crate::plugins::hooks::instantiation_failed)?;
+                use wit_v0_1 as $wit;
+                $body
+            }
+        }
+    };
+}
+pub(crate) use at_its_version;
+
 /// What a hook's module declares; [`HookModule`] is its object-safe face.
 pub(crate) trait HookSpec: Send + Sync + 'static {
     /// The hook.

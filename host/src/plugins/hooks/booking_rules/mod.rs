@@ -18,7 +18,7 @@ use crate::plugins::{CallError, Called, Hook, LoadedComponent, PluginRuntime, Te
 use bindings::current::exports::cineflow::plugins::rules as wit;
 use bindings::v0_1::exports::cineflow::plugins::rules as wit_v0_1;
 
-use super::{HookSpec, instantiation_failed, newest_first, types};
+use super::{HookSpec, newest_first, types};
 
 /// The booking-rules hook.
 pub(crate) struct BookingRules;
@@ -149,30 +149,14 @@ impl PluginRuntime {
             component,
             req,
             async |pre, store| {
-                let out = match pre.get::<Pre>(BookingRules::HOOK)? {
-                    Pre::Current(pre) => {
-                        let instance = pre
-                            .instantiate_async(&mut *store)
-                            .await
-                            .map_err(instantiation_failed)?;
-                        instance
-                            .cineflow_plugins_rules()
-                            .call_check_hold(&mut *store, &wit::HoldRequest::from(req))
-                            .await?
-                            .map(|p| p.hold_seconds)
-                    }
-                    Pre::V0_1(pre) => {
-                        let instance = pre
-                            .instantiate_async(&mut *store)
-                            .await
-                            .map_err(instantiation_failed)?;
-                        instance
-                            .cineflow_plugins_rules()
-                            .call_check_hold(&mut *store, &wit_v0_1::HoldRequest::from(req))
-                            .await?
-                            .map(|p| p.hold_seconds)
-                    }
-                };
+                let linked = pre.get::<Pre>(BookingRules::HOOK)?;
+                let out = super::at_its_version!(linked, store, |instance, w| {
+                    instance
+                        .cineflow_plugins_rules()
+                        .call_check_hold(&mut *store, &w::HoldRequest::from(req))
+                        .await?
+                        .map(|p| p.hold_seconds)
+                });
                 Ok(out.map(|hold_seconds| io::HoldPolicy { hold_seconds }))
             },
             |policy| checks::hold_policy(policy, bounds),
@@ -192,27 +176,14 @@ impl PluginRuntime {
             tenant,
             component,
             req,
-            async |pre, store| match pre.get::<Pre>(BookingRules::HOOK)? {
-                Pre::Current(pre) => {
-                    let instance = pre
-                        .instantiate_async(&mut *store)
-                        .await
-                        .map_err(instantiation_failed)?;
+            async |pre, store| {
+                let linked = pre.get::<Pre>(BookingRules::HOOK)?;
+                super::at_its_version!(linked, store, |instance, w| {
                     instance
                         .cineflow_plugins_rules()
-                        .call_cancel(&mut *store, &wit::CancelRequest::from(req))
+                        .call_cancel(&mut *store, &w::CancelRequest::from(req))
                         .await
-                }
-                Pre::V0_1(pre) => {
-                    let instance = pre
-                        .instantiate_async(&mut *store)
-                        .await
-                        .map_err(instantiation_failed)?;
-                    instance
-                        .cineflow_plugins_rules()
-                        .call_cancel(&mut *store, &wit_v0_1::CancelRequest::from(req))
-                        .await
-                }
+                })
             },
             |refund| checks::refund(*refund, paid),
         )

@@ -16,7 +16,7 @@ use crate::plugins::{CallError, Called, Hook, LoadedComponent, PluginRuntime, Te
 use bindings::current::exports::cineflow::plugins::templates as wit;
 use bindings::v0_1::exports::cineflow::plugins::templates as wit_v0_1;
 
-use super::{HookSpec, instantiation_failed, newest_first};
+use super::{HookSpec, newest_first};
 
 /// The notify-templates hook.
 pub(crate) struct NotifyTemplates;
@@ -99,37 +99,19 @@ impl PluginRuntime {
             tenant,
             component,
             event,
-            async |pre, store| match pre.get::<Pre>(NotifyTemplates::HOOK)? {
-                Pre::Current(pre) => {
-                    let instance = pre
-                        .instantiate_async(&mut *store)
-                        .await
-                        .map_err(instantiation_failed)?;
+            async |pre, store| {
+                let linked = pre.get::<Pre>(NotifyTemplates::HOOK)?;
+                super::at_its_version!(linked, store, |instance, w| {
                     let out = instance
                         .cineflow_plugins_templates()
-                        .call_render(&mut *store, &wit::Event::from(event))
+                        .call_render(&mut *store, &w::Event::from(event))
                         .await?;
                     Ok(out.map(|e| io::RenderedEmail {
                         subject: e.subject,
                         text: e.text,
                         html: e.html,
                     }))
-                }
-                Pre::V0_1(pre) => {
-                    let instance = pre
-                        .instantiate_async(&mut *store)
-                        .await
-                        .map_err(instantiation_failed)?;
-                    let out = instance
-                        .cineflow_plugins_templates()
-                        .call_render(&mut *store, &wit_v0_1::Event::from(event))
-                        .await?;
-                    Ok(out.map(|e| io::RenderedEmail {
-                        subject: e.subject,
-                        text: e.text,
-                        html: e.html,
-                    }))
-                }
+                })
             },
             |email| check_email(email, bounds),
         )

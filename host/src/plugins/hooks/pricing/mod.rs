@@ -16,7 +16,7 @@ use crate::plugins::{CallError, Called, Hook, LoadedComponent, PluginRuntime, Te
 use bindings::current::exports::cineflow::plugins::pricer as wit;
 use bindings::v0_1::exports::cineflow::plugins::pricer as wit_v0_1;
 
-use super::{HookSpec, instantiation_failed, newest_first, types};
+use super::{HookSpec, newest_first, types};
 
 /// The pricing hook.
 pub(crate) struct Pricing;
@@ -104,29 +104,15 @@ impl PluginRuntime {
             tenant,
             component,
             req,
-            async |pre, store| match pre.get::<Pre>(Pricing::HOOK)? {
-                Pre::Current(pre) => {
-                    let instance = pre
-                        .instantiate_async(&mut *store)
-                        .await
-                        .map_err(instantiation_failed)?;
+            async |pre, store| {
+                let linked = pre.get::<Pre>(Pricing::HOOK)?;
+                super::at_its_version!(linked, store, |instance, w| {
                     let out = instance
                         .cineflow_plugins_pricer()
-                        .call_quote(&mut *store, &wit::QuoteRequest::from(req))
+                        .call_quote(&mut *store, &w::QuoteRequest::from(req))
                         .await?;
                     Ok(out.map(io::PriceQuote::from))
-                }
-                Pre::V0_1(pre) => {
-                    let instance = pre
-                        .instantiate_async(&mut *store)
-                        .await
-                        .map_err(instantiation_failed)?;
-                    let out = instance
-                        .cineflow_plugins_pricer()
-                        .call_quote(&mut *store, &wit_v0_1::QuoteRequest::from(req))
-                        .await?;
-                    Ok(out.map(io::PriceQuote::from))
-                }
+                })
             },
             |q| check_quote(q, bounds),
         )
