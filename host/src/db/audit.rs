@@ -115,7 +115,8 @@ pub async fn of_booking(
 ) -> Result<Vec<AuditEntry>, sqlx::Error> {
     sqlx::query_as!(
         AuditEntry,
-        r#"select id, booking_id, show_id, at, kind, from_status, to_status, actor_id, hook, component_id,
+        r#"select id, booking_id, show_id, at, kind, from_status, to_status, actor_id, hook,
+                 component_id,
                 fuel_used, duration_us, detail
          from booking_audit where chain_id = $1 and booking_id = $2 order by id"#,
         chain,
@@ -135,7 +136,8 @@ pub async fn of_chain(
 ) -> Result<Vec<AuditEntry>, sqlx::Error> {
     sqlx::query_as!(
         AuditEntry,
-        r#"select id, booking_id, show_id, at, kind, from_status, to_status, actor_id, hook, component_id,
+        r#"select id, booking_id, show_id, at, kind, from_status, to_status, actor_id, hook,
+                 component_id,
                 fuel_used, duration_us, detail
          from booking_audit where chain_id = $1 and ($2::uuid is null or id > $2)
          order by id limit $3"#,

@@ -161,7 +161,8 @@ pub struct Binding {
 pub async fn bindings(conn: &mut PgConnection, chain: Uuid) -> Result<Vec<Binding>, sqlx::Error> {
     sqlx::query_as!(
         Binding,
-        r#"select chain_id, hook, component_id, on_failure, bound_by, bound_at, tripped_at, trip_reason from bindings where chain_id = $1 order by hook"#,
+        r#"select chain_id, hook, component_id, on_failure, bound_by, bound_at, tripped_at,
+                 trip_reason from bindings where chain_id = $1 order by hook"#,
         chain,
     )
     .fetch_all(conn)
@@ -173,7 +174,8 @@ pub async fn bindings(conn: &mut PgConnection, chain: Uuid) -> Result<Vec<Bindin
 pub async fn all_bindings(conn: &mut PgConnection) -> Result<Vec<Binding>, sqlx::Error> {
     sqlx::query_as!(
         Binding,
-        r#"select chain_id, hook, component_id, on_failure, bound_by, bound_at, tripped_at, trip_reason from bindings order by chain_id, hook"#,
+        r#"select chain_id, hook, component_id, on_failure, bound_by, bound_at, tripped_at,
+                 trip_reason from bindings order by chain_id, hook"#,
     )
     .fetch_all(conn)
     .await
@@ -205,7 +207,8 @@ pub async fn bind(
             set component_id = excluded.component_id, on_failure = excluded.on_failure,
                 bound_by = excluded.bound_by, bound_at = now(), tripped_at = null,
                 trip_reason = null
-         returning chain_id, hook, component_id, on_failure, bound_by, bound_at, tripped_at, trip_reason"#,
+         returning chain_id, hook, component_id, on_failure, bound_by, bound_at, tripped_at,
+                trip_reason"#,
         chain,
         hook,
         component,

@@ -8,6 +8,7 @@ use uuid::Uuid;
 use crate::domain::hook_io::LineItem;
 use crate::domain::types::BookingStatus;
 
+pub use super::booking_reads::{BookingFilter, confirmed_count, held_seats, list, show_has_live};
 pub use super::booking_seats::{taken_among, taken_seats};
 
 /// A booking row.
@@ -119,7 +120,9 @@ pub async fn insert_hold(
             currency, promo_code, created_at, expires_at)
          values ($1, $2, $3, $4, 'held', $5, $6, $7, $8, $9,
             statement_timestamp(), statement_timestamp() + make_interval(secs => $10))
-         returning id, chain_id, show_id, user_id, status as "status: BookingStatus", seats, items as "items: Json<Vec<LineItem>>", total_minor, currency, promo_code, expires_at, refund_minor, created_at"#,
+         returning id, chain_id, show_id, user_id, status as "status: BookingStatus", seats,
+                items as "items: Json<Vec<LineItem>>", total_minor, currency, promo_code,
+                expires_at, refund_minor, created_at"#,
         id,
         h.chain_id,
         h.show_id,
@@ -167,7 +170,9 @@ pub async fn insert_hold(
 pub async fn find(conn: &mut PgConnection, id: Uuid) -> Result<Option<Booking>, sqlx::Error> {
     sqlx::query_as!(
         Booking,
-        r#"select id, chain_id, show_id, user_id, status as "status: BookingStatus", seats, items as "items: Json<Vec<LineItem>>", total_minor, currency, promo_code, expires_at, refund_minor, created_at from bookings where id = $1"#,
+        r#"select id, chain_id, show_id, user_id, status as "status: BookingStatus", seats,
+                 items as "items: Json<Vec<LineItem>>", total_minor, currency, promo_code,
+                 expires_at, refund_minor, created_at from bookings where id = $1"#,
         id,
     )
     .fetch_optional(conn)
@@ -237,7 +242,9 @@ pub async fn confirm(
             update bookings set status = 'confirmed', confirmed_at = statement_timestamp()
             where chain_id = $1 and id = $2 and status = 'held'
               and booking_is_live(status, expires_at)
-            returning id, chain_id, show_id, user_id, status as "status: BookingStatus", seats, items as "items: Json<Vec<LineItem>>", total_minor, currency, promo_code, expires_at, refund_minor, created_at),
+            returning id, chain_id, show_id, user_id, status as "status: BookingStatus", seats,
+                   items as "items: Json<Vec<LineItem>>", total_minor, currency, promo_code,
+                   expires_at, refund_minor, created_at),
          s as (
             update booking_seats set taken_until = 'infinity'
             where chain_id = $1 and booking_id = (select id from b))
@@ -266,7 +273,9 @@ pub async fn cancel(
             where chain_id = $3 and booking_id = $1)
          update bookings set status = 'cancelled', cancelled_at = statement_timestamp(),
             refund_minor = $2
-         where chain_id = $3 and id = $1 returning id, chain_id, show_id, user_id, status as "status: BookingStatus", seats, items as "items: Json<Vec<LineItem>>", total_minor, currency, promo_code, expires_at, refund_minor, created_at"#,
+         where chain_id = $3 and id = $1 returning id, chain_id, show_id, user_id,
+                status as "status: BookingStatus", seats, items as "items: Json<Vec<LineItem>>",
+                total_minor, currency, promo_code, expires_at, refund_minor, created_at"#,
         id,
         refund_minor,
         chain,
@@ -285,7 +294,9 @@ pub async fn expire_due(conn: &mut PgConnection, limit: i64) -> Result<Vec<Booki
          where id in (select id from bookings
                       where status = 'held' and not booking_is_live(status, expires_at)
                       order by expires_at limit $1 for update skip locked)
-         returning id, chain_id, show_id, user_id, status as "status: BookingStatus", seats, items as "items: Json<Vec<LineItem>>", total_minor, currency, promo_code, expires_at, refund_minor, created_at"#,
+         returning id, chain_id, show_id, user_id, status as "status: BookingStatus", seats,
+                items as "items: Json<Vec<LineItem>>", total_minor, currency, promo_code,
+                expires_at, refund_minor, created_at"#,
         limit,
     )
     .fetch_all(conn)
@@ -301,97 +312,15 @@ pub async fn lock_live_of_show(
 ) -> Result<Vec<Booking>, sqlx::Error> {
     sqlx::query_as!(
         Booking,
-        r#"select id, chain_id, show_id, user_id, status as "status: BookingStatus", seats, items as "items: Json<Vec<LineItem>>", total_minor, currency, promo_code, expires_at, refund_minor, created_at from bookings where chain_id = $1 and show_id = $2 and booking_is_live(status, expires_at)
+        r#"select id, chain_id, show_id, user_id, status as "status: BookingStatus", seats,
+                 items as "items: Json<Vec<LineItem>>", total_minor, currency, promo_code,
+                 expires_at, refund_minor,
+                 created_at from bookings where chain_id = $1 and show_id = $2 and booking_is_live(status,
+                 expires_at)
          order by id for update"#,
         chain,
         show,
     )
     .fetch_all(conn)
-    .await
-}
-
-/// Seats the user holds right now (held, unpaid, unexpired): for the show, and for every
-/// show of the chain.
-#[tracing::instrument(skip_all)]
-pub async fn held_seats(
-    conn: &mut PgConnection,
-    user: Uuid,
-    show: Uuid,
-    chain: Uuid,
-) -> Result<(i64, i64), sqlx::Error> {
-    let held = sqlx::query!(
-        r#"select coalesce(sum(cardinality(seats)) filter (where show_id = $2), 0)::bigint as "show!",
-                coalesce(sum(cardinality(seats)), 0)::bigint as "chain!"
-         from bookings
-         where user_id = $1 and chain_id = $3 and status = 'held'
-           and booking_is_live(status, expires_at)"#,
-        user,
-        show,
-        chain,
-    )
-    .fetch_one(conn)
-    .await?;
-    Ok((held.show, held.chain))
-}
-
-/// How many confirmed bookings the user has with the chain.
-#[tracing::instrument(skip_all)]
-pub async fn confirmed_count(
-    conn: &mut PgConnection,
-    user: Uuid,
-    chain: Uuid,
-) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar!(
-        r#"select count(*) as "v!" from bookings where user_id = $1 and chain_id = $2 and status = 'confirmed'"#,
-        user,
-        chain,
-    )
-    .fetch_one(conn)
-    .await
-}
-
-/// Who may see which bookings.
-#[derive(Debug, Default)]
-pub struct BookingFilter {
-    /// Only this customer's.
-    pub user_id: Option<Uuid>,
-    /// Only this chain's.
-    pub chain_id: Option<Uuid>,
-    /// Only this status (as recorded).
-    pub status: Option<BookingStatus>,
-}
-
-/// A page of bookings.
-#[tracing::instrument(skip_all)]
-pub async fn list(
-    conn: &mut PgConnection,
-    f: &BookingFilter,
-    after: Option<Uuid>,
-    fetch: i64,
-) -> Result<Vec<Booking>, sqlx::Error> {
-    sqlx::query_as!(
-        Booking,
-        r#"select id, chain_id, show_id, user_id, status as "status: BookingStatus", seats, items as "items: Json<Vec<LineItem>>", total_minor, currency, promo_code, expires_at, refund_minor, created_at from bookings
-         where ($1::uuid is null or user_id = $1) and ($2::uuid is null or chain_id = $2)
-           and ($3::text is null or status = $3::text) and ($4::uuid is null or id > $4)
-         order by id limit $5"#,
-        f.user_id,
-        f.chain_id,
-        f.status.map(|s| s.as_str()),
-        after,
-        fetch,
-    )
-    .fetch_all(conn)
-    .await
-}
-
-/// Whether the show has live bookings (held and unexpired, or confirmed).
-#[tracing::instrument(skip_all)]
-pub async fn show_has_live(conn: &mut PgConnection, show: Uuid) -> Result<bool, sqlx::Error> {
-    sqlx::query_scalar!(
-        r#"select exists (select 1 from bookings where show_id = $1 and booking_is_live(status, expires_at)) as "v!""#,
-        show,
-    )
-    .fetch_one(conn)
     .await
 }

@@ -60,7 +60,8 @@ pub async fn claim(
         return Ok(Claim::Fresh);
     }
     let row = sqlx::query!(
-        r#"select request, status_code, response from idempotency_keys where user_id = $1 and key = $2"#,
+        r#"select request, status_code,
+                 response from idempotency_keys where user_id = $1 and key = $2"#,
         user,
         key,
     )

@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod auth_limits;
 pub mod bindings;
+pub mod booking_reads;
 pub mod booking_seats;
 pub mod bookings;
 pub mod chains;

@@ -113,7 +113,9 @@ pub async fn insert_with_id(
 pub async fn find(conn: &mut PgConnection, id: Uuid) -> Result<Option<Movie>, sqlx::Error> {
     sqlx::query_as!(
         Movie,
-        r#"select id, title, description, cast_members, director, trailer_url, release_date, release_status as "release_status: ReleaseStatus", languages, runtime_minutes, certificate, chain_id, created_at, updated_at from movies where id = $1"#,
+        r#"select id, title, description, cast_members, director, trailer_url, release_date,
+                 release_status as "release_status: ReleaseStatus", languages, runtime_minutes,
+                 certificate, chain_id, created_at, updated_at from movies where id = $1"#,
         id,
     )
     .fetch_optional(conn)
@@ -132,7 +134,9 @@ pub async fn update(
         r#"update movies set title = $2, description = $3, cast_members = $4, director = $5,
             trailer_url = $6, release_date = $7, release_status = $8, languages = $9,
             runtime_minutes = $10, certificate = $11
-         where id = $1 returning id, title, description, cast_members, director, trailer_url, release_date, release_status as "release_status: ReleaseStatus", languages, runtime_minutes, certificate, chain_id, created_at, updated_at"#,
+         where id = $1 returning id, title, description, cast_members, director, trailer_url,
+                release_date, release_status as "release_status: ReleaseStatus", languages,
+                runtime_minutes, certificate, chain_id, created_at, updated_at"#,
         id,
         &m.title,
         &m.description,
@@ -179,7 +183,9 @@ pub async fn list(
 ) -> Result<Vec<Movie>, sqlx::Error> {
     sqlx::query_as!(
         Movie,
-        r#"select id, title, description, cast_members, director, trailer_url, release_date, release_status as "release_status: ReleaseStatus", languages, runtime_minutes, certificate, chain_id, created_at, updated_at from movies
+        r#"select id, title, description, cast_members, director, trailer_url, release_date,
+                 release_status as "release_status: ReleaseStatus", languages, runtime_minutes,
+                 certificate, chain_id, created_at, updated_at from movies
          where ($1::text is null or strpos(lower(title), lower($1)) > 0)
            and ($2::text is null or release_status = $2)
            and ($3::text is null or exists (select 1 from unnest(languages) l where lower(l) = lower($3)))
@@ -205,7 +211,9 @@ pub async fn now_showing(
 ) -> Result<Vec<Movie>, sqlx::Error> {
     sqlx::query_as!(
         Movie,
-        r#"select id, title, description, cast_members, director, trailer_url, release_date, release_status as "release_status: ReleaseStatus", languages, runtime_minutes, certificate, chain_id, created_at, updated_at from movies
+        r#"select id, title, description, cast_members, director, trailer_url, release_date,
+                 release_status as "release_status: ReleaseStatus", languages, runtime_minutes,
+                 certificate, chain_id, created_at, updated_at from movies
          where id in (select movie_id from theatre_movies where theatre_id = $1)
            and ($2::uuid is null or id > $2)
          order by id limit $3"#,

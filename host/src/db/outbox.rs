@@ -126,7 +126,8 @@ pub async fn claim(
                 locked_until = now() + make_interval(secs => $3),
                 next_attempt_at = now() + make_interval(secs => $3)
            from due where id = due_id
-         returning id, kind, chain_id, recipient_emails, locale, fields, status as "status: NotificationStatus", attempts,
+         returning id, kind, chain_id, recipient_emails, locale, fields,
+                status as "status: NotificationStatus", attempts,
     last_error, next_attempt_at, sent_at, subject, created_at"#,
         batch,
         token,
@@ -205,7 +206,8 @@ pub async fn insert_custom(
          values ($1, 'custom', $2, jsonb_build_object('subject', $3::text, 'content', $4::text),
                  $3, $5)
          on conflict (dedupe_key) do nothing
-         returning id, kind, chain_id, recipient_emails, locale, fields, status as "status: NotificationStatus", attempts,
+         returning id, kind, chain_id, recipient_emails, locale, fields,
+                status as "status: NotificationStatus", attempts,
     last_error, next_attempt_at, sent_at, subject, created_at"#,
         Uuid::now_v7(),
         recipients,
@@ -220,7 +222,8 @@ pub async fn insert_custom(
     }
     let earlier: Notification = sqlx::query_as!(
         Notification,
-        r#"select id, kind, chain_id, recipient_emails, locale, fields, status as "status: NotificationStatus", attempts,
+        r#"select id, kind, chain_id, recipient_emails, locale, fields,
+                 status as "status: NotificationStatus", attempts,
     last_error, next_attempt_at, sent_at, subject, created_at from notifications where dedupe_key = $1"#,
         dedupe_key,
     )
@@ -234,7 +237,8 @@ pub async fn insert_custom(
 pub async fn find(conn: &mut PgConnection, id: Uuid) -> Result<Option<Notification>, sqlx::Error> {
     sqlx::query_as!(
         Notification,
-        r#"select id, kind, chain_id, recipient_emails, locale, fields, status as "status: NotificationStatus", attempts,
+        r#"select id, kind, chain_id, recipient_emails, locale, fields,
+                 status as "status: NotificationStatus", attempts,
     last_error, next_attempt_at, sent_at, subject, created_at from notifications where id = $1"#,
         id,
     )
@@ -252,7 +256,8 @@ pub async fn list(
 ) -> Result<Vec<Notification>, sqlx::Error> {
     sqlx::query_as!(
         Notification,
-        r#"select id, kind, chain_id, recipient_emails, locale, fields, status as "status: NotificationStatus", attempts,
+        r#"select id, kind, chain_id, recipient_emails, locale, fields,
+                 status as "status: NotificationStatus", attempts,
     last_error, next_attempt_at, sent_at, subject, created_at from notifications
          where ($1::text is null or status = $1::text) and ($2::uuid is null or id > $2)
          order by id limit $3"#,

@@ -44,7 +44,9 @@ pub async fn insert(
     sqlx::query_as!(
         Payment,
         r#"insert into payments (id, chain_id, booking_id, user_id, amount_minor, currency, provider_ref)
-         values ($1, $2, $3, $4, $5, $6, $7) returning id, chain_id, booking_id, user_id, amount_minor, currency, status as "status: PaymentStatus", provider_ref, refunded_minor, created_at"#,
+         values ($1, $2, $3, $4, $5, $6, $7) returning id, chain_id, booking_id, user_id,
+                amount_minor, currency, status as "status: PaymentStatus", provider_ref,
+                refunded_minor, created_at"#,
         Uuid::now_v7(),
         chain,
         booking,
@@ -83,7 +85,9 @@ pub async fn refund(
 pub async fn find(conn: &mut PgConnection, id: Uuid) -> Result<Option<Payment>, sqlx::Error> {
     sqlx::query_as!(
         Payment,
-        r#"select id, chain_id, booking_id, user_id, amount_minor, currency, status as "status: PaymentStatus", provider_ref, refunded_minor, created_at from payments where id = $1"#,
+        r#"select id, chain_id, booking_id, user_id, amount_minor, currency,
+                 status as "status: PaymentStatus", provider_ref, refunded_minor,
+                 created_at from payments where id = $1"#,
         id,
     )
     .fetch_optional(conn)
@@ -101,7 +105,9 @@ pub async fn list(
 ) -> Result<Vec<Payment>, sqlx::Error> {
     sqlx::query_as!(
         Payment,
-        r#"select id, chain_id, booking_id, user_id, amount_minor, currency, status as "status: PaymentStatus", provider_ref, refunded_minor, created_at from payments
+        r#"select id, chain_id, booking_id, user_id, amount_minor, currency,
+                 status as "status: PaymentStatus", provider_ref, refunded_minor,
+                 created_at from payments
          where ($1::uuid is null or user_id = $1) and ($2::uuid is null or chain_id = $2)
            and ($3::uuid is null or id > $3)
          order by id limit $4"#,

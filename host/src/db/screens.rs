@@ -70,7 +70,8 @@ pub async fn insert(
         let blocked: Vec<bool> = seats.iter().map(|s| s.blocked).collect();
         sqlx::query!(
             r#"insert into seats (chain_id, screen_id, id, row_label, number, class, blocked, position)
-             select $1, $2, s.id, s.row_label, s.number, s.class as "class: SeatClass", s.blocked, s.position::int
+             select $1, $2, s.id, s.row_label, s.number, s.class as "class: SeatClass", s.blocked,
+                    s.position::int
              from unnest($3::text[], $4::text[], $5::int[], $6::text[], $7::bool[])
                 with ordinality as s(id, row_label, number, class, blocked, position)"#,
             chain,

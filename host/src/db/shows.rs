@@ -143,7 +143,9 @@ pub async fn find(
     sqlx::query_as!(
         Show,
         r#"select sh.id, sh.chain_id, sh.theatre_id, sh.screen_id, sh.movie_id,
-    sh.starts_at, sh.ends_at, sh.format, sh.currency, sh.prices as "prices: Json<Prices>", sh.status as "status: ShowStatus", (select count(*) from seats x where x.screen_id = sh.screen_id and not x.blocked)
+    sh.starts_at, sh.ends_at, sh.format, sh.currency, sh.prices as "prices: Json<Prices>",
+           sh.status as "status: ShowStatus",
+           (select count(*) from seats x where x.screen_id = sh.screen_id and not x.blocked)
       - (select count(*) from booking_seats bs where bs.show_id = sh.id
            and bs.taken_until > statement_timestamp())
       as seats_available from shows sh where sh.id = $1 and sh.chain_id = $2"#,
@@ -161,7 +163,9 @@ pub async fn find_by_id(conn: &mut PgConnection, id: Uuid) -> Result<Option<Show
     sqlx::query_as!(
         Show,
         r#"select sh.id, sh.chain_id, sh.theatre_id, sh.screen_id, sh.movie_id,
-    sh.starts_at, sh.ends_at, sh.format, sh.currency, sh.prices as "prices: Json<Prices>", sh.status as "status: ShowStatus", (select count(*) from seats x where x.screen_id = sh.screen_id and not x.blocked)
+    sh.starts_at, sh.ends_at, sh.format, sh.currency, sh.prices as "prices: Json<Prices>",
+           sh.status as "status: ShowStatus",
+           (select count(*) from seats x where x.screen_id = sh.screen_id and not x.blocked)
       - (select count(*) from booking_seats bs where bs.show_id = sh.id
            and bs.taken_until > statement_timestamp())
       as seats_available from shows sh where sh.id = $1"#,
@@ -252,7 +256,9 @@ pub async fn list(
     sqlx::query_as!(
         Show,
         r#"select sh.id, sh.chain_id, sh.theatre_id, sh.screen_id, sh.movie_id,
-    sh.starts_at, sh.ends_at, sh.format, sh.currency, sh.prices as "prices: Json<Prices>", sh.status as "status: ShowStatus", (select count(*) from seats x where x.screen_id = sh.screen_id and not x.blocked)
+    sh.starts_at, sh.ends_at, sh.format, sh.currency, sh.prices as "prices: Json<Prices>",
+           sh.status as "status: ShowStatus",
+           (select count(*) from seats x where x.screen_id = sh.screen_id and not x.blocked)
       - (select count(*) from booking_seats bs where bs.show_id = sh.id
            and bs.taken_until > statement_timestamp())
       as seats_available from shows sh

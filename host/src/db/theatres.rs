@@ -73,7 +73,8 @@ pub async fn insert(
 pub async fn find(conn: &mut PgConnection, id: Uuid) -> Result<Option<Theatre>, sqlx::Error> {
     sqlx::query_as!(
         Theatre,
-        r#"select id, chain_id, name, description, city, pin_code, address, created_at, updated_at from theatres where id = $1"#,
+        r#"select id, chain_id, name, description, city, pin_code, address, created_at,
+                 updated_at from theatres where id = $1"#,
         id,
     )
     .fetch_optional(conn)
@@ -91,7 +92,8 @@ pub async fn update(
     sqlx::query_as!(
         Theatre,
         r#"update theatres set name = $2, description = $3, city = $4, pin_code = $5, address = $6
-         where id = $1 and chain_id = $7 returning id, chain_id, name, description, city, pin_code, address, created_at, updated_at"#,
+         where id = $1 and chain_id = $7 returning id, chain_id, name, description, city,
+                pin_code, address, created_at, updated_at"#,
         id,
         &t.name,
         &t.description,
@@ -142,7 +144,8 @@ pub async fn list(
 ) -> Result<Vec<Theatre>, sqlx::Error> {
     sqlx::query_as!(
         Theatre,
-        r#"select id, chain_id, name, description, city, pin_code, address, created_at, updated_at from theatres t
+        r#"select id, chain_id, name, description, city, pin_code, address, created_at,
+                 updated_at from theatres t
          where ($1::text is null or lower(city) = lower($1))
            and ($2::text is null or pin_code = $2)
            and ($3::uuid is null or chain_id = $3)

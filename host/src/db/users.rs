@@ -51,7 +51,9 @@ pub async fn insert(conn: &mut PgConnection, new: &NewUser<'_>) -> Result<User, 
     let row: UserRow = sqlx::query_as!(
         UserRow,
         r#"insert into users (id, name, email, password_hash, role, status)
-         values ($1, $2, $3, $4, $5, $6) returning id, name, email::text as "email!", role as "role: Role", status as "status: AccountStatus", token_version, created_at"#,
+         values ($1, $2, $3, $4, $5, $6) returning id, name, email::text as "email!",
+                role as "role: Role", status as "status: AccountStatus", token_version,
+                created_at"#,
         Uuid::now_v7(),
         new.name,
         new.email,
@@ -69,7 +71,9 @@ pub async fn insert(conn: &mut PgConnection, new: &NewUser<'_>) -> Result<User, 
 pub async fn find(conn: &mut PgConnection, id: Uuid) -> Result<Option<User>, sqlx::Error> {
     let row: Option<UserRow> = sqlx::query_as!(
         UserRow,
-        r#"select id, name, email::text as "email!", role as "role: Role", status as "status: AccountStatus", token_version, created_at from users where id = $1"#,
+        r#"select id, name, email::text as "email!", role as "role: Role",
+                 status as "status: AccountStatus", token_version,
+                 created_at from users where id = $1"#,
         id,
     )
     .fetch_optional(conn)
@@ -84,7 +88,9 @@ pub async fn find_credentials(
     email: &str,
 ) -> Result<Option<(User, String)>, sqlx::Error> {
     let row = sqlx::query!(
-        r#"select id, name, email::text as "email!", role as "role: Role", status as "status: AccountStatus", token_version, created_at, password_hash from users where email = $1"#,
+        r#"select id, name, email::text as "email!", role as "role: Role",
+                 status as "status: AccountStatus", token_version, created_at,
+                 password_hash from users where email = $1"#,
         email,
     )
     .fetch_optional(conn)
@@ -142,7 +148,8 @@ pub async fn update_role_status(
     let row: Option<UserRow> = sqlx::query_as!(
         UserRow,
         r#"update users set role = coalesce($2, role), status = coalesce($3, status)
-         where id = $1 returning id, name, email::text as "email!", role as "role: Role", status as "status: AccountStatus", token_version, created_at"#,
+         where id = $1 returning id, name, email::text as "email!", role as "role: Role",
+                status as "status: AccountStatus", token_version, created_at"#,
         id,
         role.map(Role::as_str),
         status.map(AccountStatus::as_str),
@@ -187,7 +194,8 @@ pub async fn upsert_admin(
             set password_hash = excluded.password_hash, role = 'admin', status = 'approved',
                 token_version = users.token_version
                     + case when users.password_hash = excluded.password_hash then 0 else 1 end
-         returning id, name, email::text as "email!", role as "role: Role", status as "status: AccountStatus", token_version, created_at"#,
+         returning id, name, email::text as "email!", role as "role: Role",
+                status as "status: AccountStatus", token_version, created_at"#,
         Uuid::now_v7(),
         email,
         password_hash,
@@ -216,7 +224,8 @@ pub async fn list(
 ) -> Result<Vec<User>, sqlx::Error> {
     let rows: Vec<UserRow> = sqlx::query_as!(
         UserRow,
-        r#"select id, name, email::text as "email!", role as "role: Role", status as "status: AccountStatus", token_version, created_at from users
+        r#"select id, name, email::text as "email!", role as "role: Role",
+                 status as "status: AccountStatus", token_version, created_at from users
          where ($1::text is null or role = $1) and ($2::text is null or status = $2)
            and ($3::uuid is null or id > $3)
          order by id limit $4"#,
