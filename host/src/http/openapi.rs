@@ -59,7 +59,7 @@ impl Modify for BearerAuth {
 /// Found by schemathesis (`scripts/schemathesis.sh`, docs/schemathesis.md). Also 503
 /// `database_unavailable` on every operation that reads or writes the database (all of
 /// `/api/v1` but the hook list), added to the 503 an operation already declares. And on every
-/// operation 414 `uri_too_long` and 431 `headers_too_large` (`http::refuse_oversized_heads`,
+/// operation 413 `payload_too_large`, 414 `uri_too_long` and 431 `headers_too_large` (`http::refuse_oversized_heads`,
 /// `http::conn`).
 struct ExtractorRejections;
 
@@ -149,6 +149,12 @@ impl Modify for ExtractorRejections {
                 if op.security.as_ref().is_some_and(|s| !s.is_empty()) {
                     add(op, "401", "`unauthorized`: no valid bearer token");
                 }
+                // Any request may declare a body over the limit (`http::refuse_large_bodies`).
+                add(
+                    op,
+                    "413",
+                    "`payload_too_large`: the request body is over 1 MiB",
+                );
                 add(op, "414", "`uri_too_long`: the request URI is over 8 KiB");
                 add(
                     op,
