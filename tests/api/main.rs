@@ -16,6 +16,7 @@ mod chains;
 mod compat;
 mod component_cli;
 mod components;
+mod confidence;
 mod default_components;
 mod demo;
 mod edge;

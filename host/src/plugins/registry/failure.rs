@@ -74,7 +74,7 @@ impl ComponentRegistry {
         let reason = format!(
             "{count} failures in a row; the last: {} ({})",
             e.kind.as_str(),
-            e.message.chars().take(300).collect::<String>()
+            cut(&e.message, 300)
         );
         if let Err(err) = self.trip(chain, hook, &component.id, &reason).await {
             tracing::warn!(error = %err, %chain, %hook, "could not record the breaker trip; will retry on the next failure");
@@ -105,5 +105,13 @@ impl ComponentRegistry {
         }
         self.succeeded(chain, hook);
         Ok(())
+    }
+}
+
+/// At most `max` characters of `text`, marked when cut.
+pub(super) fn cut(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((end, _)) => format!("{}…", &text[..end]),
+        None => text.to_owned(),
     }
 }
