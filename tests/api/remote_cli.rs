@@ -417,6 +417,37 @@ async fn refusals_exit_1_with_the_problem_and_usage_errors_exit_2(pool: PgPool) 
     assert_eq!(ran.code, Some(2), "{ran:?}");
     assert!(ran.stderr.contains("not JSON"), "{ran:?}");
 
+    // A dry run whose component traps: the server answered, the component failed: exit 3.
+    let wasm = components_dir().join("hostile/trap-on-promo.wasm");
+    let trapping = sha256_hex(&hostile("trap-on-promo"));
+    remote
+        .run(&[
+            "upload",
+            "--chain",
+            &chain,
+            "--hook",
+            "pricing",
+            path_str(&wasm),
+        ])
+        .await
+        .ok();
+    let mut input = inputs::quote_request(1);
+    input.promo_code = Some("TRAP".into());
+    let input_file = remote.file("trap.json", &serde_json::to_value(input).expect("json"));
+    let ran = remote
+        .run(&[
+            "dry-run",
+            "--chain",
+            &chain,
+            "--component",
+            &trapping,
+            "--input",
+            path_str(&input_file),
+        ])
+        .await;
+    assert_eq!(ran.code, Some(3), "{ran:?}");
+    assert!(ran.stdout.starts_with("failed: trap: "), "{ran:?}");
+
     // Nothing listening: a connection error, exit 2 (and the saved token is not sent there).
     let closed = ClosedPort::bind();
     let ran = remote

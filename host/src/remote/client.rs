@@ -426,6 +426,23 @@ mod tests {
         assert!(!format!("{c:?}").contains("sekrit"));
     }
 
+    #[test]
+    fn a_ca_cert_file_must_hold_certificates() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let missing = dir.path().join("missing.pem");
+        let err = tls_config(Some(&missing)).expect_err("missing file");
+        assert!(err.render().contains("--ca-cert"), "{}", err.render());
+        let empty = dir.path().join("empty.pem");
+        std::fs::write(&empty, "not a certificate\n").expect("writes");
+        let err = tls_config(Some(&empty)).expect_err("no certificate");
+        assert!(
+            err.render().contains("no PEM certificate"),
+            "{}",
+            err.render()
+        );
+        assert!(tls_config(None).is_ok());
+    }
+
     #[tokio::test]
     async fn a_closed_port_is_a_connection_error() {
         // Bound but not listening: connections are refused, and no one else can take it.
