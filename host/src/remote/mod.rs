@@ -11,6 +11,8 @@ pub mod config;
 mod error;
 mod output;
 mod render;
+#[cfg(test)]
+mod stub_tests;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
