@@ -46,6 +46,9 @@ pub enum Command {
     /// Tools for component authors.
     #[command(subcommand)]
     Component(ComponentCommand),
+    /// Talk to a running server: sign in, upload and bind components, canaries, dry runs,
+    /// run logs, replays, shadows and receipts.
+    Remote(crate::remote::RemoteCommand),
 }
 
 /// `cineflow component ...`

@@ -55,6 +55,7 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             tracing::info!("migrations applied");
             Ok(ExitCode::SUCCESS)
         }
+        Command::Remote(command) => Ok(cineflow::remote::run(command).await),
         Command::Component(ComponentCommand::Run(args)) => {
             let (report, ok) = component_run::run(&args).await?;
             println!("{}", serde_json::to_string_pretty(&report)?);

@@ -28,6 +28,7 @@ mod notifications;
 mod ops;
 mod oversell;
 mod payments;
+mod remote_cli;
 mod screens_shows;
 mod seat_picker;
 mod seed_defect_edges;
