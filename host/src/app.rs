@@ -242,13 +242,18 @@ impl App {
         });
         let stop_sweeper = CancellationToken::new();
         let sweeper = self.start_sweeper(stop_sweeper.clone()).await?;
-        // Replays run on whichever replica claims them; runs past their retention go (every
+        // Replays run on whichever replica claims them, two at a time per replica (so one
+        // chain's long replay does not hold up another's); runs past their retention go (every
         // replica; the deletes are idempotent).
-        let replays = tokio::spawn(crate::domain::runs::replay_worker(
-            self.state.db.clone(),
-            self.state.plugins.clone(),
-            stop_sweeper.clone(),
-        ));
+        let replays: Vec<_> = (0..crate::domain::runs::REPLAYS_PER_REPLICA)
+            .map(|_| {
+                tokio::spawn(crate::domain::runs::replay_worker(
+                    self.state.db.clone(),
+                    self.state.plugins.clone(),
+                    stop_sweeper.clone(),
+                ))
+            })
+            .collect();
         let runs = self.state.runs.clone();
         let pruner = tokio::spawn(async move {
             let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
@@ -298,7 +303,11 @@ impl App {
         expirer.abort();
         pruner.abort();
         stop_sweeper.cancel();
-        let _ = tokio::time::timeout(std::time::Duration::from_secs(5), replays).await;
+        let _ = tokio::time::timeout(
+            std::time::Duration::from_secs(5),
+            futures_util::future::join_all(replays),
+        )
+        .await;
         follower.abort();
         if let Some(sweeper) = sweeper {
             // Sends in flight finish (or their lease runs out and another replica sends them).

@@ -669,3 +669,89 @@ async fn a_full_run_log_buffer_never_holds_up_a_hold(pool: PgPool) {
     blocker.rollback().await.expect("unlock");
     app.stop().await;
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_canary_tripped_on_one_replica_is_gone_on_another_within_a_second(pool: PgPool) {
+    let a = TestApp::spawn(pool.clone()).await;
+    let b = TestApp::spawn(pool.clone()).await;
+    let venue = a.venue("Replicas").await;
+    let (owner, chain) = (venue.token.as_str(), venue.chain_id.as_str());
+    let stable = a
+        .upload_ok(owner, chain, "pricing", hostile("well-behaved"))
+        .await;
+    let candidate = a
+        .upload_ok(owner, chain, "pricing", hostile("trap-on-promo"))
+        .await;
+    expect_json(
+        a.put_json(
+            &format!("/chains/{chain}/bindings/pricing"),
+            Some(owner),
+            json!({
+                "component_id": s(&stable, "id"),
+                "canary": {"component_id": s(&candidate, "id"), "percent": 99},
+            }),
+        )
+        .await,
+        200,
+    )
+    .await;
+    let body = show_body(
+        &venue.screen_id,
+        &venue.movie_id,
+        crate::support::client::base_time(5),
+    );
+    let show = s(
+        &expect_json(a.post_json("/shows", Some(owner), body).await, 201).await,
+        "id",
+    );
+    // A customer on the canary, as both replicas see it (99 of 100 buckets).
+    let mut customer = None;
+    for i in 0..10 {
+        let (_, token) = a.customer(&format!("C{i}")).await;
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let held = b.hold(&token, &show, &["A-1"]).await;
+        expect_json(b.cancel_booking(Some(&token), &s(&held, "id")).await, 200).await;
+        if held["total_minor"] == 50000 {
+            customer = Some(token);
+            break;
+        }
+    }
+    let customer = customer.expect("a customer on the canary");
+    // It starts failing on A; A removes it.
+    for _ in 0..6 {
+        let mut body = crate::support::client::hold_body(&show, &["A-2"]);
+        body["promo_code"] = json!("TRAP");
+        let held = expect_json(a.post_json("/bookings", Some(&customer), body).await, 201).await;
+        expect_json(
+            a.cancel_booking(Some(&customer), &s(&held, "id")).await,
+            200,
+        )
+        .await;
+    }
+    let removed = Instant::now();
+    let deadline = removed + Duration::from_secs(5);
+    loop {
+        let held = b.hold(&customer, &show, &["A-3"]).await;
+        expect_json(
+            b.cancel_booking(Some(&customer), &s(&held, "id")).await,
+            200,
+        )
+        .await;
+        if held["total_minor"] == 25000 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "B still serves the removed canary"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Within a second (LISTEN/NOTIFY), plus the probing holds' own round trips on a busy machine.
+    assert!(
+        removed.elapsed() <= Duration::from_secs(2),
+        "B followed after {:?}",
+        removed.elapsed()
+    );
+    a.stop().await;
+    b.stop().await;
+}

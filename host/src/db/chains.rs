@@ -162,3 +162,12 @@ pub async fn members(
     .fetch_all(conn)
     .await
 }
+
+/// Locks the chain's row until the end of the transaction: serialises a chain's quota checks.
+#[tracing::instrument(skip_all)]
+pub async fn lock(conn: &mut PgConnection, id: Uuid) -> Result<(), sqlx::Error> {
+    sqlx::query_scalar!(r#"select id from chains where id = $1 for update"#, id)
+        .fetch_optional(conn)
+        .await?;
+    Ok(())
+}

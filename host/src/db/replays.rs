@@ -218,3 +218,15 @@ pub async fn save(conn: &mut PgConnection, r: &Replay) -> Result<bool, sqlx::Err
     .await?;
     Ok(done.rows_affected() == 1)
 }
+
+/// The chain's replays not yet finished (queued or running).
+#[tracing::instrument(skip_all)]
+pub async fn unfinished(conn: &mut PgConnection, chain: Uuid) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar!(
+        r#"select count(*) as "count!" from replays
+         where chain_id = $1 and status in ('queued', 'running')"#,
+        chain,
+    )
+    .fetch_one(conn)
+    .await
+}

@@ -85,6 +85,13 @@ pub struct ReplayRequest {
     pub limit: Option<u32>,
 }
 
+/// Replays a chain may have queued or running at once: replicas run replays first come, first
+/// served, so a chain that queued a hundred would hold up every other chain's.
+pub const MAX_UNFINISHED_REPLAYS: i64 = 3;
+
+/// Replays one replica runs at once.
+pub const REPLAYS_PER_REPLICA: usize = 2;
+
 /// The most runs one replay covers.
 pub const MAX_REPLAY_RUNS: u32 = 1_000_000;
 /// What a replay covers when it does not say.
@@ -193,6 +200,14 @@ impl Runs {
         }
         let mut tx = self.pool.begin().await?;
         stored_candidate(&mut tx, chain, &req.component_id, req.hook).await?;
+        // Serialised per chain by the chain's row, so two requests cannot both pass the count.
+        db::chains::lock(&mut tx, chain).await?;
+        if db::replays::unfinished(&mut tx, chain).await? >= MAX_UNFINISHED_REPLAYS {
+            return Err(DomainError::QuotaExceeded(format!(
+                "a chain may have at most {MAX_UNFINISHED_REPLAYS} replays queued or running; \
+                 wait for one to finish"
+            )));
+        }
         let replay = db::replays::insert(
             &mut tx,
             &db::replays::NewReplay {

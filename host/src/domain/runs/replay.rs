@@ -4,7 +4,7 @@
 //! heartbeat: a replay whose replica died is claimed again and starts over.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use sqlx::PgPool;
 use sqlx::types::Json;
@@ -18,6 +18,8 @@ use crate::plugins::{FailureKind, Hook, LoadedComponent, PluginRuntime, Tenant, 
 /// Example diffs a replay keeps.
 pub const REPLAY_EXAMPLES: usize = 20;
 const PAGE: i64 = 500;
+/// A running replay saves its report (its heartbeat) at least this often, whatever its pace.
+const SAVE_EVERY: Duration = Duration::from_secs(5);
 const POLL: Duration = Duration::from_secs(1);
 /// A running replay whose heartbeat is older than this is taken over.
 const STALE_SECONDS: f64 = 30.0;
@@ -84,6 +86,7 @@ async fn replay_runs(
     }
     let mut tally = Tally::default();
     let mut after = None;
+    let mut saved = Instant::now();
     while replay.done < replay.total {
         let left = i64::from(replay.total - replay.done);
         let page = {
@@ -114,11 +117,20 @@ async fn replay_runs(
                 REPLAY_EXAMPLES,
             );
             replay.done += 1;
+            // A slow candidate must not look dead: beat within the page as well.
+            if saved.elapsed() >= SAVE_EVERY {
+                fill(replay, &tally);
+                if !save(pool, replay).await? {
+                    return Ok(false);
+                }
+                saved = Instant::now();
+            }
         }
         fill(replay, &tally);
         if !save(pool, replay).await? {
             return Ok(false);
         }
+        saved = Instant::now();
     }
     fill(replay, &tally);
     Ok(true)

@@ -268,6 +268,7 @@ impl From<Replay> for ReplayView {
     responses(
         (status = 201, description = "Queued", body = ReplayView),
         (status = 404, description = "Not a chain or component of yours", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`quota_exceeded`: the chain already has 3 replays queued or running", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Unknown hook, a component of another hook, or a bad window or limit", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "`forbidden`: not chain staff (a customer, or an owner not approved)", body = Problem, content_type = "application/problem+json"),
     ))]
