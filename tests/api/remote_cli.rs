@@ -465,3 +465,414 @@ async fn refusals_exit_1_with_the_problem_and_usage_errors_exit_2(pool: PgPool) 
         "{ran:?}"
     );
 }
+
+impl Remote {
+    /// `remote ARGS --server <app> --token TOKEN`: no saved login involved.
+    async fn run_as(&self, app: &TestApp, token: &str, args: &[&str]) -> Ran {
+        let server = format!("http://{}", app.addr);
+        let mut all = args.to_vec();
+        all.extend(["--server", &server, "--token", token]);
+        self.run(&all).await
+    }
+}
+
+/// Polls `remote ARGS --json` until `done` accepts its answer (20 s at most).
+async fn poll_json(
+    remote: &Remote,
+    app: &TestApp,
+    token: &str,
+    args: &[&str],
+    done: impl Fn(&Value) -> bool,
+) -> Value {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let mut all = args.to_vec();
+    all.push("--json");
+    loop {
+        let v = remote.run_as(app, token, &all).await.ok().json();
+        if done(&v) || std::time::Instant::now() > deadline {
+            return v;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+fn count(v: &Value, key: &str) -> i64 {
+    v[key]
+        .as_i64()
+        .unwrap_or_else(|| panic!("no number {key} in {v}"))
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn runs_replay_shadow_canary_and_receipt_against_the_real_server(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let b = app.bookable("Confidence").await;
+    let (owner, chain) = (b.venue.token.as_str(), b.venue.chain_id.as_str());
+    let (_, customer) = app.customer("Cust").await;
+    let remote = Remote::new();
+
+    // The stable pricing (the platform's own, uploaded) bound; the matinee candidate stored.
+    let stable_file = components_dir().join("pricing.wasm");
+    let candidate_file = components_dir().join("examples/matinee-pricing.wasm");
+    let stable = sha256_hex(&std::fs::read(&stable_file).expect("pricing.wasm"));
+    let candidate = sha256_hex(&std::fs::read(&candidate_file).expect("matinee-pricing.wasm"));
+    for file in [&stable_file, &candidate_file] {
+        remote
+            .run_as(
+                &app,
+                owner,
+                &[
+                    "upload",
+                    "--chain",
+                    chain,
+                    "--hook",
+                    "pricing",
+                    path_str(file),
+                ],
+            )
+            .await
+            .ok();
+    }
+    remote
+        .run_as(
+            &app,
+            owner,
+            &[
+                "bind",
+                "--chain",
+                chain,
+                "--hook",
+                "pricing",
+                "--component",
+                &stable,
+            ],
+        )
+        .await
+        .ok();
+
+    // Two bookings: the run log gets their quotes, within milliseconds.
+    let first = app.hold(&customer, &b.show_id, &["A-1", "A-2"]).await;
+    app.hold(&customer, &b.show_id, &["A-3"]).await;
+    let runs_args = ["runs", "--chain", chain, "--hook", "pricing"];
+    let listed = poll_json(&remote, &app, owner, &runs_args, |v| {
+        v["items"].as_array().is_some_and(|i| i.len() >= 2)
+    })
+    .await;
+    let items = listed["items"].as_array().expect("items");
+    assert_eq!(items.len(), 2, "{listed}");
+    assert!(
+        items
+            .iter()
+            .all(|r| r["component_id"] == stable.as_str() && r["outcome"] == "ok"),
+        "{listed}"
+    );
+    let ran = remote.run_as(&app, owner, &runs_args).await.ok();
+    let header = ran.stdout.lines().next().unwrap_or_default();
+    assert!(
+        header.starts_with("ID ") && header.contains("OUTCOME"),
+        "{ran:?}"
+    );
+    assert!(ran.stdout.contains(&stable[..12]), "{ran:?}");
+    // Filters reach the server: no run of the candidate, a page of one with a cursor.
+    let none = remote
+        .run_as(
+            &app,
+            owner,
+            &["runs", "--chain", chain, "--component", &candidate],
+        )
+        .await
+        .ok();
+    assert_eq!(none.stdout, "no runs\n", "{none:?}");
+    let page = remote
+        .run_as(
+            &app,
+            owner,
+            &[
+                "runs", "--chain", chain, "--hook", "pricing", "--limit", "1",
+            ],
+        )
+        .await
+        .ok();
+    assert!(page.stdout.contains("more: --cursor "), "{page:?}");
+
+    // One run, with its input and output.
+    let run_id = s(&items[0], "id");
+    let ran = remote
+        .run_as(&app, owner, &["run", "--chain", chain, &run_id])
+        .await
+        .ok();
+    assert!(
+        ran.stdout.starts_with(&format!("run {run_id}\n")),
+        "{ran:?}"
+    );
+    assert!(ran.stdout.contains("input:\n"), "{ran:?}");
+    assert!(ran.stdout.contains("\"total_minor\""), "{ran:?}");
+    let detail = remote
+        .run_as(&app, owner, &["run", "--chain", chain, &run_id, "--json"])
+        .await
+        .ok()
+        .json();
+    assert!(detail["input"].is_object(), "{detail}");
+    assert!(detail["output"]["ok"].is_object(), "{detail}");
+
+    // Replay, waiting for the report: every recorded quote replayed, revenue before as served.
+    let ran = remote
+        .run_as(
+            &app,
+            owner,
+            &[
+                "replay",
+                "--chain",
+                chain,
+                "--hook",
+                "pricing",
+                "--component",
+                &candidate,
+            ],
+        )
+        .await
+        .ok();
+    assert!(ran.stdout.contains(": done\n"), "{ran:?}");
+    assert!(ran.stdout.contains("runs:          2  same: "), "{ran:?}");
+    let report = remote
+        .run_as(
+            &app,
+            owner,
+            &[
+                "replay",
+                "--chain",
+                chain,
+                "--hook",
+                "pricing",
+                "--component",
+                &candidate,
+                "--from",
+                "2000-01-01T00:00:00Z",
+                "--limit",
+                "10",
+                "--json",
+            ],
+        )
+        .await
+        .ok()
+        .json();
+    assert_eq!(report["status"], "done", "{report}");
+    assert_eq!(report["runs"], 2, "{report}");
+    assert_eq!(
+        count(&report, "same") + count(&report, "changed"),
+        2,
+        "{report}"
+    );
+    let total = |booking: &Value| booking["total_minor"].as_i64().expect("total");
+    let second_total = 25000; // one standard seat at the show's price
+    assert_eq!(
+        count(&report, "revenue_before_minor"),
+        total(&first) + second_total,
+        "{report}"
+    );
+    // --no-wait prints the id; replay-status shows it, --wait waits for the report.
+    let ran = remote
+        .run_as(
+            &app,
+            owner,
+            &[
+                "replay",
+                "--chain",
+                chain,
+                "--hook",
+                "pricing",
+                "--component",
+                &candidate,
+                "--no-wait",
+            ],
+        )
+        .await
+        .ok();
+    let replay_id = ran
+        .stdout
+        .lines()
+        .next()
+        .and_then(|l| l.split_whitespace().nth(1))
+        .unwrap_or_else(|| panic!("no replay id: {ran:?}"))
+        .to_owned();
+    assert!(ran.stdout.contains("replay-status --chain"), "{ran:?}");
+    let ran = remote
+        .run_as(
+            &app,
+            owner,
+            &["replay-status", "--chain", chain, &replay_id, "--wait"],
+        )
+        .await
+        .ok();
+    assert!(
+        ran.stdout.starts_with(&format!("replay {replay_id}: done")),
+        "{ran:?}"
+    );
+    let status = remote
+        .run_as(
+            &app,
+            owner,
+            &["replay-status", "--chain", chain, &replay_id, "--json"],
+        )
+        .await
+        .ok()
+        .json();
+    assert_eq!(status["progress"]["done"], 2, "{status}");
+    assert_eq!(status["progress"]["total"], 2, "{status}");
+
+    // Shadow: start, a live booking is compared, status, stop; then there is none (404).
+    let ran = remote
+        .run_as(
+            &app,
+            owner,
+            &[
+                "shadow",
+                "start",
+                "--chain",
+                chain,
+                "--hook",
+                "pricing",
+                "--component",
+                &candidate,
+                "--sample",
+                "100",
+            ],
+        )
+        .await
+        .ok();
+    assert!(
+        ran.stdout
+            .starts_with(&format!("shadow of pricing by {candidate}\n")),
+        "{ran:?}"
+    );
+    assert!(ran.stdout.contains("sample:   100%"), "{ran:?}");
+    let held = app.hold(&customer, &b.show_id, &["A-4"]).await;
+    assert_eq!(held["total_minor"], 25000, "a shadow changes no answer");
+    let shadow_args = ["shadow", "status", "--chain", chain, "--hook", "pricing"];
+    let summary = poll_json(&remote, &app, owner, &shadow_args, |v| v["runs"] == 1).await;
+    assert_eq!(summary["runs"], 1, "{summary}");
+    assert_eq!(summary["component_id"], candidate.as_str(), "{summary}");
+    let ran = remote.run_as(&app, owner, &shadow_args).await.ok();
+    assert!(ran.stdout.contains("runs:     1  same: "), "{ran:?}");
+    assert!(ran.stdout.contains("revenue delta: "), "{ran:?}");
+    let ran = remote
+        .run_as(
+            &app,
+            owner,
+            &["shadow", "stop", "--chain", chain, "--hook", "pricing"],
+        )
+        .await
+        .ok();
+    assert_eq!(ran.stdout, "shadow of pricing stopped\n", "{ran:?}");
+    let ran = remote.run_as(&app, owner, &shadow_args).await;
+    assert_eq!(ran.code, Some(1), "{ran:?}");
+    assert!(ran.stderr.contains("status: 404 Not Found"), "{ran:?}");
+
+    // Canary: 5 % of the customers on the candidate, the stable binding kept; --off drops it.
+    let ran = remote
+        .run_as(
+            &app,
+            owner,
+            &[
+                "canary",
+                "--chain",
+                chain,
+                "--hook",
+                "pricing",
+                "--component",
+                &candidate,
+                "--percent",
+                "5",
+            ],
+        )
+        .await
+        .ok();
+    assert!(
+        ran.stdout
+            .starts_with(&format!("pricing bound to {stable}\n")),
+        "{ran:?}"
+    );
+    assert!(
+        ran.stdout
+            .contains(&format!("canary:     {} 5%", &candidate[..12])),
+        "{ran:?}"
+    );
+    let bindings = remote
+        .run_as(&app, owner, &["bindings", "--chain", chain, "--json"])
+        .await
+        .ok()
+        .json();
+    let pricing = binding_of(&bindings, "pricing");
+    assert_eq!(pricing["bound_component_id"], stable.as_str(), "{bindings}");
+    assert_eq!(
+        pricing["canary"]["component_id"],
+        candidate.as_str(),
+        "{bindings}"
+    );
+    assert_eq!(pricing["canary"]["percent"], 5, "{bindings}");
+    let ran = remote
+        .run_as(&app, owner, &["bindings", "--chain", chain])
+        .await
+        .ok();
+    assert!(ran.stdout.contains(" 5% ("), "{ran:?}");
+    let ran = remote
+        .run_as(
+            &app,
+            owner,
+            &["canary", "--chain", chain, "--hook", "pricing", "--off"],
+        )
+        .await
+        .ok();
+    assert!(ran.stdout.contains("canary:     -\n"), "{ran:?}");
+    let bindings = remote
+        .run_as(&app, owner, &["bindings", "--chain", chain, "--json"])
+        .await
+        .ok()
+        .json();
+    let pricing = binding_of(&bindings, "pricing");
+    assert!(pricing["canary"].is_null(), "{bindings}");
+    assert_eq!(pricing["bound_component_id"], stable.as_str(), "{bindings}");
+
+    // Receipt: the decisions behind the first booking, for its customer and the chain's staff.
+    let booking_id = s(&first, "id");
+    let receipt = remote
+        .run_as(&app, &customer, &["receipt", &booking_id, "--json"])
+        .await
+        .ok()
+        .json();
+    assert_eq!(receipt["booking_id"], booking_id.as_str(), "{receipt}");
+    let decisions = receipt["decisions"].as_array().expect("decisions");
+    let quote = decisions
+        .iter()
+        .find(|d| d["hook"] == "pricing")
+        .unwrap_or_else(|| panic!("no pricing decision: {receipt}"));
+    assert_eq!(quote["component_id"], stable.as_str(), "{receipt}");
+    assert_eq!(
+        quote["output"]["ok"]["total_minor"], first["total_minor"],
+        "{receipt}"
+    );
+    let ran = remote
+        .run_as(&app, owner, &["receipt", &booking_id])
+        .await
+        .ok();
+    assert!(
+        ran.stdout.starts_with(&format!("booking {booking_id}\n")),
+        "{ran:?}"
+    );
+    assert!(
+        ran.stdout.contains(&format!("pricing quote by {stable}")),
+        "{ran:?}"
+    );
+    assert!(
+        ran.stdout
+            .contains(&format!("input sha256: {}", s(quote, "input_sha256"))),
+        "{ran:?}"
+    );
+    // Another customer's receipt is not found.
+    let (_, stranger) = app.customer("Stranger").await;
+    let ran = remote
+        .run_as(&app, &stranger, &["receipt", &booking_id])
+        .await;
+    assert_eq!(ran.code, Some(1), "{ran:?}");
+    assert!(ran.stderr.contains("status: 404 Not Found"), "{ran:?}");
+    app.stop().await;
+}
