@@ -1,6 +1,8 @@
 //! `cineflow remote`, the real binary, against a real server (the app on a fresh database,
 //! with the built components): login, chains, upload, components, bind, bindings, dry run,
-//! unbind, `--json`, and how refusals, usage errors, connection errors and closed pipes end.
+//! unbind, `--json`, and how refusals, usage errors, connection errors and closed pipes end;
+//! runs, replays, shadows, canaries and receipts on real bookings; signup, approve and the
+//! catalogue of a chain of one's own.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -767,7 +769,29 @@ async fn runs_replay_shadow_canary_and_receipt_against_the_real_server(pool: PgP
     assert_eq!(ran.code, Some(1), "{ran:?}");
     assert!(ran.stderr.contains("status: 404 Not Found"), "{ran:?}");
 
-    // Canary: 5 % of the customers on the candidate, the stable binding kept; --off drops it.
+    // A canary needs a bound component beside it: refused here for an unbound hook.
+    let ran = remote
+        .run_as(
+            &app,
+            owner,
+            &[
+                "canary",
+                "--chain",
+                chain,
+                "--hook",
+                "booking-rules",
+                "--component",
+                &candidate,
+                "--percent",
+                "5",
+            ],
+        )
+        .await;
+    assert_eq!(ran.code, Some(2), "{ran:?}");
+    assert!(ran.stderr.contains("booking-rules is not bound"), "{ran:?}");
+
+    // Canary: 5 % of the customers on the candidate, the stable binding and its policy kept;
+    // --off drops it.
     let ran = remote
         .run_as(
             &app,
@@ -874,5 +898,264 @@ async fn runs_replay_shadow_canary_and_receipt_against_the_real_server(pool: PgP
         .await;
     assert_eq!(ran.code, Some(1), "{ran:?}");
     assert!(ran.stderr.contains("status: 404 Not Found"), "{ran:?}");
+    app.stop().await;
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn signup_approve_and_a_chain_of_ones_own(pool: PgPool) {
+    use crate::support::app::{ADMIN_EMAIL, ADMIN_PASSWORD};
+    let app = TestApp::spawn(pool).await;
+    let server = format!("http://{}", app.addr);
+    let (owner_cli, admin_cli) = (Remote::new(), Remote::new());
+    let owner_email = email("signup");
+
+    // signup: the id on stdout (alone), the pending note on stderr; no token needed.
+    let cmd = owner_cli.command(&[
+        "signup",
+        "--server",
+        &server,
+        "--name",
+        "New Owner",
+        "--email",
+        &owner_email,
+        "--role",
+        "owner",
+        "--password-stdin",
+    ]);
+    let ran = owner_cli
+        .run_with(cmd, Some(&format!("{PASSWORD}\n")))
+        .await
+        .ok();
+    let owner_id = ran.stdout.trim_end().to_owned();
+    assert!(uuid::Uuid::parse_str(&owner_id).is_ok(), "{ran:?}");
+    assert!(
+        ran.stderr
+            .contains(&format!("cineflow remote approve {owner_id}")),
+        "{ran:?}"
+    );
+    // Signing up twice: the server's 409.
+    let cmd = owner_cli.command(&[
+        "signup",
+        "--server",
+        &server,
+        "--name",
+        "Again",
+        "--email",
+        &owner_email,
+        "--role",
+        "owner",
+        "--password-stdin",
+    ]);
+    let ran = owner_cli.run_with(cmd, Some(PASSWORD)).await;
+    assert_eq!(ran.code, Some(1), "{ran:?}");
+    assert!(ran.stderr.contains("status: 409 Conflict"), "{ran:?}");
+
+    // Pending: signed in, but no chain yet.
+    owner_cli.login(&app, &owner_email, PASSWORD).await.ok();
+    let chain_args = [
+        "chain",
+        "create",
+        "--name",
+        "Lakeside",
+        "--currency",
+        "INR",
+        "--timezone",
+        "Asia/Kolkata",
+    ];
+    let ran = owner_cli.run(&chain_args).await;
+    assert_eq!(ran.code, Some(1), "{ran:?}");
+    assert!(ran.stderr.contains("status: 403 Forbidden"), "{ran:?}");
+    // Only an admin approves.
+    let ran = owner_cli.run(&["approve", &owner_id]).await;
+    assert_eq!(ran.code, Some(1), "{ran:?}");
+    assert!(ran.stderr.contains("status: 403 Forbidden"), "{ran:?}");
+    admin_cli
+        .login(&app, ADMIN_EMAIL, ADMIN_PASSWORD)
+        .await
+        .ok();
+    let ran = admin_cli.run(&["approve", &owner_id]).await.ok();
+    assert_eq!(
+        ran.stdout,
+        format!("approved {owner_email} (owner, approved)\n"),
+        "{ran:?}"
+    );
+
+    // The chain, theatre, screen, movie and show: each prints its id; --json the record.
+    let chain = owner_cli
+        .run(&chain_args)
+        .await
+        .ok()
+        .stdout
+        .trim_end()
+        .to_owned();
+    assert!(uuid::Uuid::parse_str(&chain).is_ok(), "{chain}");
+    let theatre = owner_cli
+        .run(&[
+            "theatre",
+            "create",
+            "--chain",
+            &chain,
+            "--name",
+            "Lakeside Central",
+            "--description",
+            "By the lake.",
+            "--city",
+            "Bengaluru",
+            "--address",
+            "12 Lake Road",
+            "--pin-code",
+            "560001",
+            "--json",
+        ])
+        .await
+        .ok()
+        .json();
+    assert_eq!(theatre["chain_id"], chain.as_str(), "{theatre}");
+    assert_eq!(theatre["city"], "Bengaluru", "{theatre}");
+    let theatre = s(&theatre, "id");
+    let screen = owner_cli
+        .run(&[
+            "screen",
+            "create",
+            "--theatre",
+            &theatre,
+            "--name",
+            "Screen 1",
+            "--rows",
+            "A:10:standard,B:8:premium:7+8",
+        ])
+        .await
+        .ok()
+        .stdout
+        .trim_end()
+        .to_owned();
+    let seen = app.get_ok(&format!("/screens/{screen}"), None).await;
+    assert_eq!(seen["capacity"], 16, "{seen}");
+    let rows = owner_cli.file(
+        "rows.json",
+        &json!({"rows": [{"label": "A", "seats": 4, "class": "vip"}]}),
+    );
+    let small = owner_cli
+        .run(&[
+            "screen",
+            "create",
+            "--theatre",
+            &theatre,
+            "--name",
+            "Screen 2",
+            "--rows-file",
+            path_str(&rows),
+            "--json",
+        ])
+        .await
+        .ok()
+        .json();
+    assert_eq!(small["capacity"], 4, "{small}");
+    let ran = owner_cli
+        .run(&[
+            "screen",
+            "create",
+            "--theatre",
+            &theatre,
+            "--name",
+            "X",
+            "--rows",
+            "A:ten:vip",
+        ])
+        .await;
+    assert_eq!(ran.code, Some(2), "{ran:?}");
+    let movie = owner_cli
+        .run(&[
+            "movie",
+            "create",
+            "--chain",
+            &chain,
+            "--title",
+            "The Long Night",
+            "--description",
+            "A film about films.",
+            "--cast",
+            "Ada Lovelace,Alan Turing",
+            "--director",
+            "Grace Hopper",
+            "--trailer-url",
+            "https://videos.example.com/t.mp4",
+            "--release-date",
+            "2026-01-15",
+            "--languages",
+            "English,Hindi",
+            "--runtime-minutes",
+            "120",
+            "--certificate",
+            "UA",
+        ])
+        .await
+        .ok()
+        .stdout
+        .trim_end()
+        .to_owned();
+    let seen = app.get_ok(&format!("/movies/{movie}"), None).await;
+    assert_eq!(
+        seen["cast"],
+        json!(["Ada Lovelace", "Alan Turing"]),
+        "{seen}"
+    );
+    assert_eq!(seen["chain_id"], chain.as_str(), "{seen}");
+    let starts_at = crate::support::client::base_time(7).to_rfc3339();
+    let show_args = [
+        "show",
+        "create",
+        "--screen",
+        &screen,
+        "--movie",
+        &movie,
+        "--starts-at",
+        &starts_at,
+        "--prices",
+        "standard=25000,premium=40000",
+    ];
+    // Not on the theatre's now-showing list yet: the server refuses.
+    let ran = owner_cli.run(&show_args).await;
+    assert_eq!(ran.code, Some(1), "{ran:?}");
+    let ran = owner_cli
+        .run(&[
+            "theatre",
+            "add-movie",
+            "--theatre",
+            &theatre,
+            "--movie",
+            &movie,
+        ])
+        .await
+        .ok();
+    assert_eq!(ran.stdout, format!("{movie}\n"), "{ran:?}");
+    let show = owner_cli
+        .run(&show_args)
+        .await
+        .ok()
+        .stdout
+        .trim_end()
+        .to_owned();
+    let seen = app.get_ok(&format!("/shows/{show}"), None).await;
+    assert_eq!(
+        seen["prices"],
+        json!({"standard": 25000, "premium": 40000}),
+        "{seen}"
+    );
+    assert_eq!(seen["currency"], "INR", "{seen}");
+
+    // A customer signs up approved: no note.
+    let cmd = owner_cli.command(&[
+        "signup",
+        "--server",
+        &server,
+        "--name",
+        "C",
+        "--email",
+        &email("cust"),
+        "--password-stdin",
+    ]);
+    let ran = owner_cli.run_with(cmd, Some(PASSWORD)).await.ok();
+    assert!(ran.stderr.is_empty(), "{ran:?}");
     app.stop().await;
 }

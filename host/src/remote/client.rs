@@ -140,6 +140,16 @@ impl Client {
         .await
     }
 
+    pub async fn patch_json(&self, segments: &[&str], body: &Value) -> Result<Answer, RemoteError> {
+        let bytes = encode(body)?;
+        self.send(
+            Method::PATCH,
+            self.url(segments, &[]),
+            Some(("application/json", bytes)),
+        )
+        .await
+    }
+
     pub async fn delete(&self, segments: &[&str]) -> Result<Answer, RemoteError> {
         self.send(Method::DELETE, self.url(segments, &[]), None)
             .await
