@@ -91,17 +91,16 @@ fn yes_no(v: Option<&Value>) -> &'static str {
     }
 }
 
-/// Who serves a binding: the bound component, or the default (marked).
+/// Who serves a binding: the bound component, or the default (marked) when nothing is bound
+/// or the breaker has it serving instead.
 fn serving(b: &Value) -> String {
     let id = b.get("component_id").and_then(Value::as_str);
+    let bound = b.get("bound_component_id").and_then(Value::as_str);
     let default = b.get("default_component_id").and_then(Value::as_str);
     match id {
         None => "-".to_owned(),
-        Some(id)
-            if b.get("bound_component_id").is_none_or(Value::is_null) || Some(id) == default =>
-        {
-            format!("{} (default)", short(id))
-        }
+        Some(id) if bound == Some(id) => short(id),
+        Some(id) if bound.is_none() || Some(id) == default => format!("{} (default)", short(id)),
         Some(id) => short(id),
     }
 }
@@ -241,6 +240,9 @@ mod tests {
                         "calls": 7, "failures": 1, "breaker": {"state": "closed"}}},
             {"hook": "booking-rules", "component_id": B, "bound_component_id": null,
              "default_component_id": B, "on_failure": "reject",
+             "breaker": {"state": "closed"}, "canary": null},
+            {"hook": "seat-picker", "component_id": B, "bound_component_id": B,
+             "default_component_id": B, "on_failure": "fallback",
              "breaker": {"state": "closed"}, "canary": null}
         ], "next_cursor": null});
         let t = text(|w| bindings(w, &v));
@@ -269,6 +271,12 @@ mod tests {
             "{t}"
         );
         assert!(lines[2].ends_with('-'), "{t}");
+        // Bound to the same bytes as the default: the binding serves, not the default.
+        assert_eq!(
+            words(3)[..3],
+            ["seat-picker", "bbbbbbbbbbbb", "bbbbbbbbbbbb"],
+            "{t}"
+        );
     }
 
     #[test]

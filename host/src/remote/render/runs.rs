@@ -178,7 +178,11 @@ fn examples(out: &mut dyn Write, v: &Value) -> io::Result<()> {
     };
     writeln!(out, "  examples:")?;
     for e in list {
-        writeln!(out, "    run {}", field(e, "run_id"))?;
+        // A replay's examples name the recorded run; a shadow's are live calls, not kept.
+        match e.get("run_id").and_then(Value::as_str) {
+            Some(id) => writeln!(out, "    run {}", cell(id))?,
+            None => writeln!(out, "    a live call")?,
+        }
         writeln!(
             out,
             "      before: {}",
@@ -322,6 +326,12 @@ mod tests {
                        "examples": []});
         let t = text(|w| shadow(w, "pricing", &v));
         assert!(t.contains("sample:   25%"), "{t}");
+        let with_example = json!({"component_id": A, "examples": [{"before": 1, "after": 2}]});
+        let e = text(|w| shadow(w, "pricing", &with_example));
+        assert!(
+            e.contains("    a live call\n      before: 1\n      after:  2\n"),
+            "{e}"
+        );
         assert!(t.contains("failures: none"), "{t}");
         assert!(t.contains("revenue delta: -300"), "{t}");
     }
