@@ -6,8 +6,10 @@
 //! Then the server's state is checked: the approved owner's chain, the replay done with the
 //! revenue difference computed here, the canary set and gone, the binding rolled back.
 //!
-//! With `CINEFLOW_WALKTHROUGH_TRANSCRIPT=FILE` the run's commands and output (bash `-v`) are
-//! also written to FILE (docs/cli-walkthrough.md holds one).
+//! Between two blocks the script prints a marker line of its own (outside the guide's blocks),
+//! so that each block's output is known. With `CINEFLOW_WALKTHROUGH_TRANSCRIPT=FILE` the run
+//! is also written to FILE as markdown, each block followed by its output
+//! (docs/cli-walkthrough.md holds one).
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -25,6 +27,8 @@ use crate::support::components_dir;
 const BIN: &str = env!("CARGO_BIN_EXE_cineflow");
 const START: &str = "<!-- walkthrough:start -->";
 const END: &str = "<!-- walkthrough:end -->";
+/// The line the script prints before the output of block N: `@@walkthrough block N@@`.
+const BLOCK_MARK: &str = "@@walkthrough block ";
 /// The variables the guide tells its reader to set.
 const PLACEHOLDERS: [&str; 7] = [
     "SERVER",
@@ -98,6 +102,33 @@ fn sha256_file(path: &Path) -> String {
     hex::encode(sha2::Sha256::digest(bytes))
 }
 
+/// Each block, then what it printed (stdout and stderr as they came).
+fn markdown(blocks: &[String], log: &str) -> String {
+    let mut outputs = vec![String::new(); blocks.len()];
+    let mut current: Option<usize> = None;
+    for line in log.lines() {
+        if let Some(n) = line
+            .strip_prefix(BLOCK_MARK)
+            .and_then(|rest| rest.strip_suffix("@@"))
+            .and_then(|n| n.parse::<usize>().ok())
+        {
+            current = Some(n);
+        } else if let Some(out) = current.and_then(|n| outputs.get_mut(n)) {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    let mut md = String::new();
+    for (block, output) in blocks.iter().zip(outputs) {
+        md.push_str(&format!("```sh\n{block}```\n\n"));
+        let output = output.trim_matches('\n');
+        if !output.is_empty() {
+            md.push_str(&format!("```text\n{output}\n```\n\n"));
+        }
+    }
+    md
+}
+
 #[test]
 fn the_markers_enclose_the_guides_shell_blocks() {
     let md = "a\n<!-- walkthrough:start -->\n```sh\necho 1\n```\n```text\nno\n```\n\
@@ -123,7 +154,12 @@ async fn the_guide_walkthrough_runs_verbatim(pool: PgPool) {
     let scratch = tempfile::tempdir().expect("tempdir");
     let cwd = working_dir(scratch.path());
     let script = scratch.path().join("walkthrough.sh");
-    std::fs::write(&script, blocks.concat()).expect("script written");
+    let text: String = blocks
+        .iter()
+        .enumerate()
+        .map(|(i, block)| format!("printf '\\n{BLOCK_MARK}%d@@\\n' {i}\n{block}"))
+        .collect();
+    std::fs::write(&script, text).expect("script written");
     let log_path = scratch.path().join("walkthrough.log");
     let log = std::fs::File::create(&log_path).expect("log file");
 
@@ -136,7 +172,7 @@ async fn the_guide_walkthrough_runs_verbatim(pool: PgPool) {
     let server = format!("http://{}", app.addr);
     let (owner_email, customer_email) = (email("guide-owner"), email("guide-customer"));
     let mut cmd = Command::new("bash");
-    cmd.args(["-e", "-u", "-o", "pipefail", "-v"])
+    cmd.args(["-e", "-u", "-o", "pipefail"])
         .arg(&script)
         .current_dir(&cwd);
     for (key, _) in std::env::vars_os() {
@@ -165,7 +201,7 @@ async fn the_guide_walkthrough_runs_verbatim(pool: PgPool) {
         .expect("bash runs");
     let transcript = std::fs::read_to_string(&log_path).expect("log");
     if let Ok(out) = std::env::var("CINEFLOW_WALKTHROUGH_TRANSCRIPT") {
-        std::fs::write(&out, &transcript).expect("transcript written");
+        std::fs::write(&out, markdown(&blocks, &transcript)).expect("transcript written");
     }
     assert!(status.success(), "{status}\n{transcript}");
     assert!(!transcript.contains("panicked"), "{transcript}");
