@@ -20,6 +20,7 @@ mod confidence;
 mod default_components;
 mod demo;
 mod edge;
+mod guide_walkthrough;
 mod hostile_components;
 mod isolation;
 mod isolation_review;

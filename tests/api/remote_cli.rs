@@ -1,6 +1,8 @@
 //! `cineflow remote`, the real binary, against a real server (the app on a fresh database,
 //! with the built components): login, chains, upload, components, bind, bindings, dry run,
-//! unbind, `--json`, and how refusals, usage errors, connection errors and closed pipes end.
+//! unbind, `--json`, and how refusals, usage errors, connection errors and closed pipes end;
+//! runs, replays, shadows, canaries and receipts on real bookings; signup, approve and the
+//! catalogue of a chain of one's own.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -464,4 +466,696 @@ async fn refusals_exit_1_with_the_problem_and_usage_errors_exit_2(pool: PgPool) 
         ran.stderr.starts_with("error: http://127.0.0.1:"),
         "{ran:?}"
     );
+}
+
+impl Remote {
+    /// `remote ARGS --server <app> --token TOKEN`: no saved login involved.
+    async fn run_as(&self, app: &TestApp, token: &str, args: &[&str]) -> Ran {
+        let server = format!("http://{}", app.addr);
+        let mut all = args.to_vec();
+        all.extend(["--server", &server, "--token", token]);
+        self.run(&all).await
+    }
+}
+
+/// Polls `remote ARGS --json` until `done` accepts its answer (20 s at most).
+async fn poll_json(
+    remote: &Remote,
+    app: &TestApp,
+    token: &str,
+    args: &[&str],
+    done: impl Fn(&Value) -> bool,
+) -> Value {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let mut all = args.to_vec();
+    all.push("--json");
+    loop {
+        let v = remote.run_as(app, token, &all).await.ok().json();
+        if done(&v) || std::time::Instant::now() > deadline {
+            return v;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+fn count(v: &Value, key: &str) -> i64 {
+    v[key]
+        .as_i64()
+        .unwrap_or_else(|| panic!("no number {key} in {v}"))
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn runs_replay_shadow_canary_and_receipt_against_the_real_server(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let b = app.bookable("Confidence").await;
+    let (owner, chain) = (b.venue.token.as_str(), b.venue.chain_id.as_str());
+    let (_, customer) = app.customer("Cust").await;
+    let remote = Remote::new();
+
+    // The stable pricing (the platform's own, uploaded) bound; the matinee candidate stored.
+    let stable_file = components_dir().join("pricing.wasm");
+    let candidate_file = components_dir().join("examples/matinee-pricing.wasm");
+    let stable = sha256_hex(&std::fs::read(&stable_file).expect("pricing.wasm"));
+    let candidate = sha256_hex(&std::fs::read(&candidate_file).expect("matinee-pricing.wasm"));
+    for file in [&stable_file, &candidate_file] {
+        remote
+            .run_as(
+                &app,
+                owner,
+                &[
+                    "upload",
+                    "--chain",
+                    chain,
+                    "--hook",
+                    "pricing",
+                    path_str(file),
+                ],
+            )
+            .await
+            .ok();
+    }
+    remote
+        .run_as(
+            &app,
+            owner,
+            &[
+                "bind",
+                "--chain",
+                chain,
+                "--hook",
+                "pricing",
+                "--component",
+                &stable,
+            ],
+        )
+        .await
+        .ok();
+
+    // Two bookings: the run log gets their quotes, within milliseconds.
+    let first = app.hold(&customer, &b.show_id, &["A-1", "A-2"]).await;
+    app.hold(&customer, &b.show_id, &["A-3"]).await;
+    let runs_args = ["runs", "--chain", chain, "--hook", "pricing"];
+    let listed = poll_json(&remote, &app, owner, &runs_args, |v| {
+        v["items"].as_array().is_some_and(|i| i.len() >= 2)
+    })
+    .await;
+    let items = listed["items"].as_array().expect("items");
+    assert_eq!(items.len(), 2, "{listed}");
+    assert!(
+        items
+            .iter()
+            .all(|r| r["component_id"] == stable.as_str() && r["outcome"] == "ok"),
+        "{listed}"
+    );
+    let ran = remote.run_as(&app, owner, &runs_args).await.ok();
+    let header = ran.stdout.lines().next().unwrap_or_default();
+    assert!(
+        header.starts_with("ID ") && header.contains("OUTCOME"),
+        "{ran:?}"
+    );
+    assert!(ran.stdout.contains(&stable[..12]), "{ran:?}");
+    // Filters reach the server: no run of the candidate, a page of one with a cursor.
+    let none = remote
+        .run_as(
+            &app,
+            owner,
+            &["runs", "--chain", chain, "--component", &candidate],
+        )
+        .await
+        .ok();
+    assert_eq!(none.stdout, "no runs\n", "{none:?}");
+    let page = remote
+        .run_as(
+            &app,
+            owner,
+            &[
+                "runs", "--chain", chain, "--hook", "pricing", "--limit", "1",
+            ],
+        )
+        .await
+        .ok();
+    assert!(page.stdout.contains("more: --cursor "), "{page:?}");
+
+    // One run, with its input and output.
+    let run_id = s(&items[0], "id");
+    let ran = remote
+        .run_as(&app, owner, &["run", "--chain", chain, &run_id])
+        .await
+        .ok();
+    assert!(
+        ran.stdout.starts_with(&format!("run {run_id}\n")),
+        "{ran:?}"
+    );
+    assert!(ran.stdout.contains("input:\n"), "{ran:?}");
+    assert!(ran.stdout.contains("\"total_minor\""), "{ran:?}");
+    let detail = remote
+        .run_as(&app, owner, &["run", "--chain", chain, &run_id, "--json"])
+        .await
+        .ok()
+        .json();
+    assert!(detail["input"].is_object(), "{detail}");
+    assert!(detail["output"]["ok"].is_object(), "{detail}");
+
+    // Replay, waiting for the report: every recorded quote replayed, revenue before as served.
+    let ran = remote
+        .run_as(
+            &app,
+            owner,
+            &[
+                "replay",
+                "--chain",
+                chain,
+                "--hook",
+                "pricing",
+                "--component",
+                &candidate,
+            ],
+        )
+        .await
+        .ok();
+    assert!(ran.stdout.contains(": done\n"), "{ran:?}");
+    assert!(ran.stdout.contains("runs:          2  same: "), "{ran:?}");
+    let report = remote
+        .run_as(
+            &app,
+            owner,
+            &[
+                "replay",
+                "--chain",
+                chain,
+                "--hook",
+                "pricing",
+                "--component",
+                &candidate,
+                "--from",
+                "2000-01-01T00:00:00Z",
+                "--limit",
+                "10",
+                "--json",
+            ],
+        )
+        .await
+        .ok()
+        .json();
+    assert_eq!(report["status"], "done", "{report}");
+    assert_eq!(report["runs"], 2, "{report}");
+    assert_eq!(
+        count(&report, "same") + count(&report, "changed"),
+        2,
+        "{report}"
+    );
+    let total = |booking: &Value| booking["total_minor"].as_i64().expect("total");
+    let second_total = 25000; // one standard seat at the show's price
+    assert_eq!(
+        count(&report, "revenue_before_minor"),
+        total(&first) + second_total,
+        "{report}"
+    );
+    // --no-wait prints the id; replay-status shows it, --wait waits for the report.
+    let ran = remote
+        .run_as(
+            &app,
+            owner,
+            &[
+                "replay",
+                "--chain",
+                chain,
+                "--hook",
+                "pricing",
+                "--component",
+                &candidate,
+                "--no-wait",
+            ],
+        )
+        .await
+        .ok();
+    let replay_id = ran
+        .stdout
+        .lines()
+        .next()
+        .and_then(|l| l.split_whitespace().nth(1))
+        .unwrap_or_else(|| panic!("no replay id: {ran:?}"))
+        .to_owned();
+    assert!(ran.stdout.contains("replay-status --chain"), "{ran:?}");
+    let ran = remote
+        .run_as(
+            &app,
+            owner,
+            &["replay-status", "--chain", chain, &replay_id, "--wait"],
+        )
+        .await
+        .ok();
+    assert!(
+        ran.stdout.starts_with(&format!("replay {replay_id}: done")),
+        "{ran:?}"
+    );
+    let status = remote
+        .run_as(
+            &app,
+            owner,
+            &["replay-status", "--chain", chain, &replay_id, "--json"],
+        )
+        .await
+        .ok()
+        .json();
+    assert_eq!(status["progress"]["done"], 2, "{status}");
+    assert_eq!(status["progress"]["total"], 2, "{status}");
+
+    // Shadow: start, a live booking is compared, status, stop; then there is none (404).
+    let ran = remote
+        .run_as(
+            &app,
+            owner,
+            &[
+                "shadow",
+                "start",
+                "--chain",
+                chain,
+                "--hook",
+                "pricing",
+                "--component",
+                &candidate,
+                "--sample",
+                "100",
+            ],
+        )
+        .await
+        .ok();
+    assert!(
+        ran.stdout
+            .starts_with(&format!("shadow of pricing by {candidate}\n")),
+        "{ran:?}"
+    );
+    assert!(ran.stdout.contains("sample:   100%"), "{ran:?}");
+    let held = app.hold(&customer, &b.show_id, &["A-4"]).await;
+    assert_eq!(held["total_minor"], 25000, "a shadow changes no answer");
+    let shadow_args = ["shadow", "status", "--chain", chain, "--hook", "pricing"];
+    let summary = poll_json(&remote, &app, owner, &shadow_args, |v| v["runs"] == 1).await;
+    assert_eq!(summary["runs"], 1, "{summary}");
+    assert_eq!(summary["component_id"], candidate.as_str(), "{summary}");
+    let ran = remote.run_as(&app, owner, &shadow_args).await.ok();
+    assert!(ran.stdout.contains("runs:     1  same: "), "{ran:?}");
+    assert!(ran.stdout.contains("revenue delta: "), "{ran:?}");
+    let ran = remote
+        .run_as(
+            &app,
+            owner,
+            &["shadow", "stop", "--chain", chain, "--hook", "pricing"],
+        )
+        .await
+        .ok();
+    assert_eq!(ran.stdout, "shadow of pricing stopped\n", "{ran:?}");
+    let ran = remote.run_as(&app, owner, &shadow_args).await;
+    assert_eq!(ran.code, Some(1), "{ran:?}");
+    assert!(ran.stderr.contains("status: 404 Not Found"), "{ran:?}");
+
+    // A canary needs a bound component beside it: refused here for an unbound hook.
+    let ran = remote
+        .run_as(
+            &app,
+            owner,
+            &[
+                "canary",
+                "--chain",
+                chain,
+                "--hook",
+                "booking-rules",
+                "--component",
+                &candidate,
+                "--percent",
+                "5",
+            ],
+        )
+        .await;
+    assert_eq!(ran.code, Some(2), "{ran:?}");
+    assert!(ran.stderr.contains("booking-rules is not bound"), "{ran:?}");
+
+    // Canary: 5 % of the customers on the candidate, the stable binding and its policy kept;
+    // --off drops it.
+    let ran = remote
+        .run_as(
+            &app,
+            owner,
+            &[
+                "canary",
+                "--chain",
+                chain,
+                "--hook",
+                "pricing",
+                "--component",
+                &candidate,
+                "--percent",
+                "5",
+            ],
+        )
+        .await
+        .ok();
+    assert!(
+        ran.stdout
+            .starts_with(&format!("pricing bound to {stable}\n")),
+        "{ran:?}"
+    );
+    assert!(
+        ran.stdout
+            .contains(&format!("canary:     {} 5%", &candidate[..12])),
+        "{ran:?}"
+    );
+    let bindings = remote
+        .run_as(&app, owner, &["bindings", "--chain", chain, "--json"])
+        .await
+        .ok()
+        .json();
+    let pricing = binding_of(&bindings, "pricing");
+    assert_eq!(pricing["bound_component_id"], stable.as_str(), "{bindings}");
+    assert_eq!(
+        pricing["canary"]["component_id"],
+        candidate.as_str(),
+        "{bindings}"
+    );
+    assert_eq!(pricing["canary"]["percent"], 5, "{bindings}");
+    let ran = remote
+        .run_as(&app, owner, &["bindings", "--chain", chain])
+        .await
+        .ok();
+    assert!(ran.stdout.contains(" 5% ("), "{ran:?}");
+    let ran = remote
+        .run_as(
+            &app,
+            owner,
+            &["canary", "--chain", chain, "--hook", "pricing", "--off"],
+        )
+        .await
+        .ok();
+    assert!(ran.stdout.contains("canary:     -\n"), "{ran:?}");
+    let bindings = remote
+        .run_as(&app, owner, &["bindings", "--chain", chain, "--json"])
+        .await
+        .ok()
+        .json();
+    let pricing = binding_of(&bindings, "pricing");
+    assert!(pricing["canary"].is_null(), "{bindings}");
+    assert_eq!(pricing["bound_component_id"], stable.as_str(), "{bindings}");
+
+    // Receipt: the decisions behind the first booking, for its customer and the chain's staff.
+    let booking_id = s(&first, "id");
+    let receipt = remote
+        .run_as(&app, &customer, &["receipt", &booking_id, "--json"])
+        .await
+        .ok()
+        .json();
+    assert_eq!(receipt["booking_id"], booking_id.as_str(), "{receipt}");
+    let decisions = receipt["decisions"].as_array().expect("decisions");
+    let quote = decisions
+        .iter()
+        .find(|d| d["hook"] == "pricing")
+        .unwrap_or_else(|| panic!("no pricing decision: {receipt}"));
+    assert_eq!(quote["component_id"], stable.as_str(), "{receipt}");
+    assert_eq!(
+        quote["output"]["ok"]["total_minor"], first["total_minor"],
+        "{receipt}"
+    );
+    let ran = remote
+        .run_as(&app, owner, &["receipt", &booking_id])
+        .await
+        .ok();
+    assert!(
+        ran.stdout.starts_with(&format!("booking {booking_id}\n")),
+        "{ran:?}"
+    );
+    assert!(
+        ran.stdout.contains(&format!("pricing quote by {stable}")),
+        "{ran:?}"
+    );
+    assert!(
+        ran.stdout
+            .contains(&format!("input sha256: {}", s(quote, "input_sha256"))),
+        "{ran:?}"
+    );
+    // Another customer's receipt is not found.
+    let (_, stranger) = app.customer("Stranger").await;
+    let ran = remote
+        .run_as(&app, &stranger, &["receipt", &booking_id])
+        .await;
+    assert_eq!(ran.code, Some(1), "{ran:?}");
+    assert!(ran.stderr.contains("status: 404 Not Found"), "{ran:?}");
+    app.stop().await;
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn signup_approve_and_a_chain_of_ones_own(pool: PgPool) {
+    use crate::support::app::{ADMIN_EMAIL, ADMIN_PASSWORD};
+    let app = TestApp::spawn(pool).await;
+    let server = format!("http://{}", app.addr);
+    let (owner_cli, admin_cli) = (Remote::new(), Remote::new());
+    let owner_email = email("signup");
+
+    // signup: the id on stdout (alone), the pending note on stderr; no token needed.
+    let cmd = owner_cli.command(&[
+        "signup",
+        "--server",
+        &server,
+        "--name",
+        "New Owner",
+        "--email",
+        &owner_email,
+        "--role",
+        "owner",
+        "--password-stdin",
+    ]);
+    let ran = owner_cli
+        .run_with(cmd, Some(&format!("{PASSWORD}\n")))
+        .await
+        .ok();
+    let owner_id = ran.stdout.trim_end().to_owned();
+    assert!(uuid::Uuid::parse_str(&owner_id).is_ok(), "{ran:?}");
+    assert!(
+        ran.stderr
+            .contains(&format!("cineflow remote approve {owner_id}")),
+        "{ran:?}"
+    );
+    // Signing up twice: the server's 409.
+    let cmd = owner_cli.command(&[
+        "signup",
+        "--server",
+        &server,
+        "--name",
+        "Again",
+        "--email",
+        &owner_email,
+        "--role",
+        "owner",
+        "--password-stdin",
+    ]);
+    let ran = owner_cli.run_with(cmd, Some(PASSWORD)).await;
+    assert_eq!(ran.code, Some(1), "{ran:?}");
+    assert!(ran.stderr.contains("status: 409 Conflict"), "{ran:?}");
+
+    // Pending: signed in, but no chain yet.
+    owner_cli.login(&app, &owner_email, PASSWORD).await.ok();
+    let chain_args = [
+        "chain",
+        "create",
+        "--name",
+        "Lakeside",
+        "--currency",
+        "INR",
+        "--timezone",
+        "Asia/Kolkata",
+    ];
+    let ran = owner_cli.run(&chain_args).await;
+    assert_eq!(ran.code, Some(1), "{ran:?}");
+    assert!(ran.stderr.contains("status: 403 Forbidden"), "{ran:?}");
+    // Only an admin approves.
+    let ran = owner_cli.run(&["approve", &owner_id]).await;
+    assert_eq!(ran.code, Some(1), "{ran:?}");
+    assert!(ran.stderr.contains("status: 403 Forbidden"), "{ran:?}");
+    admin_cli
+        .login(&app, ADMIN_EMAIL, ADMIN_PASSWORD)
+        .await
+        .ok();
+    let ran = admin_cli.run(&["approve", &owner_id]).await.ok();
+    assert_eq!(
+        ran.stdout,
+        format!("approved {owner_email} (owner, approved)\n"),
+        "{ran:?}"
+    );
+
+    // The chain, theatre, screen, movie and show: each prints its id; --json the record.
+    let chain = owner_cli
+        .run(&chain_args)
+        .await
+        .ok()
+        .stdout
+        .trim_end()
+        .to_owned();
+    assert!(uuid::Uuid::parse_str(&chain).is_ok(), "{chain}");
+    let theatre = owner_cli
+        .run(&[
+            "theatre",
+            "create",
+            "--chain",
+            &chain,
+            "--name",
+            "Lakeside Central",
+            "--description",
+            "By the lake.",
+            "--city",
+            "Bengaluru",
+            "--address",
+            "12 Lake Road",
+            "--pin-code",
+            "560001",
+            "--json",
+        ])
+        .await
+        .ok()
+        .json();
+    assert_eq!(theatre["chain_id"], chain.as_str(), "{theatre}");
+    assert_eq!(theatre["city"], "Bengaluru", "{theatre}");
+    let theatre = s(&theatre, "id");
+    let screen = owner_cli
+        .run(&[
+            "screen",
+            "create",
+            "--theatre",
+            &theatre,
+            "--name",
+            "Screen 1",
+            "--rows",
+            "A:10:standard,B:8:premium:7+8",
+        ])
+        .await
+        .ok()
+        .stdout
+        .trim_end()
+        .to_owned();
+    let seen = app.get_ok(&format!("/screens/{screen}"), None).await;
+    assert_eq!(seen["capacity"], 16, "{seen}");
+    let rows = owner_cli.file(
+        "rows.json",
+        &json!({"rows": [{"label": "A", "seats": 4, "class": "vip"}]}),
+    );
+    let small = owner_cli
+        .run(&[
+            "screen",
+            "create",
+            "--theatre",
+            &theatre,
+            "--name",
+            "Screen 2",
+            "--rows-file",
+            path_str(&rows),
+            "--json",
+        ])
+        .await
+        .ok()
+        .json();
+    assert_eq!(small["capacity"], 4, "{small}");
+    let ran = owner_cli
+        .run(&[
+            "screen",
+            "create",
+            "--theatre",
+            &theatre,
+            "--name",
+            "X",
+            "--rows",
+            "A:ten:vip",
+        ])
+        .await;
+    assert_eq!(ran.code, Some(2), "{ran:?}");
+    let movie = owner_cli
+        .run(&[
+            "movie",
+            "create",
+            "--chain",
+            &chain,
+            "--title",
+            "The Long Night",
+            "--description",
+            "A film about films.",
+            "--cast",
+            "Ada Lovelace,Alan Turing",
+            "--director",
+            "Grace Hopper",
+            "--trailer-url",
+            "https://videos.example.com/t.mp4",
+            "--release-date",
+            "2026-01-15",
+            "--languages",
+            "English,Hindi",
+            "--runtime-minutes",
+            "120",
+            "--certificate",
+            "UA",
+        ])
+        .await
+        .ok()
+        .stdout
+        .trim_end()
+        .to_owned();
+    let seen = app.get_ok(&format!("/movies/{movie}"), None).await;
+    assert_eq!(
+        seen["cast"],
+        json!(["Ada Lovelace", "Alan Turing"]),
+        "{seen}"
+    );
+    assert_eq!(seen["chain_id"], chain.as_str(), "{seen}");
+    let starts_at = crate::support::client::base_time(7).to_rfc3339();
+    let show_args = [
+        "show",
+        "create",
+        "--screen",
+        &screen,
+        "--movie",
+        &movie,
+        "--starts-at",
+        &starts_at,
+        "--prices",
+        "standard=25000,premium=40000",
+    ];
+    // Not on the theatre's now-showing list yet: the server refuses.
+    let ran = owner_cli.run(&show_args).await;
+    assert_eq!(ran.code, Some(1), "{ran:?}");
+    let ran = owner_cli
+        .run(&[
+            "theatre",
+            "add-movie",
+            "--theatre",
+            &theatre,
+            "--movie",
+            &movie,
+        ])
+        .await
+        .ok();
+    assert_eq!(ran.stdout, format!("{movie}\n"), "{ran:?}");
+    let show = owner_cli
+        .run(&show_args)
+        .await
+        .ok()
+        .stdout
+        .trim_end()
+        .to_owned();
+    let seen = app.get_ok(&format!("/shows/{show}"), None).await;
+    assert_eq!(
+        seen["prices"],
+        json!({"standard": 25000, "premium": 40000}),
+        "{seen}"
+    );
+    assert_eq!(seen["currency"], "INR", "{seen}");
+
+    // A customer signs up approved: no note.
+    let cmd = owner_cli.command(&[
+        "signup",
+        "--server",
+        &server,
+        "--name",
+        "C",
+        "--email",
+        &email("cust"),
+        "--password-stdin",
+    ]);
+    let ran = owner_cli.run_with(cmd, Some(PASSWORD)).await.ok();
+    assert!(ran.stderr.is_empty(), "{ran:?}");
+    app.stop().await;
 }
