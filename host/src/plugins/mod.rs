@@ -24,6 +24,7 @@ pub mod limits;
 mod load;
 mod metrics;
 pub mod registry;
+pub mod report;
 mod reuse;
 mod share;
 pub mod stats;
