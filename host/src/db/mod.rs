@@ -14,6 +14,7 @@ pub mod outbox;
 pub mod payments;
 pub mod screens;
 pub mod shows;
+pub mod test_cases;
 pub mod theatres;
 pub mod users;
 

@@ -88,3 +88,9 @@ pub async fn invoke(
         .invoke(runtime, tenant, component, input)
         .await
 }
+
+/// Checks that `input` parses as `hook`'s input and answers its size on the wire (what the
+/// hook's `max_input_bytes` limits), without calling anything.
+pub fn input_size(hook: crate::plugins::Hook, input: Value) -> Result<usize, String> {
+    hooks::module(hook).input_size(input)
+}

@@ -14,6 +14,7 @@
 
 pub mod cache;
 mod call;
+pub mod cases;
 pub mod engine;
 mod error;
 pub mod fixtures;

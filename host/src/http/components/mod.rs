@@ -16,6 +16,7 @@ use uuid::Uuid;
 
 pub(super) mod bindings;
 pub(super) mod dry_run;
+pub(super) mod test_cases;
 
 use super::extract::{ApiPath, ApiQuery, StaffUser, validation};
 use super::{ApiError, Problem};
@@ -34,6 +35,11 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(bindings::list_bindings))
         .routes(routes!(bindings::bind_hook, bindings::unbind_hook))
         .routes(routes!(dry_run::component_audit))
+        .routes(routes!(
+            test_cases::put_test_cases,
+            test_cases::get_test_cases,
+            test_cases::delete_test_cases
+        ))
 }
 
 pub(in crate::http) fn parse_hook(raw: &str) -> Result<Hook, ApiError> {
@@ -77,9 +83,13 @@ pub(super) struct FixturesView {
     passed: i32,
     /// Most fuel one fixture used.
     fuel_max: i64,
+    /// In upload answers: the chain's own test cases for the hook that this upload passed
+    /// (all of them; 0 when the chain has none). Null in lists: cases can change after an
+    /// upload.
+    cases_passed: Option<usize>,
 }
 
-fn component_view(c: ChainComponent, bound: bool) -> ComponentView {
+fn component_view(c: ChainComponent, bound: bool, cases_passed: Option<usize>) -> ComponentView {
     ComponentView {
         id: c.component_id,
         hook: c.hook,
@@ -89,6 +99,7 @@ fn component_view(c: ChainComponent, bound: bool) -> ComponentView {
         fixtures: FixturesView {
             passed: c.fixtures_passed,
             fuel_max: c.fuel_max,
+            cases_passed,
         },
         bound,
     }
@@ -106,8 +117,10 @@ pub(super) struct UploadQuery {
 
 /// Uploads a component (`Content-Type: application/wasm`). It must be a component (not a
 /// core module) implementing the hook's world with no imports beyond the empty WASI the host
-/// links, fit the size cap, and pass every fixture of the hook within the limits. The same
-/// bytes again → 200 with the same record.
+/// links, fit the size cap, pass every fixture of the hook within the limits, and then every
+/// one of the chain's own test cases for the hook (`PUT /chains/{id}/test-cases/{hook}`). A
+/// refusal's detail names the fixture or case, and for a failure carries the guest's panic
+/// message, backtrace and log. The same bytes again → 200 with the same record.
 #[utoipa::path(post, path = "/api/v1/chains/{id}/components", tag = "components",
     params(("id" = Uuid, Path, description = "Chain id"), UploadQuery),
     request_body(content = Vec<u8>, content_type = "application/wasm"),
@@ -158,7 +171,11 @@ pub(super) async fn upload_component(
     };
     Ok((
         status,
-        Json(component_view(uploaded.component, uploaded.bound)),
+        Json(component_view(
+            uploaded.component,
+            uploaded.bound,
+            Some(uploaded.cases_passed),
+        )),
     ))
 }
 
@@ -191,7 +208,7 @@ pub(super) async fn list_components(
         .list(&access)
         .await?
         .into_iter()
-        .map(|l| component_view(l.component, l.bound))
+        .map(|l| component_view(l.component, l.bound, None))
         .collect();
     Ok(Json(ComponentList {
         items,
