@@ -15,6 +15,8 @@
 #                            while two other chains' bound components loop / eat memory
 #                            (with a control: the same traffic to well-behaved components)
 #   coldstart  row 7         exec -> /readyz 200 with an empty vs a warm compiled-component cache
+#   confidence rows 10-12 p99 of paced holds with the run log on vs off and with a 100 %
+#                            shadow vs without; replay throughput vs a tight loop (issue 15)
 #   flood      row 9         p99 of chain A's paced holds while chain B floods (FLOOD_CONNS
 #                            unpaced connections) against a component that tries every way
 #                            to wait or hog (hostile/every-way), vs A's steady p99 (issue 13)
@@ -35,7 +37,7 @@ repo="$PWD"
 started_s=$SECONDS
 
 QUICK="${QUICK:-0}"
-PARTS="${PARTS:-booking seatmap component mail latency coldstart flood}"
+PARTS="${PARTS:-booking seatmap component mail latency coldstart flood confidence}"
 BENCH_PG="${BENCH_PG:-postgres://postgres@127.0.0.1:5432}"
 target="${CARGO_TARGET_DIR:-$repo/target}"
 [[ "$target" == /* ]] || target="$repo/$target"
@@ -115,8 +117,8 @@ done
 if [[ "${BENCH_SKIP_BUILD:-0}" != 1 ]]; then
     log "building the release binary and the benches (no-ops when up to date)"
     cargo build --release -p cineflow --quiet
-    if [[ " $PARTS " == *" component "* || " $PARTS " == *" mail "* ]]; then
-        cargo bench -p cineflow --bench component_call --bench mail_sweep --no-run --quiet 2>/dev/null
+    if [[ " $PARTS " == *" component "* || " $PARTS " == *" mail "* || " $PARTS " == *" confidence "* ]]; then
+        cargo bench -p cineflow --bench component_call --bench mail_sweep --bench replay_loop --no-run --quiet 2>/dev/null
     fi
 fi
 host_rev="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
@@ -590,11 +592,124 @@ part_coldstart() {
         note="component loads at start (cineflow_component_loads_total by source), cold: $cold_note; warm: $warm_note; $files artefacts in the cache after a cold start; 3 defaults + 3 bound chain components"
 }
 
+# --- rows 10 to 12: the run log, a 100 % shadow, and replay throughput (issue 15) ------------
+part_confidence() {
+    local db="cineflow_bench_all_$$_conf" port before after rep mode k=0
+    port="$(free_port)"
+    new_db "$db"
+    local base="http://127.0.0.1:$port" a="$work/conf_a" pid
+    # The same database and chain throughout; each phase starts the server as it needs it.
+    serve conf_seed "$db" "$port" "$work/conf-data"
+    pid="$server_pid"
+    log "confidence (rows 10-12): seeding chain A (200 shows)"
+    seed "$base" 51 200 "$a"
+    local chain owner candidate
+    chain="$(cat "$a/chain.txt")"
+    owner="$(cat "$a/owner.txt")"
+    candidate="$(python3 "$lib" upload "$base" "$owner" "$chain" pricing "$components/examples/matinee-pricing.wasm")"
+    stop_server "$pid"
+    paced() { # name seconds
+        wrk -t "$THREADS" -c "$LAT_CONNS" -d "${2}s" --timeout 10s --latency -s "$repo/bench/hold_paced.lua" \
+            "$base" -- spread "$a" "$THREADS" "$k" "$LAT_PACE_MS" >"$work/$1.out" 2>&1
+        k="$(j "$(python3 "$lib" wrkstat "$work/$1.out")" kmax | cut -d. -f1)"
+    }
+    local off=() on=() shadowed=() r10=() r11=() rates=() shadow_runs=()
+    before="$(loadavg)"
+    for rep in $(seq 1 "$REPS"); do
+        for mode in off on shadow; do
+            log "confidence: repetition $rep of $REPS, run log $mode"
+            if [[ $mode == off ]]; then
+                serve "conf_$mode" "$db" "$port" "$work/conf-data" CINEFLOW_RUN_LOG=false
+            elif [[ $mode == on ]]; then
+                serve "conf_$mode" "$db" "$port" "$work/conf-data"
+            else
+                python3 "$lib" shadow "$base" "$owner" "$chain" pricing "$candidate"
+                sleep 0.5
+            fi
+            pid="$server_pid"
+            [[ $mode == shadow ]] || paced "conf_warm_${mode}_$rep" 2
+            paced "conf_${mode}_$rep" "$L_DURATION"
+            local w
+            w="$(python3 "$lib" wrkstat "$work/conf_${mode}_$rep.out")"
+            [[ "$(j "$w" other)" == 0.0 ]] || log "confidence: $mode: $(j "$w" statuses) non-201 responses"
+            case $mode in
+                off) off+=("$(j "$w" p99_ms)") rates+=("$(j "$w" ok_rps)")
+                    stop_server "$pid" ;;
+                on) on+=("$(j "$w" p99_ms)")
+                    r10+=("$(python3 -c "print(${on[-1]} / ${off[-1]})")") ;;
+                shadow) shadowed+=("$(j "$w" p99_ms)")
+                    r11+=("$(python3 -c "print(${shadowed[-1]} / ${on[-1]})")")
+                    shadow_runs+=("$(j "$(python3 "$lib" shadow-runs "$base" "$owner" "$chain" pricing)" runs)")
+                    python3 "$lib" shadow "$base" "$owner" "$chain" pricing -
+                    stop_server "$pid" ;;
+            esac
+        done
+    done
+    after="$(loadavg)"
+    local med=(python3 "$lib" median)
+    row row=10 what="p99 of paced holds with the run log on" \
+        figure="$("${med[@]}" "${on[@]}")" baseline="$("${med[@]}" "${off[@]}")" \
+        baseline_what="p99 with CINEFLOW_RUN_LOG=false" ratio="$("${med[@]}" "${r10[@]}")" ratio_kind=times \
+        unit=ms digits=1 goal="≤ 1.1× (issue 15)" goal_kind=ratio_le goal_value=1.1 \
+        load_before="$before" load_after="$after" reps="$REPS" \
+        note="${LAT_CONNS} connections pacing ${LAT_PACE_MS} ms: $(printf '%.0f' "$("${med[@]}" "${rates[@]}")") holds/s, 2 runs (check-hold, quote) recorded per hold"
+    row row=11 what="p99 of paced holds with a 100 % pricing shadow (matinee candidate)" \
+        figure="$("${med[@]}" "${shadowed[@]}")" baseline="$("${med[@]}" "${on[@]}")" \
+        baseline_what="p99 without a shadow (run log on)" ratio="$("${med[@]}" "${r11[@]}")" ratio_kind=times \
+        unit=ms digits=1 goal="≤ 1.1× (issue 15)" goal_kind=ratio_le goal_value=1.1 \
+        load_before="$before" load_after="$after" reps="$REPS" \
+        note="shadow calls counted per phase: ${shadow_runs[*]}"
+
+    # Row 12: the recorded quotes, copied up to R_RUNS, replayed by the matinee candidate, vs the
+    # same candidate called on the same inputs in a tight loop (bench/replay_loop.rs).
+    local runs_wanted="${R_RUNS:-20000}" have
+    [[ "$QUICK" == 1 ]] && runs_wanted=500
+    have="$(psql "$BENCH_PG/$db" -qAt -c "select count(*) from component_runs where chain_id = '$chain' and hook = 'pricing'")"
+    psql "$BENCH_PG/$db" -v ON_ERROR_STOP=1 -qAt >/dev/null <<SQL
+insert into component_runs (id, chain_id, at, hook, function, component_id, booking_id, outcome,
+    fuel_used, duration_us, memory_bytes, input, output, log)
+select gen_random_uuid(), chain_id, at, hook, function, component_id, booking_id, outcome,
+    fuel_used, duration_us, memory_bytes, input, output, log
+from component_runs, generate_series(1, greatest(1, ceil(($runs_wanted - $have)::numeric / greatest($have, 1))::int))
+where chain_id = '$chain' and hook = 'pricing';
+SQL
+    psql "$BENCH_PG/$db" -qAt -c "select input from component_runs where chain_id = '$chain' and hook = 'pricing' limit 500" \
+        >"$work/replay_inputs.jsonl"
+    serve conf_replay "$db" "$port" "$work/conf-data"
+    pid="$server_pid"
+    local replayed=() looped=() r12=() before12 after12
+    before12="$(loadavg)"
+    for rep in $(seq 1 "$REPS"); do
+        log "confidence: replay repetition $rep of $REPS ($runs_wanted runs)"
+        local report secs n
+        report="$(python3 "$lib" replay "$base" "$owner" "$chain" pricing "$candidate" "$runs_wanted")"
+        n="$(j "$report" runs)"
+        secs="$(psql "$BENCH_PG/$db" -qAt -c "select extract(epoch from finished_at - started_at) from replays where id = '$(j "$report" id)'")"
+        replayed+=("$(python3 -c "print($n / max($secs, 1e-9))")")
+        local loop_s=10
+        [[ "$QUICK" == 1 ]] && loop_s=2
+        CINEFLOW_COMPONENTS_DIR="$components" cargo bench -p cineflow --bench replay_loop --quiet -- \
+            pricing "$components/examples/matinee-pricing.wasm" "$work/replay_inputs.jsonl" "$loop_s" \
+            >"$work/replay_loop_$rep.out" 2>"$work/replay_loop_$rep.err" || { tail -20 "$work/replay_loop_$rep.err" >&2; exit 1; }
+        looped+=("$(sed -nE 's/^LOOP .*per_second=([0-9.]+).*/\1/p' "$work/replay_loop_$rep.out")")
+        r12+=("$(python3 -c "print(${replayed[-1]} / ${looped[-1]})")")
+    done
+    after12="$(loadavg)"
+    stop_server "$pid"
+    drop_db "$db"
+    row row=12 what="replay throughput ($runs_wanted recorded quotes, matinee candidate)" \
+        figure="$("${med[@]}" "${replayed[@]}")" baseline="$("${med[@]}" "${looped[@]}")" \
+        baseline_what="the same component on the same inputs in a tight loop, in process" \
+        ratio="$("${med[@]}" "${r12[@]}")" unit=/s digits=0 goal="≥ 0.5 (issue 15)" goal_kind=ratio_ge goal_value=0.5 \
+        load_before="$before12" load_after="$after12" reps="$REPS" \
+        note="100 000 runs at this rate: $(python3 -c "print(round(100000 / $("${med[@]}" "${replayed[@]}") / 60, 1))") min"
+}
+
 # --- run ---------------------------------------------------------------------------------------
 load_start="$(loadavg)"
 for part in $PARTS; do
     case $part in
-        booking | seatmap | component | mail | latency | coldstart | flood) "part_$part" ;;
+        booking | seatmap | component | mail | latency | coldstart | flood | confidence) "part_$part" ;;
         *) log "unknown part $part"; exit 1 ;;
     esac
 done

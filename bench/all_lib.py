@@ -128,6 +128,38 @@ def rebind(base, token, chain, hook, a, b, interval, seconds):
                       "p50_ms": median(took), "max_ms": max(took) if took else 0}))
 
 
+def shadow(base, token, chain, hook, component):
+    """Starts a 100 % shadow of `hook` (component None: stops it)."""
+    path = f"/chains/{chain}/shadows/{hook}"
+    if component is None:
+        status, body = call(base, "DELETE", path, token)
+        assert status in (204, 404), (status, body)
+        return
+    status, body = call(base, "PUT", path, token, {"component_id": component, "sample_percent": 100})
+    assert status == 200, (status, body)
+
+
+def shadow_runs(base, token, chain, hook):
+    status, body = call(base, "GET", f"/chains/{chain}/shadows/{hook}", token)
+    assert status == 200, (status, body)
+    print(json.dumps(body))
+
+
+def replay(base, token, chain, hook, component, limit):
+    """Queues a replay, waits for it, and prints its report."""
+    status, body = call(base, "POST", f"/chains/{chain}/replays", token,
+                        {"component_id": component, "hook": hook, "limit": int(limit)})
+    assert status == 201, (status, body)
+    path = f"/chains/{chain}/replays/{body['id']}"
+    while True:
+        status, body = call(base, "GET", path, token)
+        assert status == 200, (status, body)
+        if body["status"] in ("done", "failed"):
+            break
+        time.sleep(0.2)
+    print(json.dumps(body))
+
+
 def start_to_ready(binary, port, log):
     """Runs `BIN serve` (settings from the environment) and times exec -> /readyz 200."""
     url = f"http://127.0.0.1:{port}/readyz"
@@ -290,6 +322,12 @@ def main():
         bind_raw(*args)
     elif cmd == "rebind":
         rebind(*args[:6], float(args[6]), float(args[7]))
+    elif cmd == "shadow":
+        shadow(*args[:4], args[4] if len(args) > 4 and args[4] != "-" else None)
+    elif cmd == "shadow-runs":
+        shadow_runs(*args)
+    elif cmd == "replay":
+        replay(*args)
     elif cmd == "start-to-ready":
         start_to_ready(*args)
     elif cmd == "booking":

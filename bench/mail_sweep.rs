@@ -123,6 +123,7 @@ async fn main() -> anyhow::Result<()> {
         plugins.clone(),
         defaults,
         RegistrySettings::default(),
+        Arc::new(cineflow::plugins::registry::Unobserved),
     ));
     let sink = smtp::SmtpServer::start().await;
     let from = "Cineflow <no-reply@cineflow.local>".parse()?;

@@ -50,18 +50,6 @@ impl App {
         let stored = Arc::new(crate::domain::components::StoredComponents::new(
             pool.clone(),
         ));
-        let defaults = Arc::new(defaults::load(&config.components_dir, &plugins, &*stored).await?);
-        let components = Arc::new(ComponentRegistry::new(
-            stored.clone(),
-            stored,
-            plugins.clone(),
-            defaults.clone(),
-            config.registry,
-        ));
-        components
-            .reload_all()
-            .await
-            .context("loading the chains' bindings")?;
         let secret = match &config.jwt_secret {
             Some(secret) => secret.clone(),
             None if matches!(config.database, DatabaseSource::Local(_)) => {
@@ -85,6 +73,27 @@ impl App {
         {
             anyhow::bail!("CINEFLOW_SERVICE_TOKEN must be at least 32 characters");
         }
+        let defaults = Arc::new(defaults::load(&config.components_dir, &plugins, &*stored).await?);
+        // Pseudonyms are keyed by the token secret, which every replica shares, so a customer
+        // has one pseudonym across replicas and replays.
+        let recorder = crate::domain::runs::Recorder::start(
+            pool.clone(),
+            plugins.clone(),
+            &config.run_log,
+            crate::domain::runs::Pseudonymizer::new(secret.as_bytes()),
+        );
+        let components = Arc::new(ComponentRegistry::new(
+            stored.clone(),
+            stored,
+            plugins.clone(),
+            defaults.clone(),
+            config.registry,
+            recorder.clone(),
+        ));
+        components
+            .reload_all()
+            .await
+            .context("loading the chains' bindings")?;
         let passwords = Passwords::new(config.password_hash_concurrency, config.password_hash_wait);
         if let Some((email, password)) = &config.admin {
             bootstrap::admin(&pool, &passwords, email, password).await?;
@@ -128,6 +137,12 @@ impl App {
                 components.clone(),
             ),
             notifications: crate::domain::notifications::Notifications::new(pool.clone()),
+            runs: crate::domain::runs::Runs::new(
+                pool.clone(),
+                components.clone(),
+                recorder,
+                config.run_log.clone(),
+            ),
             idempotency: crate::domain::idempotency::Idempotency::new(
                 pool.clone(),
                 config.request_timeout,
@@ -227,6 +242,25 @@ impl App {
         });
         let stop_sweeper = CancellationToken::new();
         let sweeper = self.start_sweeper(stop_sweeper.clone()).await?;
+        // Replays run on whichever replica claims them; runs past their retention go (every
+        // replica; the deletes are idempotent).
+        let replays = tokio::spawn(crate::domain::runs::replay_worker(
+            self.state.db.clone(),
+            self.state.plugins.clone(),
+            stop_sweeper.clone(),
+        ));
+        let runs = self.state.runs.clone();
+        let pruner = tokio::spawn(async move {
+            let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
+            loop {
+                every.tick().await;
+                match runs.prune().await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(runs = n, "pruned runs past their retention"),
+                    Err(e) => tracing::warn!(error = %e, "pruning the run log failed; will retry"),
+                }
+            }
+        });
         let follower = tokio::spawn(crate::domain::components::follow(
             self.state.components.clone(),
             self.state.db.clone(),
@@ -262,7 +296,9 @@ impl App {
             tracing::warn!(error = %e, "the metrics server failed");
         }
         expirer.abort();
+        pruner.abort();
         stop_sweeper.cancel();
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(5), replays).await;
         follower.abort();
         if let Some(sweeper) = sweeper {
             // Sends in flight finish (or their lease runs out and another replica sends them).

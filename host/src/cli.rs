@@ -46,6 +46,9 @@ pub enum Command {
     /// Tools for component authors.
     #[command(subcommand)]
     Component(ComponentCommand),
+    /// Talk to a running server: sign in, upload and bind components, canaries, dry runs,
+    /// run logs, replays, shadows and receipts.
+    Remote(crate::remote::RemoteCommand),
 }
 
 /// `cineflow component ...`: tools for component authors. Exit codes (docs/component-guide.md):
@@ -116,6 +119,34 @@ pub struct RunArgs {
     /// Sandbox limits.
     #[command(flatten)]
     pub limits: LimitArgs,
+}
+
+/// The run log: every production call of a chain's components, recorded off the request's
+/// path (docs/components.md, "Run log").
+#[derive(Debug, Clone, Args)]
+pub struct RunLogArgs {
+    /// Record production calls (`false` turns the run log off; replays then have nothing new
+    /// to replay).
+    #[arg(long = "run-log", env = "CINEFLOW_RUN_LOG", default_value_t = true,
+          value_parser = clap::builder::BoolishValueParser::new(), action = clap::ArgAction::Set)]
+    pub enabled: bool,
+    /// Records waiting to be written on this replica; past it they are dropped and counted
+    /// (`cineflow_run_log_dropped_total`), never waited for.
+    #[arg(long, env = "CINEFLOW_RUN_LOG_BUFFER", default_value_t = 10_000,
+          value_parser = clap::value_parser!(u32).range(1..=10_000_000))]
+    pub run_log_buffer: u32,
+    /// Shadow calls waiting to run on this replica; past it they are dropped and counted.
+    #[arg(long, env = "CINEFLOW_SHADOW_QUEUE", default_value_t = 1_000,
+          value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub shadow_queue: u32,
+    /// Runs older than this many days are deleted.
+    #[arg(long, env = "CINEFLOW_RUN_LOG_RETENTION_DAYS", default_value_t = 30,
+          value_parser = clap::value_parser!(u32).range(1..=3650))]
+    pub run_log_retention_days: u32,
+    /// At most this many runs are kept per chain (the oldest go first).
+    #[arg(long, env = "CINEFLOW_RUN_LOG_MAX_PER_CHAIN", default_value_t = 1_000_000,
+          value_parser = clap::value_parser!(u32).range(1..=100_000_000))]
+    pub run_log_max_per_chain: u32,
 }
 
 /// Where the database is.
@@ -198,6 +229,9 @@ pub struct ServeArgs {
     /// Email delivery.
     #[command(flatten)]
     pub mail: MailArgs,
+    /// The run log of production component calls.
+    #[command(flatten)]
+    pub run_log: RunLogArgs,
     /// Consecutive failures of a chain's bound component that trip its breaker (the chain
     /// then gets the platform default until it binds again).
     #[arg(long, env = "CINEFLOW_BREAKER_FAILURES", default_value_t = 5,

@@ -81,6 +81,8 @@ pub struct Config {
     pub mail: MailConfig,
     /// Bindings: breaker threshold, reconcile period.
     pub registry: RegistrySettings,
+    /// The run log, its buffer and retention, and the shadow queue.
+    pub run_log: crate::domain::runs::RunLogSettings,
 }
 
 /// Email delivery settings.
@@ -188,6 +190,13 @@ impl Config {
                     max_components: args.chain_max_components,
                     max_bytes: args.chain_component_bytes,
                 },
+            },
+            run_log: crate::domain::runs::RunLogSettings {
+                enabled: args.run_log.enabled,
+                buffer: args.run_log.run_log_buffer as usize,
+                shadow_queue: args.run_log.shadow_queue as usize,
+                retention_days: args.run_log.run_log_retention_days,
+                max_runs_per_chain: args.run_log.run_log_max_per_chain,
             },
         }
     }

@@ -38,6 +38,8 @@ pub mod mail;
 /// WebAssembly components: the runtime (engine, sandbox limits, hooks) and the chains' own
 /// (bindings with their policy and breaker, upload fixtures, dry runs, call statistics).
 pub mod plugins;
+/// `cineflow remote`: the command-line client of a running server.
+pub mod remote;
 /// Screens' seat maps, cached (seats never change).
 pub mod seat_maps;
 /// SIGTERM/SIGINT.

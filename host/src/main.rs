@@ -55,6 +55,7 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             tracing::info!("migrations applied");
             Ok(ExitCode::SUCCESS)
         }
+        Command::Remote(command) => Ok(cineflow::remote::run(command).await),
         Command::Component(command) => {
             // Exit codes and output of every `component` command: component_run::exit.
             let finished = component_run::execute(command).await;

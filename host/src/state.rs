@@ -27,6 +27,8 @@ pub struct AppState {
     pub chains: crate::domain::chains::Chains,
     /// A chain's own components: uploads, bindings, dry runs, statistics, trail.
     pub chain_components: crate::domain::components::ChainComponents,
+    /// The run log, replays and shadows.
+    pub runs: crate::domain::runs::Runs,
     /// Free-form emails and the outbox as admins see it.
     pub notifications: crate::domain::notifications::Notifications,
     /// The `Idempotency-Key` store.

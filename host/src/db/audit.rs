@@ -56,6 +56,23 @@ pub struct NewEntry {
     pub duration_us: Option<i64>,
     /// Detail.
     pub detail: serde_json::Value,
+    /// What the component was given and answered (decision entries; the receipt).
+    pub run: Option<DecisionRun>,
+}
+
+/// The exact input and output of a decision, kept for the booking's receipt.
+#[derive(Debug)]
+pub struct DecisionRun {
+    /// The hook's function.
+    pub function: &'static str,
+    /// The input in the dry-run form.
+    pub input: std::sync::Arc<serde_json::Value>,
+    /// Its sha256 (hex).
+    pub input_sha256: String,
+    /// `{"ok": ...}` or `{"err": ...}`.
+    pub output: serde_json::Value,
+    /// Served by the binding's canary.
+    pub canary: bool,
 }
 
 /// Appends entries to a booking's trail (`booking` is `None` for a refused hold), in one
@@ -78,15 +95,24 @@ pub async fn record(
     let fuel: Vec<Option<i64>> = entries.iter().map(|e| e.fuel_used).collect();
     let durations: Vec<Option<i64>> = entries.iter().map(|e| e.duration_us).collect();
     let details: Vec<&serde_json::Value> = entries.iter().map(|e| &e.detail).collect();
+    let runs = || entries.iter().map(|e| e.run.as_ref());
+    let functions: Vec<Option<&str>> = runs().map(|r| r.map(|r| r.function)).collect();
+    let inputs: Vec<Option<&serde_json::Value>> = runs().map(|r| r.map(|r| &*r.input)).collect();
+    let hashes: Vec<Option<&str>> = runs().map(|r| r.map(|r| r.input_sha256.as_str())).collect();
+    let outputs: Vec<Option<&serde_json::Value>> = runs().map(|r| r.map(|r| &r.output)).collect();
+    let canaries: Vec<bool> = runs().map(|r| r.is_some_and(|r| r.canary)).collect();
     sqlx::query!(
         r#"insert into booking_audit (id, chain_id, show_id, booking_id, kind, from_status, to_status,
-            actor_id, hook, component_id, fuel_used, duration_us, detail)
+            actor_id, hook, component_id, fuel_used, duration_us, detail, function, input,
+            input_sha256, output, canary)
          select e.id, $1, $2, $3, e.kind, e.from_status, e.to_status, e.actor_id, e.hook,
-                e.component_id, e.fuel_used, e.duration_us, e.detail
+                e.component_id, e.fuel_used, e.duration_us, e.detail, e.function, e.input,
+                e.input_sha256, e.output, e.canary
          from unnest($4::uuid[], $5::text[], $6::text[], $7::text[], $8::uuid[], $9::text[],
-                     $10::text[], $11::bigint[], $12::bigint[], $13::jsonb[])
+                     $10::text[], $11::bigint[], $12::bigint[], $13::jsonb[], $14::text[],
+                     $15::jsonb[], $16::text[], $17::jsonb[], $18::bool[])
             as e(id, kind, from_status, to_status, actor_id, hook, component_id, fuel_used,
-                 duration_us, detail)"#,
+                 duration_us, detail, function, input, input_sha256, output, canary)"#,
         chain,
         show,
         booking as Option<Uuid>,
@@ -100,6 +126,11 @@ pub async fn record(
         &fuel as &[Option<i64>],
         &durations as &[Option<i64>],
         &details as &[&serde_json::Value],
+        &functions as &[Option<&str>],
+        &inputs as &[Option<&serde_json::Value>],
+        &hashes as &[Option<&str>],
+        &outputs as &[Option<&serde_json::Value>],
+        &canaries,
     )
     .execute(conn)
     .await?;
@@ -144,6 +175,48 @@ pub async fn of_chain(
         chain,
         after,
         fetch,
+    )
+    .fetch_all(conn)
+    .await
+}
+
+/// One decision behind a booking, as its receipt shows it.
+#[derive(Debug, Clone)]
+pub struct ReceiptDecision {
+    /// The hook.
+    pub hook: String,
+    /// Its function.
+    pub function: String,
+    /// The component.
+    pub component_id: String,
+    /// The input's sha256.
+    pub input_sha256: String,
+    /// The input in the dry-run form.
+    pub input: serde_json::Value,
+    /// The answer.
+    pub output: serde_json::Value,
+    /// Served by a canary.
+    pub canary: bool,
+    /// When.
+    pub at: DateTime<Utc>,
+}
+
+/// The decisions behind a booking that kept their input, oldest first.
+#[tracing::instrument(skip_all)]
+pub async fn receipt(
+    conn: &mut PgConnection,
+    chain: Uuid,
+    booking: Uuid,
+) -> Result<Vec<ReceiptDecision>, sqlx::Error> {
+    sqlx::query_as!(
+        ReceiptDecision,
+        r#"select hook as "hook!", function as "function!", component_id as "component_id!",
+                input_sha256 as "input_sha256!", input as "input!", output as "output!", canary, at
+         from booking_audit
+         where chain_id = $1 and booking_id = $2 and kind = 'decision' and input is not null
+         order by id"#,
+        chain,
+        booking,
     )
     .fetch_all(conn)
     .await

@@ -154,6 +154,12 @@ pub struct Binding {
     pub tripped_at: Option<DateTime<Utc>>,
     /// Why.
     pub trip_reason: Option<String>,
+    /// The canary's component, if the binding has one.
+    pub canary_component_id: Option<String>,
+    /// The share of customers it serves.
+    pub canary_percent: Option<i32>,
+    /// Since when.
+    pub canary_since: Option<DateTime<Utc>>,
 }
 
 /// The chain's bindings.
@@ -162,7 +168,8 @@ pub async fn bindings(conn: &mut PgConnection, chain: Uuid) -> Result<Vec<Bindin
     sqlx::query_as!(
         Binding,
         r#"select chain_id, hook, component_id, on_failure, bound_by, bound_at, tripped_at,
-                 trip_reason from bindings where chain_id = $1 order by hook"#,
+                 trip_reason, canary_component_id, canary_percent, canary_since
+         from bindings where chain_id = $1 order by hook"#,
         chain,
     )
     .fetch_all(conn)
@@ -175,7 +182,8 @@ pub async fn all_bindings(conn: &mut PgConnection) -> Result<Vec<Binding>, sqlx:
     sqlx::query_as!(
         Binding,
         r#"select chain_id, hook, component_id, on_failure, bound_by, bound_at, tripped_at,
-                 trip_reason from bindings order by chain_id, hook"#,
+                 trip_reason, canary_component_id, canary_percent, canary_since
+         from bindings order by chain_id, hook"#,
     )
     .fetch_all(conn)
     .await
@@ -191,6 +199,7 @@ pub async fn bind(
     component: &str,
     on_failure: &str,
     actor: Uuid,
+    canary: Option<(&str, i32)>,
 ) -> Result<(Binding, Option<String>), sqlx::Error> {
     let previous: Option<String> = sqlx::query_scalar!(
         r#"select component_id from bindings where chain_id = $1 and hook = $2 for update"#,
@@ -201,19 +210,29 @@ pub async fn bind(
     .await?;
     let binding = sqlx::query_as!(
         Binding,
-        r#"insert into bindings (chain_id, hook, component_id, on_failure, bound_by)
-         values ($1, $2, $3, $4, $5)
+        r#"insert into bindings (chain_id, hook, component_id, on_failure, bound_by,
+                canary_component_id, canary_percent, canary_since)
+         values ($1, $2, $3, $4, $5, $6, $7, case when $6::text is null then null else now() end)
          on conflict (chain_id, hook) do update
             set component_id = excluded.component_id, on_failure = excluded.on_failure,
                 bound_by = excluded.bound_by, bound_at = now(), tripped_at = null,
-                trip_reason = null
+                trip_reason = null, canary_component_id = excluded.canary_component_id,
+                canary_percent = excluded.canary_percent,
+                -- The same canary set again keeps its record; a new one starts afresh.
+                canary_since = case
+                    when excluded.canary_component_id is null then null
+                    when bindings.canary_component_id = excluded.canary_component_id
+                        then coalesce(bindings.canary_since, now())
+                    else now() end
          returning chain_id, hook, component_id, on_failure, bound_by, bound_at, tripped_at,
-                trip_reason"#,
+                trip_reason, canary_component_id, canary_percent, canary_since"#,
         chain,
         hook,
         component,
         on_failure,
         actor,
+        canary.map(|c| c.0),
+        canary.map(|c| c.1),
     )
     .fetch_one(conn)
     .await?;
@@ -253,6 +272,28 @@ pub async fn trip(
         hook,
         component,
         reason,
+    )
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Removes `chain`'s canary `component` of `hook` (its breaker tripped); `false` when that
+/// canary was no longer set.
+#[tracing::instrument(skip_all)]
+pub async fn remove_canary(
+    conn: &mut PgConnection,
+    chain: Uuid,
+    hook: &str,
+    component: &str,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query!(
+        r#"update bindings set canary_component_id = null, canary_percent = null,
+                canary_since = null
+         where chain_id = $1 and hook = $2 and canary_component_id = $3"#,
+        chain,
+        hook,
+        component,
     )
     .execute(conn)
     .await?;

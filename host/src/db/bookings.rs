@@ -65,6 +65,8 @@ impl Booking {
 
 /// A new hold.
 pub struct NewHold<'a> {
+    /// The booking's id, chosen before its components run (their run records name it).
+    pub id: Uuid,
     /// Chain.
     pub chain_id: Uuid,
     /// Show.
@@ -113,7 +115,7 @@ pub async fn insert_hold(
     conn: &mut PgConnection,
     h: &NewHold<'_>,
 ) -> Result<HoldOutcome, sqlx::Error> {
-    let id = Uuid::now_v7();
+    let id = h.id;
     let booking: Booking = sqlx::query_as!(
         Booking,
         r#"insert into bookings (id, chain_id, show_id, user_id, status, seats, items, total_minor,

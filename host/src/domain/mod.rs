@@ -15,6 +15,7 @@ pub mod health;
 pub mod hook_io;
 pub mod idempotency;
 pub mod notifications;
+pub mod runs;
 pub mod types;
 
 pub use actor::{Actor, ChainAccess};

@@ -162,6 +162,11 @@ pub(crate) fn release_status() -> Object {
     one_of(ReleaseStatus::ALL.iter().map(|s| s.as_str())).build()
 }
 
+/// `?outcome=` of the run log: `ok`, `refused` or a failure kind.
+pub(crate) fn run_outcome() -> Object {
+    one_of(crate::plugins::registry::RunOutcome::NAMES).build()
+}
+
 /// A binding's failure policy, as `OnFailure::parse` reads it.
 pub(crate) fn on_failure() -> Object {
     use crate::plugins::OnFailure;

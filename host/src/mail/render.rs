@@ -54,18 +54,24 @@ pub const RENDER_DEADLINE: std::time::Duration = std::time::Duration::from_secs(
 pub async fn render(
     plugins: &PluginRuntime,
     registry: &ComponentRegistry,
-    chain: Option<Uuid>,
+    (chain, notification): (Option<Uuid>, Uuid),
     event: &EmailEvent,
 ) -> (RenderedEmail, RenderedBy) {
+    let mut run = crate::domain::runs::context(Hook::NotifyTemplates, "render", event);
+    run.notification = Some(notification);
     let render = |c: std::sync::Arc<LoadedComponent>, tenant| async move {
         plugins.render(tenant, &c, event).await
     };
     let call = async {
         match chain {
-            Some(chain) => registry.decide(chain, Hook::NotifyTemplates, render).await,
+            Some(chain) => {
+                registry
+                    .decide(chain, Hook::NotifyTemplates, run, render)
+                    .await
+            }
             None => {
                 registry
-                    .decide_as_platform(Hook::NotifyTemplates, render)
+                    .decide_as_platform(Hook::NotifyTemplates, run, render)
                     .await
             }
         }

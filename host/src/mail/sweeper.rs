@@ -189,7 +189,8 @@ impl Sweeper {
             let error = format!("unknown notification kind {:?}", n.kind);
             return Ok((self.finish_failed(&claim, &error).await?, None));
         };
-        let (email, by) = render::render(&self.plugins, &self.registry, n.chain_id, &event).await;
+        let (email, by) =
+            render::render(&self.plugins, &self.registry, (n.chain_id, n.id), &event).await;
         let message = match self.mailer.message(&Outgoing {
             id: n.id,
             to: &n.recipient_emails,

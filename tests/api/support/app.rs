@@ -49,6 +49,7 @@ pub fn config(limits: Limits) -> Config {
         demo: false,
         mail: MailConfig::default(),
         registry: Default::default(),
+        run_log: Default::default(),
     }
 }
 

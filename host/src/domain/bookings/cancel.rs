@@ -76,8 +76,13 @@ impl Bookings {
             now_ms: now.timestamp_millis(),
         };
         let plugins = &self.plugins;
+        let run = super::hold::Who {
+            customer: Some(booking.user_id),
+            booking: Some(booking.id),
+        }
+        .context(Hook::BookingRules, "cancel", &req);
         let rules = self
-            .decide(chain, Hook::BookingRules, |c, tenant| {
+            .decide(chain, Hook::BookingRules, run, |c, tenant| {
                 let req = &req;
                 async move { plugins.cancel(tenant, &c, req).await }
             })

@@ -9,10 +9,10 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::Bookings;
-use crate::db::audit::{self, NewEntry};
+use crate::db::audit::{self, DecisionRun, NewEntry};
 use crate::domain::DomainError;
 use crate::domain::types::BookingStatus;
-use crate::plugins::registry::DecideError;
+use crate::plugins::registry::{CallContext, DecideError};
 use crate::plugins::{CallError, CallStats, Called, Hook, LoadedComponent, Tenant};
 
 pub(super) use crate::plugins::registry::Decision;
@@ -26,7 +26,20 @@ pub(super) trait DecisionEntry {
 
 impl<T> DecisionEntry for Decision<T> {
     fn entry(&self, hook: Hook, detail: serde_json::Value) -> NewEntry {
-        decision_entry(hook, &self.component.id, &self.stats, detail)
+        let mut entry = decision_entry(hook, &self.component.id, &self.stats, detail);
+        entry.run = Some(DecisionRun {
+            function: self.context.function,
+            input: self.context.input.clone(),
+            input_sha256: self.context.input_sha256(),
+            output: self.output_json.clone(),
+            canary: self.canary,
+        });
+        if self.canary
+            && let serde_json::Value::Object(detail) = &mut entry.detail
+        {
+            detail.insert("canary".into(), serde_json::Value::Bool(true));
+        }
+        entry
     }
 }
 
@@ -37,14 +50,16 @@ impl Bookings {
         &self,
         chain: Uuid,
         hook: Hook,
+        context: CallContext,
         call: F,
     ) -> Result<Decision<T>, DomainError>
     where
+        T: serde::Serialize,
         F: Fn(Arc<LoadedComponent>, Tenant) -> Fut,
         Fut: Future<Output = Result<Called<T>, CallError>>,
     {
         self.components
-            .decide(chain, hook, call)
+            .decide(chain, hook, context, call)
             .await
             .map_err(failed)
     }

@@ -24,6 +24,28 @@ use crate::domain::types::{BookingStatus, SeatId, ShowId, ShowStatus};
 use crate::domain::{Actor, DomainError};
 use crate::plugins::Hook;
 
+/// Whom a component call serves: the customer (who picks the canary) and the booking.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct Who {
+    pub(super) customer: Option<uuid::Uuid>,
+    pub(super) booking: Option<uuid::Uuid>,
+}
+
+impl Who {
+    /// The call's context for the run log, canary and shadow.
+    pub(super) fn context<T: serde::Serialize>(
+        self,
+        hook: Hook,
+        function: &'static str,
+        input: &T,
+    ) -> crate::plugins::registry::CallContext {
+        let mut context = crate::domain::runs::context(hook, function, input);
+        context.customer = self.customer;
+        context.booking = self.booking;
+        context
+    }
+}
+
 /// Seats the picker chose, and the decision to audit with the hold.
 struct Picked {
     seat_ids: Vec<SeatId>,
@@ -42,19 +64,26 @@ impl Bookings {
             .await?;
         drop(conn);
         let promo = cmd.promo_code.as_deref();
+        // Chosen now, so the run records of the components deciding the hold name it.
+        let booking = uuid::Uuid::now_v7();
+        let who = Who {
+            customer: Some(actor.id()),
+            booking: Some(booking),
+        };
         match cmd.seats {
             SeatRequest::Named(ids) => {
-                self.hold_seats(actor, &ctx, &seat_rows, &ids, promo, None)
+                self.hold_seats(actor, (&ctx, booking), &seat_rows, &ids, promo, None)
                     .await
             }
             SeatRequest::Count(pick) => {
                 // A lost race asks the picker once more, on the state that beat it.
                 let mut last_taken = Vec::new();
                 for _ in 0..2 {
-                    let picked = self.pick(&ctx, &seat_rows, pick).await?;
+                    let picked = self.pick(&ctx, &seat_rows, pick, who).await?;
                     let ids = picked.seat_ids.clone();
+                    let entry = Some(picked.entry);
                     match self
-                        .hold_seats(actor, &ctx, &seat_rows, &ids, promo, Some(picked.entry))
+                        .hold_seats(actor, (&ctx, booking), &seat_rows, &ids, promo, entry)
                         .await
                     {
                         Err(DomainError::SeatUnavailable(taken)) => last_taken = taken,
@@ -79,7 +108,7 @@ impl Bookings {
             .get(&mut conn, ctx.show.chain_id, ctx.show.screen_id)
             .await?;
         drop(conn);
-        let picked = self.pick(&ctx, &seat_rows, pick).await?;
+        let picked = self.pick(&ctx, &seat_rows, pick, Who::default()).await?;
         Ok(picked
             .seat_ids
             .into_iter()
@@ -120,6 +149,7 @@ impl Bookings {
         ctx: &ShowContext,
         seat_rows: &[SeatRow],
         pick: PickCommand,
+        who: Who,
     ) -> Result<Picked, DomainError> {
         let mut conn = self.pool.acquire().await?;
         let taken: HashMap<String, String> = bookings::taken_seats(&mut conn, ctx.show.id)
@@ -150,8 +180,9 @@ impl Bookings {
             now_ms: Utc::now().timestamp_millis(),
         };
         let plugins = &self.plugins;
+        let run = who.context(Hook::SeatPicker, "pick-seats", &req);
         let decision = self
-            .decide(ctx.show.chain_id, Hook::SeatPicker, |c, tenant| {
+            .decide(ctx.show.chain_id, Hook::SeatPicker, run, |c, tenant| {
                 let req = &req;
                 async move { plugins.pick_seats(tenant, &c, req).await }
             })
@@ -177,7 +208,7 @@ impl Bookings {
     async fn hold_seats(
         &self,
         actor: &Actor,
-        ctx: &ShowContext,
+        (ctx, booking_id): (&ShowContext, uuid::Uuid),
         seat_rows: &[SeatRow],
         seat_ids: &[SeatId],
         promo_code: Option<&str>,
@@ -254,8 +285,13 @@ impl Bookings {
         };
         let where_ = (chain, ctx.show.id, None);
         let plugins = &self.plugins;
+        let who = Who {
+            customer: Some(user.id),
+            booking: Some(booking_id),
+        };
+        let run = who.context(Hook::BookingRules, "check-hold", &hold_req);
         let rules = self
-            .decide(chain, Hook::BookingRules, |c, tenant| {
+            .decide(chain, Hook::BookingRules, run, |c, tenant| {
                 let req = &hold_req;
                 async move { plugins.check_hold(tenant, &c, req).await }
             })
@@ -282,8 +318,9 @@ impl Bookings {
             promo_code: promo_code.map(str::to_owned),
             now_ms: now.timestamp_millis(),
         };
+        let run = who.context(Hook::Pricing, "quote", &quote_req);
         let pricing = self
-            .decide(chain, Hook::Pricing, |c, tenant| {
+            .decide(chain, Hook::Pricing, run, |c, tenant| {
                 let req = &quote_req;
                 async move { plugins.quote(tenant, &c, req).await }
             })
@@ -299,6 +336,7 @@ impl Bookings {
 
         let seat_strings: Vec<String> = seat_ids.iter().map(|s| s.as_str().to_owned()).collect();
         let new_hold = NewHold {
+            id: booking_id,
             chain_id: chain,
             show_id: ctx.show.id,
             user_id: user.id,

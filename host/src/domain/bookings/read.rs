@@ -81,6 +81,19 @@ impl Bookings {
         }
     }
 
+    /// The decisions behind a booking, each with the exact input its component was given and
+    /// its answer (its customer, its chain's staff and admins).
+    pub async fn receipt(
+        &self,
+        actor: &Actor,
+        id: BookingId,
+    ) -> Result<(Booking, Vec<audit::ReceiptDecision>), DomainError> {
+        let booking = self.visible(actor, id).await?;
+        let mut conn = self.pool.acquire().await?;
+        let decisions = audit::receipt(&mut conn, booking.chain_id, booking.id).await?;
+        Ok((booking, decisions))
+    }
+
     /// A booking's trail, oldest first (its chain's staff and admins).
     pub async fn audit_of_booking(
         &self,

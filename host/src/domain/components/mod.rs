@@ -18,11 +18,10 @@ use uuid::Uuid;
 use super::{ChainAccess, DomainError};
 use crate::db::bindings as db;
 use crate::plugins::ComponentRegistry;
-use crate::plugins::stats::StatsView;
 use crate::plugins::{Hook, LoadError, PluginRuntime};
 
 pub use crate::db::bindings::{AuditEntry, Binding, ChainComponent};
-pub use bindings::HookBinding;
+pub use bindings::{CanaryRequest, CanaryState, HookBinding};
 pub use follow::{CHANNEL, UPLOADS_CHANNEL, follow};
 pub use store::StoredComponents;
 pub use test_cases::ChainCases;
@@ -81,20 +80,6 @@ impl ChainComponents {
                 component,
             })
             .collect())
-    }
-
-    /// Call statistics of one of the chain's components, as served by this replica.
-    pub async fn stats(
-        &self,
-        access: &ChainAccess,
-        component: &str,
-    ) -> Result<StatsView, DomainError> {
-        let chain = access.chain();
-        let mut conn = self.pool.acquire().await?;
-        db::component(&mut conn, chain, component)
-            .await?
-            .ok_or_else(no_such_component)?;
-        Ok(self.registry.stats.view(chain, component))
     }
 
     /// Every upload, binding change and breaker trip of the chain, oldest first.

@@ -11,7 +11,7 @@ use uuid::Uuid;
 use crate::db::bindings as db;
 use crate::defaults::DefaultsStore;
 use crate::plugins::Hook;
-use crate::plugins::registry::{BindingSource, BoundComponent, BreakerLog};
+use crate::plugins::registry::{BindingSource, BoundComponent, BreakerLog, CanarySpec, ShadowSpec};
 
 /// Bindings, bytes, breaker trips and the platform defaults in PostgreSQL.
 #[derive(Debug, Clone)]
@@ -34,6 +34,13 @@ impl From<db::Binding> for BoundComponent {
             component_id: b.component_id,
             on_failure: b.on_failure,
             tripped: b.tripped_at.is_some(),
+            canary: match (b.canary_component_id, b.canary_percent) {
+                (Some(component_id), Some(percent)) => Some(CanarySpec {
+                    component_id,
+                    percent: u8::try_from(percent.clamp(0, 100)).unwrap_or(0),
+                }),
+                _ => None,
+            },
         }
     }
 }
@@ -47,6 +54,22 @@ impl BindingSource for StoredComponents {
                 None => db::all_bindings(&mut conn).await?,
             };
             Ok(rows.into_iter().map(BoundComponent::from).collect())
+        })
+    }
+
+    fn shadows(&self, chain: Option<Uuid>) -> BoxFuture<'_, anyhow::Result<Vec<ShadowSpec>>> {
+        Box::pin(async move {
+            let mut conn = self.pool.acquire().await?;
+            let rows = crate::db::shadows::all(&mut conn, chain).await?;
+            Ok(rows
+                .into_iter()
+                .map(|s| ShadowSpec {
+                    chain: s.chain_id,
+                    hook: s.hook,
+                    component_id: s.component_id,
+                    sample_percent: u8::try_from(s.sample_percent.clamp(1, 100)).unwrap_or(100),
+                })
+                .collect())
         })
     }
 
@@ -75,6 +98,45 @@ impl BreakerLog for StoredComponents {
                 &mut tx,
                 chain,
                 "breaker-tripped",
+                hook.as_str(),
+                Some(component),
+                None,
+                json!({ "reason": reason }),
+            )
+            .await?;
+            tx.commit().await?;
+            Ok(true)
+        })
+    }
+
+    fn trip_canary<'a>(
+        &'a self,
+        chain: Uuid,
+        hook: Hook,
+        component: &'a str,
+        reason: &'a str,
+    ) -> BoxFuture<'a, anyhow::Result<bool>> {
+        self.remove_canary(chain, hook, component, reason)
+    }
+}
+
+impl StoredComponents {
+    fn remove_canary<'a>(
+        &'a self,
+        chain: Uuid,
+        hook: Hook,
+        component: &'a str,
+        reason: &'a str,
+    ) -> BoxFuture<'a, anyhow::Result<bool>> {
+        Box::pin(async move {
+            let mut tx = self.pool.begin().await?;
+            if !db::remove_canary(&mut tx, chain, hook.as_str(), component).await? {
+                return Ok(false);
+            }
+            db::audit(
+                &mut tx,
+                chain,
+                "canary-tripped",
                 hook.as_str(),
                 Some(component),
                 None,

@@ -125,3 +125,68 @@ pub(in crate::http) async fn chain_audit(
         Page::from_rows(rows, page, |e| e.id).map(AuditView::from),
     ))
 }
+
+/// One component decision behind a booking.
+#[derive(Debug, Serialize, ToSchema)]
+pub(in crate::http) struct ReceiptDecisionView {
+    hook: String,
+    /// `check-hold`, `quote`, `pick-seats` or `cancel`.
+    function: String,
+    /// sha256 of the component that decided.
+    component_id: String,
+    /// sha256 (hex) of `input` as compact JSON with its keys sorted.
+    input_sha256: String,
+    /// The exact input, as in dry runs: `cineflow component run --hook H --wasm C --input`
+    /// on it reproduces `output`.
+    #[schema(value_type = Object)]
+    input: serde_json::Value,
+    /// `{"ok": ...}` or `{"err": "reason"}`.
+    #[schema(value_type = Object)]
+    output: serde_json::Value,
+    /// Served by the binding's canary.
+    canary: bool,
+    at: DateTime<Utc>,
+}
+
+/// A booking's receipt: what each component was given and answered.
+#[derive(Debug, Serialize, ToSchema)]
+pub(in crate::http) struct ReceiptView {
+    booking_id: Uuid,
+    /// Oldest first: the seats picked (if the picker chose), the rules, the price, and any
+    /// refund.
+    decisions: Vec<ReceiptDecisionView>,
+}
+
+/// The component decisions behind a booking (rules, price, seats, refund), each with the
+/// exact input, its sha256 and the output, so that anyone holding the component's bytes can
+/// reproduce them (the booking's customer, its chain's staff and admins).
+#[utoipa::path(get, path = "/api/v1/bookings/{id}/receipt", tag = "bookings",
+    params(("id" = Uuid, Path, description = "Booking id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The receipt", body = ReceiptView),
+        (status = 404, description = "No such booking (or not yours to see)", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub(in crate::http) async fn booking_receipt(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    ApiPath(id): ApiPath<BookingId>,
+) -> Result<Json<ReceiptView>, ApiError> {
+    let (booking, decisions) = state.bookings.receipt(&Actor::new(user), id).await?;
+    Ok(Json(ReceiptView {
+        booking_id: booking.id,
+        decisions: decisions
+            .into_iter()
+            .map(|d| ReceiptDecisionView {
+                hook: d.hook,
+                function: d.function,
+                component_id: d.component_id,
+                input_sha256: d.input_sha256,
+                input: d.input,
+                output: d.output,
+                canary: d.canary,
+                at: d.at,
+            })
+            .collect(),
+    }))
+}

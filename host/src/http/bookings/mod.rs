@@ -38,6 +38,7 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(pay_booking))
         .routes(routes!(cancel_booking))
         .routes(routes!(audit::booking_audit))
+        .routes(routes!(audit::booking_receipt))
         .routes(routes!(audit::chain_audit))
 }
 

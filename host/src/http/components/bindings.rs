@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use super::access;
 use super::parse_hook;
-use crate::domain::components::HookBinding;
+use crate::domain::components::{CanaryRequest, HookBinding};
 use crate::http::extract::{ApiJson, ApiPath, StaffUser, validation};
 use crate::http::{ApiError, Problem};
 use crate::plugins::ChainUsage;
@@ -35,6 +35,24 @@ pub(in crate::http) struct BindingView {
     bound_by: Option<Uuid>,
     /// The breaker: `closed`, or `open` (the default serves until the hook is bound again).
     breaker: BreakerView,
+    /// The binding's canary: a stable share of the customers served by a candidate, with its
+    /// own breaker (a trip removes the canary); null when there is none.
+    canary: Option<CanaryView>,
+}
+
+/// A binding's canary and its record (every replica, from the run log).
+#[derive(Debug, Serialize, ToSchema)]
+pub(in crate::http) struct CanaryView {
+    component_id: String,
+    /// The share of the chain's customers it serves, 1..99.
+    percent: u8,
+    since: DateTime<Utc>,
+    /// Calls it served since `since`.
+    calls: i64,
+    /// Of which failed (a failed canary call is answered by the stable component).
+    failures: i64,
+    /// `closed` (a tripped canary breaker removes the canary, so it is never seen open).
+    breaker: &'static str,
 }
 
 /// A binding's breaker.
@@ -76,6 +94,14 @@ fn binding_view(b: &HookBinding) -> BindingView {
             tripped_at: row.and_then(|r| r.tripped_at),
             reason: row.and_then(|r| r.trip_reason.clone()),
         },
+        canary: b.canary.as_ref().map(|c| CanaryView {
+            component_id: c.component_id.clone(),
+            percent: c.percent,
+            since: c.since,
+            calls: c.calls,
+            failures: c.failures,
+            breaker: "closed",
+        }),
     }
 }
 
@@ -112,6 +138,19 @@ pub(in crate::http) struct BindRequest {
     /// notify-templates).
     #[schema(schema_with = crate::http::schema::on_failure)]
     on_failure: Option<String>,
+    /// A candidate serving a stable share of the customers (absent or null: no canary).
+    canary: Option<CanaryBody>,
+}
+
+/// A canary to set with the binding.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(in crate::http) struct CanaryBody {
+    /// One of the chain's components for this hook, not the bound one.
+    component_id: String,
+    /// The share of customers it serves.
+    #[schema(minimum = 1, maximum = 99)]
+    percent: u32,
 }
 
 /// Binds the hook to one of the chain's components (closing any open breaker). In force on
@@ -141,9 +180,25 @@ pub(in crate::http) async fn bind_hook(
                 .ok_or_else(|| validation([("on_failure", "must be reject or fallback")]))?,
         ),
     };
+    let canary = match body.canary {
+        None => None,
+        Some(c) => Some(CanaryRequest {
+            percent: u8::try_from(c.percent)
+                .ok()
+                .filter(|p| (1..=99).contains(p))
+                .ok_or_else(|| validation([("canary.percent", "must be between 1 and 99")]))?,
+            component_id: c.component_id,
+        }),
+    };
     let binding = state
         .chain_components
-        .bind(&access, hook, &body.component_id, on_failure)
+        .bind(
+            &access,
+            hook,
+            &body.component_id,
+            on_failure,
+            canary.as_ref(),
+        )
         .await?;
     Ok(Json(binding_view(&binding)))
 }

@@ -14,6 +14,7 @@ use crate::http::{ApiError, Problem};
 use crate::plugins::stats::StatsView;
 use crate::state::AppState;
 use serde_json::{Value, json};
+use std::collections::BTreeMap;
 
 /// A dry run.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -82,12 +83,39 @@ pub(in crate::http) async fn invoke_component(
     }))
 }
 
-/// Call statistics of one of the chain's components, as served by this replica.
+/// Call statistics of one of the chain's components.
+#[derive(Debug, Serialize, ToSchema)]
+pub(in crate::http) struct ComponentStatsView {
+    /// Production calls of every replica, from the run log (this replica's own calls are
+    /// written before the answer); this replica's count when the run log is off.
+    calls: u64,
+    /// Of which the component refused.
+    refused: u64,
+    /// Failed calls by kind (`trap`, `out_of_fuel`, `timeout`, `memory`, `bad_output`,
+    /// `unavailable`).
+    #[schema(value_type = Object)]
+    failures: BTreeMap<String, u64>,
+    fuel_p50: u64,
+    fuel_p99: u64,
+    duration_us_p50: u64,
+    duration_us_p99: u64,
+    /// Calls the percentiles are computed over.
+    window: u64,
+    /// The oldest call counted.
+    since: DateTime<Utc>,
+    /// `all-replicas` (the run log) or `this-replica` (the run log is off).
+    scope: &'static str,
+    /// What the replica that answered counted in memory since it started.
+    replica: StatsView,
+}
+
+/// Call statistics of one of the chain's components: every replica's calls from the run log,
+/// and this replica's own count.
 #[utoipa::path(get, path = "/api/v1/chains/{id}/components/{component_id}/stats", tag = "components",
     params(("id" = Uuid, Path, description = "Chain id"), ("component_id" = String, Path, description = "Component sha256")),
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "Calls, failures by kind, fuel and duration percentiles", body = StatsView),
+        (status = 200, description = "Calls, failures by kind, fuel and duration percentiles", body = ComponentStatsView),
         (status = 404, description = "Not a chain or component of yours", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "`forbidden`: not chain staff (a customer, or an owner not approved)", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -95,11 +123,46 @@ pub(in crate::http) async fn component_stats(
     State(state): State<AppState>,
     StaffUser(user): StaffUser,
     ApiPath((chain, component_id)): ApiPath<(Uuid, String)>,
-) -> Result<Json<StatsView>, ApiError> {
+) -> Result<Json<ComponentStatsView>, ApiError> {
     let access = access(&state, user, chain).await?;
-    Ok(Json(
-        state.chain_components.stats(&access, &component_id).await?,
-    ))
+    let (all, replica) = state.runs.stats(&access, &component_id).await?;
+    let n = |v: Option<f64>| v.map_or(0, |v| v.max(0.0).round() as u64);
+    let count = |v: i64| u64::try_from(v).unwrap_or(0);
+    let view = if state.runs.settings().enabled {
+        ComponentStatsView {
+            calls: count(all.calls),
+            refused: count(all.refused),
+            failures: all
+                .failures
+                .0
+                .iter()
+                .map(|(k, v)| (k.clone(), count(*v)))
+                .collect(),
+            fuel_p50: n(all.fuel_p50),
+            fuel_p99: n(all.fuel_p99),
+            duration_us_p50: n(all.duration_p50_us),
+            duration_us_p99: n(all.duration_p99_us),
+            window: count(all.calls),
+            since: all.since.unwrap_or_else(Utc::now),
+            scope: "all-replicas",
+            replica,
+        }
+    } else {
+        ComponentStatsView {
+            calls: replica.calls,
+            refused: 0,
+            failures: replica.failures.clone(),
+            fuel_p50: replica.fuel_p50,
+            fuel_p99: replica.fuel_p99,
+            duration_us_p50: replica.duration_us_p50,
+            duration_us_p99: replica.duration_us_p99,
+            window: replica.window as u64,
+            since: replica.since,
+            scope: "this-replica",
+            replica,
+        }
+    };
+    Ok(Json(view))
 }
 
 /// An entry of the chain's component trail.
@@ -124,9 +187,9 @@ pub(in crate::http) struct ComponentAuditView {
 #[serde(deny_unknown_fields)]
 pub(in crate::http) struct AuditQuery {
     #[param(schema_with = crate::http::schema::page_limit)]
-    limit: Option<u32>,
+    pub(super) limit: Option<u32>,
     #[param(schema_with = crate::http::schema::page_cursor)]
-    cursor: Option<String>,
+    pub(super) cursor: Option<String>,
 }
 
 /// Every upload, binding change and breaker trip of the chain, oldest first.

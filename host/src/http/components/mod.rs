@@ -16,6 +16,7 @@ use uuid::Uuid;
 
 pub(super) mod bindings;
 pub(super) mod dry_run;
+mod runs;
 pub(super) mod test_cases;
 
 use super::extract::{ApiPath, ApiQuery, StaffUser, validation};
@@ -35,6 +36,15 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(bindings::list_bindings))
         .routes(routes!(bindings::bind_hook, bindings::unbind_hook))
         .routes(routes!(dry_run::component_audit))
+        .routes(routes!(runs::list_runs))
+        .routes(routes!(runs::get_run))
+        .routes(routes!(runs::start_replay, runs::list_replays))
+        .routes(routes!(runs::get_replay))
+        .routes(routes!(
+            runs::put_shadow,
+            runs::get_shadow,
+            runs::delete_shadow
+        ))
         .routes(routes!(
             test_cases::put_test_cases,
             test_cases::get_test_cases,

@@ -7,7 +7,9 @@ use std::sync::Arc;
 
 use uuid::Uuid;
 
-use super::{Answered, ComponentRegistry};
+use serde_json::Value;
+
+use super::{Answered, CallContext, ComponentRegistry, output_json};
 use crate::plugins::{CallError, CallStats, Called, FailureKind, Hook, LoadedComponent, Tenant};
 
 /// What a component decided, who decided it and what it cost.
@@ -21,6 +23,12 @@ pub struct Decision<T> {
     pub stats: CallStats,
     /// True when the bound component failed and the default answered (policy `fallback`).
     pub fell_back: bool,
+    /// True when the binding's canary answered.
+    pub canary: bool,
+    /// What the call was given.
+    pub context: CallContext,
+    /// The answer in the dry-run form (`{"ok": ...}` or `{"err": ...}`).
+    pub output_json: Value,
 }
 
 /// Why no decision came back: the binding's policy did not absorb the failure.
@@ -44,18 +52,22 @@ impl DecideError {
     }
 }
 
-impl<T> From<Answered<T>> for Decision<T> {
-    fn from(a: Answered<T>) -> Self {
+impl<T: serde::Serialize> Decision<T> {
+    fn of(a: Answered<T>, context: &CallContext) -> Self {
         let Answered {
             called: Called { output, stats, .. },
             component,
             fell_back,
+            canary,
         } = a;
         Decision {
+            output_json: output_json(&output),
             output,
             component,
             stats,
             fell_back,
+            canary,
+            context: context.clone(),
         }
     }
 }
@@ -67,15 +79,17 @@ impl ComponentRegistry {
         &self,
         chain: Uuid,
         hook: Hook,
+        context: CallContext,
         call: F,
     ) -> Result<Decision<T>, DecideError>
     where
+        T: serde::Serialize,
         F: Fn(Arc<LoadedComponent>, Tenant) -> Fut,
         Fut: Future<Output = Result<Called<T>, CallError>>,
     {
-        self.call(chain, hook, call)
+        self.call(chain, hook, &context, call)
             .await
-            .map(Decision::from)
+            .map(|a| Decision::of(a, &context))
             .map_err(|e| DecideError::from_call(e, hook))
     }
 
@@ -84,9 +98,11 @@ impl ComponentRegistry {
     pub async fn decide_as_platform<T, F, Fut>(
         &self,
         hook: Hook,
+        context: CallContext,
         call: F,
     ) -> Result<Decision<T>, DecideError>
     where
+        T: serde::Serialize,
         F: FnOnce(Arc<LoadedComponent>, Tenant) -> Fut,
         Fut: Future<Output = Result<Called<T>, CallError>>,
     {
@@ -97,10 +113,13 @@ impl ComponentRegistry {
             .await
             .map_err(|e| DecideError::from_call(Some(e), hook))?;
         Ok(Decision {
+            output_json: output_json(&output),
             output,
             component,
             stats,
             fell_back: false,
+            canary: false,
+            context,
         })
     }
 }

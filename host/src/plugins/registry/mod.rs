@@ -11,8 +11,10 @@
 //! counts consecutive failures and trips the breaker after too many (the binding then serves
 //! the default until it is bound again; the trip is stored, audited and seen by all replicas).
 
+mod canary;
 mod decide;
 mod failure;
+mod observe;
 mod reload;
 mod settings;
 mod source;
@@ -31,8 +33,12 @@ use crate::plugins::{
 
 pub use decide::{DecideError, Decision};
 pub use failure::OnFailure;
+pub use observe::{
+    CallContext, CallObserver, RunOutcome, RunRecord, ShadowJob, Unobserved, failure_name,
+    in_canary, input_sha256, output_json, sampled,
+};
 pub use settings::{ComponentQuota, RegistrySettings};
-pub use source::{BindingSource, BoundComponent, BreakerLog};
+pub use source::{BindingSource, BoundComponent, BreakerLog, CanarySpec, ShadowSpec};
 
 #[derive(Clone)]
 struct Active {
@@ -42,6 +48,21 @@ struct Active {
     broken: Option<String>,
     on_failure: OnFailure,
     tripped: bool,
+    /// The binding's canary, when it has one that loads on this replica.
+    canary: Option<ActiveCanary>,
+}
+
+#[derive(Clone)]
+struct ActiveCanary {
+    component: Arc<LoadedComponent>,
+    percent: u8,
+}
+
+/// A candidate shadowing a chain's hook on this replica.
+#[derive(Clone)]
+struct ActiveShadow {
+    component: Arc<LoadedComponent>,
+    sample_percent: u8,
 }
 
 /// The component a call will use.
@@ -62,6 +83,8 @@ pub struct Answered<T> {
     pub component: Arc<LoadedComponent>,
     /// True when the bound component failed and the default answered (policy `fallback`).
     pub fell_back: bool,
+    /// True when the binding's canary answered.
+    pub canary: bool,
 }
 
 /// This replica's view of every chain's bindings.
@@ -72,7 +95,10 @@ pub struct ComponentRegistry {
     defaults: Arc<PlatformDefaults>,
     settings: RegistrySettings,
     active: RwLock<HashMap<(Uuid, Hook), Active>>,
+    shadows: RwLock<HashMap<(Uuid, Hook), ActiveShadow>>,
     failures: Mutex<HashMap<(Uuid, Hook), u32>>,
+    canary_failures: Mutex<HashMap<(Uuid, Hook), u32>>,
+    observer: Arc<dyn CallObserver>,
     /// Reloads read and swap under this lock, so a reload that read older rows can never
     /// install them over a newer one's.
     reloading: tokio::sync::Mutex<()>,
@@ -88,6 +114,7 @@ impl ComponentRegistry {
         plugins: Arc<PluginRuntime>,
         defaults: Arc<PlatformDefaults>,
         settings: RegistrySettings,
+        observer: Arc<dyn CallObserver>,
     ) -> Self {
         Self {
             source,
@@ -96,7 +123,10 @@ impl ComponentRegistry {
             defaults,
             settings,
             active: RwLock::default(),
+            shadows: RwLock::default(),
             failures: Mutex::default(),
+            canary_failures: Mutex::default(),
+            observer,
             reloading: tokio::sync::Mutex::new(()),
             stats: ComponentStats::default(),
         }
@@ -137,44 +167,94 @@ impl ComponentRegistry {
         }
     }
 
-    /// Calls `chain`'s component for `hook` with `call`, applying the binding's failure
-    /// policy and breaker. `None` inside the error means no component exists at all. `call`
-    /// gets the component and whose fair share the call counts against: the chain's, except
-    /// when the chain was over its share and its binding falls back to the default.
+    /// Calls `chain`'s component for `hook` with `call`, applying the binding's canary,
+    /// failure policy and breaker, and reports every attempt to the observer (the run log) and
+    /// the answer to a shadow, if one runs. `None` inside the error means no component exists
+    /// at all. `call` gets the component and whose fair share the call counts against: the
+    /// chain's, except when the chain was over its share and its binding falls back to the
+    /// default.
     pub async fn call<T, F, Fut>(
         &self,
         chain: Uuid,
         hook: Hook,
+        context: &CallContext,
         call: F,
     ) -> Result<Answered<T>, Option<CallError>>
     where
+        T: serde::Serialize,
+        F: Fn(Arc<LoadedComponent>, Tenant) -> Fut,
+        Fut: Future<Output = Result<Called<T>, CallError>>,
+    {
+        let answer = self.serve(chain, hook, context, &call).await;
+        self.offer_shadow(chain, hook, context, &answer);
+        answer
+    }
+
+    async fn serve<T, F, Fut>(
+        &self,
+        chain: Uuid,
+        hook: Hook,
+        context: &CallContext,
+        call: &F,
+    ) -> Result<Answered<T>, Option<CallError>>
+    where
+        T: serde::Serialize,
         F: Fn(Arc<LoadedComponent>, Tenant) -> Fut,
         Fut: Future<Output = Result<Called<T>, CallError>>,
     {
         if let Some(refusal) = self.refusal(chain, hook) {
+            self.observe::<T>(
+                (chain, hook),
+                context,
+                &refusal.component,
+                false,
+                Err(&refusal),
+            );
             return Err(Some(refusal));
         }
-        let resolved = self.resolve(chain, hook).ok_or(None)?;
         let tenant = Tenant::Chain(chain);
+        if let Some(canary) = self.canary_for(chain, hook, context.customer) {
+            let tried = call(canary.clone(), tenant).await;
+            self.observe((chain, hook), context, &canary.id, true, tried.as_ref());
+            match tried {
+                Ok(called) => {
+                    self.canary_succeeded(chain, hook);
+                    return Ok(Answered {
+                        called,
+                        component: canary,
+                        fell_back: false,
+                        canary: true,
+                    });
+                }
+                // A failing canary never costs the customer an answer: the stable component
+                // serves this call, and enough failures in a row remove the canary.
+                Err(e) => self.canary_failed(chain, hook, &canary, &e).await,
+            }
+        }
+        let resolved = self.resolve(chain, hook).ok_or(None)?;
         let first = call(resolved.component.clone(), tenant).await;
-        self.record(chain, &resolved.component, &first);
+        self.observe(
+            (chain, hook),
+            context,
+            &resolved.component.id,
+            false,
+            first.as_ref(),
+        );
+        let answered = |called, component, fell_back| Answered {
+            called,
+            component,
+            fell_back,
+            canary: false,
+        };
         let Some(policy) = resolved.bound else {
             return first
-                .map(|called| Answered {
-                    called,
-                    component: resolved.component,
-                    fell_back: false,
-                })
+                .map(|called| answered(called, resolved.component, false))
                 .map_err(Some);
         };
         match first {
             Ok(called) => {
                 self.succeeded(chain, hook);
-                Ok(Answered {
-                    called,
-                    component: resolved.component,
-                    fell_back: false,
-                })
+                Ok(answered(called, resolved.component, false))
             }
             Err(e) => {
                 self.failed(chain, hook, &resolved.component, &e).await;
@@ -192,16 +272,73 @@ impl ComponentRegistry {
                 };
                 let default = self.default_for(hook).ok_or(Some(e))?;
                 let second = call(default.clone(), tenant).await;
-                self.record(chain, &default, &second);
+                self.observe((chain, hook), context, &default.id, false, second.as_ref());
                 second
-                    .map(|called| Answered {
-                        called,
-                        component: default,
-                        fell_back: true,
-                    })
+                    .map(|called| answered(called, default, true))
                     .map_err(Some)
             }
         }
+    }
+
+    /// Reports one attempt to the observer and the per-replica statistics.
+    fn observe<T: serde::Serialize>(
+        &self,
+        (chain, hook): (Uuid, Hook),
+        context: &CallContext,
+        component: &str,
+        canary: bool,
+        result: Result<&Called<T>, &CallError>,
+    ) {
+        match result {
+            Ok(c) => self.stats.record(chain, component, &c.stats, None),
+            Err(e) => self
+                .stats
+                .record(chain, component, &e.stats, Some(e.kind.as_str())),
+        }
+        let run = observe::record_of((chain, hook), context, component, canary, result);
+        // Per chain, hook and outcome, with the chain labels bounded (`share::chain_label`).
+        metrics::counter!(
+            "cineflow_chain_component_runs_total",
+            "chain" => crate::plugins::share::chain_label(chain),
+            "hook" => hook.as_str(),
+            "outcome" => run.outcome.as_str(),
+            "canary" => if canary { "true" } else { "false" },
+        )
+        .increment(1);
+        self.observer.ran(run);
+    }
+
+    /// Hands the answer to the hook's shadow, when one runs and this call is in its sample.
+    fn offer_shadow<T: serde::Serialize>(
+        &self,
+        chain: Uuid,
+        hook: Hook,
+        context: &CallContext,
+        answer: &Result<Answered<T>, Option<CallError>>,
+    ) {
+        let shadow = self
+            .shadows
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&(chain, hook))
+            .cloned();
+        let Some(shadow) = shadow else {
+            return;
+        };
+        if !sampled(Uuid::new_v4(), shadow.sample_percent) {
+            return;
+        }
+        let served = match answer {
+            Ok(a) => Some(output_json(&a.called.output)),
+            Err(_) => None,
+        };
+        self.observer.shadow(ShadowJob {
+            chain,
+            hook,
+            candidate: shadow.component,
+            context: context.clone(),
+            served,
+        });
     }
 
     /// A bound component that does not load on this replica, under `reject`: the call fails
@@ -221,19 +358,5 @@ impl ComponentRegistry {
                 a.broken.as_deref().unwrap_or("unknown reason")
             ),
         ))
-    }
-
-    fn record<T>(
-        &self,
-        chain: Uuid,
-        component: &LoadedComponent,
-        result: &Result<Called<T>, CallError>,
-    ) {
-        match result {
-            Ok(c) => self.stats.record(chain, &component.id, &c.stats, None),
-            Err(e) => self
-                .stats
-                .record(chain, &component.id, &e.stats, Some(e.kind.as_str())),
-        }
     }
 }

@@ -20,12 +20,39 @@ pub struct BoundComponent {
     pub on_failure: String,
     /// The breaker tripped: the chain's calls go to the default until it binds again.
     pub tripped: bool,
+    /// A share of the customers served by a candidate.
+    pub canary: Option<CanarySpec>,
+}
+
+/// A binding's canary.
+#[derive(Debug, Clone)]
+pub struct CanarySpec {
+    /// The candidate's sha256.
+    pub component_id: String,
+    /// The share of customers it serves, 1..=99.
+    pub percent: u8,
+}
+
+/// A candidate shadowing a chain's hook.
+#[derive(Debug, Clone)]
+pub struct ShadowSpec {
+    /// The chain.
+    pub chain: Uuid,
+    /// The hook's stored name.
+    pub hook: String,
+    /// The candidate's sha256.
+    pub component_id: String,
+    /// The share of calls it shadows, 1..=100.
+    pub sample_percent: u8,
 }
 
 /// Where the registry reads bindings and component bytes.
 pub trait BindingSource: Send + Sync {
     /// The bindings of `chain`, or of every chain with `None`.
     fn bindings(&self, chain: Option<Uuid>) -> BoxFuture<'_, anyhow::Result<Vec<BoundComponent>>>;
+
+    /// The shadows of `chain`, or of every chain with `None`.
+    fn shadows(&self, chain: Option<Uuid>) -> BoxFuture<'_, anyhow::Result<Vec<ShadowSpec>>>;
 
     /// The stored bytes of component `id`, if any.
     fn bytes<'a>(&'a self, id: &'a str) -> BoxFuture<'a, anyhow::Result<Option<Vec<u8>>>>;
@@ -36,6 +63,16 @@ pub trait BreakerLog: Send + Sync {
     /// Marks `chain`'s binding of `hook` to `component` tripped with `reason`; `false` when
     /// it was already tripped or is no longer bound to that component.
     fn trip<'a>(
+        &'a self,
+        chain: Uuid,
+        hook: Hook,
+        component: &'a str,
+        reason: &'a str,
+    ) -> BoxFuture<'a, anyhow::Result<bool>>;
+
+    /// Removes `chain`'s canary `component` of `hook` after its breaker tripped, with
+    /// `reason` (audited); `false` when that canary was no longer set.
+    fn trip_canary<'a>(
         &'a self,
         chain: Uuid,
         hook: Hook,

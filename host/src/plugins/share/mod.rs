@@ -26,7 +26,8 @@ use std::time::{Duration, Instant};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use uuid::Uuid;
 
-use series::{chain_label, record_charge_metric, record_refusal_metric};
+pub(crate) use series::chain_label;
+use series::{record_charge_metric, record_refusal_metric};
 
 pub use settings::{Refusal, ShareSettings};
 

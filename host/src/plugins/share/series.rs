@@ -8,7 +8,7 @@ use uuid::Uuid;
 /// so the number of series stays bounded whatever number of chains signs up.
 const LABELLED_CHAINS: usize = 64;
 
-pub(super) fn chain_label(chain: Uuid) -> String {
+pub(crate) fn chain_label(chain: Uuid) -> String {
     static SEEN: Mutex<Vec<Uuid>> = Mutex::new(Vec::new());
     let mut seen = SEEN.lock().unwrap_or_else(|e| e.into_inner());
     if seen.contains(&chain) {
