@@ -354,3 +354,51 @@ async fn test_cases_are_checked_and_only_the_chains_staff_see_them(pool: PgPool)
         .await;
     app.stop().await;
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_failed_production_call_is_in_the_run_log_with_the_panic(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let b = app.bookable("Logged").await;
+    let (token, chain) = (b.venue.token.as_str(), b.venue.chain_id.as_str());
+    let (_, customer) = app.customer("Cust").await;
+    let trap = s(
+        &app.upload_ok(token, chain, "pricing", hostile("trap-on-promo"))
+            .await,
+        "id",
+    );
+    app.bind_ok(token, chain, "pricing", &trap, Some("reject"))
+        .await;
+    assert_problem(
+        app.try_hold_promo(&customer, &b.show_id, &["A-1"], "TRAP")
+            .await,
+        503,
+        "plugin_unavailable",
+    )
+    .await;
+    // Recording is asynchronous: wait for the run.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let run = loop {
+        let page = app
+            .get_ok(&format!("/chains/{chain}/runs?outcome=trap"), Some(token))
+            .await;
+        if let Some(run) = page["items"].as_array().and_then(|items| items.first()) {
+            break run.clone();
+        }
+        assert!(std::time::Instant::now() < deadline, "no trap run: {page}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    let detail = app
+        .get_ok(
+            &format!("/chains/{chain}/runs/{}", s(&run, "id")),
+            Some(token),
+        )
+        .await;
+    let error = s(&detail, "error");
+    assert!(error.starts_with("pricing (trap): "), "{detail}");
+    assert!(
+        error.contains("the component panicked at") && error.contains("traps on purpose"),
+        "{detail}"
+    );
+    assert!(s(&detail, "log").contains("traps on purpose"), "{detail}");
+    app.stop().await;
+}
