@@ -1,4 +1,4 @@
-//! Command line: `cineflow [serve]`, `cineflow migrate`, `cineflow component run`.
+//! Command line: `cineflow [serve]`, `cineflow migrate`, `cineflow component run|test|new`.
 //! Every setting is a flag and an environment variable (ARCHITECTURE.md, Configuration).
 
 use std::net::SocketAddr;
@@ -51,12 +51,56 @@ pub enum Command {
     Remote(crate::remote::RemoteCommand),
 }
 
-/// `cineflow component ...`
+/// `cineflow component ...`: tools for component authors. Exit codes (docs/component-guide.md):
+/// 0 done (for `run`: an answer, `ok` or `err`), 1 some test case failed (`test`), 2 the
+/// component failed (`run`: trap, fuel, time, memory, a broken answer), 3 the component does
+/// not load as a component of the hook, 64 a usage error (a missing or malformed file, an
+/// input that does not fit the hook, a directory that is not empty).
 #[derive(Debug, Subcommand)]
 pub enum ComponentCommand {
     /// Run a component once, locally, under the same sandbox and limits as the service, and
     /// print its output with the fuel, time and memory it used.
     Run(RunArgs),
+    /// Run a file of test cases (the format of `PUT /chains/{id}/test-cases/{hook}`) against
+    /// a component, locally, and print pass or fail per case.
+    Test(TestArgs),
+    /// Write a starter crate for a hook: the WIT glue, a `src/logic.rs` with unit tests, a
+    /// sample input, test cases and a README with the commands to build, run and test it.
+    New(NewArgs),
+}
+
+/// Arguments of `cineflow component test`.
+#[derive(Debug, Args)]
+pub struct TestArgs {
+    /// The hook (WIT world) the component implements.
+    #[arg(long)]
+    pub hook: Hook,
+    /// The component file (`.wasm`).
+    #[arg(long)]
+    pub wasm: PathBuf,
+    /// The cases: `{"cases": [{"name", "input", "expect": {"ok": ...} | {"err": ...}}]}`.
+    #[arg(long)]
+    pub cases: PathBuf,
+    /// Print one JSON object (every case's verdict) instead of a line per case.
+    #[arg(long)]
+    pub json: bool,
+    /// Sandbox limits.
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
+/// Arguments of `cineflow component new`.
+#[derive(Debug, Args)]
+pub struct NewArgs {
+    /// The hook the component will implement.
+    #[arg(long)]
+    pub hook: Hook,
+    /// The crate's name (lowercase letters, digits and `-`); default: the directory's name,
+    /// or `my-<hook>`.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Where to write it (must not exist, or be empty); default: `./<name>`.
+    pub dir: Option<PathBuf>,
 }
 
 /// Arguments of `cineflow component run`.

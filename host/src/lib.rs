@@ -11,7 +11,9 @@ pub mod auth;
 pub mod bootstrap;
 /// Command-line interface (clap): every flag with its environment variable.
 pub mod cli;
-/// `cineflow component run`: the local runner for component authors.
+/// `cineflow component new`: a starter crate for a hook, from `host/templates/component-new`.
+pub mod component_new;
+/// `cineflow component run|test|new`: the tools for component authors and their exit codes.
 pub mod component_run;
 /// Validated configuration built from the command line.
 pub mod config;

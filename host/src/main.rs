@@ -5,7 +5,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use cineflow::cli::{Cli, Command, ComponentCommand, DefaultServe};
+use cineflow::cli::{Cli, Command, DefaultServe};
 use cineflow::{app, component_run, config, db, telemetry};
 use clap::Parser;
 
@@ -56,14 +56,11 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Remote(command) => Ok(cineflow::remote::run(command).await),
-        Command::Component(ComponentCommand::Run(args)) => {
-            let (report, ok) = component_run::run(&args).await?;
-            println!("{}", serde_json::to_string_pretty(&report)?);
-            Ok(if ok {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(2)
-            })
+        Command::Component(command) => {
+            // Exit codes and output of every `component` command: component_run::exit.
+            let finished = component_run::execute(command).await;
+            finished.emit();
+            Ok(ExitCode::from(finished.code))
         }
     }
 }

@@ -467,8 +467,9 @@ async fn uploads_that_are_not_components_of_the_hook_are_refused_with_the_reason
 
 #[sqlx::test(migrations = "../migrations")]
 async fn an_upload_over_the_size_cap_is_413(pool: PgPool) {
-    // The defaults are 60–75 KB; a cap of 100 000 bytes still loads them.
-    let cap: usize = 100_000;
+    // The defaults are 78–105 KB (they keep their name section); a cap of 150 000 bytes
+    // still loads them.
+    let cap: usize = 150_000;
     let limits = Limits {
         max_component_bytes: u64::try_from(cap).expect("fits"),
         ..Limits::default()
@@ -1088,6 +1089,11 @@ async fn the_breaker_opens_after_n_failures_in_a_row_and_the_default_takes_over(
     assert!(
         reason.contains("3 failures") && reason.contains("trap"),
         "{reason}"
+    );
+    assert!(
+        reason.contains("the component panicked at")
+            && reason.contains("promo code TRAP traps on purpose"),
+        "the breaker's reason carries the guest's panic: {reason}"
     );
     parse_time(&binding["breaker"]["tripped_at"]);
     let entries = trail(&app, token, chain).await;

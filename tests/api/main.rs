@@ -7,6 +7,7 @@
 mod support;
 
 mod accounts;
+mod authors;
 mod binary;
 mod booking_components;
 mod booking_failures;

@@ -17,6 +17,7 @@ pub mod runs;
 pub mod screens;
 pub mod shadows;
 pub mod shows;
+pub mod test_cases;
 pub mod theatres;
 pub mod users;
 

@@ -90,12 +90,9 @@ pub async fn render(
             Ok(email) => return (email, RenderedBy::Component),
             Err(refusal) => format!("component {} refused: {refusal}", decision.component.id),
         },
-        Err(DecideError::Busy(e) | DecideError::Failed(e)) => format!(
-            "component {} failed: {} ({})",
-            e.component,
-            e.kind.as_str(),
-            e.message
-        ),
+        Err(DecideError::Busy(e) | DecideError::Failed(e)) => {
+            format!("component {} failed: {}", e.component, e.report())
+        }
         Err(DecideError::NoComponent(_)) => {
             "no notify-templates component is configured".to_owned()
         }

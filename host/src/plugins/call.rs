@@ -37,13 +37,9 @@ impl PluginRuntime {
         let fail = |kind, message: String, stats, log| {
             metrics::record_call(hook, &component.id, FailureKind::as_str(kind), &stats);
             CallError {
-                hook,
-                component: component.id.clone(),
-                kind,
-                message,
                 stats,
                 log,
-                retry_after: None,
+                ..CallError::new(hook, component.id.clone(), kind, message)
             }
         };
         let input_size = input.wire_size() as u64;
@@ -107,7 +103,11 @@ impl PluginRuntime {
             Ok(output) => output,
             Err(e) => {
                 let kind = classify(&e);
-                return Err(fail(kind, format!("{e:#}"), stats, log));
+                let (message, backtrace) = super::report::split(&e);
+                return Err(CallError {
+                    backtrace,
+                    ..fail(kind, message, stats, log)
+                });
             }
         };
         let output_size = match &output {

@@ -4,7 +4,10 @@ use std::hash::{Hash, Hasher};
 use std::thread;
 use std::time::Duration;
 
-use wasmtime::{Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+use wasmtime::{
+    Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig,
+    WasmBacktraceDetails,
+};
 
 use super::limits::Limits;
 
@@ -45,6 +48,11 @@ pub fn build(pool: &PoolSize) -> wasmtime::Result<Engine> {
     let mut config = Config::new();
     config.consume_fuel(true);
     config.epoch_interruption(true);
+    // Backtraces name each frame's function from the component's `name` section, which
+    // wasmtime always reads. DWARF (file and line) is not parsed, whatever
+    // WASMTIME_BACKTRACE_DETAILS says: a chain's upload could carry megabytes of it, and the
+    // guest's panic message already names the file and line.
+    config.wasm_backtrace_details(WasmBacktraceDetails::Disable);
     let memory = usize::try_from(pool.max_memory_bytes).unwrap_or(usize::MAX);
     // Reserving only what the largest limit allows (instead of 4 GiB per slot) keeps a
     // thousand-slot pool at a few GiB of address space; bounds checks become explicit.

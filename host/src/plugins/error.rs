@@ -100,6 +100,38 @@ pub struct CallError {
     pub stats: CallStats,
     /// What the component wrote to stdout/stderr.
     pub log: String,
+    /// The guest's stack when it trapped, one frame a line, with function names where the
+    /// component ships a name section (see [`super::report`]).
+    pub backtrace: Option<String>,
     /// For `Busy` and `Unavailable` refusals: when the caller may try again.
     pub retry_after: Option<std::time::Duration>,
+}
+
+impl CallError {
+    /// A failure of `component` for `hook`, with nothing measured, logged or traced yet.
+    pub fn new(hook: Hook, component: String, kind: FailureKind, message: String) -> Self {
+        Self {
+            hook,
+            component,
+            kind,
+            message,
+            stats: CallStats::default(),
+            log: String::new(),
+            backtrace: None,
+            retry_after: None,
+        }
+    }
+
+    /// The guest's panic (`panicked at src/lib.rs:12:5: the message`), read from its log.
+    pub fn panic(&self) -> Option<String> {
+        super::report::panic_in(&self.log)
+    }
+
+    /// The failure as its author and the operator read it: the kind and the cause, the
+    /// guest's panic message, the backtrace and the guest's log (its tail, capped). Every
+    /// place a person sees a failure (upload refusals, dry runs, breaker reasons, the server
+    /// log, `cineflow component run`) shows this.
+    pub fn report(&self) -> String {
+        super::report::render(self)
+    }
 }

@@ -96,10 +96,9 @@ pub async fn run(
             }
             (Err(e), _) => {
                 return Err(FixtureError::Failed(format!(
-                    "fixture {:?}: the component failed ({}): {}",
+                    "fixture {:?}: the component failed: {}",
                     fixture.name,
-                    e.kind.as_str(),
-                    e.message
+                    e.report()
                 )));
             }
             (Ok(Err(reason)), Expect::Ok) => {

@@ -33,12 +33,25 @@ impl Invocation {
                 json!({ "output": { "err": reason }, "stats": stats, "log": self.log })
             }
             Err(e) => json!({
-                "error": { "kind": e.kind.as_str(), "message": e.message },
+                "error": error_json(e),
                 "stats": stats,
                 "log": self.log,
             }),
         }
     }
+}
+
+/// A failure as the runner and the dry-run endpoint show it: its kind and cause, the guest's
+/// panic message (or null), its backtrace (or null) and the whole report for people
+/// ([`CallError::report`]).
+pub fn error_json(e: &CallError) -> Value {
+    json!({
+        "kind": e.kind.as_str(),
+        "message": e.message,
+        "panic": e.panic(),
+        "backtrace": e.backtrace,
+        "report": e.report(),
+    })
 }
 
 pub(crate) fn parse<T: serde::de::DeserializeOwned>(input: Value) -> Result<T, String> {
@@ -74,4 +87,10 @@ pub async fn invoke(
     hooks::module(component.hook)
         .invoke(runtime, tenant, component, input)
         .await
+}
+
+/// Checks that `input` parses as `hook`'s input and answers its size on the wire (what the
+/// hook's `max_input_bytes` limits), without calling anything.
+pub fn input_size(hook: crate::plugins::Hook, input: Value) -> Result<usize, String> {
+    hooks::module(hook).input_size(input)
 }

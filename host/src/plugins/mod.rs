@@ -14,6 +14,7 @@
 
 pub mod cache;
 mod call;
+pub mod cases;
 pub mod engine;
 mod error;
 pub mod fixtures;
@@ -24,6 +25,7 @@ pub mod limits;
 mod load;
 mod metrics;
 pub mod registry;
+pub mod report;
 mod reuse;
 mod share;
 pub mod stats;

@@ -133,7 +133,7 @@ fn failed(e: DecideError) -> DomainError {
             retry_after: e.retry_after.unwrap_or(std::time::Duration::from_secs(1)),
         },
         DecideError::Failed(e) => {
-            tracing::warn!(hook = %e.hook, component = %e.component, kind = e.kind.as_str(), message = %e.message, "component failed; refusing (fail closed)");
+            tracing::warn!(hook = %e.hook, component = %e.component, kind = e.kind.as_str(), report = %e.report(), "component failed; refusing (fail closed)");
             DomainError::PluginUnavailable(format!(
                 "the chain's {} component failed ({}); try again later",
                 e.hook,

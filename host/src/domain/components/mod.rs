@@ -7,6 +7,7 @@ mod bindings;
 mod dry_run;
 mod follow;
 mod store;
+mod test_cases;
 mod upload;
 
 use std::sync::Arc;
@@ -23,6 +24,7 @@ pub use crate::db::bindings::{AuditEntry, Binding, ChainComponent};
 pub use bindings::{CanaryRequest, CanaryState, HookBinding};
 pub use follow::{CHANNEL, UPLOADS_CHANNEL, follow};
 pub use store::StoredComponents;
+pub use test_cases::ChainCases;
 pub use upload::Uploaded;
 
 /// The chain-components service.

@@ -1,5 +1,6 @@
 //! Upload: the bytes are checked against the chain's storage quota, compiled for the hook,
-//! run against every fixture of the hook within the sandbox's limits, then stored
+//! run against every fixture of the hook within the sandbox's limits and then against the
+//! chain's own test cases for the hook (if it has any), then stored
 //! content-addressed with the chain's record, its audit entry and a notice that makes other
 //! replicas compile it before a binding reaches them.
 
@@ -7,6 +8,7 @@ use serde_json::json;
 
 use super::{ChainComponents, UPLOADS_CHANNEL, db, load_refusal};
 use crate::domain::{ChainAccess, DomainError};
+use crate::plugins::cases::{self, CasesError};
 use crate::plugins::fixtures::{self, FixtureError};
 use crate::plugins::{Hook, Tenant};
 
@@ -19,6 +21,8 @@ pub struct Uploaded {
     pub created: bool,
     /// Bound to one of the chain's hooks.
     pub bound: bool,
+    /// The chain's own test cases for the hook it passed (all of them; 0 without cases).
+    pub cases_passed: usize,
 }
 
 impl ChainComponents {
@@ -73,6 +77,36 @@ impl ChainComponents {
                 });
             }
         };
+        // The chain's own cases for the hook, after the platform's fixtures.
+        let cases_passed = {
+            let mut conn = self.pool.acquire().await?;
+            match self.stored_cases(&mut conn, chain, hook).await? {
+                None => 0,
+                Some(stored) => {
+                    drop(conn);
+                    match cases::check_all(
+                        &self.plugins,
+                        Tenant::Chain(chain),
+                        &component,
+                        &stored.cases,
+                    )
+                    .await
+                    {
+                        Ok(passed) => passed,
+                        Err(CasesError::Failed(reason)) => {
+                            self.plugins.forget(&component.id, hook);
+                            return Err(DomainError::InvalidComponent(reason));
+                        }
+                        Err(CasesError::Busy(busy)) => {
+                            return Err(DomainError::PluginBusy {
+                                message: busy.message,
+                                retry_after: busy.retry_after,
+                            });
+                        }
+                    }
+                }
+            }
+        };
         let mut tx = self.pool.begin().await?;
         let (count, stored) = db::stored_usage(&mut tx, chain, true).await?;
         if db::component(&mut tx, chain, &component.id)
@@ -121,7 +155,7 @@ impl ChainComponents {
                 hook.as_str(),
                 Some(&component.id),
                 Some(access.actor().id()),
-                json!({ "size_bytes": bytes.len(), "fixtures_passed": report.passed, "fuel_max": report.fuel_max }),
+                json!({ "size_bytes": bytes.len(), "fixtures_passed": report.passed, "fuel_max": report.fuel_max, "cases_passed": cases_passed }),
             )
             .await?;
         }
@@ -135,6 +169,7 @@ impl ChainComponents {
             component: record,
             created,
             bound,
+            cases_passed,
         })
     }
 }

@@ -31,7 +31,10 @@ pub(in crate::http) struct InvokeResult {
     /// `{"ok": ...}` or `{"err": "reason"}`; absent when the call failed.
     #[schema(value_type = Option<Object>)]
     output: Option<Value>,
-    /// `{"kind": "trap" | "out_of_fuel" | ..., "message": ...}` when the call failed.
+    /// When the call failed: `{"kind": "trap" | "out_of_fuel" | ..., "message": the cause,
+    /// "panic": the guest's panic message or null, "backtrace": the guest's stack (function
+    /// names where it ships a name section) or null, "report": all of it with the tail of the
+    /// guest's log, for people}`.
     #[schema(value_type = Option<Object>)]
     error: Option<Value>,
     fuel_used: u64,
@@ -68,10 +71,7 @@ pub(in crate::http) async fn invoke_component(
     let (output, error) = match &invocation.outcome {
         Ok(Ok(v)) => (Some(json!({ "ok": v })), None),
         Ok(Err(reason)) => (Some(json!({ "err": reason })), None),
-        Err(e) => (
-            None,
-            Some(json!({ "kind": e.kind.as_str(), "message": e.message })),
-        ),
+        Err(e) => (None, Some(crate::plugins::invoke::error_json(e))),
     };
     Ok(Json(InvokeResult {
         output,

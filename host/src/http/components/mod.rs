@@ -17,6 +17,7 @@ use uuid::Uuid;
 pub(super) mod bindings;
 pub(super) mod dry_run;
 mod runs;
+pub(super) mod test_cases;
 
 use super::extract::{ApiPath, ApiQuery, StaffUser, validation};
 use super::{ApiError, Problem};
@@ -43,6 +44,11 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
             runs::put_shadow,
             runs::get_shadow,
             runs::delete_shadow
+        ))
+        .routes(routes!(
+            test_cases::put_test_cases,
+            test_cases::get_test_cases,
+            test_cases::delete_test_cases
         ))
 }
 
@@ -87,9 +93,13 @@ pub(super) struct FixturesView {
     passed: i32,
     /// Most fuel one fixture used.
     fuel_max: i64,
+    /// In upload answers: the chain's own test cases for the hook that this upload passed
+    /// (all of them; 0 when the chain has none). Null in lists: cases can change after an
+    /// upload.
+    cases_passed: Option<usize>,
 }
 
-fn component_view(c: ChainComponent, bound: bool) -> ComponentView {
+fn component_view(c: ChainComponent, bound: bool, cases_passed: Option<usize>) -> ComponentView {
     ComponentView {
         id: c.component_id,
         hook: c.hook,
@@ -99,6 +109,7 @@ fn component_view(c: ChainComponent, bound: bool) -> ComponentView {
         fixtures: FixturesView {
             passed: c.fixtures_passed,
             fuel_max: c.fuel_max,
+            cases_passed,
         },
         bound,
     }
@@ -116,8 +127,10 @@ pub(super) struct UploadQuery {
 
 /// Uploads a component (`Content-Type: application/wasm`). It must be a component (not a
 /// core module) implementing the hook's world with no imports beyond the empty WASI the host
-/// links, fit the size cap, and pass every fixture of the hook within the limits. The same
-/// bytes again → 200 with the same record.
+/// links, fit the size cap, pass every fixture of the hook within the limits, and then every
+/// one of the chain's own test cases for the hook (`PUT /chains/{id}/test-cases/{hook}`). A
+/// refusal's detail names the fixture or case, and for a failure carries the guest's panic
+/// message, backtrace and log. The same bytes again → 200 with the same record.
 #[utoipa::path(post, path = "/api/v1/chains/{id}/components", tag = "components",
     params(("id" = Uuid, Path, description = "Chain id"), UploadQuery),
     request_body(content = Vec<u8>, content_type = "application/wasm"),
@@ -168,7 +181,11 @@ pub(super) async fn upload_component(
     };
     Ok((
         status,
-        Json(component_view(uploaded.component, uploaded.bound)),
+        Json(component_view(
+            uploaded.component,
+            uploaded.bound,
+            Some(uploaded.cases_passed),
+        )),
     ))
 }
 
@@ -201,7 +218,7 @@ pub(super) async fn list_components(
         .list(&access)
         .await?
         .into_iter()
-        .map(|l| component_view(l.component, l.bound))
+        .map(|l| component_view(l.component, l.bound, None))
         .collect();
     Ok(Json(ComponentList {
         items,

@@ -69,7 +69,8 @@ pub(in crate::http) struct RunDetailView {
     /// `{"ok": ...}` or `{"err": "reason"}`; null when the call failed.
     #[schema(value_type = Option<Object>)]
     output: Option<Value>,
-    /// The failure's message, when it failed.
+    /// When it failed, the failure's report: the kind and cause, the guest's panic message,
+    /// its backtrace and the tail of its log (as in upload refusals and dry runs).
     error: Option<String>,
     /// What the guest printed (capped at 4 KiB).
     log: String,

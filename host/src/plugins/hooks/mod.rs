@@ -88,6 +88,8 @@ pub(crate) trait HookSpec: Send + Sync + 'static {
     const FIXTURES: &'static str;
     /// The component linked for this hook: one variant per supported version.
     type Pre: Linked;
+    /// The hook's input as JSON (dry runs, fixtures, test cases) parses into this.
+    type Input: serde::de::DeserializeOwned + crate::domain::hook_io::WireSize;
 
     /// Links `pre` as this hook, newest version first; the error is the current version's.
     fn link(pre: InstancePre<CallState>) -> wasmtime::Result<Self::Pre>;
@@ -120,6 +122,9 @@ pub(crate) trait HookModule: Send + Sync {
     fn on_failure(&self) -> OnFailure;
     /// See [`HookSpec::FIXTURES`].
     fn fixtures(&self) -> &'static str;
+    /// Parses `input` as the hook's input, answering its size on the wire (what the input
+    /// cap limits).
+    fn input_size(&self, input: Value) -> Result<usize, String>;
     /// See [`HookSpec::invoke`].
     fn invoke<'a>(
         &self,
@@ -145,6 +150,11 @@ impl<S: HookSpec> HookModule for S {
 
     fn fixtures(&self) -> &'static str {
         S::FIXTURES
+    }
+
+    fn input_size(&self, input: Value) -> Result<usize, String> {
+        use crate::domain::hook_io::WireSize as _;
+        super::invoke::parse::<S::Input>(input).map(|i| i.wire_size())
     }
 
     fn invoke<'a>(

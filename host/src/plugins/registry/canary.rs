@@ -64,10 +64,9 @@ impl ComponentRegistry {
         if count < self.settings.breaker_failures {
             return;
         }
-        let reason = format!(
-            "{count} canary failures in a row; the last: {} ({})",
-            e.kind.as_str(),
-            super::failure::cut(&e.message, 300)
+        let reason = crate::plugins::report::cap(
+            &format!("{count} canary failures in a row; the last: {}", e.report()),
+            super::failure::TRIP_REASON_BYTES,
         );
         match self
             .breaker

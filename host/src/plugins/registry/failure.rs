@@ -41,6 +41,10 @@ impl OnFailure {
     }
 }
 
+/// The most of a failure report a breaker's reason keeps (stored with the binding and in the
+/// chain's audit trail); the rest is cut at a line boundary with a marker.
+pub const TRIP_REASON_BYTES: usize = 4096;
+
 impl ComponentRegistry {
     pub(super) fn succeeded(&self, chain: Uuid, hook: Hook) {
         let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
@@ -71,10 +75,9 @@ impl ComponentRegistry {
         if count < self.settings.breaker_failures {
             return;
         }
-        let reason = format!(
-            "{count} failures in a row; the last: {} ({})",
-            e.kind.as_str(),
-            cut(&e.message, 300)
+        let reason = crate::plugins::report::cap(
+            &format!("{count} failures in a row; the last: {}", e.report()),
+            TRIP_REASON_BYTES,
         );
         if let Err(err) = self.trip(chain, hook, &component.id, &reason).await {
             tracing::warn!(error = %err, %chain, %hook, "could not record the breaker trip; will retry on the next failure");
@@ -105,13 +108,5 @@ impl ComponentRegistry {
         }
         self.succeeded(chain, hook);
         Ok(())
-    }
-}
-
-/// At most `max` characters of `text`, marked when cut.
-pub(super) fn cut(text: &str, max: usize) -> String {
-    match text.char_indices().nth(max) {
-        Some((end, _)) => format!("{}…", &text[..end]),
-        None => text.to_owned(),
     }
 }

@@ -28,7 +28,7 @@ use uuid::Uuid;
 use crate::defaults::PlatformDefaults;
 use crate::plugins::stats::ComponentStats;
 use crate::plugins::{
-    CallError, CallStats, Called, FailureKind, Hook, LoadedComponent, PluginRuntime, Tenant,
+    CallError, Called, FailureKind, Hook, LoadedComponent, PluginRuntime, Tenant,
 };
 
 pub use decide::{DecideError, Decision};
@@ -267,6 +267,7 @@ impl ComponentRegistry {
                 let tenant = if e.kind == FailureKind::Busy {
                     Tenant::Platform
                 } else {
+                    tracing::warn!(%chain, %hook, component = %e.component, kind = e.kind.as_str(), report = %e.report(), "bound component failed; the platform default answers (fallback)");
                     tenant
                 };
                 let default = self.default_for(hook).ok_or(Some(e))?;
@@ -348,17 +349,14 @@ impl ComponentRegistry {
         if a.component.is_some() || a.tripped || a.on_failure != OnFailure::Reject {
             return None;
         }
-        Some(CallError {
+        Some(CallError::new(
             hook,
-            component: a.component_id.clone(),
-            kind: FailureKind::Unavailable,
-            message: format!(
+            a.component_id.clone(),
+            FailureKind::Unavailable,
+            format!(
                 "the bound component does not load on this replica: {}",
                 a.broken.as_deref().unwrap_or("unknown reason")
             ),
-            stats: CallStats::default(),
-            log: String::new(),
-            retry_after: None,
-        })
+        ))
     }
 }

@@ -195,7 +195,8 @@ pub(super) fn record_of<T: serde::Serialize>(
             RunOutcome::Failed(e.kind),
             e.stats,
             None,
-            Some(e.message.clone()),
+            // What the author reads in `GET /runs/{id}`: the cause, the panic, the backtrace.
+            Some(e.report()),
             e.log.clone(),
         ),
     };

@@ -40,11 +40,21 @@ pub enum BookingRulesInput {
     Cancel(io::CancelRequest),
 }
 
+impl crate::domain::hook_io::WireSize for BookingRulesInput {
+    fn wire_size(&self) -> usize {
+        match self {
+            BookingRulesInput::CheckHold(req) => req.wire_size(),
+            BookingRulesInput::Cancel(req) => req.wire_size(),
+        }
+    }
+}
+
 impl HookSpec for BookingRules {
     const HOOK: Hook = Hook::BookingRules;
     /// No seat is sold on a broken rule.
     const ON_FAILURE: OnFailure = OnFailure::Reject;
     const FIXTURES: &'static str = include_str!("fixtures.json");
+    type Input = BookingRulesInput;
     type Pre = Pre;
 
     fn link(pre: InstancePre<CallState>) -> wasmtime::Result<Pre> {

@@ -33,6 +33,7 @@ impl HookSpec for NotifyTemplates {
     /// The email still goes out, with the default's text.
     const ON_FAILURE: OnFailure = OnFailure::Fallback;
     const FIXTURES: &'static str = include_str!("fixtures.json");
+    type Input = io::EmailEvent;
     type Pre = Pre;
 
     fn link(pre: InstancePre<CallState>) -> wasmtime::Result<Pre> {

@@ -33,6 +33,7 @@ impl HookSpec for Pricing {
     /// No seat is sold on a broken price.
     const ON_FAILURE: OnFailure = OnFailure::Reject;
     const FIXTURES: &'static str = include_str!("fixtures.json");
+    type Input = io::QuoteRequest;
     type Pre = Pre;
 
     fn link(pre: InstancePre<CallState>) -> wasmtime::Result<Pre> {

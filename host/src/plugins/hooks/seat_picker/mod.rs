@@ -36,6 +36,7 @@ impl HookSpec for SeatPicker {
     /// The default's seats are checked like any pick, and a customer still gets seats.
     const ON_FAILURE: OnFailure = OnFailure::Fallback;
     const FIXTURES: &'static str = include_str!("fixtures.json");
+    type Input = io::PickRequest;
     type Pre = Pre;
 
     fn link(pre: InstancePre<CallState>) -> wasmtime::Result<Pre> {
