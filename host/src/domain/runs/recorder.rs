@@ -21,6 +21,8 @@ use crate::plugins::registry::{CallObserver, RunRecord, ShadowJob};
 pub const MAX_RUN_LOG_BYTES: usize = 4096;
 /// Records written per statement.
 const BATCH: usize = 500;
+/// How long the writer gathers records after the first of a batch.
+const GATHER: std::time::Duration = std::time::Duration::from_millis(50);
 
 /// The registry's observer on this replica.
 pub struct Recorder {
@@ -126,6 +128,17 @@ async fn write_runs(
     loop {
         if queue.recv_many(&mut batch, BATCH).await == 0 {
             return;
+        }
+        // Gather a little longer: one statement of many rows costs the database far less
+        // than many statements of one, and nobody waits for these rows.
+        if batch.len() < BATCH {
+            tokio::time::sleep(GATHER).await;
+            while batch.len() < BATCH {
+                match queue.try_recv() {
+                    Ok(run) => batch.push(run),
+                    Err(_) => break,
+                }
+            }
         }
         let rows: Vec<NewRun> = batch.drain(..).map(|r| row(r, &pseudonyms)).collect();
         let written = async {

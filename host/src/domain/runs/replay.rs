@@ -6,6 +6,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use futures_util::StreamExt;
 use sqlx::PgPool;
 use sqlx::types::Json;
 use tokio_util::sync::CancellationToken;
@@ -18,6 +19,8 @@ use crate::plugins::{FailureKind, Hook, LoadedComponent, PluginRuntime, Tenant, 
 /// Example diffs a replay keeps.
 pub const REPLAY_EXAMPLES: usize = 20;
 const PAGE: i64 = 500;
+/// Candidate calls a replay runs at once (on the chain's share, which bounds them too).
+const CONCURRENT_CALLS: usize = 4;
 /// A running replay saves its report (its heartbeat) at least this often, whatever its pace.
 const SAVE_EVERY: Duration = Duration::from_secs(5);
 const POLL: Duration = Duration::from_secs(1);
@@ -49,7 +52,7 @@ pub async fn work(pool: PgPool, plugins: Arc<PluginRuntime>, stop: CancellationT
     }
 }
 
-async fn run_one(pool: &PgPool, plugins: &PluginRuntime, mut replay: Replay) {
+async fn run_one(pool: &PgPool, plugins: &Arc<PluginRuntime>, mut replay: Replay) {
     let result = replay_runs(pool, plugins, &mut replay).await;
     match result {
         Ok(true) => replay.status = "done".into(),
@@ -65,10 +68,12 @@ async fn run_one(pool: &PgPool, plugins: &PluginRuntime, mut replay: Replay) {
     }
 }
 
-/// Replays every page; `Ok(false)` when another replica took the replay over.
+/// Replays every page; `Ok(false)` when another replica took the replay over. The next page
+/// is read while this one is replayed, and [`CONCURRENT_CALLS`] calls run at once (each on a
+/// task of its own, so a replay can use more than one core), answers taken in run order.
 async fn replay_runs(
     pool: &PgPool,
-    plugins: &PluginRuntime,
+    plugins: &Arc<PluginRuntime>,
     replay: &mut Replay,
 ) -> anyhow::Result<bool> {
     let hook: Hook = replay
@@ -85,34 +90,42 @@ async fn replay_runs(
         return Ok(false);
     }
     let mut tally = Tally::default();
-    let mut after = None;
     let mut saved = Instant::now();
-    while replay.done < replay.total {
-        let left = i64::from(replay.total - replay.done);
-        let page = {
+    let (chain, hook_name) = (replay.chain_id, replay.hook.clone());
+    let fetch = |after: Option<uuid::Uuid>, fetch: i64| {
+        let (pool, hook) = (pool.clone(), hook_name.clone());
+        tokio::spawn(async move {
             let mut conn = pool.acquire().await?;
-            runs::page_window(
-                &mut conn,
-                replay.chain_id,
-                &replay.hook,
-                window,
-                after,
-                PAGE.min(left),
-            )
-            .await?
-        };
+            runs::page_window(&mut conn, chain, &hook, window, after, fetch).await
+        })
+    };
+    let mut next = Some(fetch(None, PAGE.min(i64::from(replay.total))));
+    while let Some(pending) = next.take() {
+        let page = pending.await??;
         let Some(last) = page.last() else {
             // Runs pruned meanwhile: the report covers what was there.
             replay.total = replay.done;
             break;
         };
-        after = Some(last.id);
-        for run in page {
-            let answer = call(plugins, replay, &candidate, run.input).await;
+        let read = i64::from(replay.done) + page.len() as i64;
+        let left = i64::from(replay.total) - read;
+        if left > 0 {
+            next = Some(fetch(Some(last.id), PAGE.min(left)));
+        }
+        let mut answers = futures_util::stream::iter(page.into_iter().map(|run| {
+            let (plugins, candidate) = (plugins.clone(), candidate.clone());
+            tokio::spawn(async move {
+                let answer = call(&plugins, chain, &candidate, run.input).await;
+                (run.id, run.function, run.output, answer)
+            })
+        }))
+        .buffered(CONCURRENT_CALLS);
+        while let Some(done) = answers.next().await {
+            let (id, function, before, answer) = done?;
             tally.add(
-                (hook, &run.function),
-                Some(run.id),
-                run.output.as_ref(),
+                (hook, &function),
+                Some(id),
+                before.as_ref(),
                 &answer,
                 REPLAY_EXAMPLES,
             );
@@ -140,18 +153,13 @@ async fn replay_runs(
 /// traffic comes first), the replay waits and tries again rather than counting a failure.
 async fn call(
     plugins: &PluginRuntime,
-    replay: &Replay,
+    chain: uuid::Uuid,
     candidate: &LoadedComponent,
     input: serde_json::Value,
 ) -> After {
     for attempt in 0..50u32 {
-        let invocation = invoke::invoke(
-            plugins,
-            Tenant::Chain(replay.chain_id),
-            candidate,
-            input.clone(),
-        )
-        .await;
+        let invocation =
+            invoke::invoke(plugins, Tenant::Chain(chain), candidate, input.clone()).await;
         if let Ok(inv) = &invocation
             && let Err(e) = &inv.outcome
             && e.kind == FailureKind::Busy
