@@ -17,6 +17,7 @@ use uuid::Uuid;
 pub(super) mod bindings;
 pub(super) mod dry_run;
 mod runs;
+mod shadows;
 pub(super) mod test_cases;
 
 use super::extract::{ApiPath, ApiQuery, StaffUser, validation};
@@ -41,9 +42,9 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(runs::start_replay, runs::list_replays))
         .routes(routes!(runs::get_replay))
         .routes(routes!(
-            runs::put_shadow,
-            runs::get_shadow,
-            runs::delete_shadow
+            shadows::put_shadow,
+            shadows::get_shadow,
+            shadows::delete_shadow
         ))
         .routes(routes!(
             test_cases::put_test_cases,
