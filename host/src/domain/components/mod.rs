@@ -82,7 +82,8 @@ impl ChainComponents {
             .collect())
     }
 
-    /// Every upload, binding change and breaker trip of the chain, oldest first.
+    /// Every upload, binding change, breaker trip, canary, shadow and replay request of the
+    /// chain, oldest first.
     pub async fn audit(
         &self,
         access: &ChainAccess,

@@ -29,7 +29,6 @@ pub struct Recorder {
     enabled: bool,
     runs: mpsc::Sender<RunRecord>,
     shadows: mpsc::Sender<ShadowJob>,
-    dropped: AtomicU64,
     progress: Arc<Progress>,
 }
 
@@ -63,7 +62,6 @@ impl Recorder {
             enabled: settings.enabled,
             runs,
             shadows,
-            dropped: AtomicU64::new(0),
             progress,
         })
     }
@@ -79,11 +77,6 @@ impl Recorder {
             tokio::time::sleep(std::time::Duration::from_millis(2)).await;
         }
     }
-
-    /// Records dropped because the queue was full, since this replica started.
-    pub fn dropped(&self) -> u64 {
-        self.dropped.load(Ordering::Relaxed)
-    }
 }
 
 impl CallObserver for Recorder {
@@ -96,7 +89,6 @@ impl CallObserver for Recorder {
                 self.progress.queued.fetch_add(1, Ordering::AcqRel);
             }
             Err(TrySendError::Full(_)) => {
-                self.dropped.fetch_add(1, Ordering::Relaxed);
                 metrics::counter!("cineflow_run_log_dropped_total", "queue" => "runs").increment(1);
             }
             Err(TrySendError::Closed(_)) => {}

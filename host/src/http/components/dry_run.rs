@@ -169,7 +169,8 @@ pub(in crate::http) async fn component_stats(
 #[derive(Debug, Serialize, ToSchema)]
 pub(in crate::http) struct ComponentAuditView {
     id: Uuid,
-    /// `uploaded`, `bound`, `unbound` or `breaker-tripped`.
+    /// `uploaded`, `bound`, `unbound`, `breaker-tripped`, `canary-set`, `canary-removed`,
+    /// `canary-tripped`, `shadow-started`, `shadow-stopped` or `replay-requested`.
     kind: String,
     hook: Option<String>,
     component_id: Option<String>,
@@ -192,7 +193,8 @@ pub(in crate::http) struct AuditQuery {
     pub(super) cursor: Option<String>,
 }
 
-/// Every upload, binding change and breaker trip of the chain, oldest first.
+/// Every upload, binding change, breaker trip, canary, shadow and replay request of the chain,
+/// oldest first.
 #[utoipa::path(get, path = "/api/v1/chains/{id}/component-audit", tag = "components",
     params(("id" = Uuid, Path, description = "Chain id"), AuditQuery),
     security(("bearer" = [])),
