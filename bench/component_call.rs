@@ -51,6 +51,7 @@ fn request(seats: u32) -> QuoteRequest {
             confirmed_bookings: 0,
         },
         promo_code: None,
+        voucher: None,
         now_ms: 1_893_000_000_000,
     }
 }

@@ -125,6 +125,29 @@ pub struct HoldPolicy {
     pub hold_seconds: u32,
 }
 
+/// Input of booking-rules `check-waitlist` (new in 0.3.0): may this customer join a sold-out
+/// show's waiting list, and how long does an offer of seats last.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WaitlistRequest {
+    pub show: ShowInfo,
+    pub seat_count: u32,
+    #[serde(default)]
+    pub seat_class: Option<SeatClass>,
+    pub customer: Customer,
+    /// Waiting-list entries (waiting or offered) the customer has for this chain's shows.
+    pub customer_entries: u32,
+    pub now_ms: i64,
+}
+
+/// Output of booking-rules `check-waitlist` when the customer may join.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WaitlistPolicy {
+    /// How long an offer of seats stays held for the customer, in seconds.
+    pub offer_seconds: u32,
+}
+
 /// Input of booking-rules `cancel`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -146,6 +169,28 @@ pub struct QuoteRequest {
     #[serde(default)]
     pub promo_code: Option<String>,
     pub now_ms: i64,
+    /// The chain's voucher the promo code matched, if it matched one (new in 0.3.0; pricing
+    /// components of 0.1 and 0.2 are not told, and the host applies the discount for them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub voucher: Option<VoucherTerms>,
+}
+
+/// A voucher as pricing sees it: its code and the discount the chain's staff gave it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VoucherTerms {
+    pub code: String,
+    pub discount: Discount,
+}
+
+/// A voucher's discount: a percentage of the price, or an amount in minor units.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Discount {
+    /// 1 to 100 per cent off.
+    Percent(u8),
+    /// This much off, in minor units of the show's currency.
+    AmountMinor(i64),
 }
 
 /// One line of a quote.
@@ -163,6 +208,14 @@ pub struct LineItem {
 pub struct PriceQuote {
     pub items: Vec<LineItem>,
     pub total_minor: i64,
+    /// What the voucher took off the price, for receipts and emails (new in 0.3.0; 0 without
+    /// a voucher). The items already add up to `total_minor`, the discount included.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub discount_minor: i64,
+}
+
+fn is_zero(v: &i64) -> bool {
+    *v == 0
 }
 
 /// A seat's state for the seat-picker.
@@ -208,6 +261,21 @@ pub enum EventKind {
     BookingExpired,
     ShowCancelled,
     Custom,
+    /// Seats freed up and are held for a waiting-list customer (new in 0.3.0).
+    WaitlistOffer,
+    /// A waiting-list offer ran out unpaid (new in 0.3.0).
+    WaitlistOfferExpired,
+}
+
+impl EventKind {
+    /// True for kinds that worlds before 0.3.0 do not know: their components are not asked,
+    /// the built-in template renders them.
+    pub fn is_new_in_0_3(self) -> bool {
+        matches!(
+            self,
+            EventKind::WaitlistOffer | EventKind::WaitlistOfferExpired
+        )
+    }
 }
 
 /// Input of notify-templates `render`.
@@ -317,6 +385,10 @@ impl WireSize for QuoteRequest {
             + self.customer.wire_size()
             + self.promo_code.wire_size()
             + 8
+            + self
+                .voucher
+                .as_ref()
+                .map_or(1, |v| 1 + v.code.wire_size() + 9)
     }
 }
 
@@ -328,7 +400,19 @@ impl WireSize for LineItem {
 
 impl WireSize for PriceQuote {
     fn wire_size(&self) -> usize {
-        self.items.wire_size() + 8
+        self.items.wire_size() + 16
+    }
+}
+
+impl WireSize for WaitlistRequest {
+    fn wire_size(&self) -> usize {
+        self.show.wire_size() + 4 + 2 + self.customer.wire_size() + 4 + 8
+    }
+}
+
+impl WireSize for WaitlistPolicy {
+    fn wire_size(&self) -> usize {
+        4
     }
 }
 

@@ -34,6 +34,8 @@ fn subject(kind: EventKind) -> &'static str {
         EventKind::BookingExpired => "Your seat hold has expired",
         EventKind::ShowCancelled => "Your show was cancelled",
         EventKind::Custom => "A message from Cineflow",
+        EventKind::WaitlistOffer => "Seats are held for you",
+        EventKind::WaitlistOfferExpired => "Your waiting-list offer has expired",
     }
 }
 

@@ -57,6 +57,12 @@ pub async fn render(
     (chain, notification): (Option<Uuid>, Uuid),
     event: &EmailEvent,
 ) -> (RenderedEmail, RenderedBy) {
+    if event.kind.is_new_in_0_3() {
+        return (
+            builtin::render(event.kind, &event.fields),
+            RenderedBy::Builtin,
+        );
+    }
     let mut run = crate::domain::runs::context(Hook::NotifyTemplates, "render", event);
     run.notification = Some(notification);
     let render = |c: std::sync::Arc<LoadedComponent>, tenant| async move {
@@ -120,5 +126,7 @@ fn event_kind_label(kind: EventKind) -> &'static str {
         EventKind::BookingExpired => "booking-expired",
         EventKind::ShowCancelled => "show-cancelled",
         EventKind::Custom => "custom",
+        EventKind::WaitlistOffer => "waitlist-offer",
+        EventKind::WaitlistOfferExpired => "waitlist-offer-expired",
     }
 }

@@ -56,6 +56,7 @@ pub fn quote_request(n: u32) -> QuoteRequest {
         seats: seats(n),
         customer: customer(),
         promo_code: None,
+        voucher: None,
         now_ms: SHOW_STARTS_MS - 86_400_000,
     }
 }

@@ -317,6 +317,7 @@ impl Bookings {
             customer,
             promo_code: promo_code.map(str::to_owned),
             now_ms: now.timestamp_millis(),
+            voucher: None,
         };
         let run = who.context(Hook::Pricing, "quote", &quote_req);
         let pricing = self

@@ -69,6 +69,11 @@ macro_rules! conversions {
                     io::EventKind::BookingExpired => Self::BookingExpired,
                     io::EventKind::ShowCancelled => Self::ShowCancelled,
                     io::EventKind::Custom => Self::Custom,
+                    // Never asked of these worlds (`render` answers them with the built-in
+                    // template before any component is called).
+                    io::EventKind::WaitlistOffer | io::EventKind::WaitlistOfferExpired => {
+                        Self::Custom
+                    }
                 }
             }
         }

@@ -84,6 +84,7 @@ macro_rules! conversions {
                         })
                         .collect(),
                     total_minor: q.total_minor,
+                    discount_minor: 0,
                 }
             }
         }
@@ -179,11 +180,13 @@ mod tests {
         let ok = PriceQuote {
             items: vec![item(100), item(250)],
             total_minor: 350,
+            discount_minor: 0,
         };
         assert!(check_quote(&ok, &b).is_ok());
         let off = PriceQuote {
             items: vec![item(100)],
             total_minor: 1,
+            discount_minor: 0,
         };
         assert!(
             check_quote(&off, &b)
@@ -198,6 +201,7 @@ mod tests {
         let neg = PriceQuote {
             items: vec![item(-5), item(10)],
             total_minor: 5,
+            discount_minor: 0,
         };
         assert!(
             check_quote(&neg, &b)
@@ -207,6 +211,7 @@ mod tests {
         let big = PriceQuote {
             items: vec![item(i64::MAX), item(1)],
             total_minor: 0,
+            discount_minor: 0,
         };
         assert!(
             check_quote(&big, &b)
@@ -216,6 +221,7 @@ mod tests {
         let empty = PriceQuote {
             items: vec![],
             total_minor: 0,
+            discount_minor: 0,
         };
         assert!(check_quote(&empty, &b).is_err());
     }
