@@ -137,6 +137,7 @@ impl App {
                 components.clone(),
             ),
             notifications: crate::domain::notifications::Notifications::new(pool.clone()),
+            gift_cards: crate::domain::gift_cards::GiftCards::new(pool.clone()),
             runs: crate::domain::runs::Runs::new(
                 pool.clone(),
                 components.clone(),

@@ -21,6 +21,8 @@ pub struct AppState {
     pub components: Arc<crate::plugins::ComponentRegistry>,
     /// Holds, payments, cancellations and booking reads.
     pub bookings: crate::domain::bookings::Bookings,
+    /// Gift cards: issue, staff reads, balance by code.
+    pub gift_cards: crate::domain::gift_cards::GiftCards,
     /// Signup, signin, tokens, passwords and the admin's user management.
     pub accounts: crate::domain::accounts::Accounts,
     /// Theatre chains and their staff.

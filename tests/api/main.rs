@@ -22,6 +22,7 @@ mod confidence;
 mod default_components;
 mod demo;
 mod edge;
+mod gift_cards;
 mod guide_walkthrough;
 mod hostile_components;
 mod isolation;

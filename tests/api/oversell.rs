@@ -31,7 +31,7 @@ use crate::support::client::{
 };
 
 /// Runs `f` on a fresh multi-thread runtime with its own pool on the test database.
-async fn on_many_threads<F, Fut>(pool: PgPool, f: F)
+pub(crate) async fn on_many_threads<F, Fut>(pool: PgPool, f: F)
 where
     F: FnOnce(PgPool) -> Fut + Send + 'static,
     Fut: Future<Output = ()> + 'static,
@@ -64,7 +64,7 @@ where
 }
 
 /// Stops a shared app once every task let go of it.
-async fn stop(app: Arc<TestApp>) {
+pub(crate) async fn stop(app: Arc<TestApp>) {
     match Arc::try_unwrap(app) {
         Ok(app) => app.stop().await,
         Err(_) => panic!("the app is still shared"),

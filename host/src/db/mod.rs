@@ -8,6 +8,7 @@ pub mod booking_seats;
 pub mod bookings;
 pub mod chains;
 pub mod components;
+pub mod gift_cards;
 pub mod idempotency;
 pub mod movies;
 pub mod outbox;

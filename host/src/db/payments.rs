@@ -26,34 +26,54 @@ pub struct Payment {
     pub provider_ref: String,
     /// Refunded so far.
     pub refunded_minor: i64,
+    /// The gift card that paid `gift_card_minor` of `amount_minor`, if any.
+    pub gift_card_id: Option<Uuid>,
+    /// Paid by the gift card (0 without one); the card token paid the rest.
+    pub gift_card_minor: i64,
     /// Created.
     pub created_at: DateTime<Utc>,
 }
 
+/// A payment to record.
+#[derive(Debug, Clone, Copy)]
+pub struct NewPayment<'a> {
+    /// Its id, chosen before the charge (a gift card's movement refers to it).
+    pub id: Uuid,
+    /// Chain.
+    pub chain: Uuid,
+    /// Booking paid.
+    pub booking: Uuid,
+    /// Payer.
+    pub user: Uuid,
+    /// The whole amount (gift card part included).
+    pub amount_minor: i64,
+    /// Currency.
+    pub currency: &'a str,
+    /// The gateway's reference.
+    pub provider_ref: &'a str,
+    /// The gift card that paid part of it, and how much.
+    pub gift_card: Option<(Uuid, i64)>,
+}
+
 /// Records a successful payment; `payments_booking_key` makes a second one impossible.
 #[tracing::instrument(skip_all)]
-pub async fn insert(
-    conn: &mut PgConnection,
-    chain: Uuid,
-    booking: Uuid,
-    user: Uuid,
-    amount_minor: i64,
-    currency: &str,
-    provider_ref: &str,
-) -> Result<Payment, sqlx::Error> {
+pub async fn insert(conn: &mut PgConnection, p: NewPayment<'_>) -> Result<Payment, sqlx::Error> {
     sqlx::query_as!(
         Payment,
-        r#"insert into payments (id, chain_id, booking_id, user_id, amount_minor, currency, provider_ref)
-         values ($1, $2, $3, $4, $5, $6, $7) returning id, chain_id, booking_id, user_id,
+        r#"insert into payments (id, chain_id, booking_id, user_id, amount_minor, currency,
+                                provider_ref, gift_card_id, gift_card_minor)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9) returning id, chain_id, booking_id, user_id,
                 amount_minor, currency, status as "status: PaymentStatus", provider_ref,
-                refunded_minor, created_at"#,
-        Uuid::now_v7(),
-        chain,
-        booking,
-        user,
-        amount_minor,
-        currency,
-        provider_ref,
+                refunded_minor, gift_card_id, gift_card_minor, created_at"#,
+        p.id,
+        p.chain,
+        p.booking,
+        p.user,
+        p.amount_minor,
+        p.currency,
+        p.provider_ref,
+        p.gift_card.map(|(card, _)| card),
+        p.gift_card.map_or(0, |(_, minor)| minor),
     )
     .fetch_one(conn)
     .await
@@ -90,7 +110,7 @@ pub async fn find(conn: &mut PgConnection, id: Uuid) -> Result<Option<Payment>, 
         Payment,
         r#"select id, chain_id, booking_id, user_id, amount_minor, currency,
                  status as "status: PaymentStatus", provider_ref, refunded_minor,
-                 created_at from payments where id = $1"#,
+                 gift_card_id, gift_card_minor, created_at from payments where id = $1"#,
         id,
     )
     .fetch_optional(conn)
@@ -110,7 +130,7 @@ pub async fn list(
         Payment,
         r#"select id, chain_id, booking_id, user_id, amount_minor, currency,
                  status as "status: PaymentStatus", provider_ref, refunded_minor,
-                 created_at from payments
+                 gift_card_id, gift_card_minor, created_at from payments
          where ($1::uuid is null or user_id = $1) and ($2::uuid is null or chain_id = $2)
            and ($3::uuid is null or id > $3)
          order by id limit $4"#,

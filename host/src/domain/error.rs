@@ -58,6 +58,10 @@ pub enum DomainError {
     /// The payment provider failed.
     #[error("{0}")]
     PaymentUnavailable(String),
+    /// A gift card that cannot pay: unknown, another chain's or currency's, or without the
+    /// balance needed (why, in the message).
+    #[error("{0}")]
+    GiftCardInvalid(String),
     /// Another show holds the screen at this time (its runtime plus the cleaning buffer).
     #[error("another show overlaps this time on this screen (runtime plus cleaning buffer)")]
     ScreenBusy,

@@ -11,6 +11,7 @@ pub mod catalogue;
 pub mod chains;
 pub mod components;
 pub mod error;
+pub mod gift_cards;
 pub mod health;
 pub mod hook_io;
 pub mod idempotency;

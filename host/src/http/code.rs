@@ -75,6 +75,8 @@ codes! {
     HoldExpired => "hold_expired",
     /// The card was declined.
     PaymentDeclined => "payment_declined",
+    /// The gift card cannot pay: unknown, another chain's or currency's, or not enough on it.
+    GiftCardInvalid => "gift_card_invalid",
     /// The request body is over the limit.
     PayloadTooLarge => "payload_too_large",
     /// A component over the hook's size cap.

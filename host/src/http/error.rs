@@ -303,6 +303,9 @@ impl From<crate::domain::DomainError> for ApiError {
             E::PaymentUnavailable(m) => {
                 ApiError::new(StatusCode::SERVICE_UNAVAILABLE, Code::PaymentUnavailable, m)
             }
+            E::GiftCardInvalid(m) => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, Code::GiftCardInvalid, m)
+            }
             E::ScreenBusy => ApiError::new(StatusCode::CONFLICT, Code::ScreenBusy, detail),
             E::MovieNotShowing => ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,

@@ -8,6 +8,7 @@ mod components;
 pub mod conn;
 pub mod error;
 pub mod extract;
+mod gift_cards;
 mod hooks;
 mod idempotency;
 mod movies;
@@ -73,6 +74,7 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
         .merge(seats::router())
         .merge(bookings::router())
         .merge(payments::router())
+        .merge(gift_cards::router())
         .merge(notifications::router())
         .merge(components::router())
         .split_for_parts();

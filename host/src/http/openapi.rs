@@ -26,6 +26,7 @@ use crate::state::AppState;
         (name = "chains", description = "Theatre chains and their staff"),
         (name = "catalogue", description = "Movies, theatres, screens and shows"),
         (name = "bookings", description = "Holds, payments, cancellations and their audit trail"),
+        (name = "gift-cards", description = "Gift cards: issued by a chain's staff, spent by payments, read by whoever holds the code"),
         (name = "notifications", description = "Queued emails and their delivery"),
         (name = "components", description = "Hooks and the components that implement them"),
     )

@@ -17,8 +17,6 @@ const LABELS: &[(&str, &str)] = &[
     ("kept-seats", "Seats kept"),
     ("voucher-code", "Voucher"),
     ("discount", "Discount"),
-    ("gift-card-paid", "Paid by gift card"),
-    ("gift-card-balance", "Gift card balance"),
     ("offer-expires-at", "Held until"),
     ("role", "Role"),
     ("booking-id", "Booking id"),
@@ -74,10 +72,19 @@ pub fn render(kind: EventKind, fields: &[(String, String)]) -> RenderedEmail {
         Some(name) if !name.is_empty() => format!("Hello {name},"),
         _ => "Hello,".to_owned(),
     };
-    let facts: Vec<(&str, &str)> = LABELS
+    let mut facts: Vec<(&str, &str)> = LABELS
         .iter()
         .filter_map(|(name, label)| field(fields, name).map(|v| (*label, v)))
         .collect();
+    // A payment partly or wholly by gift card: what it paid and what is left, on one line.
+    let gift_card =
+        field(fields, "gift-card-paid").map(|paid| match field(fields, "gift-card-balance") {
+            Some(left) => format!("{paid}, remaining balance: {left}"),
+            None => paid.to_owned(),
+        });
+    if let Some(line) = &gift_card {
+        facts.push(("Paid with gift card", line));
+    }
     let mut text = format!("{greeting}\n\n{}.\n\n", subject(kind));
     let mut html = format!(
         "<p>{}</p>\n<p>{}.</p>\n<ul>\n",
@@ -148,6 +155,29 @@ mod tests {
         assert!(!email.text.contains("ignored"));
         let html = email.html.expect("html body");
         assert!(html.contains("Dune &lt;Part Two&gt;"));
+    }
+
+    #[test]
+    fn a_gift_card_payment_shows_what_the_card_paid_and_what_is_left() {
+        let email = render(
+            EventKind::BookingConfirmed,
+            &fields(&[
+                ("total", "INR 500.00"),
+                ("gift-card-paid", "INR 300.00"),
+                ("gift-card-balance", "INR 0.00"),
+            ]),
+        );
+        assert!(
+            email
+                .text
+                .contains("Paid with gift card: INR 300.00, remaining balance: INR 0.00"),
+            "{}",
+            email.text
+        );
+        let html = email.html.expect("html body");
+        assert!(
+            html.contains("<li>Paid with gift card: INR 300.00, remaining balance: INR 0.00</li>")
+        );
     }
 
     #[test]

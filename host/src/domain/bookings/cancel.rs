@@ -8,6 +8,7 @@ use super::email::event;
 use super::{Bookings, capacity, seat, show_info};
 use crate::db::audit;
 use crate::db::bookings::{self, Booking};
+use crate::db::gift_cards;
 use crate::db::outbox;
 use crate::db::payments;
 use crate::db::shows;
@@ -114,6 +115,9 @@ impl Bookings {
         }
         let cancelled = bookings::cancel(&mut tx, chain, booking_id, refund).await?;
         if confirmed {
+            // The gift card's part goes back to it first; the rest is the payment card's.
+            gift_cards::refund_gift_card(&mut tx, chain, booking_id, refund, Some(actor.id()))
+                .await?;
             payments::refund(&mut tx, chain, booking_id, refund).await?;
         }
         let customer = users::find(&mut tx, booking.user_id)
@@ -175,6 +179,8 @@ impl Bookings {
             let refund = if confirmed { b.total_minor } else { 0 };
             let cancelled = bookings::cancel(&mut tx, chain, b.id, refund).await?;
             if confirmed {
+                gift_cards::refund_gift_card(&mut tx, chain, b.id, refund, Some(actor.id()))
+                    .await?;
                 payments::refund(&mut tx, chain, b.id, refund).await?;
             }
             refunded += refund;

@@ -23,6 +23,15 @@ fn local_time(at: DateTime<Utc>, timezone: &str) -> String {
     }
 }
 
+/// Adds to a confirmation what a gift card paid (`gift-card`) and what is left on it
+/// (`gift-card-balance`), both as amounts like `total`.
+pub(super) fn with_gift_card(email: &mut OutboxEvent, paid: i64, balance: i64, currency: &str) {
+    email.fields.push(("gift-card-paid", money(paid, currency)));
+    email
+        .fields
+        .push(("gift-card-balance", money(balance, currency)));
+}
+
 /// The email of `kind` about booking `b` to its customer.
 pub(super) fn event(
     kind: EventKind,

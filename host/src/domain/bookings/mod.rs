@@ -120,8 +120,11 @@ pub struct PayCommand {
     pub amount_minor: i64,
     /// Currency.
     pub currency: String,
-    /// Card token.
-    pub card_token: String,
+    /// Card token: charged whatever the gift card does not cover. Required without a gift
+    /// card (the edge checks), and whenever the gift card does not cover the total.
+    pub card_token: Option<String>,
+    /// A gift card to spend first.
+    pub gift_card: Option<super::gift_cards::GiftCardCode>,
 }
 
 /// Most seats one hold may name.

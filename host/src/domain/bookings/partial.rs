@@ -11,6 +11,7 @@ use super::email::event;
 use super::{Bookings, capacity, seat, show_info};
 use crate::db::audit::{self, NewEntry};
 use crate::db::bookings::{self, Booking};
+use crate::db::gift_cards;
 use crate::db::outbox;
 use crate::db::payments;
 use crate::db::shows;
@@ -192,6 +193,8 @@ impl Bookings {
         )
         .await?
         .ok_or_else(|| DomainError::InvalidState("the booking changed meanwhile".into()))?;
+        // The gift card's part goes back to it first; the rest is the payment card's.
+        gift_cards::refund_gift_card(&mut tx, chain, id, refund, Some(actor.id())).await?;
         payments::refund(&mut tx, chain, id, refund).await?;
         let customer = users::find(&mut tx, booking.user_id)
             .await?

@@ -1,22 +1,29 @@
 //! Paying a hold.
 
 use super::decide::state_entry;
-use super::email::event;
+use super::email::{event, with_gift_card};
 use super::{Bookings, PayCommand, is_constraint, is_deadlock};
 use crate::db::audit;
 use crate::db::bookings::{self, Locked};
+use crate::db::gift_cards::{self, GiftCard};
 use crate::db::outbox;
-use crate::db::payments::{self, Payment};
+use crate::db::payments::{self, NewPayment, Payment};
 use crate::db::shows;
+use crate::domain::gift_cards::GiftCardCode;
 use crate::domain::hook_io::EventKind;
 use crate::domain::types::{BookingId, BookingStatus, Currency, Money};
 use crate::domain::{Actor, DomainError};
 use crate::gateway::{ChargeRequest, GatewayError};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+/// The provider reference of a payment the gift card covered whole (no charge was made).
+const GIFT_CARD_REF: &str = "gift-card";
 
 impl Bookings {
-    /// Pays a held booking: seats taken for good, payment row, confirmation email — one
-    /// transaction. The row lock makes a simultaneous second payment wait and then see
-    /// `confirmed`; the unique payment per booking backs that up.
+    /// Pays a held booking: seats taken for good, gift card debited, the rest charged, payment
+    /// row, confirmation email — one transaction. The row lock makes a simultaneous second
+    /// payment wait and then see `confirmed`; the unique payment per booking backs that up.
     pub async fn pay(
         &self,
         actor: &Actor,
@@ -65,6 +72,31 @@ impl Bookings {
                 total.minor, total.currency
             )));
         }
+        // The gift card, locked until commit: its balance is read and spent under the lock
+        // (booking row first, then the card, as a cancellation's refund takes them too).
+        let gift = match &cmd.gift_card {
+            None => None,
+            Some(code) => Some(gift_part(&mut tx, code, chain, total).await?),
+        };
+        let gift_minor = gift.as_ref().map_or(0, |(_, part)| *part);
+        let rest = total.minor - gift_minor;
+        let card_token = match (&gift, rest, cmd.card_token.as_deref()) {
+            (Some(_), 0, _) => None,
+            (_, _, Some(token)) => Some(token),
+            (None, _, None) => {
+                return Err(DomainError::invalid(
+                    "card_token",
+                    "is required without a gift card",
+                ));
+            }
+            (Some(_), _, None) => {
+                return Err(DomainError::GiftCardInvalid(format!(
+                    "insufficient balance: the gift card pays {gift_minor} of {} {} (minor \
+                     units); send a card_token for the rest",
+                    total.minor, total.currency
+                )));
+            }
+        };
         // Take the seats for good first: if the hold ran out meanwhile and someone else took a
         // seat, this fails and nothing is charged.
         let confirmed = match bookings::confirm(&mut tx, chain, booking.id).await {
@@ -76,27 +108,49 @@ impl Bookings {
             }
             Err(e) => return Err(e.into()),
         };
-        let receipt = self
-            .gateway
-            .charge(ChargeRequest {
-                amount_minor: booking.total_minor,
-                currency: &booking.currency,
-                card_token: &cmd.card_token,
-                reference: booking.id.to_string(),
-            })
-            .await
-            .map_err(|e| match e {
-                GatewayError::Declined => DomainError::PaymentDeclined,
-                GatewayError::Unavailable(m) => DomainError::PaymentUnavailable(m),
-            })?;
+        let payment_id = Uuid::now_v7();
+        // The card is debited before the charge: a declined or failed charge rolls it back.
+        let gift_balance = match &gift {
+            None => None,
+            Some((card, part)) => Some(
+                gift_cards::spend(&mut tx, card, *part, booking.id, payment_id, user.id)
+                    .await?
+                    .ok_or_else(|| {
+                        DomainError::GiftCardInvalid("insufficient balance on the gift card".into())
+                    })?,
+            ),
+        };
+        let provider_ref = match card_token {
+            // Nothing left to charge: the gateway is not called.
+            None => GIFT_CARD_REF.to_owned(),
+            Some(card_token) => {
+                self.gateway
+                    .charge(ChargeRequest {
+                        amount_minor: rest,
+                        currency: &booking.currency,
+                        card_token,
+                        reference: booking.id.to_string(),
+                    })
+                    .await
+                    .map_err(|e| match e {
+                        GatewayError::Declined => DomainError::PaymentDeclined,
+                        GatewayError::Unavailable(m) => DomainError::PaymentUnavailable(m),
+                    })?
+                    .provider_ref
+            }
+        };
         let payment = payments::insert(
             &mut tx,
-            chain,
-            booking.id,
-            user.id,
-            booking.total_minor,
-            &booking.currency,
-            &receipt.provider_ref,
+            NewPayment {
+                id: payment_id,
+                chain,
+                booking: booking.id,
+                user: user.id,
+                amount_minor: booking.total_minor,
+                currency: &booking.currency,
+                provider_ref: &provider_ref,
+                gift_card: gift.as_ref().map(|(card, part)| (card.id, *part)),
+            },
         )
         .await
         .map_err(|e| {
@@ -109,11 +163,11 @@ impl Bookings {
         let ctx = shows::context(&mut tx, booking.show_id)
             .await?
             .ok_or_else(|| DomainError::NotFound("no such show".into()))?;
-        outbox::enqueue(
-            &mut tx,
-            &event(EventKind::BookingConfirmed, &ctx, &confirmed, user, None),
-        )
-        .await?;
+        let mut email = event(EventKind::BookingConfirmed, &ctx, &confirmed, user, None);
+        if let Some(balance) = gift_balance {
+            with_gift_card(&mut email, gift_minor, balance, &booking.currency);
+        }
+        outbox::enqueue(&mut tx, &email).await?;
         audit::record(
             &mut tx,
             chain,
@@ -129,4 +183,32 @@ impl Bookings {
         tx.commit().await?;
         Ok(payment)
     }
+}
+
+/// The gift card `code` names, locked, and what it pays of `total`: all of its balance, up to
+/// the total. Unknown, another chain's, another currency's or empty: `gift_card_invalid`.
+async fn gift_part(
+    conn: &mut PgConnection,
+    code: &GiftCardCode,
+    chain: Uuid,
+    total: Money,
+) -> Result<(GiftCard, i64), DomainError> {
+    let invalid = |m: &str| DomainError::GiftCardInvalid(m.to_owned());
+    let card = gift_cards::lock_by_code(conn, &code.sha256())
+        .await?
+        .ok_or_else(|| invalid("no gift card has this code"))?;
+    if card.chain_id != chain {
+        return Err(invalid("this gift card belongs to another theatre chain"));
+    }
+    if card.currency != total.currency.as_str() {
+        return Err(DomainError::GiftCardInvalid(format!(
+            "this gift card is in {}, the booking in {}",
+            card.currency, total.currency
+        )));
+    }
+    if card.balance_minor <= 0 {
+        return Err(invalid("insufficient balance: the gift card is used up"));
+    }
+    let part = card.balance_minor.min(total.minor);
+    Ok((card, part))
 }

@@ -101,6 +101,8 @@ pub(super) struct PaymentView {
     /// `succeeded`, `refunded` or `partially_refunded`.
     status: PaymentStatus,
     refunded_minor: i64,
+    /// Paid by gift card (0 without one); the card token paid the rest of `amount_minor`.
+    gift_card_minor: i64,
     created_at: DateTime<Utc>,
 }
 
@@ -115,6 +117,7 @@ impl From<Payment> for PaymentView {
             currency: p.currency,
             status: p.status,
             refunded_minor: p.refunded_minor,
+            gift_card_minor: p.gift_card_minor,
             created_at: p.created_at,
         }
     }
