@@ -21,6 +21,8 @@ pub struct AppState {
     pub components: Arc<crate::plugins::ComponentRegistry>,
     /// Holds, payments, cancellations and booking reads.
     pub bookings: crate::domain::bookings::Bookings,
+    /// Waiting lists of sold-out shows and the offers of freed seats.
+    pub waitlist: crate::domain::waitlist::Waitlist,
     /// Signup, signin, tokens, passwords and the admin's user management.
     pub accounts: crate::domain::accounts::Accounts,
     /// Theatre chains and their staff.

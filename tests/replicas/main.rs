@@ -38,6 +38,7 @@ mod support;
 
 mod cluster;
 mod stall;
+mod waitlist;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Mutex;

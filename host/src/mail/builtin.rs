@@ -13,6 +13,7 @@ const LABELS: &[(&str, &str)] = &[
     ("starts-at", "Starts at"),
     ("seats", "Seats"),
     ("total", "Total"),
+    ("expires-at", "Held until"),
     ("refund", "Refund"),
     ("role", "Role"),
     ("booking-id", "Booking id"),

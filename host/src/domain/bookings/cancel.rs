@@ -145,6 +145,7 @@ impl Bookings {
         )
         .await?;
         tx.commit().await?;
+        self.seats_freed(cancelled.show_id);
         Ok(cancelled)
     }
 
