@@ -9,11 +9,11 @@ mod email;
 mod expiry;
 mod hold;
 mod offer;
+mod partial;
 mod pay;
 mod read;
 
 pub use expiry::expire_due;
-pub use offer::{DEFAULT_MAX_ENTRIES, DEFAULT_OFFER_SECONDS, default_waitlist_policy};
 pub(crate) use offer::{OfferHold, OfferRequest, offer_email};
 
 use std::collections::BTreeSet;
@@ -22,6 +22,7 @@ use std::sync::Arc;
 use sqlx::PgPool;
 
 pub use cancel::ShowCancellation;
+pub use partial::Cancelled;
 pub use read::{AuditPage, BookingListFilter};
 
 use super::hook_io::{Seat, SeatClass, ShowInfo};
