@@ -315,7 +315,7 @@ async fn the_default_rules_allow_three_active_entries_per_customer_per_chain(poo
     )
     .await;
     assert!(
-        s(&refused, "detail").contains("at most 3"),
+        s(&refused, "detail").contains("3 waiting lists"),
         "the reason is given: {refused}"
     );
     // Leaving one makes room.
@@ -537,4 +537,97 @@ async fn cancelling_the_offer_hold_leaves_the_list_and_reoffers_the_seats(pool: 
         audit.to_string().contains(&s(&second_entry, "id")),
         "audit names the entry: {audit}"
     );
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn the_openapi_document_describes_the_waiting_list_operations(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let doc = expect_json(app.get("/openapi.json").await, 200).await;
+    let paths = &doc["paths"];
+    for (path, method, statuses) in [
+        (
+            "/api/v1/shows/{id}/waitlist",
+            "post",
+            &["201", "401", "403", "404", "409", "413", "422"][..],
+        ),
+        (
+            "/api/v1/shows/{id}/waitlist",
+            "get",
+            &["200", "401", "404", "413"][..],
+        ),
+        ("/api/v1/waitlist", "get", &["200", "401", "413"][..]),
+        (
+            "/api/v1/waitlist/{entry_id}",
+            "delete",
+            &["204", "401", "404", "409", "413"][..],
+        ),
+    ] {
+        let op = &paths[path][method];
+        assert!(op.is_object(), "{method} {path} is documented");
+        for status in statuses {
+            assert!(
+                op["responses"][status].is_object(),
+                "{method} {path} declares {status}: {op}"
+            );
+        }
+    }
+    let body = &paths["/api/v1/shows/{id}/waitlist"]["post"]["requestBody"];
+    assert!(body.is_object(), "the join body is described");
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_partial_cancellation_offers_its_seats_and_the_chains_rules_decide_who_joins(
+    pool: PgPool,
+) {
+    let app = TestApp::spawn(pool).await;
+    let venue = app.venue("Partial Cinemas").await;
+    let show = small_show(&app, &venue, 7).await;
+    let (_, seller) = app.customer("Seller").await;
+    let (standard, _) = sell_out(&app, &seller, &show).await;
+    app.pay(&seller, &standard).await;
+    let (_, single) = app.customer("Single").await;
+    let entry = joined(&app, &single, &show, json!({"seat_count": 1})).await;
+
+    // One seat of a paid booking is given back: it goes to the queue.
+    let res = app
+        .post_json(
+            &format!("/bookings/{}/cancel", s(&standard, "id")),
+            Some(&seller),
+            json!({ "seat_ids": ["A-2"] }),
+        )
+        .await;
+    expect_json(res, 200).await;
+    let offered = wait_for_status(&app, &single, &s(&entry, "id"), "offered").await;
+    let booking = app.booking(&single, &s(&offered, "booking_id")).await;
+    assert_eq!(seat_ids(&booking), ["A-2"]);
+
+    // The platform's booking rules (a 0.3.0 component, `check-waitlist`) close the list 30
+    // minutes before the show.
+    let res = app
+        .post_json(
+            &format!("/theatres/{}/screens", venue.theatre_id),
+            Some(&venue.token),
+            json!({ "name": unique("Soon Screen"), "rows": [
+                {"label": "A", "seats": 1, "class": "standard"},
+            ]}),
+        )
+        .await;
+    let screen = s(&expect_json(res, 201).await, "id");
+    let starts = chrono::Utc::now() + chrono::Duration::minutes(20);
+    let res = app
+        .post_json(
+            "/shows",
+            Some(&venue.token),
+            show_body(&screen, &venue.movie_id, starts),
+        )
+        .await;
+    let soon = s(&expect_json(res, 201).await, "id");
+    app.hold(&seller, &soon, &["A-1"]).await;
+    let refused = assert_problem(
+        join(&app, Some(&single), &soon, json!({"seat_count": 1})).await,
+        422,
+        "rule_violation",
+    )
+    .await;
+    assert!(s(&refused, "detail").contains("30 minutes"), "{refused}");
 }

@@ -121,6 +121,13 @@ async fn two_replicas_offer_each_entry_once_and_each_freed_seat_once(pool: PgPoo
         started.elapsed()
     );
     assert!(!made.is_empty(), "freed seats were offered");
+    for replica in &cluster.replicas {
+        eprintln!(
+            "{} made {} offers",
+            replica.name(),
+            replica.log().matches("waiting-list offer made").count()
+        );
+    }
 
     // Each offer is a live hold of its entry's customer, of exactly the seats asked for, no
     // two offers share a customer or a seat, and no hold was made for an entry that was not

@@ -106,7 +106,8 @@ pub async fn insert(conn: &mut PgConnection, e: &NewEntry) -> Result<Entry, sqlx
     .await
 }
 
-/// Active (waiting or offered) entries the customer has for the chain's shows.
+/// Active entries the customer has for the chain's shows, as seen now: waiting for a show
+/// that still sells, or offered with the hold still live (a finished one does not count).
 #[tracing::instrument(skip_all)]
 pub async fn active_of_customer(
     conn: &mut PgConnection,
@@ -114,8 +115,13 @@ pub async fn active_of_customer(
     user: Uuid,
 ) -> Result<i64, sqlx::Error> {
     let n = sqlx::query_scalar!(
-        r#"select count(*) as "n!" from waitlist_entries
-         where chain_id = $1 and user_id = $2 and status in ('waiting', 'offered')"#,
+        r#"select count(*) as "n!" from waitlist_entries e
+         join shows sh on sh.id = e.show_id
+         left join bookings b on b.id = e.booking_id
+         where e.chain_id = $1 and e.user_id = $2
+           and ((e.status = 'waiting' and sh.status = 'scheduled'
+                 and sh.starts_at > statement_timestamp())
+                or (e.status = 'offered' and booking_is_live(b.status, b.expires_at)))"#,
         chain,
         user,
     )

@@ -13,7 +13,7 @@ use super::decide::state_entry;
 use super::email::{event, local_time};
 use super::hold::{Who, pricing_entry};
 use super::{Bookings, PickCommand, capacity, seat, show_info};
-use crate::db::audit::{self, NewEntry};
+use crate::db::audit;
 use crate::db::bookings::{self, Booking, NewHold};
 use crate::db::outbox::OutboxEvent;
 use crate::db::screens::SeatRow;
@@ -24,25 +24,6 @@ use crate::domain::hook_io::{
 };
 use crate::domain::types::{BookingStatus, User};
 use crate::plugins::Hook;
-
-/// How long an offer lasts when the chain's booking rules do not say (components of WIT
-/// 0.1.0 and 0.2.0, which have no `check-waitlist`).
-pub const DEFAULT_OFFER_SECONDS: u32 = 900;
-/// Most active (waiting or offered) entries one customer may have in one chain by default.
-pub const DEFAULT_MAX_ENTRIES: u32 = 3;
-
-/// The documented default of `check-waitlist`: offers last [`DEFAULT_OFFER_SECONDS`]; a
-/// customer may wait for at most [`DEFAULT_MAX_ENTRIES`] of a chain's shows at once.
-pub fn default_waitlist_policy(req: &WaitlistRequest) -> Result<WaitlistPolicy, String> {
-    if req.customer_entries >= DEFAULT_MAX_ENTRIES {
-        return Err(format!(
-            "at most {DEFAULT_MAX_ENTRIES} waiting-list entries per customer in this chain"
-        ));
-    }
-    Ok(WaitlistPolicy {
-        offer_seconds: DEFAULT_OFFER_SECONDS,
-    })
-}
 
 /// What [`Bookings::hold_for_offer`] needs to know.
 pub(crate) struct OfferRequest<'a> {
@@ -71,9 +52,10 @@ pub(crate) struct OfferHold {
 
 impl Bookings {
     /// May this customer join the show's waiting list, and how long would an offer last: the
-    /// chain's booking rules decide (`check-waitlist`, WIT 0.3.0). Until the runtime has that
-    /// call, [`default_waitlist_policy`] answers, as it will for 0.1/0.2 components. A refusal
-    /// is recorded in the chain's audit trail like a refused hold and is `rule_violation`.
+    /// chain's booking rules decide (`check-waitlist`, WIT 0.3.0; components of 0.1 and 0.2
+    /// get the documented default without being run: at most 3 active entries per customer
+    /// in a chain, offers of 900 s). A refusal is recorded in the chain's audit trail like a
+    /// refused hold and is `rule_violation`.
     pub(crate) async fn check_waitlist(
         &self,
         ctx: &ShowContext,
@@ -103,31 +85,30 @@ impl Bookings {
             customer_entries,
             now_ms: Utc::now().timestamp_millis(),
         };
-        // WIT 0.3.0: `self.decide(chain, Hook::BookingRules, run, |c, tenant| ...
-        // plugins.check_waitlist(tenant, &c, &req))`, audited like `check-hold`.
-        match default_waitlist_policy(&req) {
-            Ok(policy) => Ok(policy),
+        let plugins = &self.plugins;
+        let run = Who {
+            customer: Some(customer.id),
+            booking: None,
+        }
+        .context(Hook::BookingRules, "check-waitlist", &req);
+        let rules = self
+            .decide(chain, Hook::BookingRules, run, |c, tenant| {
+                let req = &req;
+                async move { plugins.check_waitlist(tenant, &c, req).await }
+            })
+            .await?;
+        match &rules.output {
+            Ok(policy) => Ok(*policy),
             Err(reason) => {
-                let entry = NewEntry {
-                    kind: "decision",
-                    hook: Some(Hook::BookingRules.as_str()),
-                    actor_id: Some(customer.id),
-                    detail: json!({
-                        "function": "check-waitlist",
-                        "refused": reason,
-                        "default": true,
-                    }),
-                    ..NewEntry::default()
-                };
-                let recorded = async {
-                    let mut conn = self.pool.acquire().await?;
-                    audit::record(&mut conn, chain, ctx.show.id, None, &[entry]).await
-                }
+                self.record_refusal(
+                    (chain, ctx.show.id, None),
+                    customer.id,
+                    Hook::BookingRules,
+                    &rules,
+                    reason,
+                )
                 .await;
-                if let Err(e) = recorded {
-                    tracing::warn!(error = %e, "could not record a refused waiting-list join");
-                }
-                Err(DomainError::RuleViolation(reason))
+                Err(DomainError::RuleViolation(reason.clone()))
             }
         }
     }
