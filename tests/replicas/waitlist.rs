@@ -30,7 +30,13 @@ async fn two_replicas_offer_each_entry_once_and_each_freed_seat_once(pool: PgPoo
     let _serial = crate::SERIAL.lock().await;
     const PAIRS: usize = 10;
     const WAITERS: usize = 24;
-    let cluster = Cluster::start_same(&database_url_of(&pool), 2, &[]).await;
+    // Each replica logs the offers it makes.
+    let cluster = Cluster::start_same(
+        &database_url_of(&pool),
+        2,
+        &[("RUST_LOG", "warn,cineflow::domain::waitlist=info")],
+    )
+    .await;
     let n = cluster.replicas.len();
     let venue = cluster.venue(0, 2, 10).await;
     let sellers = cluster.customers(PAIRS).await;
