@@ -105,12 +105,20 @@ impl App {
         let gateway: Arc<dyn crate::gateway::PaymentGateway> =
             Arc::new(crate::gateway::TestGateway);
         let seat_maps: Arc<crate::seat_maps::SeatMaps> = Arc::default();
+        let (seats_freed, freed_notices) = crate::domain::waitlist::seats_freed();
         let bookings = crate::domain::bookings::Bookings::new(
             pool.clone(),
             components.clone(),
             plugins.clone(),
             seat_maps.clone(),
             gateway.clone(),
+        )
+        .with_seats_freed(seats_freed.clone());
+        let waitlist = crate::domain::waitlist::Waitlist::new(
+            pool.clone(),
+            bookings.clone(),
+            seat_maps.clone(),
+            (seats_freed, freed_notices),
         );
         let catalogue = crate::domain::catalogue::Catalogue::new(
             pool.clone(),
@@ -153,6 +161,7 @@ impl App {
             defaults,
             components,
             bookings,
+            waitlist,
             accounts,
             passwords,
             catalogue,
@@ -243,6 +252,11 @@ impl App {
         });
         let stop_sweeper = CancellationToken::new();
         let sweeper = self.start_sweeper(stop_sweeper.clone()).await?;
+        // Waiting lists: a pass right after a commit frees seats, and a sweep every few
+        // seconds (expired holds and offers free seats without any commit), on every replica.
+        let offers = tokio::spawn(self.state.waitlist.clone().run_offers(stop_sweeper.clone()));
+        let waitlist_sweeps =
+            tokio::spawn(self.state.waitlist.clone().run_sweeps(stop_sweeper.clone()));
         // Replays run on whichever replica claims them, two at a time per replica (so one
         // chain's long replay does not hold up another's); runs past their retention go (every
         // replica; the deletes are idempotent).
@@ -310,6 +324,8 @@ impl App {
         )
         .await;
         follower.abort();
+        offers.abort();
+        waitlist_sweeps.abort();
         if let Some(sweeper) = sweeper {
             // Sends in flight finish (or their lease runs out and another replica sends them).
             match tokio::time::timeout(std::time::Duration::from_secs(10), sweeper).await {

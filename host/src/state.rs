@@ -23,6 +23,8 @@ pub struct AppState {
     pub bookings: crate::domain::bookings::Bookings,
     /// Gift cards: issue, staff reads, balance by code.
     pub gift_cards: crate::domain::gift_cards::GiftCards,
+    /// Waiting lists of sold-out shows and the offers of freed seats.
+    pub waitlist: crate::domain::waitlist::Waitlist,
     /// Signup, signin, tokens, passwords and the admin's user management.
     pub accounts: crate::domain::accounts::Accounts,
     /// Theatre chains and their staff.

@@ -21,6 +21,11 @@
 //!    survivor and ends paid once (a key the dead replica claimed but never answered is free
 //!    again after the request timeout). The victim reaches its SMTP server through a relay
 //!    that withholds the "accepted" reply (`stall.rs`), so it always dies mid-send.
+//! 5. `two_replicas_offer_each_entry_once_and_each_freed_seat_once` (`waitlist.rs`): a
+//!    sold-out show's seats free at once through both replicas while 24 customers wait; both
+//!    replicas' offer passes and sweepers race, and every entry is offered at most once, every
+//!    seat is in at most one offer, each offer is a hold of its own entry's customer, and no
+//!    one-seat request is left waiting beside a free seat.
 //!
 //! Each test starts its own replicas on its own database (`#[sqlx::test]`), and the tests run
 //! one at a time (see [`SERIAL`]). Run with:
@@ -38,6 +43,7 @@ mod support;
 
 mod cluster;
 mod stall;
+mod waitlist;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Mutex;

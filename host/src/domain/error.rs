@@ -23,6 +23,12 @@ pub enum DomainError {
     /// Seats are taken (or blocked); empty when nothing fitting was free.
     #[error("{}", seats_message(.0))]
     SeatUnavailable(Vec<String>),
+    /// A waiting list is for sold-out shows: enough seats (of the class) are free to book.
+    #[error("enough seats are free: book them instead of joining the waiting list")]
+    SeatsAvailable,
+    /// The customer already has an active entry on this show's waiting list.
+    #[error("you are already on this show's waiting list")]
+    AlreadyWaiting,
     /// The chain's seat-picker found nothing that fits an "n seats" request (its reason).
     #[error("{0}")]
     NoSeatsFit(String),

@@ -53,6 +53,10 @@ codes! {
     LastAdmin => "last_admin",
     /// The show has started or was cancelled.
     ShowClosed => "show_closed",
+    /// Enough seats are free: the show is not sold out (waiting lists).
+    SeatsAvailable => "seats_available",
+    /// The customer is already on the show's waiting list.
+    AlreadyWaiting => "already_waiting",
     /// Seats are taken or blocked (listed in `seats`).
     SeatUnavailable => "seat_unavailable",
     /// The booking is already paid.

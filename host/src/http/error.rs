@@ -271,6 +271,8 @@ impl From<crate::domain::DomainError> for ApiError {
             E::Forbidden(m) => ApiError::new(StatusCode::FORBIDDEN, Code::Forbidden, m),
             E::Invalid(fields) => super::extract::validation(fields),
             E::ShowClosed => ApiError::new(StatusCode::CONFLICT, Code::ShowClosed, detail),
+            E::SeatsAvailable => ApiError::new(StatusCode::CONFLICT, Code::SeatsAvailable, detail),
+            E::AlreadyWaiting => ApiError::new(StatusCode::CONFLICT, Code::AlreadyWaiting, detail),
             E::SeatUnavailable(seats) => {
                 ApiError::new(StatusCode::CONFLICT, Code::SeatUnavailable, detail)
                     .with_extra("seats", serde_json::json!(seats))

@@ -23,6 +23,7 @@ mod screens;
 mod seats;
 mod shows;
 mod theatres;
+mod waitlist;
 
 use crate::http::code::Code;
 use std::time::{Duration, Instant};
@@ -77,6 +78,7 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
         .merge(gift_cards::router())
         .merge(notifications::router())
         .merge(components::router())
+        .merge(waitlist::router())
         .split_for_parts();
     Router::new()
         .merge(routes)

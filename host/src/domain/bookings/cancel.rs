@@ -150,6 +150,7 @@ impl Bookings {
         )
         .await?;
         tx.commit().await?;
+        self.seats_freed(cancelled.show_id);
         Ok(cancelled)
     }
 

@@ -9,11 +9,11 @@ use crate::db::shows::ShowContext;
 use crate::domain::hook_io::EventKind;
 use crate::domain::types::User;
 
-fn money(minor: i64, currency: &str) -> String {
+pub(super) fn money(minor: i64, currency: &str) -> String {
     format!("{currency} {}.{:02}", minor / 100, (minor % 100).abs())
 }
 
-fn local_time(at: DateTime<Utc>, timezone: &str) -> String {
+pub(super) fn local_time(at: DateTime<Utc>, timezone: &str) -> String {
     match timezone.parse::<chrono_tz::Tz>() {
         Ok(tz) => at
             .with_timezone(&tz)

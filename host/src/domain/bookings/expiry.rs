@@ -38,7 +38,10 @@ async fn notify_expired(conn: &mut PgConnection, b: &Booking) -> Result<(), sqlx
     let Some(ctx) = shows::context(conn, b.show_id).await? else {
         return Ok(());
     };
-    if let Some(customer) = users::find(conn, b.user_id).await? {
+    // A waiting-list offer that ran out gets the waiting list's own email (sent by its sweep),
+    // not a second one about an expired hold.
+    let offer = crate::db::waitlist::is_offer(conn, b.chain_id, b.id).await?;
+    if !offer && let Some(customer) = users::find(conn, b.user_id).await? {
         outbox::enqueue(
             conn,
             &event(EventKind::BookingExpired, &ctx, b, &customer, None),

@@ -47,9 +47,9 @@ impl Who {
 }
 
 /// Seats the picker chose, and the decision to audit with the hold.
-struct Picked {
-    seat_ids: Vec<SeatId>,
-    entry: NewEntry,
+pub(super) struct Picked {
+    pub(super) seat_ids: Vec<SeatId>,
+    pub(super) entry: NewEntry,
 }
 
 impl Bookings {
@@ -144,7 +144,7 @@ impl Bookings {
     /// Asks the chain's seat-picker for `pick.count` seats on the current state of the show.
     /// Its answer was checked by the hook (count, existing, free, class): a wrong answer is a
     /// component failure, handled by the binding's policy like a trap.
-    async fn pick(
+    pub(super) async fn pick(
         &self,
         ctx: &ShowContext,
         seat_rows: &[SeatRow],
@@ -377,7 +377,7 @@ impl Bookings {
     /// Holds insert their seats in sorted order with `on conflict do nothing`, so they do not
     /// deadlock each other; a deadlock is still retried (it is PostgreSQL's "try again"),
     /// never answered as seats taken, because nothing says which seats another request won.
-    async fn insert_hold(
+    pub(super) async fn insert_hold(
         &self,
         new_hold: &NewHold<'_>,
     ) -> Result<(sqlx::Transaction<'static, sqlx::Postgres>, Booking), DomainError> {
@@ -403,7 +403,7 @@ impl Bookings {
     }
 }
 
-fn pricing_entry<T>(pricing: &Decision<T>, total_minor: i64, items: usize) -> NewEntry {
+pub(super) fn pricing_entry<T>(pricing: &Decision<T>, total_minor: i64, items: usize) -> NewEntry {
     pricing.entry(
         Hook::Pricing,
         json!({ "total_minor": total_minor, "items": items }),

@@ -8,11 +8,13 @@ mod decide;
 mod email;
 mod expiry;
 mod hold;
+mod offer;
 mod partial;
 mod pay;
 mod read;
 
 pub use expiry::expire_due;
+pub(crate) use offer::{OfferHold, OfferRequest, offer_email};
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -44,6 +46,8 @@ pub struct Bookings {
     plugins: Arc<PluginRuntime>,
     seat_maps: Arc<SeatMaps>,
     gateway: Arc<dyn PaymentGateway>,
+    /// Told the show after a commit that frees seats, so the waiting list is offered them.
+    seats_freed: crate::domain::waitlist::SeatsFreed,
 }
 
 impl Bookings {
@@ -61,7 +65,20 @@ impl Bookings {
             plugins,
             seat_maps,
             gateway,
+            seats_freed: Default::default(),
         }
+    }
+
+    /// The service, telling `seats_freed` of every show whose seats it frees.
+    pub fn with_seats_freed(mut self, seats_freed: crate::domain::waitlist::SeatsFreed) -> Self {
+        self.seats_freed = seats_freed;
+        self
+    }
+
+    /// Tells the waiting list that seats of `show` were freed (best effort: the periodic
+    /// sweep catches anything missed). Call it after the commit that freed them.
+    pub fn seats_freed(&self, show: uuid::Uuid) {
+        self.seats_freed.notify(show);
     }
 }
 

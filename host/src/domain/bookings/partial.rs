@@ -248,6 +248,7 @@ impl Bookings {
         )
         .await?;
         tx.commit().await?;
+        self.seats_freed(booking.show_id);
         Ok(Cancelled {
             booking: after,
             refund_minor: refund,
