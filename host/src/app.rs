@@ -137,6 +137,7 @@ impl App {
                 components.clone(),
             ),
             notifications: crate::domain::notifications::Notifications::new(pool.clone()),
+            vouchers: crate::domain::vouchers::Vouchers::new(pool.clone()),
             runs: crate::domain::runs::Runs::new(
                 pool.clone(),
                 components.clone(),

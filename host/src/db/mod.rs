@@ -20,6 +20,7 @@ pub mod shows;
 pub mod test_cases;
 pub mod theatres;
 pub mod users;
+pub mod vouchers;
 
 use std::time::Duration;
 

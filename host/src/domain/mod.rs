@@ -17,6 +17,7 @@ pub mod idempotency;
 pub mod notifications;
 pub mod runs;
 pub mod types;
+pub mod vouchers;
 
 pub use actor::{Actor, ChainAccess};
 pub use error::DomainError;

@@ -22,6 +22,7 @@ mod screens;
 mod seats;
 mod shows;
 mod theatres;
+mod vouchers;
 
 use crate::http::code::Code;
 use std::time::{Duration, Instant};
@@ -75,6 +76,7 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
         .merge(payments::router())
         .merge(notifications::router())
         .merge(components::router())
+        .merge(vouchers::router())
         .split_for_parts();
     Router::new()
         .merge(routes)

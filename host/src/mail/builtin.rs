@@ -12,6 +12,8 @@ const LABELS: &[(&str, &str)] = &[
     ("screen-name", "Screen"),
     ("starts-at", "Starts at"),
     ("seats", "Seats"),
+    ("voucher-code", "Voucher"),
+    ("discount", "Discount"),
     ("total", "Total"),
     ("refund", "Refund"),
     ("role", "Role"),
@@ -142,6 +144,27 @@ mod tests {
         assert!(!email.text.contains("ignored"));
         let html = email.html.expect("html body");
         assert!(html.contains("Dune &lt;Part Two&gt;"));
+    }
+
+    #[test]
+    fn booking_confirmed_shows_a_vouchers_discount_before_the_total() {
+        let email = render(
+            EventKind::BookingConfirmed,
+            &fields(&[
+                ("total", "INR 450.00"),
+                ("discount", "INR 50.00"),
+                ("voucher-code", "SUMMER-10"),
+            ]),
+        );
+        let voucher = email.text.find("Voucher: SUMMER-10").expect("voucher line");
+        let discount = email
+            .text
+            .find("Discount: INR 50.00")
+            .expect("discount line");
+        let total = email.text.find("Total: INR 450.00").expect("total line");
+        assert!(voucher < discount && discount < total, "{}", email.text);
+        let html = email.html.expect("html body");
+        assert!(html.contains("<li>Discount: INR 50.00</li>"), "{html}");
     }
 
     #[test]

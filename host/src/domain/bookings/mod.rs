@@ -9,6 +9,7 @@ mod email;
 mod expiry;
 mod hold;
 mod pay;
+mod promo;
 mod read;
 
 pub use expiry::expire_due;

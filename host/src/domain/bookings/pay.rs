@@ -8,6 +8,7 @@ use crate::db::bookings::{self, Locked};
 use crate::db::outbox;
 use crate::db::payments::{self, Payment};
 use crate::db::shows;
+use crate::db::vouchers;
 use crate::domain::hook_io::EventKind;
 use crate::domain::types::{BookingId, BookingStatus, Currency, Money};
 use crate::domain::{Actor, DomainError};
@@ -64,6 +65,11 @@ impl Bookings {
                 "the booking costs {} {} (minor units)",
                 total.minor, total.currency
             )));
+        }
+        // A voucher's redemption stays live only if the hold is: its lock first, so this
+        // confirmation and another hold's claim of the voucher see each other's outcome.
+        if booking.voucher_id.is_some() {
+            vouchers::lock_of_booking(&mut tx, chain, booking.id).await?;
         }
         // Take the seats for good first: if the hold ran out meanwhile and someone else took a
         // seat, this fails and nothing is charged.
