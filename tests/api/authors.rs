@@ -31,7 +31,7 @@ async fn an_upload_that_panics_is_refused_with_the_panic_message_and_the_guests_
     assert!(detail.contains("(trap)"), "{detail}");
     assert!(
         detail.contains(
-            "the component panicked at tests/guests/hostile/src/lib.rs:132:17: hostile guest panicked on purpose"
+            "the component panicked at tests/guests/hostile/src/lib.rs:133:17: hostile guest panicked on purpose"
         ),
         "the panic message and where: {detail}"
     );

@@ -488,15 +488,15 @@ async fn the_golden_0_1_0_booking_rules_component_still_loads_and_is_called() {
         .expect("the call succeeds");
     assert_eq!(cancel.output, Ok(50_000));
 
-    // The current default, built against 0.2.1, caps the same request.
+    // The current default, built against 0.3.0, caps the same request.
     let current = runtime
         .load(Hook::BookingRules, &component("booking-rules.wasm"))
         .await
         .expect("the default loads");
     assert!(
         exports(runtime.engine(), &component("booking-rules.wasm"))
-            .contains(&"cineflow:plugins/rules@0.2.1".to_owned()),
-        "the default is built against 0.2.1"
+            .contains(&"cineflow:plugins/rules@0.3.0".to_owned()),
+        "the default is built against 0.3.0"
     );
     let capped = runtime
         .check_hold(Tenant::Platform, &current, &req)
@@ -518,7 +518,7 @@ const GOLDEN_BOOKING_RULES_0_2_0_SHA256: &str =
     "50f632aec370bad9ee6b2e7117b06ae81b664c9292f10c79aeb41c1ecf4bb1cf";
 
 #[tokio::test]
-async fn the_golden_0_2_0_booking_rules_component_loads_on_the_0_2_1_host_and_is_told_the_holds() {
+async fn the_golden_0_2_0_booking_rules_component_loads_on_the_0_3_host_and_is_told_the_holds() {
     assert_eq!(
         sha256_hex(GOLDEN_BOOKING_RULES_0_2_0),
         GOLDEN_BOOKING_RULES_0_2_0_SHA256,
@@ -530,11 +530,11 @@ async fn the_golden_0_2_0_booking_rules_component_loads_on_the_0_2_1_host_and_is
             .contains(&"cineflow:plugins/rules@0.2.0".to_owned()),
         "built against 0.2.0"
     );
-    // 0.2.1 only added a world: the 0.2 bindings find `rules@0.2.0` on the 0.2 track.
+    // The host's 0.2 bindings (`wit/v0.2/`, at 0.2.1) find `rules@0.2.0` on the 0.2 track.
     let loaded = runtime
         .load(Hook::BookingRules, GOLDEN_BOOKING_RULES_0_2_0)
         .await
-        .expect("a 0.2.0 component loads on the 0.2.1 host");
+        .expect("a 0.2.0 component loads through the 0.2 bindings");
     let allowed = runtime
         .check_hold(Tenant::Platform, &loaded, &inputs::hold_request(1))
         .await

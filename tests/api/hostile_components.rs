@@ -153,7 +153,7 @@ async fn a_component_of_another_world_is_rejected_at_load() {
         "{err}"
     );
     assert!(
-        err.to_string().contains("cineflow:plugins/pricing@0.2.1"),
+        err.to_string().contains("cineflow:plugins/pricing@0.3.0"),
         "{err}"
     );
     // The same bytes load fine for the hook they implement.

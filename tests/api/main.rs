@@ -15,6 +15,7 @@ mod bookings;
 mod catalogue;
 mod chains;
 mod compat;
+mod compat_0_3;
 mod component_cli;
 mod components;
 mod confidence;

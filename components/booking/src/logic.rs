@@ -7,7 +7,11 @@
 //!   or letting holds expire) makes room again. A chain's own component may set another cap.
 //! - Releasing an unpaid hold is always allowed and refunds nothing. A confirmed booking is
 //!   refunded in full up to [`CANCEL_CUTOFF_MS`] before the show; after that it cannot be
-//!   cancelled.
+//!   cancelled. Cancelling some seats of a confirmed booking follows the same rule for what
+//!   was paid for those seats.
+//! - A customer may wait for at most [`MAX_WAITING_LISTS`] shows of the chain at once, and not
+//!   for a show starting within [`WAITLIST_CLOSES_MS`]; seats offered from a waiting list stay
+//!   held for [`OFFER_SECONDS`].
 
 /// Most seats one booking may hold.
 pub const MAX_SEATS: usize = 10;
@@ -20,6 +24,16 @@ pub const HOLD_SECONDS: u32 = 600;
 
 /// Cancellations of confirmed bookings close this long before the show starts (2 hours).
 pub const CANCEL_CUTOFF_MS: i64 = 2 * 60 * 60 * 1000;
+
+/// Most waiting lists (entries waiting or offered) one customer may be on for the chain.
+pub const MAX_WAITING_LISTS: u32 = 3;
+
+/// How long seats offered from a waiting list stay held for the customer (15 minutes).
+pub const OFFER_SECONDS: u32 = 900;
+
+/// Joining a waiting list closes this long before the show (30 minutes): an offer would
+/// arrive too late to be of use.
+pub const WAITLIST_CLOSES_MS: i64 = 30 * 60 * 1000;
 
 /// The class of a seat.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -130,6 +144,28 @@ pub fn check_hold(req: &HoldRequest) -> Result<HoldPolicy, String> {
     })
 }
 
+/// A request to join a waiting list.
+#[derive(Debug, Clone)]
+pub struct WaitlistRequest {
+    pub show: Show,
+    /// Entries the customer already has with the chain.
+    pub customer_entries: u32,
+    pub now_ms: i64,
+}
+
+/// Decides whether the customer may join a waiting list; `Ok` is how long an offer lasts.
+pub fn check_waitlist(req: &WaitlistRequest) -> Result<u32, String> {
+    if req.customer_entries >= MAX_WAITING_LISTS {
+        return Err(format!(
+            "you are already on {MAX_WAITING_LISTS} waiting lists of this cinema"
+        ));
+    }
+    if req.show.starts_at_ms.saturating_sub(req.now_ms) < WAITLIST_CLOSES_MS {
+        return Err("the waiting list closes 30 minutes before the show".to_owned());
+    }
+    Ok(OFFER_SECONDS)
+}
+
 /// Decides the refund for a cancellation, in minor units; `Err` refuses the cancellation.
 pub fn cancel(req: &CancelRequest) -> Result<i64, String> {
     if !req.confirmed {
@@ -153,6 +189,25 @@ pub fn cancel(req: &CancelRequest) -> Result<i64, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_waiting_list_allows_three_entries_and_closes_before_the_show() {
+        let show = Show {
+            starts_at_ms: 10 * WAITLIST_CLOSES_MS,
+            prices: vec![],
+        };
+        let mut req = WaitlistRequest {
+            show,
+            customer_entries: 2,
+            now_ms: 0,
+        };
+        assert_eq!(check_waitlist(&req), Ok(OFFER_SECONDS));
+        req.customer_entries = 3;
+        assert!(check_waitlist(&req).is_err());
+        req.customer_entries = 0;
+        req.now_ms = 9 * WAITLIST_CLOSES_MS + 1;
+        assert!(check_waitlist(&req).is_err());
+    }
 
     const START: i64 = 1_800_000_000_000;
 

@@ -16,6 +16,16 @@
 //! - `show-cancelled`: `name`, `movie-title`, `theatre-name`, `starts-at`, `seats`, `refund`,
 //!   `booking-id`
 //! - `custom`: `subject`, `content`
+//! - `waitlist-offer`: `name`, `movie-title`, `theatre-name`, `starts-at`, `seats`, `total`,
+//!   `offer-expires-at`, `booking-id`
+//! - `waitlist-offer-expired`: `name`, `movie-title`, `theatre-name`, `starts-at`, `seats`,
+//!   `booking-id`
+//!
+//! Some paragraphs appear only when all their fields are present and not blank:
+//! `booking-confirmed` says what a voucher took off (`voucher-code`, `discount`) and what a
+//! gift card paid (`gift-card-paid`, `gift-card-balance`); `booking-cancelled` says which
+//! seats the booking keeps when only some were cancelled (`kept-seats`; `seats` then names the
+//! cancelled ones).
 //!
 //! `name` is the recipient's display name. Every kind but `custom` renders a subject, a
 //! plain-text body and an HTML body (a small standalone document); `custom` uses `subject` as
@@ -36,11 +46,13 @@ pub enum EventKind {
     BookingExpired,
     ShowCancelled,
     Custom,
+    WaitlistOffer,
+    WaitlistOfferExpired,
 }
 
 impl EventKind {
     /// Every kind, in WIT order.
-    pub const ALL: [EventKind; 7] = [
+    pub const ALL: [EventKind; 9] = [
         Self::TheatreCreated,
         Self::AccountApproved,
         Self::BookingConfirmed,
@@ -48,6 +60,8 @@ impl EventKind {
         Self::BookingExpired,
         Self::ShowCancelled,
         Self::Custom,
+        Self::WaitlistOffer,
+        Self::WaitlistOfferExpired,
     ];
 
     /// The field names this kind reads (the list at the top of this module).
@@ -64,8 +78,22 @@ impl EventKind {
                 "starts-at",
                 "total",
                 "booking-id",
+                "voucher-code",
+                "discount",
+                "gift-card-paid",
+                "gift-card-balance",
             ],
-            Self::BookingCancelled | Self::ShowCancelled => &[
+            Self::BookingCancelled => &[
+                "name",
+                "movie-title",
+                "theatre-name",
+                "starts-at",
+                "seats",
+                "refund",
+                "booking-id",
+                "kept-seats",
+            ],
+            Self::ShowCancelled => &[
                 "name",
                 "movie-title",
                 "theatre-name",
@@ -83,6 +111,24 @@ impl EventKind {
                 "booking-id",
             ],
             Self::Custom => &["subject", "content"],
+            Self::WaitlistOffer => &[
+                "name",
+                "movie-title",
+                "theatre-name",
+                "starts-at",
+                "seats",
+                "total",
+                "offer-expires-at",
+                "booking-id",
+            ],
+            Self::WaitlistOfferExpired => &[
+                "name",
+                "movie-title",
+                "theatre-name",
+                "starts-at",
+                "seats",
+                "booking-id",
+            ],
         }
     }
 }
@@ -102,6 +148,9 @@ pub struct Email {
 struct Template {
     subject: &'static str,
     paragraphs: &'static [&'static str],
+    /// Paragraphs shown only when every field they name is present and not blank, after the
+    /// first paragraph.
+    extras: &'static [&'static str],
 }
 
 const SIGN_OFF: &str = "The Cineflow team";
@@ -114,6 +163,7 @@ fn template(kind: EventKind) -> Option<Template> {
                 "Your theatre {theatre-name} in {city} has been created successfully on Cineflow.",
                 "You can now add its screens and schedule shows.",
             ],
+            extras: &[],
         },
         EventKind::AccountApproved => Template {
             subject: "Your Cineflow account is approved",
@@ -121,6 +171,7 @@ fn template(kind: EventKind) -> Option<Template> {
                 "Your Cineflow account ({role}) has been approved by an administrator.",
                 "You can now sign in and get started.",
             ],
+            extras: &[],
         },
         EventKind::BookingConfirmed => Template {
             subject: "Your booking is successful",
@@ -128,6 +179,10 @@ fn template(kind: EventKind) -> Option<Template> {
                 "Your booking for {movie-title} at {theatre-name} ({screen-name}) on {starts-at} \
                  is confirmed. Seats: {seats}. Total paid: {total}. Booking id: {booking-id}",
                 "Enjoy the show!",
+            ],
+            extras: &[
+                "Voucher {voucher-code} took {discount} off the price.",
+                "Your gift card paid {gift-card-paid}; its balance is now {gift-card-balance}.",
             ],
         },
         EventKind::BookingCancelled => Template {
@@ -137,6 +192,7 @@ fn template(kind: EventKind) -> Option<Template> {
                  cancelled. Seats: {seats}. Refund: {refund}. Booking id: {booking-id}",
                 "Any refund goes back to the way you paid.",
             ],
+            extras: &["Only these seats were cancelled: your booking keeps seats {kept-seats}."],
         },
         EventKind::BookingExpired => Template {
             subject: "Your seat hold for {movie-title} has expired",
@@ -146,6 +202,7 @@ fn template(kind: EventKind) -> Option<Template> {
                  been charged. Booking id: {booking-id}",
                 "You are welcome to book again while seats are available.",
             ],
+            extras: &[],
         },
         EventKind::ShowCancelled => Template {
             subject: "The show of {movie-title} on {starts-at} is cancelled",
@@ -155,6 +212,27 @@ fn template(kind: EventKind) -> Option<Template> {
                  Seats: {seats}. Refund: {refund}. Booking id: {booking-id}",
                 "The refund goes back to the way you paid.",
             ],
+            extras: &[],
+        },
+        EventKind::WaitlistOffer => Template {
+            subject: "Seats for {movie-title} are held for you",
+            paragraphs: &[
+                "Good news: seats freed up for {movie-title} at {theatre-name} on {starts-at}, \
+                 and you were next on the waiting list. Seats {seats} are held for you until \
+                 {offer-expires-at}. Total: {total}. Booking id: {booking-id}",
+                "Pay for the booking before then to keep them; after that they go to the next \
+                 person waiting.",
+            ],
+            extras: &[],
+        },
+        EventKind::WaitlistOfferExpired => Template {
+            subject: "Your waiting-list offer for {movie-title} has expired",
+            paragraphs: &[
+                "The seats {seats} held for you for {movie-title} at {theatre-name} on \
+                 {starts-at} were not paid in time, so they have been offered to the next \
+                 person waiting. You have not been charged. Booking id: {booking-id}",
+            ],
+            extras: &[],
         },
         EventKind::Custom => return None,
     };
@@ -187,7 +265,15 @@ pub fn render(kind: EventKind, _locale: &str, fields: &[(String, String)]) -> Em
          <p>{}</p>\n",
         escape_html(&greeting)
     );
-    for paragraph in template.paragraphs {
+    let shown_extras = template.extras.iter().filter(|p| {
+        placeholders(p)
+            .into_iter()
+            .all(|name| !field(fields, name).trim().is_empty())
+    });
+    let (first, rest) = template
+        .paragraphs
+        .split_at(1.min(template.paragraphs.len()));
+    for paragraph in first.iter().chain(shown_extras).chain(rest) {
         text.push_str(&fill(paragraph, fields, |s| s.to_owned()));
         text.push_str("\n\n");
         html.push_str("<p>");
@@ -205,6 +291,20 @@ pub fn render(kind: EventKind, _locale: &str, fields: &[(String, String)]) -> Em
         text,
         html: Some(html),
     }
+}
+
+/// The `{name}`s a template string uses.
+fn placeholders(s: &str) -> Vec<&str> {
+    let mut names = Vec::new();
+    let mut rest = s;
+    while let Some(open) = rest.find('{') {
+        let Some(len) = rest[open..].find('}') else {
+            break;
+        };
+        names.push(&rest[open + 1..open + len]);
+        rest = &rest[open + len + 1..];
+    }
+    names
 }
 
 /// The first value of field `name`, or `""`.
@@ -286,20 +386,6 @@ mod tests {
         ])
     }
 
-    /// The `{name}`s a template string uses.
-    fn placeholders(s: &str) -> Vec<&str> {
-        let mut names = Vec::new();
-        let mut rest = s;
-        while let Some(open) = rest.find('{') {
-            let Some(len) = rest[open..].find('}') else {
-                break;
-            };
-            names.push(&rest[open + 1..open + len]);
-            rest = &rest[open + len + 1..];
-        }
-        names
-    }
-
     #[test]
     fn documented_fields_match_the_templates() {
         for kind in EventKind::ALL {
@@ -309,7 +395,7 @@ mod tests {
             };
             let mut used: Vec<&str> = vec!["name"]; // the greeting
             used.extend(placeholders(t.subject));
-            for p in t.paragraphs {
+            for p in t.paragraphs.iter().chain(t.extras) {
                 used.extend(placeholders(p));
             }
             for name in &used {
@@ -395,6 +481,50 @@ mod tests {
         );
         assert!(show.text.contains("full refund"));
         assert!(show.text.contains("Refund: ₹700.00"));
+    }
+
+    #[test]
+    fn optional_paragraphs_need_all_their_fields() {
+        let mut f = booking_fields();
+        let plain = render(EventKind::BookingConfirmed, "en", &f);
+        assert!(!plain.text.contains("Voucher"), "{}", plain.text);
+        assert!(!plain.text.contains("gift card"), "{}", plain.text);
+        f.extend(fields(&[
+            ("voucher-code", "SAVE10"),
+            ("discount", "₹70.00"),
+            ("gift-card-paid", "₹300.00"),
+            ("gift-card-balance", "₹0.00"),
+        ]));
+        let rich = render(EventKind::BookingConfirmed, "en", &f);
+        assert!(
+            rich.text
+                .contains("Voucher SAVE10 took ₹70.00 off the price.")
+        );
+        assert!(
+            rich.text
+                .contains("Your gift card paid ₹300.00; its balance is now ₹0.00.")
+        );
+        f.push(("kept-seats".to_owned(), "A-8".to_owned()));
+        let partial = render(EventKind::BookingCancelled, "en", &f);
+        assert!(partial.text.contains("your booking keeps seats A-8"));
+    }
+
+    #[test]
+    fn waiting_list_offers_say_until_when() {
+        let mut f = booking_fields();
+        f.push((
+            "offer-expires-at".to_owned(),
+            "Fri 14 Mar 2025, 17:45".to_owned(),
+        ));
+        let offer = render(EventKind::WaitlistOffer, "en", &f);
+        assert_eq!(offer.subject, "Seats for Dune: Part Two are held for you");
+        assert!(
+            offer
+                .text
+                .contains("held for you until Fri 14 Mar 2025, 17:45")
+        );
+        let expired = render(EventKind::WaitlistOfferExpired, "en", &f);
+        assert!(expired.text.contains("next person waiting"));
     }
 
     #[test]

@@ -1,7 +1,9 @@
 //! The default pricing, in plain Rust (no WIT types), so it can be unit-tested natively.
 //!
 //! One line item per seat, priced at its class's base price for the show; the total is their sum.
-//! There are no promo codes: any non-blank code is refused with "unknown promo code".
+//! A voucher (a code the chain's staff created, checked by the host) takes its discount off: a
+//! percentage of the total rounded down, or an amount up to the total, taken from the last
+//! seat's line up. Any other non-blank promo code is refused with "unknown promo code".
 
 /// The class of a seat.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,6 +44,17 @@ pub struct QuoteRequest {
     pub seats: Vec<Seat>,
     /// The promo code the customer typed, if any.
     pub promo_code: Option<String>,
+    /// The voucher the code matched, if it matched one.
+    pub voucher: Option<Discount>,
+}
+
+/// A voucher's discount.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Discount {
+    /// Per cent off, 1 to 100.
+    Percent(u8),
+    /// Minor units off.
+    AmountMinor(i64),
 }
 
 /// One line of a quote.
@@ -57,6 +70,8 @@ pub struct LineItem {
 pub struct Quote {
     pub items: Vec<LineItem>,
     pub total_minor: i64,
+    /// What the voucher took off (already out of the items and the total).
+    pub discount_minor: i64,
 }
 
 /// Prices the request; `Err` is a reason shown to the customer.
@@ -64,10 +79,11 @@ pub fn quote(req: &QuoteRequest) -> Result<Quote, String> {
     if req.seats.is_empty() {
         return Err("there are no seats to price".to_owned());
     }
-    if req
-        .promo_code
-        .as_deref()
-        .is_some_and(|code| !code.trim().is_empty())
+    if req.voucher.is_none()
+        && req
+            .promo_code
+            .as_deref()
+            .is_some_and(|code| !code.trim().is_empty())
     {
         return Err("unknown promo code".to_owned());
     }
@@ -85,9 +101,23 @@ pub fn quote(req: &QuoteRequest) -> Result<Quote, String> {
             amount_minor: amount,
         });
     }
+    let off = match req.voucher {
+        None => 0,
+        Some(Discount::Percent(p)) => {
+            i64::try_from(i128::from(total) * i128::from(p.min(100)) / 100).unwrap_or(total)
+        }
+        Some(Discount::AmountMinor(a)) => a.clamp(0, total),
+    };
+    let mut left = off;
+    for item in items.iter_mut().rev() {
+        let take = item.amount_minor.min(left);
+        item.amount_minor -= take;
+        left -= take;
+    }
     Ok(Quote {
         items,
-        total_minor: total,
+        total_minor: total - off,
+        discount_minor: off,
     })
 }
 
@@ -103,6 +133,31 @@ fn price_of(prices: &[(SeatClass, i64)], class: SeatClass) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_voucher_takes_its_discount_from_the_last_seat_up() {
+        let req = |voucher| QuoteRequest {
+            prices: vec![(SeatClass::Standard, 25_000)],
+            seats: vec![
+                seat("A-1", SeatClass::Standard),
+                seat("A-2", SeatClass::Standard),
+            ],
+            promo_code: Some("SAVE".to_owned()),
+            voucher: Some(voucher),
+        };
+        let q = quote(&req(Discount::Percent(10))).expect("priced");
+        assert_eq!((q.total_minor, q.discount_minor), (45_000, 5_000));
+        assert_eq!(q.items[0].amount_minor, 25_000);
+        assert_eq!(q.items[1].amount_minor, 20_000);
+        let q = quote(&req(Discount::AmountMinor(30_000))).expect("priced");
+        assert_eq!((q.total_minor, q.discount_minor), (20_000, 30_000));
+        assert_eq!(q.items[0].amount_minor, 20_000);
+        assert_eq!(q.items[1].amount_minor, 0);
+        let q = quote(&req(Discount::AmountMinor(90_000))).expect("priced");
+        assert_eq!((q.total_minor, q.discount_minor), (0, 50_000));
+        let q = quote(&req(Discount::Percent(33))).expect("priced");
+        assert_eq!((q.total_minor, q.discount_minor), (33_500, 16_500));
+    }
 
     fn seat(id: &str, class: SeatClass) -> Seat {
         Seat {
@@ -120,6 +175,7 @@ mod tests {
             ],
             seats,
             promo_code: None,
+            voucher: None,
         }
     }
 

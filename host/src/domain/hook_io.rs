@@ -157,6 +157,9 @@ pub struct CancelRequest {
     pub paid_minor: i64,
     pub confirmed: bool,
     pub now_ms: i64,
+    /// The seats the booking keeps (new in 0.3.0): empty for a whole cancellation.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub kept_seats: Vec<Seat>,
 }
 
 /// Input of pricing `quote`.

@@ -16,6 +16,12 @@ const LABELS: &[(&str, &str)] = &[
     ("discount", "Discount"),
     ("total", "Total"),
     ("refund", "Refund"),
+    ("kept-seats", "Seats kept"),
+    ("voucher-code", "Voucher"),
+    ("discount", "Discount"),
+    ("gift-card-paid", "Paid by gift card"),
+    ("gift-card-balance", "Gift card balance"),
+    ("offer-expires-at", "Held until"),
     ("role", "Role"),
     ("booking-id", "Booking id"),
 ];

@@ -54,10 +54,10 @@ impl Hook {
     /// version; components built against 0.1.0 still load (docs/wit-versioning.md).
     pub fn world(self) -> &'static str {
         match self {
-            Hook::BookingRules => "cineflow:plugins/booking-rules@0.2.1",
-            Hook::Pricing => "cineflow:plugins/pricing@0.2.1",
-            Hook::NotifyTemplates => "cineflow:plugins/notify-templates@0.2.1",
-            Hook::SeatPicker => "cineflow:plugins/seat-picker@0.2.1",
+            Hook::BookingRules => "cineflow:plugins/booking-rules@0.3.0",
+            Hook::Pricing => "cineflow:plugins/pricing@0.3.0",
+            Hook::NotifyTemplates => "cineflow:plugins/notify-templates@0.3.0",
+            Hook::SeatPicker => "cineflow:plugins/seat-picker@0.3.0",
         }
     }
 }

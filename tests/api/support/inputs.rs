@@ -86,6 +86,7 @@ pub fn cancel_request(paid: i64, hours_before: i64) -> CancelRequest {
         paid_minor: paid,
         confirmed: paid > 0,
         now_ms: SHOW_STARTS_MS - hours_before * 3_600_000,
+        kept_seats: Vec::new(),
     }
 }
 

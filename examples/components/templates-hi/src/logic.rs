@@ -36,11 +36,13 @@ pub enum EventKind {
     BookingExpired,
     ShowCancelled,
     Custom,
+    WaitlistOffer,
+    WaitlistOfferExpired,
 }
 
 impl EventKind {
     /// Every kind, in WIT order.
-    pub const ALL: [EventKind; 7] = [
+    pub const ALL: [EventKind; 9] = [
         Self::TheatreCreated,
         Self::AccountApproved,
         Self::BookingConfirmed,
@@ -48,6 +50,8 @@ impl EventKind {
         Self::BookingExpired,
         Self::ShowCancelled,
         Self::Custom,
+        Self::WaitlistOffer,
+        Self::WaitlistOfferExpired,
     ];
 
     /// The field names this kind reads (docs/components.md, "Email template fields").
@@ -63,9 +67,23 @@ impl EventKind {
                 "seats",
                 "starts-at",
                 "total",
+                "voucher-code",
+                "discount",
+                "gift-card-paid",
+                "gift-card-balance",
                 "booking-id",
             ],
-            Self::BookingCancelled | Self::ShowCancelled => &[
+            Self::BookingCancelled => &[
+                "name",
+                "movie-title",
+                "theatre-name",
+                "starts-at",
+                "seats",
+                "kept-seats",
+                "refund",
+                "booking-id",
+            ],
+            Self::ShowCancelled => &[
                 "name",
                 "movie-title",
                 "theatre-name",
@@ -83,6 +101,24 @@ impl EventKind {
                 "booking-id",
             ],
             Self::Custom => &["subject", "content"],
+            Self::WaitlistOffer => &[
+                "name",
+                "movie-title",
+                "theatre-name",
+                "starts-at",
+                "seats",
+                "total",
+                "offer-expires-at",
+                "booking-id",
+            ],
+            Self::WaitlistOfferExpired => &[
+                "name",
+                "movie-title",
+                "theatre-name",
+                "starts-at",
+                "seats",
+                "booking-id",
+            ],
         }
     }
 }
@@ -121,6 +157,12 @@ const TOTAL: (&str, &str) = ("कुल भुगतान", "total");
 const REFUND: (&str, &str) = ("रिफ़ंड", "refund");
 const BOOKING_ID: (&str, &str) = ("बुकिंग आईडी", "booking-id");
 const CITY: (&str, &str) = ("शहर", "city");
+const VOUCHER: (&str, &str) = ("वाउचर", "voucher-code");
+const DISCOUNT: (&str, &str) = ("छूट", "discount");
+const GIFT_CARD_PAID: (&str, &str) = ("गिफ़्ट कार्ड से भुगतान", "gift-card-paid");
+const GIFT_CARD_BALANCE: (&str, &str) = ("गिफ़्ट कार्ड में शेष राशि", "gift-card-balance");
+const KEPT_SEATS: (&str, &str) = ("बुकिंग में बची सीटें", "kept-seats");
+const PAY_BY: (&str, &str) = ("भुगतान की अंतिम समय-सीमा", "offer-expires-at");
 const ROLE: (&str, &str) = ("भूमिका", "role");
 
 /// Greeting without a name; with one it is `नमस्ते <name>,`.
@@ -152,14 +194,28 @@ fn template(kind: EventKind) -> Option<Template> {
             subject: "{movie-title} के लिए आपकी बुकिंग की पुष्टि हो गई है",
             subject_plain: "आपकी बुकिंग की पुष्टि हो गई है",
             intro: "आपका भुगतान मिल गया है और आपकी बुकिंग की पुष्टि हो गई है।",
-            details: &[MOVIE, THEATRE, SCREEN, STARTS_AT, SEATS, TOTAL, BOOKING_ID],
+            details: &[
+                MOVIE,
+                THEATRE,
+                SCREEN,
+                STARTS_AT,
+                SEATS,
+                TOTAL,
+                VOUCHER,
+                DISCOUNT,
+                GIFT_CARD_PAID,
+                GIFT_CARD_BALANCE,
+                BOOKING_ID,
+            ],
             outro: "शो का आनंद लें!",
         },
         EventKind::BookingCancelled => Template {
             subject: "{movie-title} के लिए आपकी बुकिंग रद्द कर दी गई है",
             subject_plain: "आपकी बुकिंग रद्द कर दी गई है",
             intro: "आपकी बुकिंग रद्द कर दी गई है और इसकी सीटें फिर से उपलब्ध हो गई हैं।",
-            details: &[MOVIE, THEATRE, STARTS_AT, SEATS, REFUND, BOOKING_ID],
+            details: &[
+                MOVIE, THEATRE, STARTS_AT, SEATS, KEPT_SEATS, REFUND, BOOKING_ID,
+            ],
             outro: "रिफ़ंड, यदि कोई हो, उसी माध्यम से लौटाया जाएगा जिससे आपने भुगतान किया था।",
         },
         EventKind::BookingExpired => Template {
@@ -177,6 +233,23 @@ fn template(kind: EventKind) -> Option<Template> {
                     और आपको पूरा रिफ़ंड मिलेगा।",
             details: &[MOVIE, THEATRE, STARTS_AT, SEATS, REFUND, BOOKING_ID],
             outro: "रिफ़ंड उसी माध्यम से लौटाया जाएगा जिससे आपने भुगतान किया था।",
+        },
+        EventKind::WaitlistOffer => Template {
+            subject: "{movie-title} के लिए सीटें आपके लिए रोकी गई हैं",
+            subject_plain: "प्रतीक्षा सूची से सीटें आपके लिए रोकी गई हैं",
+            intro: "सीटें खाली हुईं और प्रतीक्षा सूची में अगला नंबर आपका था, इसलिए ये सीटें आपके \
+                    लिए रोकी गई हैं।",
+            details: &[MOVIE, THEATRE, STARTS_AT, SEATS, TOTAL, PAY_BY, BOOKING_ID],
+            outro: "सीटें पाने के लिए समय-सीमा से पहले भुगतान करें; उसके बाद ये अगले व्यक्ति को \
+                    दे दी जाएँगी।",
+        },
+        EventKind::WaitlistOfferExpired => Template {
+            subject: "{movie-title} के लिए आपका प्रतीक्षा-सूची प्रस्ताव समाप्त हो गया है",
+            subject_plain: "आपका प्रतीक्षा-सूची प्रस्ताव समाप्त हो गया है",
+            intro: "समय पर भुगतान नहीं हुआ, इसलिए आपके लिए रोकी गई सीटें अगले व्यक्ति को दे दी गई \
+                    हैं। आपसे कोई शुल्क नहीं लिया गया है।",
+            details: &[MOVIE, THEATRE, STARTS_AT, SEATS, BOOKING_ID],
+            outro: "सीटें उपलब्ध रहने तक आप फिर से बुकिंग कर सकते हैं।",
         },
         EventKind::Custom => return None,
     };

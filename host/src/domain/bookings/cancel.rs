@@ -74,6 +74,7 @@ impl Bookings {
             paid_minor: paid,
             confirmed,
             now_ms: now.timestamp_millis(),
+            kept_seats: Vec::new(),
         };
         let plugins = &self.plugins;
         let run = super::hold::Who {

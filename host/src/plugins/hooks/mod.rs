@@ -50,29 +50,22 @@ macro_rules! linked_versions {
 }
 pub(crate) use linked_versions;
 
-/// One call written once for both supported versions of a hook declared with
-/// [`linked_versions!`]: `$body` is expanded once per version, with `$instance` the freshly
-/// instantiated component and `$wit` that version's generated interface (the module's `wit`
-/// or `wit_v0_1`), whose types differ even where the records are the same.
+/// One call written once for every supported version of a hook declared with
+/// [`linked_versions!`]: `$body` is expanded once per listed version, with `$instance` the
+/// freshly instantiated component and `$wit` that version's generated interface module (the
+/// module's `wit`, `wit_v0_2`, `wit_v0_1`), whose types differ even where the records are the
+/// same: `at_its_version!(linked, store, [Current => wit, V0_1 => wit_v0_1], |instance, w| ..)`.
 macro_rules! at_its_version {
-    ($linked:expr, $store:ident, |$instance:ident, $wit:ident| $body:expr) => {
+    ($linked:expr, $store:ident, [$($variant:ident => $witmod:ident),+ $(,)?], |$instance:ident, $wit:ident| $body:expr) => {
         match $linked {
-            Pre::Current(pre) => {
+            $(Pre::$variant(pre) => {
                 let $instance = pre
                     .instantiate_async(&mut *$store)
                     .await
                     .map_err($crate::plugins::hooks::instantiation_failed)?;
-                use wit as $wit;
+                use $witmod as $wit;
                 $body
-            }
-            Pre::V0_1(pre) => {
-                let $instance = pre
-                    .instantiate_async(&mut *$store)
-                    .await
-                    .map_err($crate::plugins::hooks::instantiation_failed)?;
-                use wit_v0_1 as $wit;
-                $body
-            }
+            })+
         }
     };
 }
@@ -235,6 +228,15 @@ pub(crate) fn newest_first<P>(
     older: impl FnOnce() -> wasmtime::Result<P>,
 ) -> wasmtime::Result<P> {
     current.or_else(|e| older().map_err(|_| e))
+}
+
+/// [`newest_first`] over three versions: the current one, then 0.2, then 0.1.
+pub(crate) fn newest_of_three<P>(
+    current: wasmtime::Result<P>,
+    v0_2: impl FnOnce() -> wasmtime::Result<P>,
+    v0_1: impl FnOnce() -> wasmtime::Result<P>,
+) -> wasmtime::Result<P> {
+    newest_first(current, || newest_first(v0_2(), v0_1))
 }
 
 #[cfg(test)]

@@ -126,6 +126,7 @@ impl Guest for Component {
                     amount_minor: 0,
                 }],
                 total_minor: 0,
+                discount_minor: 0,
             }),
             Behaviour::Panic => {
                 eprintln!("hostile guest: about to panic");
@@ -138,6 +139,7 @@ impl Guest for Component {
                     amount_minor: 100,
                 }],
                 total_minor: 1,
+                discount_minor: 0,
             }),
             Behaviour::Noisy => {
                 // Buffered, so that 1 MB of log costs a few hundred WASI writes rather than
@@ -283,6 +285,7 @@ fn well_behaved(req: &QuoteRequest) -> Result<PriceQuote, String> {
     Ok(PriceQuote {
         items,
         total_minor: total,
+        discount_minor: 0,
     })
 }
 
@@ -375,7 +378,11 @@ fn doubled(req: &QuoteRequest) -> Result<PriceQuote, String> {
         .total_minor
         .checked_mul(2)
         .ok_or_else(|| "the total is too large".to_owned())?;
-    Ok(PriceQuote { items, total_minor })
+    Ok(PriceQuote {
+        items,
+        total_minor,
+        discount_minor: 0,
+    })
 }
 
 /// Line `i` of the noise: 100 characters (plus the newline).
@@ -448,6 +455,7 @@ mod tests {
                 confirmed_bookings: 0,
             },
             promo_code: None,
+            voucher: None,
             now_ms: 0,
         };
         let quote = well_behaved(&req).expect("quote");

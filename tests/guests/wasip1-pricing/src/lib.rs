@@ -83,6 +83,7 @@ fn price(req: &QuoteRequest) -> Result<PriceQuote, String> {
     Ok(PriceQuote {
         items,
         total_minor: total,
+        discount_minor: 0,
     })
 }
 
@@ -125,6 +126,7 @@ mod tests {
                 confirmed_bookings: 0,
             },
             promo_code: promo_code.map(str::to_owned),
+            voucher: None,
             now_ms: 0,
         }
     }

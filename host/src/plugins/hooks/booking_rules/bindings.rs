@@ -23,3 +23,15 @@ pub(crate) mod v0_1 {
         },
     });
 }
+
+/// World `booking-rules` at 0.2 (`wit/v0.2/`, 0.2.0 and 0.2.1 alike on wasmtime's semver track).
+pub(crate) mod v0_2 {
+    wasmtime::component::bindgen!({
+        path: "../wit/v0.2",
+        world: "booking-rules",
+        exports: { default: async },
+        with: {
+            "cineflow:plugins/types": super::current::cineflow::plugins::types,
+        },
+    });
+}

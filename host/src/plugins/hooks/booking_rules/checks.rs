@@ -1,7 +1,7 @@
 //! The host's checks on booking-rules answers: a component that breaks one has failed, like
 //! a trap (the rest of the host relies on them).
 
-use crate::domain::hook_io::HoldPolicy;
+use crate::domain::hook_io::{HoldPolicy, WaitlistPolicy};
 use crate::plugins::limits::OutputBounds;
 
 /// A hold policy must grant some time, and not more than the cap.
@@ -10,6 +10,21 @@ pub(crate) fn hold_policy(policy: &HoldPolicy, bounds: &OutputBounds) -> Result<
         0 => Err("hold-seconds must be at least 1".into()),
         s if s > bounds.max_hold_seconds => Err(format!(
             "hold-seconds {s} exceeds the maximum of {}",
+            bounds.max_hold_seconds
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// An offer, like a hold, must last some time, and not more than the hold cap.
+pub(crate) fn waitlist_policy(
+    policy: &WaitlistPolicy,
+    bounds: &OutputBounds,
+) -> Result<(), String> {
+    match policy.offer_seconds {
+        0 => Err("offer-seconds must be at least 1".into()),
+        s if s > bounds.max_hold_seconds => Err(format!(
+            "offer-seconds {s} exceeds the maximum of {}",
             bounds.max_hold_seconds
         )),
         _ => Ok(()),

@@ -19,3 +19,12 @@ pub(crate) mod v0_1 {
         exports: { default: async },
     });
 }
+
+/// World `notify-templates` at 0.2 (`wit/v0.2/`, 0.2.0 and 0.2.1 alike on wasmtime's semver track).
+pub(crate) mod v0_2 {
+    wasmtime::component::bindgen!({
+        path: "../wit/v0.2",
+        world: "notify-templates",
+        exports: { default: async },
+    });
+}

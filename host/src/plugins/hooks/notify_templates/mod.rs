@@ -15,8 +15,9 @@ use crate::plugins::store::CallState;
 use crate::plugins::{CallError, Called, Hook, LoadedComponent, PluginRuntime, Tenant};
 use bindings::current::exports::cineflow::plugins::templates as wit;
 use bindings::v0_1::exports::cineflow::plugins::templates as wit_v0_1;
+use bindings::v0_2::exports::cineflow::plugins::templates as wit_v0_2;
 
-use super::{HookSpec, newest_first};
+use super::{HookSpec, newest_of_three};
 
 /// The notify-templates hook.
 pub(crate) struct NotifyTemplates;
@@ -24,6 +25,8 @@ pub(crate) struct NotifyTemplates;
 super::linked_versions!(
     /// The current world.
     Current(bindings::current::NotifyTemplatesPre<CallState>),
+    /// 0.2.x.
+    V0_2(bindings::v0_2::NotifyTemplatesPre<CallState>),
     /// 0.1.0.
     V0_1(bindings::v0_1::NotifyTemplatesPre<CallState>),
 );
@@ -37,9 +40,10 @@ impl HookSpec for NotifyTemplates {
     type Pre = Pre;
 
     fn link(pre: InstancePre<CallState>) -> wasmtime::Result<Pre> {
-        newest_first(
+        newest_of_three(
             bindings::current::NotifyTemplatesPre::new(pre.clone()).map(Pre::Current),
-            || bindings::v0_1::NotifyTemplatesPre::new(pre).map(Pre::V0_1),
+            || bindings::v0_2::NotifyTemplatesPre::new(pre.clone()).map(Pre::V0_2),
+            || bindings::v0_1::NotifyTemplatesPre::new(pre.clone()).map(Pre::V0_1),
         )
     }
 
@@ -56,9 +60,21 @@ impl HookSpec for NotifyTemplates {
     }
 }
 
-// 0.1.0 and 0.2.0 render the same records; only the generated types differ.
+// Every version renders the same records; 0.3.0 added event kinds, which older worlds are
+// never asked about (see `render`).
+/// A kind new in 0.3.0, in a world that has it (`current`) or not (`older`, never asked: see
+/// `render`).
+macro_rules! kind_of_0_3 {
+    (current, $kind:ident) => {
+        Self::$kind
+    };
+    (older, $kind:ident) => {
+        Self::Custom
+    };
+}
+
 macro_rules! conversions {
-    ($wit:ident) => {
+    ($wit:ident, $age:ident) => {
         impl From<io::EventKind> for $wit::EventKind {
             fn from(k: io::EventKind) -> Self {
                 match k {
@@ -69,10 +85,9 @@ macro_rules! conversions {
                     io::EventKind::BookingExpired => Self::BookingExpired,
                     io::EventKind::ShowCancelled => Self::ShowCancelled,
                     io::EventKind::Custom => Self::Custom,
-                    // Never asked of these worlds (`render` answers them with the built-in
-                    // template before any component is called).
-                    io::EventKind::WaitlistOffer | io::EventKind::WaitlistOfferExpired => {
-                        Self::Custom
+                    io::EventKind::WaitlistOffer => kind_of_0_3!($age, WaitlistOffer),
+                    io::EventKind::WaitlistOfferExpired => {
+                        kind_of_0_3!($age, WaitlistOfferExpired)
                     }
                 }
             }
@@ -89,8 +104,9 @@ macro_rules! conversions {
         }
     };
 }
-conversions!(wit);
-conversions!(wit_v0_1);
+conversions!(wit, current);
+conversions!(wit_v0_2, older);
+conversions!(wit_v0_1, older);
 
 impl PluginRuntime {
     /// Asks a notify-templates component to render an email.
@@ -107,7 +123,12 @@ impl PluginRuntime {
             event,
             async |pre, store| {
                 let linked = pre.get::<Pre>(NotifyTemplates::HOOK)?;
-                super::at_its_version!(linked, store, |instance, w| {
+                if event.kind.is_new_in_0_3() && !matches!(linked, Pre::Current(_)) {
+                    // A component built before the kind existed cannot be asked about it: the
+                    // built-in template answers for it.
+                    return Ok(Ok(crate::mail::builtin::render(event.kind, &event.fields)));
+                }
+                super::at_its_version!(linked, store, [Current => wit, V0_2 => wit_v0_2, V0_1 => wit_v0_1], |instance, w| {
                     let out = instance
                         .cineflow_plugins_templates()
                         .call_render(&mut *store, &w::Event::from(event))

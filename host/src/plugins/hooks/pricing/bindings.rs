@@ -25,3 +25,15 @@ pub(crate) mod v0_1 {
         },
     });
 }
+
+/// World `pricing` at 0.2 (`wit/v0.2/`, 0.2.0 and 0.2.1 alike on wasmtime's semver track).
+pub(crate) mod v0_2 {
+    wasmtime::component::bindgen!({
+        path: "../wit/v0.2",
+        world: "pricing",
+        exports: { default: async },
+        with: {
+            "cineflow:plugins/types": crate::plugins::hooks::booking_rules::bindings::current::cineflow::plugins::types,
+        },
+    });
+}

@@ -15,8 +15,9 @@ use crate::plugins::store::CallState;
 use crate::plugins::{CallError, Called, Hook, LoadedComponent, PluginRuntime, Tenant};
 use bindings::current::exports::cineflow::plugins::pricer as wit;
 use bindings::v0_1::exports::cineflow::plugins::pricer as wit_v0_1;
+use bindings::v0_2::exports::cineflow::plugins::pricer as wit_v0_2;
 
-use super::{HookSpec, newest_first, types};
+use super::{HookSpec, newest_of_three, types};
 
 /// The pricing hook.
 pub(crate) struct Pricing;
@@ -24,6 +25,8 @@ pub(crate) struct Pricing;
 super::linked_versions!(
     /// The current world.
     Current(bindings::current::PricingPre<CallState>),
+    /// 0.2.x.
+    V0_2(bindings::v0_2::PricingPre<CallState>),
     /// 0.1.0.
     V0_1(bindings::v0_1::PricingPre<CallState>),
 );
@@ -37,9 +40,10 @@ impl HookSpec for Pricing {
     type Pre = Pre;
 
     fn link(pre: InstancePre<CallState>) -> wasmtime::Result<Pre> {
-        newest_first(
+        newest_of_three(
             bindings::current::PricingPre::new(pre.clone()).map(Pre::Current),
-            || bindings::v0_1::PricingPre::new(pre).map(Pre::V0_1),
+            || bindings::v0_2::PricingPre::new(pre.clone()).map(Pre::V0_2),
+            || bindings::v0_1::PricingPre::new(pre.clone()).map(Pre::V0_1),
         )
     }
 
@@ -56,8 +60,48 @@ impl HookSpec for Pricing {
     }
 }
 
-// 0.1.0 and 0.2.0 quote the same records; only the generated types differ.
-macro_rules! conversions {
+/// A version's line item as the host's.
+macro_rules! line_item {
+    ($wit:ident) => {
+        |i: $wit::LineItem| io::LineItem {
+            label: i.label,
+            seat_id: i.seat_id,
+            amount_minor: i.amount_minor,
+        }
+    };
+}
+
+impl From<&io::QuoteRequest> for wit::QuoteRequest {
+    fn from(r: &io::QuoteRequest) -> Self {
+        Self {
+            show: (&r.show).into(),
+            seats: types::seats(&r.seats),
+            customer: (&r.customer).into(),
+            promo_code: r.promo_code.clone(),
+            now_ms: r.now_ms,
+            voucher: r.voucher.as_ref().map(|v| wit::Voucher {
+                code: v.code.clone(),
+                discount: match v.discount {
+                    io::Discount::Percent(p) => wit::Discount::Percent(p),
+                    io::Discount::AmountMinor(a) => wit::Discount::AmountMinor(a),
+                },
+            }),
+        }
+    }
+}
+
+impl From<wit::PriceQuote> for io::PriceQuote {
+    fn from(q: wit::PriceQuote) -> Self {
+        Self {
+            items: q.items.into_iter().map(line_item!(wit)).collect(),
+            total_minor: q.total_minor,
+            discount_minor: q.discount_minor,
+        }
+    }
+}
+
+// 0.1 and 0.2 quote the same records, without the voucher or the discount.
+macro_rules! older_conversions {
     ($wit:ident) => {
         impl From<&io::QuoteRequest> for $wit::QuoteRequest {
             fn from(r: &io::QuoteRequest) -> Self {
@@ -74,15 +118,7 @@ macro_rules! conversions {
         impl From<$wit::PriceQuote> for io::PriceQuote {
             fn from(q: $wit::PriceQuote) -> Self {
                 Self {
-                    items: q
-                        .items
-                        .into_iter()
-                        .map(|i| io::LineItem {
-                            label: i.label,
-                            seat_id: i.seat_id,
-                            amount_minor: i.amount_minor,
-                        })
-                        .collect(),
+                    items: q.items.into_iter().map(line_item!($wit)).collect(),
                     total_minor: q.total_minor,
                     discount_minor: 0,
                 }
@@ -90,8 +126,35 @@ macro_rules! conversions {
         }
     };
 }
-conversions!(wit);
-conversions!(wit_v0_1);
+older_conversions!(wit_v0_2);
+older_conversions!(wit_v0_1);
+
+/// What a component of 0.1 or 0.2, which is not told about vouchers, gets from the host: the
+/// voucher's discount taken off its quote, from the last line up (a percentage rounds down,
+/// an amount stops at the total), so the items still add up to the total and none goes
+/// negative.
+pub(crate) fn apply_voucher(mut quote: io::PriceQuote, discount: io::Discount) -> io::PriceQuote {
+    let total = quote.total_minor.max(0);
+    let off = match discount {
+        io::Discount::Percent(p) => {
+            let p = i128::from(p.min(100));
+            i64::try_from(i128::from(total) * p / 100).unwrap_or(total)
+        }
+        io::Discount::AmountMinor(a) => a.clamp(0, total),
+    };
+    let mut left = off;
+    for item in quote.items.iter_mut().rev() {
+        if left == 0 {
+            break;
+        }
+        let take = item.amount_minor.clamp(0, left);
+        item.amount_minor -= take;
+        left -= take;
+    }
+    quote.total_minor -= off - left;
+    quote.discount_minor = off - left;
+    quote
+}
 
 impl PluginRuntime {
     /// Asks a pricing component for a quote.
@@ -108,17 +171,32 @@ impl PluginRuntime {
             req,
             async |pre, store| {
                 let linked = pre.get::<Pre>(Pricing::HOOK)?;
-                super::at_its_version!(linked, store, |instance, w| {
+                let current = matches!(linked, Pre::Current(_));
+                let out = super::at_its_version!(linked, store, [Current => wit, V0_2 => wit_v0_2, V0_1 => wit_v0_1], |instance, w| {
                     let out = instance
                         .cineflow_plugins_pricer()
                         .call_quote(&mut *store, &w::QuoteRequest::from(req))
                         .await?;
-                    Ok(out.map(io::PriceQuote::from))
+                    out.map(io::PriceQuote::from)
+                });
+                Ok(match (&req.voucher, current) {
+                    (Some(v), false) => out.map(|q| apply_voucher(q, v.discount)),
+                    _ => out,
                 })
             },
-            |q| check_quote(q, bounds),
+            |q| check_quote(q, bounds).and_then(|()| check_discount(q, req)),
         )
         .await
+    }
+}
+
+/// A discount is never negative, and there is none without a voucher (it would be printed on
+/// a receipt for a price nobody lowered).
+pub(crate) fn check_discount(quote: &io::PriceQuote, req: &io::QuoteRequest) -> Result<(), String> {
+    match (quote.discount_minor, &req.voucher) {
+        (d, _) if d < 0 => Err(format!("discount-minor {d} is negative")),
+        (d, None) if d > 0 => Err(format!("discount-minor {d} without a voucher")),
+        _ => Ok(()),
     }
 }
 

@@ -1,4 +1,4 @@
-//! Hook `seat-picker` (new in 0.2.1): `pick`. Its bindings, linking, conversions, the typed
+//! Hook `seat-picker` (new in 0.2.1): `pick`, at the current version and 0.2. Its bindings, linking, conversions, the typed
 //! call, the output check, the fixtures and the dry-run mapping.
 
 pub(crate) mod bindings;
@@ -7,7 +7,6 @@ use std::collections::{HashMap, HashSet};
 
 use futures_util::future::BoxFuture;
 use serde_json::Value;
-use wasmtime::Store;
 use wasmtime::component::InstancePre;
 
 use crate::domain::hook_io as io;
@@ -16,20 +15,19 @@ use crate::plugins::registry::OnFailure;
 use crate::plugins::store::CallState;
 use crate::plugins::{CallError, Called, Hook, LoadedComponent, PluginRuntime, Tenant};
 use bindings::current::exports::cineflow::plugins::picker as wit;
+use bindings::v0_2::exports::cineflow::plugins::picker as wit_v0_2;
 
-use super::{HookSpec, Linked, instantiation_failed};
+use super::{HookSpec, newest_first};
 
 /// The seat-picker hook.
 pub(crate) struct SeatPicker;
 
-/// A seat-picker component; there is no older version (the hook is new in 0.2.1).
-pub(crate) struct Pre(bindings::current::SeatPickerPre<CallState>);
-
-impl Linked for Pre {
-    fn probe<'a>(&'a self, store: &'a mut Store<CallState>) -> BoxFuture<'a, wasmtime::Result<()>> {
-        Box::pin(async move { self.0.instantiate_async(store).await.map(drop) })
-    }
-}
+super::linked_versions!(
+    /// The current world.
+    Current(bindings::current::SeatPickerPre<CallState>),
+    /// 0.2.1, where the hook was born.
+    V0_2(bindings::v0_2::SeatPickerPre<CallState>),
+);
 
 impl HookSpec for SeatPicker {
     const HOOK: Hook = Hook::SeatPicker;
@@ -40,7 +38,10 @@ impl HookSpec for SeatPicker {
     type Pre = Pre;
 
     fn link(pre: InstancePre<CallState>) -> wasmtime::Result<Pre> {
-        bindings::current::SeatPickerPre::new(pre).map(Pre)
+        newest_first(
+            bindings::current::SeatPickerPre::new(pre.clone()).map(Pre::Current),
+            || bindings::v0_2::SeatPickerPre::new(pre).map(Pre::V0_2),
+        )
     }
 
     fn invoke<'a>(
@@ -56,29 +57,36 @@ impl HookSpec for SeatPicker {
     }
 }
 
-impl From<&io::PickRequest> for wit::PickRequest {
-    fn from(r: &io::PickRequest) -> Self {
-        Self {
-            show: (&r.show).into(),
-            seats: r
-                .seats
-                .iter()
-                .map(|s| wit::MapSeat {
-                    seat: (&s.seat).into(),
-                    state: match s.state {
-                        io::Availability::Free => wit::Availability::Free,
-                        io::Availability::Taken => wit::Availability::Taken,
-                        io::Availability::Blocked => wit::Availability::Blocked,
-                    },
-                })
-                .collect(),
-            count: r.count,
-            seat_class: r.seat_class.map(Into::into),
-            accessible: r.accessible,
-            now_ms: r.now_ms,
+// 0.2 and 0.3 pick from the same records.
+macro_rules! pick_request {
+    ($wit:ident) => {
+        impl From<&io::PickRequest> for $wit::PickRequest {
+            fn from(r: &io::PickRequest) -> Self {
+                Self {
+                    show: (&r.show).into(),
+                    seats: r
+                        .seats
+                        .iter()
+                        .map(|s| $wit::MapSeat {
+                            seat: (&s.seat).into(),
+                            state: match s.state {
+                                io::Availability::Free => $wit::Availability::Free,
+                                io::Availability::Taken => $wit::Availability::Taken,
+                                io::Availability::Blocked => $wit::Availability::Blocked,
+                            },
+                        })
+                        .collect(),
+                    count: r.count,
+                    seat_class: r.seat_class.map(Into::into),
+                    accessible: r.accessible,
+                    now_ms: r.now_ms,
+                }
+            }
         }
-    }
+    };
 }
+pick_request!(wit);
+pick_request!(wit_v0_2);
 
 impl PluginRuntime {
     /// Asks a seat-picker component which seats to hold for an "n seats" request.
@@ -93,15 +101,13 @@ impl PluginRuntime {
             component,
             req,
             async |pre, store| {
-                let Pre(pre) = pre.get::<Pre>(SeatPicker::HOOK)?;
-                let instance = pre
-                    .instantiate_async(&mut *store)
-                    .await
-                    .map_err(instantiation_failed)?;
-                instance
-                    .cineflow_plugins_picker()
-                    .call_pick(&mut *store, &wit::PickRequest::from(req))
-                    .await
+                let linked = pre.get::<Pre>(SeatPicker::HOOK)?;
+                super::at_its_version!(linked, store, [Current => wit, V0_2 => wit_v0_2], |instance, w| {
+                    instance
+                        .cineflow_plugins_picker()
+                        .call_pick(&mut *store, &w::PickRequest::from(req))
+                        .await
+                })
             },
             |seats| check_pick(seats, req),
         )

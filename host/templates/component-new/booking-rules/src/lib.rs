@@ -4,7 +4,9 @@ pub mod logic;
 
 wit_bindgen::generate!({ path: "wit", world: "booking-rules" });
 
-use exports::cineflow::plugins::rules::{CancelRequest, Guest, HoldPolicy, HoldRequest};
+use exports::cineflow::plugins::rules::{
+    CancelRequest, Guest, HoldPolicy, HoldRequest, WaitlistPolicy, WaitlistRequest,
+};
 
 struct Component;
 
@@ -26,6 +28,10 @@ impl Guest for Component {
             confirmed: req.confirmed,
             now_ms: req.now_ms,
         })
+    }
+
+    fn check_waitlist(req: WaitlistRequest) -> Result<WaitlistPolicy, String> {
+        logic::check_waitlist(req.customer_entries).map(|offer_seconds| WaitlistPolicy { offer_seconds })
     }
 }
 

@@ -2,7 +2,8 @@
 //!
 //! Start: at most 10 seats a hold and 10 unpaid seats of a show a customer, no hold once the
 //! show has started, holds of 10 minutes; an unpaid hold is released for nothing, a paid
-//! booking is refunded in full up to 2 hours before the show. Change them to your rules; the
+//! booking is refunded in full up to 2 hours before the show; a customer waits for at most 3
+//! shows at a time, and seats offered from a waiting list are held for 15 minutes. Change them to your rules; the
 //! host checks every answer (a hold of 1 s to 30 min, a refund between 0 and what was paid).
 
 /// What `check_hold` decides on.
@@ -61,6 +62,20 @@ pub fn cancel(req: &CancelRequest) -> Result<i64, String> {
         return Err("a paid booking can be cancelled up to 2 hours before the show".into());
     }
     Ok(req.paid_minor)
+}
+
+const MAX_WAITING_LISTS: u32 = 3;
+const OFFER_SECONDS: u32 = 900;
+
+/// Whether a customer already on `entries` waiting lists of the chain may join one more; `Ok`
+/// is how long seats offered to them stay held, in seconds.
+pub fn check_waitlist(entries: u32) -> Result<u32, String> {
+    if entries >= MAX_WAITING_LISTS {
+        return Err(format!(
+            "you may wait for at most {MAX_WAITING_LISTS} shows at a time"
+        ));
+    }
+    Ok(OFFER_SECONDS)
 }
 
 #[cfg(test)]

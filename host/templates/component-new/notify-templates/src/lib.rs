@@ -29,6 +29,8 @@ fn kind_name(kind: EventKind) -> &'static str {
         EventKind::BookingExpired => "booking-expired",
         EventKind::ShowCancelled => "show-cancelled",
         EventKind::Custom => "custom",
+        EventKind::WaitlistOffer => "waitlist-offer",
+        EventKind::WaitlistOfferExpired => "waitlist-offer-expired",
     }
 }
 

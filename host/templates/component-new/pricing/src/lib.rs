@@ -73,6 +73,7 @@ impl From<logic::Quote> for PriceQuote {
                 })
                 .collect(),
             total_minor: quote.total_minor,
+            discount_minor: 0,
         }
     }
 }
