@@ -747,7 +747,7 @@ async fn forty_customers_racing_for_the_last_redemption_leave_exactly_max_redemp
             "CINEFLOW_JWT_SECRET",
             "test-secret-0123456789abcdef0123456789",
         )
-        .env("CINEFLOW_DB_ACQUIRE_TIMEOUT_MS", "120000")
+        .env("CINEFLOW_DB_ACQUIRE_TIMEOUT_MS", "60000")
         .env("CINEFLOW_REQUEST_TIMEOUT_MS", "120000")
         .env("CINEFLOW_CHAIN_QUEUE_MS", "120000")
         .env("CINEFLOW_CHAIN_FUEL_PER_SECOND", "1000000000000000")
@@ -809,5 +809,136 @@ async fn forty_customers_racing_for_the_last_redemption_leave_exactly_max_redemp
     .expect("taken seats");
     assert_eq!(taken, 3);
     assert!(server.stop().await.success(), "{}", server.log_tail());
+    app.stop().await;
+}
+
+/// The default pricing (WIT 0.3.0) takes a voucher's discount off: a percentage of the total
+/// rounded down, an amount up to the total, from the last seat's line up; the booking, its
+/// payment and its confirmation email show it.
+#[sqlx::test(migrations = "../migrations")]
+async fn the_default_pricing_takes_the_vouchers_discount_off_the_total(pool: PgPool) {
+    let app = TestApp::spawn(pool.clone()).await;
+    let b = app.bookable("Discount Cinemas").await;
+    let (_, customer) = app.customer("Asha").await;
+    for (code, discount) in [
+        ("TEN", json!({"percent": 10})),
+        ("THIRD", json!({"percent": 33})),
+        ("ALL", json!({"percent": 100})),
+        ("FLAT", json!({"amount_minor": 30000})),
+        ("HUGE", json!({"amount_minor": 90000})),
+    ] {
+        app.voucher(
+            &b,
+            json!({"code": code, "max_redemptions": 5, "discount": discount}),
+        )
+        .await;
+    }
+    // Two standard seats: 2 × 25 000 = 50 000 before the discount.
+    for (code, total, off, items) in [
+        ("TEN", 45000, 5000, [25000, 20000]),
+        ("THIRD", 33500, 16500, [25000, 8500]),
+        ("ALL", 0, 50000, [0, 0]),
+        ("FLAT", 20000, 30000, [20000, 0]),
+        ("HUGE", 0, 50000, [0, 0]),
+    ] {
+        let held = expect_json(
+            app.hold_with(&customer, &b.show_id, &["A-1", "A-2"], code)
+                .await,
+            201,
+        )
+        .await;
+        assert_eq!(held["total_minor"], total, "{code}: {held}");
+        assert_eq!(held["discount_minor"], off, "{code}: {held}");
+        let amounts: Vec<i64> = held["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .filter_map(|i| i["amount_minor"].as_i64())
+            .collect();
+        assert_eq!(amounts, items, "{code}: {held}");
+        expect_json(
+            app.cancel_booking(Some(&customer), &s(&held, "id")).await,
+            200,
+        )
+        .await;
+    }
+
+    // Paid: the payment is the discounted total, and the email says what the voucher took off.
+    let held = expect_json(
+        app.hold_with(&customer, &b.show_id, &["A-1", "A-2"], "ten")
+            .await,
+        201,
+    )
+    .await;
+    let payment = app.pay(&customer, &held).await;
+    assert_eq!(payment["amount_minor"], 45000);
+    let confirmed = app.booking(&customer, &s(&held, "id")).await;
+    assert_eq!(confirmed["status"], "confirmed");
+    assert_eq!(confirmed["discount_minor"], 5000);
+    assert_eq!(confirmed["voucher_code"], "TEN");
+    let fields: Value = sqlx::query_scalar(
+        "select fields from notifications where kind = 'booking-confirmed' and dedupe_key = $1",
+    )
+    .bind(format!("booking-confirmed:{}", s(&held, "id")))
+    .fetch_one(&pool)
+    .await
+    .expect("the confirmation email");
+    assert_eq!(fields["voucher-code"], "TEN", "{fields}");
+    assert_eq!(fields["discount"], "INR 50.00", "{fields}");
+    assert_eq!(fields["total"], "INR 450.00", "{fields}");
+    // Without a voucher the email has no discount.
+    let plain = app.hold(&customer, &b.show_id, &["A-5"]).await;
+    app.pay(&customer, &plain).await;
+    let fields: Value = sqlx::query_scalar(
+        "select fields from notifications where kind = 'booking-confirmed' and dedupe_key = $1",
+    )
+    .bind(format!("booking-confirmed:{}", s(&plain, "id")))
+    .fetch_one(&pool)
+    .await
+    .expect("the confirmation email");
+    assert!(fields.get("discount").is_none(), "{fields}");
+    assert!(fields.get("voucher-code").is_none(), "{fields}");
+    app.stop().await;
+}
+
+/// A code that is no voucher of the chain still reaches the chain's own pricing, which may
+/// know it; one it refuses too is `voucher_unknown` with its reason.
+#[sqlx::test(migrations = "../migrations")]
+async fn a_code_that_is_no_voucher_still_reaches_the_chains_own_pricing(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let b = app.bookable("Promo Cinemas").await;
+    let (token, chain) = (&b.venue.token, &b.venue.chain_id);
+    let promo = app
+        .upload_ok(
+            token,
+            chain,
+            "pricing",
+            crate::support::component("examples/promo-pricing.wasm"),
+        )
+        .await;
+    app.bind_ok(token, chain, "pricing", &s(&promo, "id"), None)
+        .await;
+    let (_, customer) = app.customer("Asha").await;
+    // FLAT100: 100.00 off an order of at least 500.00, the component's own code.
+    let held = expect_json(
+        app.hold_with(&customer, &b.show_id, &["A-1", "A-2"], "FLAT100")
+            .await,
+        201,
+    )
+    .await;
+    assert_eq!(held["total_minor"], 40000, "{held}");
+    assert_eq!(held["promo_code"], "FLAT100");
+    assert!(held["voucher_code"].is_null(), "{held}");
+    assert_eq!(held["discount_minor"], 0);
+    let problem = assert_problem(
+        app.hold_with(&customer, &b.show_id, &["A-3"], "NOPE").await,
+        422,
+        "voucher_unknown",
+    )
+    .await;
+    assert!(
+        !s(&problem, "detail").is_empty(),
+        "the component's reason: {problem}"
+    );
     app.stop().await;
 }
