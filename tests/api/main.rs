@@ -30,6 +30,7 @@ mod mail;
 mod notifications;
 mod ops;
 mod oversell;
+mod partial_cancel;
 mod payments;
 mod remote_cli;
 mod screens_shows;

@@ -292,7 +292,7 @@ pub async fn cancel(
             set taken_until = greatest(taken_from, least(taken_until, statement_timestamp()))
             where chain_id = $3 and booking_id = $1)
          update bookings set status = 'cancelled', cancelled_at = statement_timestamp(),
-            refund_minor = $2
+            refund_minor = coalesce(refund_minor, 0) + $2
          where chain_id = $3 and id = $1 returning id, chain_id, show_id, user_id,
                 status as "status: BookingStatus", seats, items as "items: Json<Vec<LineItem>>",
                 total_minor, currency, promo_code, expires_at, refund_minor, created_at,
@@ -302,6 +302,43 @@ pub async fn cancel(
         chain,
     )
     .fetch_one(conn)
+    .await
+}
+
+/// Cancels `cancelled` of a confirmed booking's seats: their seats are free from this
+/// statement on, the booking keeps `kept` with `items` and `total_minor`, and the refund adds
+/// to the booking's. `None` when the booking is no longer confirmed.
+#[tracing::instrument(skip_all)]
+pub async fn cancel_seats(
+    conn: &mut PgConnection,
+    (chain, id): (Uuid, Uuid),
+    cancelled: &[String],
+    kept: (&[String], &[LineItem], i64),
+    refund_minor: i64,
+) -> Result<Option<Booking>, sqlx::Error> {
+    let (kept_seats, items, total_minor) = kept;
+    sqlx::query_as!(
+        Booking,
+        r#"with s as (
+            update booking_seats
+            set taken_until = greatest(taken_from, least(taken_until, statement_timestamp()))
+            where chain_id = $2 and booking_id = $1 and seat_id = any($3))
+         update bookings set seats = $4, items = $5, total_minor = $6,
+            refund_minor = coalesce(refund_minor, 0) + $7
+         where chain_id = $2 and id = $1 and status = 'confirmed'
+         returning id, chain_id, show_id, user_id,
+                status as "status: BookingStatus", seats, items as "items: Json<Vec<LineItem>>",
+                total_minor, currency, promo_code, expires_at, refund_minor, created_at,
+                voucher_id, booking_voucher_code(voucher_id) as voucher_code, discount_minor"#,
+        id,
+        chain,
+        cancelled,
+        kept_seats,
+        Json(items) as _,
+        total_minor,
+        refund_minor,
+    )
+    .fetch_optional(conn)
     .await
 }
 

@@ -59,7 +59,8 @@ pub async fn insert(
     .await
 }
 
-/// Records a refund against a booking's payment (if it was paid).
+/// Adds a refund to a booking's payment (if it was paid): refunds add up, and
+/// `payments_refund_check` keeps their sum within what was paid.
 #[tracing::instrument(skip_all)]
 pub async fn refund(
     conn: &mut PgConnection,
@@ -68,8 +69,10 @@ pub async fn refund(
     amount_minor: i64,
 ) -> Result<(), sqlx::Error> {
     sqlx::query!(
-        r#"update payments set refunded_minor = $2,
-            status = case when $2::bigint = 0 then status when $2 = amount_minor then 'refunded' else 'partially_refunded' end
+        r#"update payments set refunded_minor = refunded_minor + $2,
+            status = case when refunded_minor + $2::bigint = 0 then status
+                          when refunded_minor + $2 = amount_minor then 'refunded'
+                          else 'partially_refunded' end
          where chain_id = $3 and booking_id = $1"#,
         booking,
         amount_minor,

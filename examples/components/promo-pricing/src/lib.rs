@@ -1,18 +1,49 @@
-//! Example pricing component: the promo codes `FIRST10` and `FLAT100`. A thin WIT shell
-//! around [`logic`].
+//! Example pricing component: the promo codes `FIRST10` and `FLAT100`, and the chain's
+//! vouchers (WIT 0.3.0: the host checked the voucher, this component takes its discount off,
+//! shared among the seats in proportion to their prices). A thin WIT shell around [`logic`].
 
 pub mod logic;
 
 wit_bindgen::generate!({ path: "../../../wit", world: "pricing" });
 
 use cineflow::plugins::types::{Seat, SeatClass};
-use exports::cineflow::plugins::pricer::{Guest, LineItem, PriceQuote, QuoteRequest};
+use exports::cineflow::plugins::pricer::{Discount, Guest, LineItem, PriceQuote, QuoteRequest};
 
 struct Component;
 
 impl Guest for Component {
-    fn quote(req: QuoteRequest) -> Result<PriceQuote, String> {
-        logic::quote(&req.into()).map(Into::into)
+    fn quote(mut req: QuoteRequest) -> Result<PriceQuote, String> {
+        let Some(voucher) = req.voucher.take() else {
+            return logic::quote(&req.into()).map(Into::into);
+        };
+        // A voucher's code is the chain's, not one of ours: price at the base prices, then
+        // take the voucher's discount off.
+        req.promo_code = None;
+        let base: PriceQuote = logic::quote(&req.into())?.into();
+        let prices: Vec<i64> = base.items.iter().map(|i| i.amount_minor).collect();
+        let off = match voucher.discount {
+            Discount::Percent(p) => {
+                base.total_minor - logic::percent_off(base.total_minor, i64::from(p.min(100)))
+            }
+            Discount::AmountMinor(a) => a.clamp(0, base.total_minor),
+        };
+        let shared = logic::share_discount(&prices, off);
+        let items: Vec<LineItem> = base
+            .items
+            .into_iter()
+            .zip(shared)
+            .map(|(item, amount_minor)| LineItem {
+                label: format!("{} ({})", item.label, voucher.code),
+                amount_minor,
+                ..item
+            })
+            .collect();
+        let total_minor = items.iter().map(|i| i.amount_minor).sum();
+        Ok(PriceQuote {
+            items,
+            total_minor,
+            discount_minor: base.total_minor - total_minor,
+        })
     }
 }
 

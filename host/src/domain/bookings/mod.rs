@@ -8,6 +8,7 @@ mod decide;
 mod email;
 mod expiry;
 mod hold;
+mod partial;
 mod pay;
 mod promo;
 mod read;
@@ -20,6 +21,7 @@ use std::sync::Arc;
 use sqlx::PgPool;
 
 pub use cancel::ShowCancellation;
+pub use partial::Cancelled;
 pub use read::{AuditPage, BookingListFilter};
 
 use super::hook_io::{Seat, SeatClass, ShowInfo};

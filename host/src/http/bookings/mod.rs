@@ -12,10 +12,12 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 pub(super) mod audit;
+mod cancel;
 mod pay;
 
-pub(super) use pay::EmptyBody;
-use pay::{__path_cancel_booking, __path_pay_booking, cancel_booking, pay_booking};
+pub(super) use cancel::EmptyBody;
+use cancel::{__path_cancel_booking, cancel_booking};
+use pay::{__path_pay_booking, pay_booking};
 
 use super::extract::{ApiJson, ApiPath, ApiQuery, AuthUser, validation};
 use super::idempotency::{self, IdempotencyKey};
@@ -64,7 +66,8 @@ pub(super) struct BookingView {
     discount_minor: i64,
     /// End of the hold.
     expires_at: DateTime<Utc>,
-    /// Refunded on cancellation.
+    /// Refunded: every refund of the booking so far (a cancellation's answer with
+    /// `seat_ids` shows that cancellation's refund).
     refund_minor: Option<i64>,
     created_at: DateTime<Utc>,
 }
@@ -154,7 +157,7 @@ pub(super) struct CreateBooking {
 const MAX_PROMO_CODE: usize = 64;
 
 /// The booking bodies' field schemas, from the limits their parsers check.
-mod field {
+pub(super) mod field {
     use crate::domain::bookings::{MAX_PICK, MAX_SEAT_ID_LEN, MAX_SEAT_IDS};
     use crate::http::schema::{integer, nullable, text, trimmed_text};
     use utoipa::openapi::schema::{ArrayBuilder, OneOfBuilder};

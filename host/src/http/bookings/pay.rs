@@ -1,17 +1,16 @@
-//! Paying and cancelling a booking.
+//! Paying a booking.
 
-use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::{BookingView, PaymentView, to_json};
+use super::{PaymentView, to_json};
 use crate::domain::Actor;
 use crate::domain::bookings::PayCommand;
 use crate::domain::types::BookingId;
-use crate::http::extract::{ApiJson, ApiPath, AuthUser, OptionalJson, validation};
+use crate::http::extract::{ApiJson, ApiPath, AuthUser, validation};
 use crate::http::idempotency::{self, IdempotencyKey};
 use crate::http::{ApiError, Problem};
 use crate::state::AppState;
@@ -76,29 +75,3 @@ pub(in crate::http) async fn pay_booking(
     })
     .await
 }
-
-/// Cancels a booking; the chain's rules decide the refund. Empty body or `{}`.
-#[utoipa::path(post, path = "/api/v1/bookings/{id}/cancel", tag = "bookings",
-    params(("id" = Uuid, Path, description = "Booking id")),
-    security(("bearer" = [])),
-    responses(
-        (status = 200, description = "Cancelled, with `refund_minor`", body = BookingView),
-        (status = 404, description = "No such booking (or not yours)", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`invalid_state`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`rule_violation`: the rules refuse (e.g. too close to the show)", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "`plugin_unavailable`", body = Problem, content_type = "application/problem+json"),
-    ))]
-pub(in crate::http) async fn cancel_booking(
-    State(state): State<AppState>,
-    AuthUser(user): AuthUser,
-    ApiPath(id): ApiPath<BookingId>,
-    _body: OptionalJson<EmptyBody>,
-) -> Result<Json<BookingView>, ApiError> {
-    let booking = state.bookings.cancel(&Actor::new(user), id).await?;
-    Ok(Json(booking.into()))
-}
-
-/// An empty object.
-#[derive(Debug, Default, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub(in crate::http) struct EmptyBody {}
