@@ -146,6 +146,7 @@ impl App {
             ),
             notifications: crate::domain::notifications::Notifications::new(pool.clone()),
             gift_cards: crate::domain::gift_cards::GiftCards::new(pool.clone()),
+            vouchers: crate::domain::vouchers::Vouchers::new(pool.clone()),
             runs: crate::domain::runs::Runs::new(
                 pool.clone(),
                 components.clone(),

@@ -42,6 +42,8 @@ pub struct AppState {
     pub passwords: Passwords,
     /// Movies, theatres, screens and the schedule of shows.
     pub catalogue: crate::domain::catalogue::Catalogue,
+    /// Vouchers: the chain staff's codes and their redemptions.
+    pub vouchers: crate::domain::vouchers::Vouchers,
     /// Bearer token other services use to queue emails (`POST /notifications`).
     pub service_token: Option<Arc<str>>,
     /// Domain of the sender address (the right-hand side of every Message-ID).

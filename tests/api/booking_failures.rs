@@ -91,7 +91,8 @@ async fn a_refused_hold_is_in_the_chains_audit_trail(pool: PgPool) {
             serde_json::json!({ "show_id": show.show_id, "seat_ids": ["A-1"], "promo_code": "FREE" }),
         )
         .await;
-    assert_problem(res, 422, "rule_violation").await;
+    // No voucher of the chain has the code, and pricing refused it.
+    assert_problem(res, 422, "voucher_unknown").await;
     let trail = app
         .get_ok(
             &format!("/chains/{}/audit", show.venue.chain_id),

@@ -1122,7 +1122,8 @@ async fn the_breaker_opens_after_n_failures_in_a_row_and_the_default_takes_over(
         app.try_hold_promo(&customer, &b.show_id, &["A-5"], "TRAP")
             .await,
         422,
-        "rule_violation",
+        // No voucher has the code and the serving pricing refused it.
+        "voucher_unknown",
     )
     .await;
     assert!(
@@ -1172,7 +1173,7 @@ async fn with_fallback_the_default_answers_at_once_for_a_failing_call(pool: PgPo
         app.try_hold_promo(&customer, &b.show_id, &["A-1"], "TRAP")
             .await,
         422,
-        "rule_violation",
+        "voucher_unknown",
     )
     .await;
     assert!(
@@ -1202,7 +1203,7 @@ async fn with_fallback_the_default_answers_at_once_for_a_failing_call(pool: PgPo
             app.try_hold_promo(&customer, &b.show_id, &["A-3"], "TRAP")
                 .await,
             422,
-            "rule_violation",
+            "voucher_unknown",
         )
         .await;
     }

@@ -38,4 +38,5 @@ mod screens_shows;
 mod seat_picker;
 mod seed_defect_edges;
 mod seed_defects;
+mod vouchers;
 mod waitlist;

@@ -73,7 +73,8 @@ pub async fn list(
         Booking,
         r#"select id, chain_id, show_id, user_id, status as "status: BookingStatus", seats,
                  items as "items: Json<Vec<LineItem>>", total_minor, currency, promo_code,
-                 expires_at, refund_minor, created_at from bookings
+                 expires_at, refund_minor, created_at,
+                 voucher_id, booking_voucher_code(voucher_id) as voucher_code, discount_minor from bookings
          where ($1::uuid is null or user_id = $1) and ($2::uuid is null or chain_id = $2)
            and ($3::text is null or status = $3::text) and ($4::uuid is null or id > $4)
          order by id limit $5"#,

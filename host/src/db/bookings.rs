@@ -40,6 +40,12 @@ pub struct Booking {
     pub refund_minor: Option<i64>,
     /// Created.
     pub created_at: DateTime<Utc>,
+    /// The voucher the booking redeems (its promo code matched it).
+    pub voucher_id: Option<Uuid>,
+    /// That voucher's code, as the voucher spells it.
+    pub voucher_code: Option<String>,
+    /// What the voucher took off the price (0 without one); `total_minor` is after it.
+    pub discount_minor: i64,
 }
 
 impl Booking {
@@ -85,6 +91,10 @@ pub struct NewHold<'a> {
     pub promo_code: Option<&'a str>,
     /// Hold length.
     pub hold_seconds: u32,
+    /// The voucher it redeems, locked and counted in this transaction (`vouchers::lock`).
+    pub voucher_id: Option<Uuid>,
+    /// What the voucher took off.
+    pub discount_minor: i64,
 }
 
 /// What [`insert_hold`] did.
@@ -119,12 +129,12 @@ pub async fn insert_hold(
     let booking: Booking = sqlx::query_as!(
         Booking,
         r#"insert into bookings (id, chain_id, show_id, user_id, status, seats, items, total_minor,
-            currency, promo_code, created_at, expires_at)
+            currency, promo_code, created_at, expires_at, voucher_id, discount_minor)
          values ($1, $2, $3, $4, 'held', $5, $6, $7, $8, $9,
-            statement_timestamp(), statement_timestamp() + make_interval(secs => $10))
+            statement_timestamp(), statement_timestamp() + make_interval(secs => $10), $11, $12)
          returning id, chain_id, show_id, user_id, status as "status: BookingStatus", seats,
                 items as "items: Json<Vec<LineItem>>", total_minor, currency, promo_code,
-                expires_at, refund_minor, created_at"#,
+                expires_at, refund_minor, created_at, voucher_id, booking_voucher_code(voucher_id) as voucher_code, discount_minor"#,
         id,
         h.chain_id,
         h.show_id,
@@ -135,6 +145,8 @@ pub async fn insert_hold(
         h.currency,
         h.promo_code,
         f64::from(h.hold_seconds),
+        h.voucher_id,
+        h.discount_minor,
     )
     .fetch_one(&mut *conn)
     .await?;
@@ -174,7 +186,8 @@ pub async fn find(conn: &mut PgConnection, id: Uuid) -> Result<Option<Booking>, 
         Booking,
         r#"select id, chain_id, show_id, user_id, status as "status: BookingStatus", seats,
                  items as "items: Json<Vec<LineItem>>", total_minor, currency, promo_code,
-                 expires_at, refund_minor, created_at from bookings where id = $1"#,
+                 expires_at, refund_minor, created_at,
+                 voucher_id, booking_voucher_code(voucher_id) as voucher_code, discount_minor from bookings where id = $1"#,
         id,
     )
     .fetch_optional(conn)
@@ -202,6 +215,7 @@ pub async fn lock(
         r#"select id, chain_id, show_id, user_id, status as "status: BookingStatus", seats,
                   items as "items: Json<Vec<LineItem>>", total_minor, currency, promo_code,
                   expires_at, refund_minor, created_at,
+                  voucher_id, booking_voucher_code(voucher_id) as voucher_code, discount_minor,
                   booking_is_live(status, expires_at) as "live!"
          from bookings where chain_id = $1 and id = $2 for update"#,
         chain,
@@ -225,6 +239,9 @@ pub async fn lock(
             expires_at: r.expires_at,
             refund_minor: r.refund_minor,
             created_at: r.created_at,
+            voucher_id: r.voucher_id,
+            voucher_code: r.voucher_code,
+            discount_minor: r.discount_minor,
         },
     }))
 }
@@ -246,7 +263,8 @@ pub async fn confirm(
               and booking_is_live(status, expires_at)
             returning id, chain_id, show_id, user_id, status as "status: BookingStatus", seats,
                    items as "items: Json<Vec<LineItem>>", total_minor, currency, promo_code,
-                   expires_at, refund_minor, created_at),
+                   expires_at, refund_minor, created_at,
+                   voucher_id, booking_voucher_code(voucher_id) as voucher_code, discount_minor),
          s as (
             update booking_seats set taken_until = 'infinity'
             where chain_id = $1 and booking_id = (select id from b))
@@ -277,7 +295,8 @@ pub async fn cancel(
             refund_minor = coalesce(refund_minor, 0) + $2
          where chain_id = $3 and id = $1 returning id, chain_id, show_id, user_id,
                 status as "status: BookingStatus", seats, items as "items: Json<Vec<LineItem>>",
-                total_minor, currency, promo_code, expires_at, refund_minor, created_at"#,
+                total_minor, currency, promo_code, expires_at, refund_minor, created_at,
+                voucher_id, booking_voucher_code(voucher_id) as voucher_code, discount_minor"#,
         id,
         refund_minor,
         chain,
@@ -309,7 +328,8 @@ pub async fn cancel_seats(
          where chain_id = $2 and id = $1 and status = 'confirmed'
          returning id, chain_id, show_id, user_id,
                 status as "status: BookingStatus", seats, items as "items: Json<Vec<LineItem>>",
-                total_minor, currency, promo_code, expires_at, refund_minor, created_at"#,
+                total_minor, currency, promo_code, expires_at, refund_minor, created_at,
+                voucher_id, booking_voucher_code(voucher_id) as voucher_code, discount_minor"#,
         id,
         chain,
         cancelled,
@@ -334,7 +354,7 @@ pub async fn expire_due(conn: &mut PgConnection, limit: i64) -> Result<Vec<Booki
                       order by expires_at limit $1 for update skip locked)
          returning id, chain_id, show_id, user_id, status as "status: BookingStatus", seats,
                 items as "items: Json<Vec<LineItem>>", total_minor, currency, promo_code,
-                expires_at, refund_minor, created_at"#,
+                expires_at, refund_minor, created_at, voucher_id, booking_voucher_code(voucher_id) as voucher_code, discount_minor"#,
         limit,
     )
     .fetch_all(conn)
@@ -353,7 +373,7 @@ pub async fn lock_live_of_show(
         r#"select id, chain_id, show_id, user_id, status as "status: BookingStatus", seats,
                  items as "items: Json<Vec<LineItem>>", total_minor, currency, promo_code,
                  expires_at, refund_minor,
-                 created_at from bookings where chain_id = $1 and show_id = $2 and booking_is_live(status,
+                 created_at, voucher_id, booking_voucher_code(voucher_id) as voucher_code, discount_minor from bookings where chain_id = $1 and show_id = $2 and booking_is_live(status,
                  expires_at)
          order by id for update"#,
         chain,

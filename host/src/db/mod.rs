@@ -21,6 +21,7 @@ pub mod shows;
 pub mod test_cases;
 pub mod theatres;
 pub mod users;
+pub mod vouchers;
 pub mod waitlist;
 
 use std::time::Duration;

@@ -128,6 +128,12 @@ pub enum DomainError {
     /// The chain's component storage quota would be exceeded (which limit, in the message).
     #[error("{0}")]
     QuotaExceeded(String),
+    /// A promo code the hold cannot redeem (which of the four reasons, and why).
+    #[error("{0}")]
+    Voucher(crate::domain::vouchers::VoucherRefusal),
+    /// The chain has a voucher with this code (in any case).
+    #[error("the chain has a voucher with this code")]
+    VoucherCodeTaken,
     /// Something that should not happen did (logged; the caller learns nothing of it).
     #[error("{0}")]
     Internal(String),

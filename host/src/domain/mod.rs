@@ -18,6 +18,7 @@ pub mod idempotency;
 pub mod notifications;
 pub mod runs;
 pub mod types;
+pub mod vouchers;
 pub mod waitlist;
 
 pub use actor::{Actor, ChainAccess};

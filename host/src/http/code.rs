@@ -103,6 +103,16 @@ codes! {
     InvalidComponent => "invalid_component",
     /// Too many attempts; see Retry-After.
     RateLimited => "rate_limited",
+    /// A promo code that is neither a voucher of the show's chain nor a code its pricing knows.
+    VoucherUnknown => "voucher_unknown",
+    /// Every redemption of the voucher is held or confirmed.
+    VoucherExhausted => "voucher_exhausted",
+    /// The voucher is outside its validity window, or switched off.
+    VoucherExpired => "voucher_expired",
+    /// The voucher is not for this show.
+    VoucherNotApplicable => "voucher_not_applicable",
+    /// The chain has a voucher with this code (in any case).
+    VoucherCodeTaken => "voucher_code_taken",
     /// An unexpected error (logged; nothing of it is shown).
     Internal => "internal",
     /// The service cannot answer right now.

@@ -349,6 +349,19 @@ impl From<crate::domain::DomainError> for ApiError {
                 detail,
             ),
             E::QuotaExceeded(m) => ApiError::new(StatusCode::CONFLICT, Code::QuotaExceeded, m),
+            E::Voucher(refusal) => {
+                use crate::domain::vouchers::VoucherRefusal as R;
+                let code = match refusal {
+                    R::Unknown(_) => Code::VoucherUnknown,
+                    R::Exhausted(_) => Code::VoucherExhausted,
+                    R::Expired(_) => Code::VoucherExpired,
+                    R::NotApplicable(_) => Code::VoucherNotApplicable,
+                };
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, detail)
+            }
+            E::VoucherCodeTaken => {
+                ApiError::new(StatusCode::CONFLICT, Code::VoucherCodeTaken, detail)
+            }
             E::Internal(m) => ApiError::internal(m),
             E::Db(e) => ApiError::from(e),
         }

@@ -23,6 +23,7 @@ mod screens;
 mod seats;
 mod shows;
 mod theatres;
+mod vouchers;
 mod waitlist;
 
 use crate::http::code::Code;
@@ -79,6 +80,7 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
         .merge(notifications::router())
         .merge(components::router())
         .merge(waitlist::router())
+        .merge(vouchers::router())
         .split_for_parts();
     Router::new()
         .merge(routes)

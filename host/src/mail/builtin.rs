@@ -181,6 +181,27 @@ mod tests {
     }
 
     #[test]
+    fn booking_confirmed_shows_a_vouchers_code_and_discount() {
+        let email = render(
+            EventKind::BookingConfirmed,
+            &fields(&[
+                ("total", "INR 450.00"),
+                ("discount", "INR 50.00"),
+                ("voucher-code", "SUMMER-10"),
+            ]),
+        );
+        for line in [
+            "Total: INR 450.00",
+            "Voucher: SUMMER-10",
+            "Discount: INR 50.00",
+        ] {
+            assert!(email.text.contains(line), "{line} in {}", email.text);
+        }
+        let html = email.html.expect("html body");
+        assert!(html.contains("<li>Discount: INR 50.00</li>"), "{html}");
+    }
+
+    #[test]
     fn custom_mail_keeps_subject_and_content_and_flattens_the_subject() {
         let email = render(
             EventKind::Custom,

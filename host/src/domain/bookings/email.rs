@@ -53,6 +53,13 @@ pub(super) fn event(
     if let Some(r) = refund {
         fields.push(("refund", money(r, &b.currency)));
     }
+    // The confirmation shows what a voucher took off (`total` is already after it).
+    if kind == EventKind::BookingConfirmed && b.discount_minor > 0 {
+        if let Some(code) = &b.voucher_code {
+            fields.push(("voucher-code", code.clone()));
+        }
+        fields.push(("discount", money(b.discount_minor, &b.currency)));
+    }
     let tag = match kind {
         EventKind::BookingConfirmed => "confirmed",
         EventKind::BookingCancelled => "cancelled",

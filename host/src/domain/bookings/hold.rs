@@ -8,6 +8,7 @@ use serde_json::json;
 use sqlx::PgConnection;
 
 use super::decide::{Decision, DecisionEntry, state_entry};
+use super::promo::{self, Promo};
 use super::{
     Bookings, HOLD_ATTEMPTS, HoldCommand, PickCommand, SeatRequest, capacity, is_deadlock, seat,
     show_info,
@@ -62,8 +63,11 @@ impl Bookings {
             .seat_maps
             .get(&mut conn, ctx.show.chain_id, ctx.show.screen_id)
             .await?;
+        // A voucher is checked before any component runs (and claimed in the hold's
+        // transaction, `insert_hold`).
+        let promo = promo::read(&mut conn, &ctx, cmd.promo_code.as_deref()).await?;
+        let promo = &promo;
         drop(conn);
-        let promo = cmd.promo_code.as_deref();
         // Chosen now, so the run records of the components deciding the hold name it.
         let booking = uuid::Uuid::now_v7();
         let who = Who {
@@ -211,7 +215,7 @@ impl Bookings {
         (ctx, booking_id): (&ShowContext, uuid::Uuid),
         seat_rows: &[SeatRow],
         seat_ids: &[SeatId],
-        promo_code: Option<&str>,
+        promo: &Promo,
         picked: Option<NewEntry>,
     ) -> Result<Booking, DomainError> {
         let user = actor.user();
@@ -315,9 +319,9 @@ impl Bookings {
             show,
             seats,
             customer,
-            promo_code: promo_code.map(str::to_owned),
+            promo_code: promo.code().map(str::to_owned),
             now_ms: now.timestamp_millis(),
-            voucher: None,
+            voucher: promo.terms(),
         };
         let run = who.context(Hook::Pricing, "quote", &quote_req);
         let pricing = self
@@ -331,7 +335,7 @@ impl Bookings {
             Err(reason) => {
                 self.record_refusal(where_, user.id, Hook::Pricing, &pricing, reason)
                     .await;
-                return Err(DomainError::RuleViolation(reason.clone()));
+                return Err(promo.refused(reason));
             }
         };
 
@@ -345,8 +349,11 @@ impl Bookings {
             items: &quote.items,
             total_minor: quote.total_minor,
             currency: &ctx.show.currency,
-            promo_code,
+            promo_code: promo.code(),
             hold_seconds: policy.hold_seconds,
+            voucher_id: promo.voucher_id(),
+            // What the voucher took off is the quote's to say; never below nothing.
+            discount_minor: quote.discount_minor.max(0),
         };
         let booking = self.insert_hold(&new_hold).await?;
         let mut entries = vec![state_entry(None, BookingStatus::Held, Some(user.id))];
@@ -359,6 +366,7 @@ impl Bookings {
             &pricing,
             quote.total_minor,
             quote.items.len(),
+            promo.audit(new_hold.discount_minor),
         ));
         let (mut tx, booking) = booking;
         audit::record(
@@ -389,6 +397,17 @@ impl Bookings {
             if status != Some(ShowStatus::Scheduled) {
                 return Err(DomainError::ShowClosed);
             }
+            // The redemption is claimed before the booking and its seats go in, so that every
+            // hold of a voucher waits for its lock before it waits for any seat.
+            if let Some(voucher) = new_hold.voucher_id {
+                match promo::claim(&mut tx, new_hold.chain_id, voucher).await {
+                    Err(DomainError::Db(e)) if is_deadlock(&e) && attempt < HOLD_ATTEMPTS => {
+                        tracing::debug!(attempt, "voucher claim deadlocked; retrying");
+                        continue;
+                    }
+                    other => other?,
+                }
+            }
             match bookings::insert_hold(&mut tx, new_hold).await {
                 Ok(HoldOutcome::Held(b)) => return Ok((tx, *b)),
                 // Exactly the seats that conflicted with a live booking; the rollback (drop)
@@ -403,9 +422,15 @@ impl Bookings {
     }
 }
 
-pub(super) fn pricing_entry<T>(pricing: &Decision<T>, total_minor: i64, items: usize) -> NewEntry {
-    pricing.entry(
-        Hook::Pricing,
-        json!({ "total_minor": total_minor, "items": items }),
-    )
+pub(super) fn pricing_entry<T>(
+    pricing: &Decision<T>,
+    total_minor: i64,
+    items: usize,
+    voucher: Option<serde_json::Value>,
+) -> NewEntry {
+    let mut detail = json!({ "total_minor": total_minor, "items": items });
+    if let (Some(voucher), Some(detail)) = (voucher, detail.as_object_mut()) {
+        detail.insert("voucher".into(), voucher);
+    }
+    pricing.entry(Hook::Pricing, detail)
 }

@@ -11,6 +11,7 @@ mod hold;
 mod offer;
 mod partial;
 mod pay;
+mod promo;
 mod read;
 
 pub use expiry::expire_due;

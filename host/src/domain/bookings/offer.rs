@@ -200,6 +200,8 @@ impl Bookings {
             currency: &ctx.show.currency,
             promo_code: None,
             hold_seconds,
+            voucher_id: None,
+            discount_minor: quote.discount_minor,
         };
         let (mut tx, booking) = self.insert_hold(&new_hold).await?;
         let mut held = state_entry(None, BookingStatus::Held, None);
@@ -207,7 +209,7 @@ impl Bookings {
         let entries = [
             held,
             picked.entry,
-            pricing_entry(&pricing, quote.total_minor, quote.items.len()),
+            pricing_entry(&pricing, quote.total_minor, quote.items.len(), None),
         ];
         audit::record(&mut tx, chain, ctx.show.id, Some(booking.id), &entries).await?;
         Ok(OfferHold { tx, booking })

@@ -9,6 +9,7 @@ use crate::db::gift_cards::{self, GiftCard};
 use crate::db::outbox;
 use crate::db::payments::{self, NewPayment, Payment};
 use crate::db::shows;
+use crate::db::vouchers;
 use crate::domain::gift_cards::GiftCardCode;
 use crate::domain::hook_io::EventKind;
 use crate::domain::types::{BookingId, BookingStatus, Currency, Money};
@@ -71,6 +72,11 @@ impl Bookings {
                 "the booking costs {} {} (minor units)",
                 total.minor, total.currency
             )));
+        }
+        // A voucher's redemption stays live only if the hold is: its lock first, so this
+        // confirmation and another hold's claim of the voucher see each other's outcome.
+        if booking.voucher_id.is_some() {
+            vouchers::lock_of_booking(&mut tx, chain, booking.id).await?;
         }
         // The gift card, locked until commit: its balance is read and spent under the lock
         // (booking row first, then the card, as a cancellation's refund takes them too).

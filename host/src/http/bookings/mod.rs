@@ -60,6 +60,10 @@ pub(super) struct BookingView {
     total_minor: i64,
     currency: String,
     promo_code: Option<String>,
+    /// The code of the chain's voucher the promo code redeemed, as the voucher spells it.
+    voucher_code: Option<String>,
+    /// What the voucher took off the price (0 without one); `total_minor` is after it.
+    discount_minor: i64,
     /// End of the hold.
     expires_at: DateTime<Utc>,
     /// Refunded: every refund of the booking so far (a cancellation's answer with
@@ -82,6 +86,8 @@ impl From<Booking> for BookingView {
             total_minor: b.total_minor,
             currency: b.currency,
             promo_code: b.promo_code,
+            voucher_code: b.voucher_code,
+            discount_minor: b.discount_minor,
             expires_at: b.expires_at,
             refund_minor: b.refund_minor,
             created_at: b.created_at,
@@ -144,7 +150,8 @@ pub(super) struct CreateBooking {
     seat_class: Option<SeatClass>,
     /// With `seat_count`: a wheelchair space and companion seats beside it.
     accessible: Option<bool>,
-    /// Trimmed; empty is the same as none.
+    /// Trimmed; empty is the same as none. A code of one of the chain's vouchers (in any
+    /// case) redeems it; any other code goes to the chain's pricing component.
     #[schema(schema_with = field::promo_code)]
     promo_code: Option<String>,
 }
@@ -250,7 +257,7 @@ impl CreateBooking {
         (status = 403, description = "`forbidden`: the account is not approved", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such show", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`seat_unavailable` (with `seats`), `show_closed` or `idempotency_conflict`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`rule_violation` (the component's reason) or `validation_failed`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`rule_violation` (the component's reason) or `validation_failed`; for `promo_code`: `voucher_exhausted` (every redemption is held or confirmed), `voucher_expired` (outside its validity window, or switched off), `voucher_not_applicable` (not for this show), `voucher_unknown` (no voucher of the chain has the code and the chain's pricing refused it, with its reason)", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "`plugin_unavailable`: a component failed; `plugin_busy` (with `Retry-After`): the chain is over its fair share of component calls on this replica", body = Problem, content_type = "application/problem+json"),
     ))]
 pub(super) async fn create_booking(
