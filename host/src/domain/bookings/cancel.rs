@@ -3,7 +3,7 @@
 use chrono::Utc;
 use serde_json::json;
 
-use super::decide::{DecisionEntry, state_entry};
+use super::decide::{Decision, DecisionEntry, state_entry};
 use super::email::event;
 use super::{Bookings, capacity, seat, show_info};
 use crate::db::audit;
@@ -77,32 +77,7 @@ impl Bookings {
             now_ms: now.timestamp_millis(),
             kept_seats: Vec::new(),
         };
-        let plugins = &self.plugins;
-        let run = super::hold::Who {
-            customer: Some(booking.user_id),
-            booking: Some(booking.id),
-        }
-        .context(Hook::BookingRules, "cancel", &req);
-        let rules = self
-            .decide(chain, Hook::BookingRules, run, |c, tenant| {
-                let req = &req;
-                async move { plugins.cancel(tenant, &c, req).await }
-            })
-            .await?;
-        let refund = match &rules.output {
-            Ok(r) => *r,
-            Err(reason) => {
-                self.record_refusal(
-                    (chain, ctx.show.id, Some(booking.id)),
-                    actor.id(),
-                    Hook::BookingRules,
-                    &rules,
-                    reason,
-                )
-                .await;
-                return Err(DomainError::RuleViolation(reason.clone()));
-            }
-        };
+        let (rules, refund) = self.decide_refund(actor, &booking, &req).await?;
 
         let mut tx = self.pool.begin().await?;
         let locked = bookings::lock(&mut tx, chain, booking_id)
@@ -152,6 +127,48 @@ impl Bookings {
         tx.commit().await?;
         self.seats_freed(cancelled.show_id);
         Ok(cancelled)
+    }
+
+    /// Asks the chain's booking-rules what cancelling `req.seats` of `booking` refunds; a
+    /// refusal is audited and answered as a rule violation. The decision is returned for the
+    /// cancellation's audit entry.
+    pub(super) async fn decide_refund(
+        &self,
+        actor: &Actor,
+        booking: &Booking,
+        req: &CancelRequest,
+    ) -> Result<(Decision<i64>, i64), DomainError> {
+        let plugins = &self.plugins;
+        let run = super::hold::Who {
+            customer: Some(booking.user_id),
+            booking: Some(booking.id),
+        }
+        .context(Hook::BookingRules, "cancel", req);
+        let rules = self
+            .decide(
+                booking.chain_id,
+                Hook::BookingRules,
+                run,
+                |c, tenant| async move { plugins.cancel(tenant, &c, req).await },
+            )
+            .await?;
+        match &rules.output {
+            Ok(r) => {
+                let refund = *r;
+                Ok((rules, refund))
+            }
+            Err(reason) => {
+                self.record_refusal(
+                    (booking.chain_id, booking.show_id, Some(booking.id)),
+                    actor.id(),
+                    Hook::BookingRules,
+                    &rules,
+                    reason,
+                )
+                .await;
+                Err(DomainError::RuleViolation(reason.clone()))
+            }
+        }
     }
 
     /// Cancels a show and every live booking of it with a full refund and an email each.

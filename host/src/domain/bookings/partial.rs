@@ -139,32 +139,7 @@ impl Bookings {
             kept_seats: seats_of(&parts.kept),
         };
         let chain = booking.chain_id;
-        let plugins = &self.plugins;
-        let run = super::hold::Who {
-            customer: Some(booking.user_id),
-            booking: Some(booking.id),
-        }
-        .context(Hook::BookingRules, "cancel", &req);
-        let rules = self
-            .decide(chain, Hook::BookingRules, run, |c, tenant| {
-                let req = &req;
-                async move { plugins.cancel(tenant, &c, req).await }
-            })
-            .await?;
-        let refund = match &rules.output {
-            Ok(r) => *r,
-            Err(reason) => {
-                self.record_refusal(
-                    (chain, ctx.show.id, Some(booking.id)),
-                    actor.id(),
-                    Hook::BookingRules,
-                    &rules,
-                    reason,
-                )
-                .await;
-                return Err(DomainError::RuleViolation(reason.clone()));
-            }
-        };
+        let (rules, refund) = self.decide_refund(actor, &booking, &req).await?;
 
         let mut tx = self.pool.begin().await?;
         let locked = bookings::lock(&mut tx, chain, id)
