@@ -105,6 +105,21 @@ impl App {
         let gateway: Arc<dyn crate::gateway::PaymentGateway> =
             Arc::new(crate::gateway::TestGateway);
         let seat_maps: Arc<crate::seat_maps::SeatMaps> = Arc::default();
+        // Bound before the state is made: the default public URL is the bound address (port 0
+        // picks one).
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .with_context(|| format!("binding {}", config.listen))?;
+        let public_url = match &config.public_url {
+            Some(url) => url.clone(),
+            None => format!("http://{}", listener.local_addr()?),
+        };
+        // Ticket keys are sealed under a key derived from the token secret, which every
+        // replica shares (docs/tickets.md, "Keys").
+        let ticket_issuer = crate::domain::tickets::TicketIssuer::new(
+            Arc::new(crate::domain::tickets::KeyRing::new(secret.as_bytes())),
+            &public_url,
+        );
         let (seats_freed, freed_notices) = crate::domain::waitlist::seats_freed();
         let bookings = crate::domain::bookings::Bookings::new(
             pool.clone(),
@@ -112,6 +127,7 @@ impl App {
             plugins.clone(),
             seat_maps.clone(),
             gateway.clone(),
+            ticket_issuer.clone(),
         )
         .with_seats_freed(seats_freed.clone());
         let waitlist = crate::domain::waitlist::Waitlist::new(
@@ -147,6 +163,7 @@ impl App {
             notifications: crate::domain::notifications::Notifications::new(pool.clone()),
             gift_cards: crate::domain::gift_cards::GiftCards::new(pool.clone()),
             vouchers: crate::domain::vouchers::Vouchers::new(pool.clone()),
+            tickets: crate::domain::tickets::Tickets::new(pool.clone(), ticket_issuer),
             runs: crate::domain::runs::Runs::new(
                 pool.clone(),
                 components.clone(),
@@ -183,9 +200,6 @@ impl App {
             })?;
         }
         let router = http::router(state.clone(), config.request_timeout);
-        let listener = TcpListener::bind(config.listen)
-            .await
-            .with_context(|| format!("binding {}", config.listen))?;
         let metrics_listener = match config.metrics_listen {
             Some(addr) => Some(TcpListener::bind(addr).await.with_context(|| {
                 format!("binding CINEFLOW_METRICS_LISTEN {addr} (`off` serves no metrics)")

@@ -45,6 +45,8 @@ impl DatabaseSource {
 pub struct Config {
     /// HTTP address.
     pub listen: SocketAddr,
+    /// Where clients reach the API (links in emails); `None`: `http://` and the bound address.
+    pub public_url: Option<String>,
     /// Where `GET /metrics` is served, apart from the API; `None`: nowhere.
     pub metrics_listen: Option<SocketAddr>,
     /// Database.
@@ -156,6 +158,7 @@ impl Config {
     pub fn from_args(args: &ServeArgs) -> Self {
         Self {
             listen: args.listen,
+            public_url: args.public_url.clone().filter(|u| !u.is_empty()),
             metrics_listen: args.metrics_listen.0,
             database: DatabaseSource::from_args(&args.database),
             db_pool: args.database.pool_settings(),
@@ -235,6 +238,7 @@ impl std::fmt::Debug for Config {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Config")
             .field("listen", &self.listen)
+            .field("public_url", &self.public_url)
             .field("metrics_listen", &self.metrics_listen)
             .field("database", &self.database)
             .field("components_dir", &self.components_dir)

@@ -48,3 +48,5 @@ pub mod shutdown;
 pub mod state;
 /// Logging and metrics.
 pub mod telemetry;
+/// `cineflow ticket verify`: a ticket code checked offline against a chain's public keys.
+pub mod ticket_verify;

@@ -55,6 +55,9 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             tracing::info!("migrations applied");
             Ok(ExitCode::SUCCESS)
         }
+        Command::Ticket(cineflow::cli::TicketCommand::Verify(args)) => {
+            Ok(cineflow::ticket_verify::run(&args))
+        }
         Command::Remote(command) => Ok(cineflow::remote::run(command).await),
         Command::Component(command) => {
             // Exit codes and output of every `component` command: component_run::exit.

@@ -38,5 +38,6 @@ mod screens_shows;
 mod seat_picker;
 mod seed_defect_edges;
 mod seed_defects;
+mod tickets;
 mod vouchers;
 mod waitlist;

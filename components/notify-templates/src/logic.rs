@@ -9,7 +9,7 @@
 //! - `theatre-created`: `name`, `theatre-name`, `city`
 //! - `account-approved`: `name`, `role`
 //! - `booking-confirmed`: `name`, `movie-title`, `theatre-name`, `screen-name`, `seats`,
-//!   `starts-at`, `total`, `booking-id`
+//!   `starts-at`, `total`, `booking-id`, `ticket-links`
 //! - `booking-cancelled`: `name`, `movie-title`, `theatre-name`, `starts-at`, `seats`, `refund`,
 //!   `booking-id`
 //! - `booking-expired`: `name`, `movie-title`, `theatre-name`, `starts-at`, `seats`, `booking-id`
@@ -23,7 +23,8 @@
 //!
 //! Some paragraphs appear only when all their fields are present and not blank:
 //! `booking-confirmed` says what a voucher took off (`voucher-code`, `discount`) and what a
-//! gift card paid (`gift-card-paid`, `gift-card-balance`); `booking-cancelled` says which
+//! gift card paid (`gift-card-paid`, `gift-card-balance`) and links to its tickets' QR codes
+//! (`ticket-links`, one URL per line); `booking-cancelled` says which
 //! seats the booking keeps when only some were cancelled (`kept-seats`; `seats` then names the
 //! cancelled ones).
 //!
@@ -82,6 +83,7 @@ impl EventKind {
                 "discount",
                 "gift-card-paid",
                 "gift-card-balance",
+                "ticket-links",
             ],
             Self::BookingCancelled => &[
                 "name",
@@ -183,6 +185,7 @@ fn template(kind: EventKind) -> Option<Template> {
             extras: &[
                 "Voucher {voucher-code} took {discount} off the price.",
                 "Your gift card paid {gift-card-paid}; its balance is now {gift-card-balance}.",
+                "Your tickets (show the QR code at the door):\n{ticket-links}",
             ],
         },
         EventKind::BookingCancelled => Template {

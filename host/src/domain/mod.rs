@@ -17,6 +17,7 @@ pub mod hook_io;
 pub mod idempotency;
 pub mod notifications;
 pub mod runs;
+pub mod tickets;
 pub mod types;
 pub mod vouchers;
 pub mod waitlist;

@@ -23,6 +23,7 @@ mod screens;
 mod seats;
 mod shows;
 mod theatres;
+mod tickets;
 mod vouchers;
 mod waitlist;
 
@@ -81,6 +82,7 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
         .merge(components::router())
         .merge(waitlist::router())
         .merge(vouchers::router())
+        .merge(tickets::router())
         .split_for_parts();
     Router::new()
         .merge(routes)

@@ -99,8 +99,29 @@ pub fn render(kind: EventKind, fields: &[(String, String)]) -> RenderedEmail {
             escape_html(value)
         ));
     }
+    html.push_str("</ul>\n");
+    // A confirmation's tickets: one link per line, each its QR code (no sign-in needed).
+    let links: Vec<&str> = field(fields, "ticket-links")
+        .unwrap_or_default()
+        .lines()
+        .map(str::trim)
+        .filter(|l| l.starts_with("https://") || l.starts_with("http://"))
+        .collect();
+    if !links.is_empty() {
+        text.push_str("\nYour tickets (show the QR code at the door):\n");
+        html.push_str("<p>Your tickets (show the QR code at the door):</p>\n<ul>\n");
+        for (n, link) in links.iter().enumerate() {
+            text.push_str(&format!("{link}\n"));
+            html.push_str(&format!(
+                "<li><a href=\"{}\">Ticket {}</a></li>\n",
+                escape_html(link),
+                n + 1
+            ));
+        }
+        html.push_str("</ul>\n");
+    }
     text.push_str("\nCineflow\n");
-    html.push_str("</ul>\n<p>Cineflow</p>\n");
+    html.push_str("<p>Cineflow</p>\n");
     RenderedEmail {
         subject: subject(kind).to_owned(),
         text,

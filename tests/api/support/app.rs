@@ -30,6 +30,7 @@ pub const ADMIN_PASSWORD: &str = "Admin-Password-1";
 pub fn config(limits: Limits) -> Config {
     Config {
         listen: "127.0.0.1:0".parse().expect("valid address"),
+        public_url: None,
         metrics_listen: Some("127.0.0.1:0".parse().expect("valid address")),
         database: DatabaseSource::Url("unused: the test brings its pool".into()),
         db_pool: Default::default(),

@@ -14,6 +14,7 @@ use crate::db::payments;
 use crate::db::shows;
 use crate::db::users;
 use crate::domain::hook_io::{CancelRequest, EventKind, Seat};
+use crate::domain::tickets;
 use crate::domain::types::{BookingId, BookingStatus, ShowId};
 use crate::domain::{Actor, DomainError};
 use crate::plugins::Hook;
@@ -89,6 +90,7 @@ impl Bookings {
             ));
         }
         let cancelled = bookings::cancel(&mut tx, chain, booking_id, refund).await?;
+        tickets::void(&mut tx, &cancelled, None).await?;
         if confirmed {
             // The gift card's part goes back to it first; the rest is the payment card's.
             gift_cards::refund_gift_card(&mut tx, chain, booking_id, refund, Some(actor.id()))
@@ -196,6 +198,7 @@ impl Bookings {
             let confirmed = b.status == BookingStatus::Confirmed;
             let refund = if confirmed { b.total_minor } else { 0 };
             let cancelled = bookings::cancel(&mut tx, chain, b.id, refund).await?;
+            tickets::void(&mut tx, &cancelled, None).await?;
             if confirmed {
                 gift_cards::refund_gift_card(&mut tx, chain, b.id, refund, Some(actor.id()))
                     .await?;

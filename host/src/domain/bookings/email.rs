@@ -32,6 +32,17 @@ pub(super) fn with_gift_card(email: &mut OutboxEvent, paid: i64, balance: i64, c
         .push(("gift-card-balance", money(balance, currency)));
 }
 
+/// Adds to a confirmation the links to its tickets' QR codes (`ticket-links`, one per line),
+/// which work without signing in: the code in the link is the ticket.
+pub(super) fn with_ticket_links(
+    email: &mut OutboxEvent,
+    issuer: &crate::domain::tickets::TicketIssuer,
+    tickets: &[crate::domain::tickets::Ticket],
+) {
+    let links: Vec<String> = tickets.iter().map(|t| issuer.link(t)).collect();
+    email.fields.push(("ticket-links", links.join("\n")));
+}
+
 /// The email of `kind` about booking `b` to its customer.
 pub(super) fn event(
     kind: EventKind,

@@ -47,6 +47,8 @@ pub struct Bookings {
     plugins: Arc<PluginRuntime>,
     seat_maps: Arc<SeatMaps>,
     gateway: Arc<dyn PaymentGateway>,
+    /// Issues a confirmed booking's tickets in the payment's transaction.
+    tickets: crate::domain::tickets::TicketIssuer,
     /// Told the show after a commit that frees seats, so the waiting list is offered them.
     seats_freed: crate::domain::waitlist::SeatsFreed,
 }
@@ -59,6 +61,7 @@ impl Bookings {
         plugins: Arc<PluginRuntime>,
         seat_maps: Arc<SeatMaps>,
         gateway: Arc<dyn PaymentGateway>,
+        tickets: crate::domain::tickets::TicketIssuer,
     ) -> Self {
         Self {
             pool,
@@ -66,6 +69,7 @@ impl Bookings {
             plugins,
             seat_maps,
             gateway,
+            tickets,
             seats_freed: Default::default(),
         }
     }

@@ -17,6 +17,7 @@ use crate::db::payments;
 use crate::db::shows;
 use crate::db::users;
 use crate::domain::hook_io::{CancelRequest, EventKind, LineItem, Seat};
+use crate::domain::tickets;
 use crate::domain::types::{BookingId, BookingStatus, SeatId};
 use crate::domain::{Actor, DomainError};
 use crate::plugins::Hook;
@@ -168,6 +169,8 @@ impl Bookings {
         )
         .await?
         .ok_or_else(|| DomainError::InvalidState("the booking changed meanwhile".into()))?;
+        // The cancelled seats admit nobody from now on.
+        tickets::void(&mut tx, &booking, Some(&parts.cancelled)).await?;
         // The gift card's part goes back to it first; the rest is the payment card's.
         gift_cards::refund_gift_card(&mut tx, chain, id, refund, Some(actor.id())).await?;
         payments::refund(&mut tx, chain, id, refund).await?;

@@ -1,7 +1,7 @@
 //! Paying a hold.
 
 use super::decide::state_entry;
-use super::email::{event, with_gift_card};
+use super::email::{event, with_gift_card, with_ticket_links};
 use super::{Bookings, PayCommand, is_constraint, is_deadlock};
 use crate::db::audit;
 use crate::db::bookings::{self, Locked};
@@ -12,6 +12,7 @@ use crate::db::shows;
 use crate::db::vouchers;
 use crate::domain::gift_cards::GiftCardCode;
 use crate::domain::hook_io::EventKind;
+use crate::domain::tickets;
 use crate::domain::types::{BookingId, BookingStatus, Currency, Money};
 use crate::domain::{Actor, DomainError};
 use crate::gateway::{ChargeRequest, GatewayError};
@@ -169,10 +170,13 @@ impl Bookings {
         let ctx = shows::context(&mut tx, booking.show_id)
             .await?
             .ok_or_else(|| DomainError::NotFound("no such show".into()))?;
+        // One ticket per seat, in this transaction: a paid booking always has them.
+        let issued = tickets::issue(&mut tx, &self.tickets, &confirmed).await?;
         let mut email = event(EventKind::BookingConfirmed, &ctx, &confirmed, user, None);
         if let Some(balance) = gift_balance {
             with_gift_card(&mut email, gift_minor, balance, &booking.currency);
         }
+        with_ticket_links(&mut email, &self.tickets, &issued);
         outbox::enqueue(&mut tx, &email).await?;
         audit::record(
             &mut tx,

@@ -17,5 +17,5 @@ pub use password::Password;
 pub use seat::SeatId;
 pub use vocab::{
     AccountStatus, BookingStatus, NotificationStatus, PaymentStatus, ReleaseStatus, Role,
-    ShowStatus,
+    ShowStatus, TicketStatus,
 };

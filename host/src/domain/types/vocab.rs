@@ -220,3 +220,20 @@ mod tests {
         assert_eq!(BookingStatus::Held.as_seen(later, now), BookingStatus::Held);
     }
 }
+
+/// Where a ticket is in its life: issued `valid`, `used` at its first successful check-in,
+/// `void` when its seat (or booking, or show) is cancelled.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema, sqlx::Type,
+)]
+#[serde(rename_all = "snake_case")]
+#[sqlx(type_name = "text", rename_all = "snake_case")]
+pub enum TicketStatus {
+    /// Admits its holder once.
+    Valid,
+    /// Its seat was cancelled.
+    Void,
+    /// Checked in.
+    Used,
+}
+spelled!(TicketStatus { Valid => "valid", Void => "void", Used => "used" });

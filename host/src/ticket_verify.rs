@@ -1,0 +1,46 @@
+//! `cineflow ticket verify CODE --key FILE`: the offline check a scanner makes, with only the
+//! chain's public key(s) (docs/tickets.md). Prints the ticket's fields as JSON on success.
+
+use std::process::ExitCode;
+
+use crate::cli::VerifyArgs;
+use crate::domain::tickets::code::{self, KeyId};
+
+/// Runs the command: 0 valid, 1 not valid, 64 a key file that cannot be read or parsed.
+pub fn run(args: &VerifyArgs) -> ExitCode {
+    let text = match std::fs::read_to_string(&args.key) {
+        Ok(text) => text,
+        Err(e) => {
+            eprintln!("error: reading {}: {e}", args.key.display());
+            return ExitCode::from(64);
+        }
+    };
+    let keys = match code::parse_key_file(&text) {
+        Ok(keys) => keys,
+        Err(e) => {
+            eprintln!("error: {}: {e}", args.key.display());
+            return ExitCode::from(64);
+        }
+    };
+    match code::verify(args.code.trim(), &keys) {
+        Ok(claims) => {
+            let key_id = code::parse(args.code.trim())
+                .map(|p| p.key_id)
+                .unwrap_or(KeyId([0; 8]));
+            let out = serde_json::json!({
+                "valid": true,
+                "key_id": key_id.to_string(),
+                "ticket_id": claims.ticket_id,
+                "booking_id": claims.booking_id,
+                "show_id": claims.show_id,
+                "seat_id": claims.seat_id,
+            });
+            println!("{out}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("invalid: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
