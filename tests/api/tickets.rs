@@ -193,7 +193,7 @@ async fn cancellations_void_the_cancelled_seats_tickets(pool: PgPool) {
     let t = tickets(&app, &customer, &id).await;
     assert!(t.iter().all(|x| x["status"] == "void"), "{t:?}");
 
-    let (customer, id, _) = paid(&app, &b.show_id, &["C-1", "C-2"]).await;
+    let (customer, id, _) = paid(&app, &b.show_id, &["B-1", "B-2"]).await;
     let res = app
         .post_json(
             &format!("/shows/{}/cancel", b.show_id),
