@@ -153,6 +153,10 @@ async fn a_confirmed_booking_sends_exactly_one_email_with_its_details_and_messag
         .get_ok(&format!("/movies/{}", s(&show, "movie_id")), None)
         .await;
     assert!(text.contains(&s(&movie, "title")), "movie title in {text}");
+    // One link per ticket (its QR code, no sign-in needed), in both bodies.
+    let links = format!("{}/api/v1/tickets/", app.url(""));
+    assert_eq!(text.matches(&links).count(), 2, "ticket links in {text}");
+    assert!(html.contains(&links), "ticket links in {html}");
     assert_eq!(
         message
             .from()

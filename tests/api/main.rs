@@ -14,6 +14,7 @@ mod booking_failures;
 mod bookings;
 mod catalogue;
 mod chains;
+mod checkins;
 mod compat;
 mod compat_0_3;
 mod component_cli;

@@ -507,6 +507,19 @@ mod tests {
             rich.text
                 .contains("Your gift card paid ₹300.00; its balance is now ₹0.00.")
         );
+        assert!(!rich.text.contains("Your tickets"), "{}", rich.text);
+        f.push((
+            "ticket-links".to_owned(),
+            "https://x/t/1.svg?code=CF1.a\nhttps://x/t/2.svg?code=CF1.b".to_owned(),
+        ));
+        let linked = render(EventKind::BookingConfirmed, "en", &f);
+        assert!(
+            linked.text.contains(
+                "QR code at the door):\nhttps://x/t/1.svg?code=CF1.a\nhttps://x/t/2.svg?code=CF1.b"
+            ),
+            "{}",
+            linked.text
+        );
         f.push(("kept-seats".to_owned(), "A-8".to_owned()));
         let partial = render(EventKind::BookingCancelled, "en", &f);
         assert!(partial.text.contains("your booking keeps seats A-8"));

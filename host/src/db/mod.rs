@@ -20,6 +20,7 @@ pub mod shadows;
 pub mod shows;
 pub mod test_cases;
 pub mod theatres;
+pub mod ticket_keys;
 pub mod tickets;
 pub mod users;
 pub mod vouchers;

@@ -232,4 +232,31 @@ mod tests {
         assert_eq!(email.text, "a < b");
         assert_eq!(email.html.as_deref(), Some("<pre>a &lt; b</pre>"));
     }
+
+    #[test]
+    fn booking_confirmed_links_each_ticket_and_only_web_links() {
+        let email = render(
+            EventKind::BookingConfirmed,
+            &fields(&[
+                ("seats", "A-1, A-2"),
+                (
+                    "ticket-links",
+                    "http://x/api/v1/tickets/1/qr.svg?code=CF1.a\njavascript:alert(1)\nhttps://x/t/2?code=CF1.b",
+                ),
+            ]),
+        );
+        assert!(
+            email.text.contains(
+                "\nhttp://x/api/v1/tickets/1/qr.svg?code=CF1.a\nhttps://x/t/2?code=CF1.b\n"
+            ),
+            "{}",
+            email.text
+        );
+        let html = email.html.expect("html");
+        assert!(
+            html.contains("<a href=\"https://x/t/2?code=CF1.b\">Ticket 2</a>"),
+            "{html}"
+        );
+        assert!(!html.contains("javascript") && !email.text.contains("javascript"));
+    }
 }

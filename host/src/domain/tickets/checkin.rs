@@ -207,7 +207,7 @@ async fn usable_key(
     chain: Uuid,
     key_id: code::KeyId,
 ) -> Result<Option<PublicKey>, DomainError> {
-    match db::find_key(conn, chain, &key_id.to_string()).await? {
+    match crate::db::ticket_keys::find_key(conn, chain, &key_id.to_string()).await? {
         Some(row) if row.usable => Ok(Some(PublicKey::from_row(&row)?)),
         _ => Ok(None),
     }

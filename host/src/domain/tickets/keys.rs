@@ -14,7 +14,7 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::code::{self, KeyId};
-use crate::db::tickets::{self as db, KeyRow, NewKey};
+use crate::db::ticket_keys::{self as db, KeyRow, NewKey};
 use crate::domain::DomainError;
 
 const NONCE: usize = 24;

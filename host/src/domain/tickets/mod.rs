@@ -203,7 +203,7 @@ impl Tickets {
             return Err(DomainError::NotFound("no such chain".into()));
         }
         self.issuer.keys.active(&mut tx, chain).await?;
-        let rows = db::usable_keys(&mut tx, chain).await?;
+        let rows = crate::db::ticket_keys::usable_keys(&mut tx, chain).await?;
         tx.commit().await?;
         rows.iter().map(PublicKey::from_row).collect()
     }
