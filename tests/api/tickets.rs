@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use sqlx::PgPool;
 
 use crate::support::app::TestApp;
-use crate::support::client::{assert_problem, expect_json, s, uuid_of};
+use crate::support::client::{assert_problem, expect_json, s};
 use crate::support::process::BIN;
 
 pub(crate) async fn tickets(app: &TestApp, token: &str, booking: &str) -> Vec<Value> {
