@@ -151,7 +151,9 @@ async fn a_scan_answers_ok_then_already_used_and_refuses_void_wrong_show_and_for
 }
 
 #[sqlx::test(migrations = "../migrations")]
-async fn eight_gates_scanning_one_ticket_at_once_admit_it_exactly_once(pool: PgPool) {
+async fn eight_gates_scanning_one_ticket_at_once_admit_it_exactly_once_and_a_retried_scan_gets_one_answer(
+    pool: PgPool,
+) {
     let app = TestApp::spawn(pool).await;
     let b = app.bookable("Race").await;
     let (_, _, t) = paid(&app, &b.show_id, &["A-1"]).await;
@@ -178,6 +180,23 @@ async fn eight_gates_scanning_one_ticket_at_once_admit_it_exactly_once(pool: PgP
         7,
         "{results:?}"
     );
+    // One scan uploaded four times at once (a scanner retrying): one answer, stored once.
+    let (_, _, t) = paid(&app, &b.show_id, &["A-2"]).await;
+    let code = s(&t[0], "code");
+    let uploads = (0..4).map(|_| {
+        let req = app
+            .client
+            .post(&url)
+            .bearer_auth(&b.venue.token)
+            .json(&json!({"code": code, "scan_id": "retried", "gate": "East"}));
+        tokio::spawn(async move { req.send().await.expect("sent").json::<Value>().await })
+    });
+    let mut answers = Vec::new();
+    for u in uploads.collect::<Vec<_>>() {
+        answers.push(u.await.expect("joined").expect("json"));
+    }
+    assert_eq!(answers[0]["result"], "ok", "{answers:?}");
+    assert!(answers.iter().all(|a| *a == answers[0]), "{answers:?}");
 }
 
 #[sqlx::test(migrations = "../migrations")]

@@ -343,3 +343,21 @@ async fn the_openapi_document_describes_tickets_and_check_in(pool: PgPool) {
     }
     assert!(doc["components"]["schemas"]["CheckInAnswer"].is_object());
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_booking_confirmed_before_tickets_existed_gets_them_when_first_read(pool: PgPool) {
+    let app = TestApp::spawn(pool.clone()).await;
+    let b = app.bookable("Legacy").await;
+    let (customer, id, issued) = paid(&app, &b.show_id, &["A-1", "A-2"]).await;
+    // As if paid before migration 0018: no tickets at all.
+    sqlx::query("delete from tickets where booking_id = $1")
+        .bind(crate::support::client::uuid_of(&id))
+        .execute(&pool)
+        .await
+        .expect("tickets removed");
+    let again = tickets(&app, &b.venue.token, &id).await;
+    assert_eq!(again.len(), 2);
+    assert!(again.iter().all(|t| t["status"] == "valid"));
+    assert_ne!(again[0]["id"], issued[0]["id"], "new tickets");
+    assert_eq!(tickets(&app, &customer, &id).await, again, "issued once");
+}

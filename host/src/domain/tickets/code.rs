@@ -28,6 +28,9 @@ pub const PREFIX: &str = "CF1.";
 pub const VERSION: u8 = 1;
 /// Longest seat id a code carries (the seat ids of `SeatId`).
 pub const MAX_SEAT_LEN: usize = 8;
+// Every seat a layout makes fits a code (`SeatId`: a row of up to three letters, a dash, four
+// digits); changing the format is a new version byte, not a longer seat.
+const _: () = assert!(MAX_SEAT_LEN >= crate::domain::types::SeatId::MAX_LEN);
 /// Longest code: anything longer is refused before it is decoded.
 pub const MAX_CODE_LEN: usize = 256;
 const FIXED: usize = 1 + 8 + 16 + 16 + 16 + 1;
