@@ -51,26 +51,7 @@ pub enum Command {
     Remote(crate::remote::RemoteCommand),
     /// Tools for door staff and integrators: signed ticket codes.
     #[command(subcommand)]
-    Ticket(TicketCommand),
-}
-
-/// `cineflow ticket ...`. Exit codes: 0 valid, 1 not valid (malformed, bad signature, no
-/// matching key), 64 a usage error (an unreadable or malformed key file).
-#[derive(Debug, Subcommand)]
-pub enum TicketCommand {
-    /// Verify a ticket code offline with the chain's public key(s), and print its fields as
-    /// JSON. No network: the same check a scanner app makes (docs/tickets.md).
-    Verify(VerifyArgs),
-}
-
-/// Arguments of `cineflow ticket verify`.
-#[derive(Debug, Args)]
-pub struct VerifyArgs {
-    /// The code, as scanned (`CF1.` ...).
-    pub code: String,
-    /// A file with one base64url public key, or the JSON of `GET /chains/{id}/checkin-keys`.
-    #[arg(long)]
-    pub key: PathBuf,
+    Ticket(crate::ticket_verify::TicketCommand),
 }
 
 /// `cineflow component ...`: tools for component authors. Exit codes (docs/component-guide.md):
@@ -212,7 +193,7 @@ pub struct ServeArgs {
     pub listen: SocketAddr,
     /// The API's address as its clients reach it (`https://tickets.example.com`), for the
     /// links in emails (a ticket's QR code). Default: `http://` and the bound address.
-    #[arg(long, env = "CINEFLOW_PUBLIC_URL", value_parser = parse_public_url)]
+    #[arg(long, env = "CINEFLOW_PUBLIC_URL", value_parser = crate::config::parse_public_url)]
     pub public_url: Option<String>,
     /// Address to serve Prometheus metrics on (`GET /metrics`), apart from the API: they name
     /// components and counts that are no business of the public. Loopback by default; `off`
@@ -275,22 +256,6 @@ pub struct ServeArgs {
     /// Bytes one chain's stored components may take together.
     #[arg(long, env = "CINEFLOW_CHAIN_COMPONENT_BYTES", default_value_t = 64 * 1024 * 1024)]
     pub chain_component_bytes: u64,
-}
-
-/// An `http` or `https` URL without query or fragment (empty: unset), kept without a trailing
-/// slash.
-fn parse_public_url(s: &str) -> Result<String, String> {
-    if s.is_empty() {
-        return Ok(String::new());
-    }
-    let url = url::Url::parse(s).map_err(|e| format!("not a URL: {e}"))?;
-    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
-        return Err("must be an http or https URL with a host".into());
-    }
-    if url.query().is_some() || url.fragment().is_some() {
-        return Err("must have no query or fragment".into());
-    }
-    Ok(s.trim_end_matches('/').to_owned())
 }
 
 /// Where the metrics are served: an address, or nowhere (`off`).

@@ -251,3 +251,45 @@ impl std::fmt::Debug for Config {
             .finish_non_exhaustive()
     }
 }
+
+/// An `http` or `https` URL without query or fragment (empty: unset), kept without a trailing
+/// slash.
+pub fn parse_public_url(s: &str) -> Result<String, String> {
+    if s.is_empty() {
+        return Ok(String::new());
+    }
+    let url = url::Url::parse(s).map_err(|e| format!("not a URL: {e}"))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err("must be an http or https URL with a host".into());
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err("must have no query or fragment".into());
+    }
+    Ok(s.trim_end_matches('/').to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn public_urls_are_http_or_https_with_a_host_and_nothing_after_the_path() {
+        use super::parse_public_url as parse;
+        assert_eq!(
+            parse("https://tickets.example.com/").as_deref(),
+            Ok("https://tickets.example.com")
+        );
+        assert_eq!(
+            parse("http://10.0.0.1:8080/cf").as_deref(),
+            Ok("http://10.0.0.1:8080/cf")
+        );
+        assert_eq!(parse("").as_deref(), Ok(""));
+        for bad in [
+            "ftp://x",
+            "tickets.example.com",
+            "https://x/?a=1",
+            "https://x/#f",
+            "mailto:a@b",
+        ] {
+            assert!(parse(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -55,7 +55,7 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             tracing::info!("migrations applied");
             Ok(ExitCode::SUCCESS)
         }
-        Command::Ticket(cineflow::cli::TicketCommand::Verify(args)) => {
+        Command::Ticket(cineflow::ticket_verify::TicketCommand::Verify(args)) => {
             Ok(cineflow::ticket_verify::run(&args))
         }
         Command::Remote(command) => Ok(cineflow::remote::run(command).await),

@@ -1,10 +1,31 @@
 //! `cineflow ticket verify CODE --key FILE`: the offline check a scanner makes, with only the
 //! chain's public key(s) (docs/tickets.md). Prints the ticket's fields as JSON on success.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-use crate::cli::VerifyArgs;
+use clap::{Args, Subcommand};
+
 use crate::domain::tickets::code::{self, KeyId};
+
+/// `cineflow ticket ...`. Exit codes: 0 valid, 1 not valid (malformed, bad signature, no
+/// matching key), 64 a usage error (an unreadable or malformed key file).
+#[derive(Debug, Subcommand)]
+pub enum TicketCommand {
+    /// Verify a ticket code offline with the chain's public key(s), and print its fields as
+    /// JSON. No network: the same check a scanner app makes (docs/tickets.md).
+    Verify(VerifyArgs),
+}
+
+/// Arguments of `cineflow ticket verify`.
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The code, as scanned (`CF1.` ...).
+    pub code: String,
+    /// A file with one base64url public key, or the JSON of `GET /chains/{id}/checkin-keys`.
+    #[arg(long)]
+    pub key: PathBuf,
+}
 
 /// Runs the command: 0 valid, 1 not valid, 64 a key file that cannot be read or parsed.
 pub fn run(args: &VerifyArgs) -> ExitCode {
