@@ -124,6 +124,8 @@ async fn a_scan_answers_ok_then_already_used_and_refuses_void_wrong_show_and_for
     assert_problem(res, 400, "bad_request").await;
     for body in [
         json!({"code": code, "scan_id": ""}),
+        json!({"code": "A".repeat(1025), "scan_id": "x"}),
+        json!({"code": code, "scan_id": "x", "gate": "  "}),
         json!({"code": code, "scan_id": "x".repeat(129)}),
         json!({"code": code, "scan_id": "x", "gate": "g".repeat(65)}),
         json!({"code": code, "scan_id": "x", "scanned_at": "yesterday"}),
