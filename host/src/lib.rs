@@ -48,3 +48,5 @@ pub mod shutdown;
 pub mod state;
 /// Logging and metrics.
 pub mod telemetry;
+/// The outbound HTTP client of webhooks: address checks after resolution, no redirects.
+pub mod webhook_client;

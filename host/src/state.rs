@@ -44,6 +44,8 @@ pub struct AppState {
     pub catalogue: crate::domain::catalogue::Catalogue,
     /// Vouchers: the chain staff's codes and their redemptions.
     pub vouchers: crate::domain::vouchers::Vouchers,
+    /// Webhooks: a chain's endpoints and their deliveries.
+    pub webhooks: crate::domain::webhooks::Webhooks,
     /// Bearer token other services use to queue emails (`POST /notifications`).
     pub service_token: Option<Arc<str>>,
     /// Domain of the sender address (the right-hand side of every Message-ID).

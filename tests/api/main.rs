@@ -40,3 +40,4 @@ mod seed_defect_edges;
 mod seed_defects;
 mod vouchers;
 mod waitlist;
+mod webhooks;

@@ -23,6 +23,7 @@ pub mod theatres;
 pub mod users;
 pub mod vouchers;
 pub mod waitlist;
+pub mod webhooks;
 
 use std::time::Duration;
 

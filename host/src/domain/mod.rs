@@ -20,6 +20,7 @@ pub mod runs;
 pub mod types;
 pub mod vouchers;
 pub mod waitlist;
+pub mod webhooks;
 
 pub use actor::{Actor, ChainAccess};
 pub use error::DomainError;

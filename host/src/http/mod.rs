@@ -25,6 +25,7 @@ mod shows;
 mod theatres;
 mod vouchers;
 mod waitlist;
+mod webhooks;
 
 use crate::http::code::Code;
 use std::time::{Duration, Instant};
@@ -81,6 +82,7 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
         .merge(components::router())
         .merge(waitlist::router())
         .merge(vouchers::router())
+        .merge(webhooks::router())
         .split_for_parts();
     Router::new()
         .merge(routes)
