@@ -389,7 +389,7 @@ async fn an_always_failing_endpoint_fails_after_the_last_attempt_and_can_be_rede
     let rx = Receiver::start(Behaviour::AlwaysFail).await;
     let hook = app.webhook(&b, &rx.url, &["booking.held"]).await;
     let (_, customer) = app.customer("Cy").await;
-    app.hold(&customer, &b.show_id, &["C-1"]).await;
+    app.hold(&customer, &b.show_id, &["A-3"]).await;
     let failed = app.delivery_in(&b, &hook, "booking.held", "failed").await;
     assert_eq!(failed["attempts"], 3, "{failed}");
     assert_eq!(failed["last_status_code"], 500);
@@ -423,13 +423,13 @@ async fn a_deleted_endpoint_gets_nothing_more(pool: PgPool) {
     let rx = Receiver::start(Behaviour::AlwaysFail).await;
     let hook = app.webhook(&b, &rx.url, &["booking.held"]).await;
     let (_, customer) = app.customer("Di").await;
-    app.hold(&customer, &b.show_id, &["D-1"]).await;
+    app.hold(&customer, &b.show_id, &["A-4"]).await;
     rx.wait_for("booking.held", 1, Duration::from_secs(10))
         .await;
     let path = format!("/chains/{}/webhooks/{}", b.venue.chain_id, s(&hook, "id"));
     assert_eq!(app.delete(&path, Some(&b.venue.token)).await.status(), 204);
     let before = rx.hits().len();
-    app.hold(&customer, &b.show_id, &["D-2"]).await;
+    app.hold(&customer, &b.show_id, &["A-5"]).await;
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert_eq!(
         rx.hits().len(),
