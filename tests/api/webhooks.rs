@@ -489,3 +489,62 @@ async fn a_hanging_endpoint_of_one_chain_delays_neither_another_chain_nor_email(
     );
     app.stop().await;
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn the_openapi_document_publishes_the_webhook_operations_and_payloads(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let doc = expect_json(app.get("/openapi.json").await, 200).await;
+    let paths = &doc["paths"];
+    for (path, method) in [
+        ("/api/v1/chains/{id}/webhooks", "post"),
+        ("/api/v1/chains/{id}/webhooks", "get"),
+        ("/api/v1/chains/{id}/webhooks/{webhook_id}", "delete"),
+        ("/api/v1/chains/{id}/webhooks/{webhook_id}/secret", "post"),
+        (
+            "/api/v1/chains/{id}/webhooks/{webhook_id}/deliveries",
+            "get",
+        ),
+        (
+            "/api/v1/chains/{id}/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver",
+            "post",
+        ),
+    ] {
+        assert!(paths[path][method].is_object(), "{method} {path}");
+    }
+    let schemas = &doc["components"]["schemas"];
+    let kinds: Vec<&str> = schemas["WebhookEvent"]["oneOf"]
+        .as_array()
+        .expect("WebhookEvent is a oneOf")
+        .iter()
+        .filter_map(|e| e["properties"]["type"]["enum"][0].as_str())
+        .collect();
+    assert_eq!(kinds.len(), 14, "{kinds:?}");
+    assert!(kinds.contains(&"checkin.accepted") && kinds.contains(&"booking.held"));
+    for data in [
+        "BookingData",
+        "BookingCancelledData",
+        "PaymentData",
+        "RefundData",
+        "ShowCancelledData",
+        "WaitlistData",
+        "CheckinAcceptedData",
+        "ComponentData",
+    ] {
+        assert!(
+            schemas[data]["properties"].is_object(),
+            "{data} is published"
+        );
+    }
+    let checkin = &schemas["CheckinAcceptedData"]["properties"];
+    for field in [
+        "ticket_id",
+        "booking_id",
+        "show_id",
+        "seat_id",
+        "gate",
+        "scanned_at",
+    ] {
+        assert!(checkin[field].is_object(), "checkin.accepted has {field}");
+    }
+    app.stop().await;
+}

@@ -314,8 +314,10 @@ mod tests {
     fn the_signature_is_the_hmac_of_timestamp_dot_body() {
         // Computed independently: printf '1700000000.{}' | openssl dgst -sha256 -hmac whsec_k
         let s = signature("whsec_k", 1_700_000_000, b"{}");
-        assert!(s.starts_with("v1=") && s.len() == 3 + 64, "{s}");
-        assert_eq!(s, signature("whsec_k", 1_700_000_000, b"{}"));
+        assert_eq!(
+            s,
+            "v1=8b20524faff2b12e1089e404a8cf60fbe577e5320e899ebff7329ebbcb9ada22"
+        );
         assert_ne!(s, signature("whsec_k", 1_700_000_001, b"{}"));
     }
 }
