@@ -281,3 +281,40 @@ async fn partial_and_whole_cancellations_are_delivered_with_their_seats_and_refu
     assert_eq!(rx.of("payment.refunded").len(), refunds, "one per refund");
     app.stop().await;
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn binding_and_unbinding_a_component_are_delivered(pool: PgPool) {
+    let app = TestApp::spawn_config(pool, fast()).await;
+    let b = app.bookable("Component Cinemas").await;
+    let rx = Receiver::start(Behaviour::Ok).await;
+    app.webhook(&b, &rx.url, &["component.bound", "component.unbound"])
+        .await;
+    let (token, chain) = (b.venue.token.as_str(), b.venue.chain_id.as_str());
+    let uploaded = app
+        .upload_ok(
+            token,
+            chain,
+            "pricing",
+            crate::support::hostile("well-behaved"),
+        )
+        .await;
+    let id = s(&uploaded, "id");
+    assert_eq!(
+        app.bind(token, chain, "pricing", &id, None).await.status(),
+        200
+    );
+    assert_eq!(app.unbind(token, chain, "pricing").await.status(), 204);
+    let bound = rx
+        .wait_for("component.bound", 1, Duration::from_secs(10))
+        .await;
+    let unbound = rx
+        .wait_for("component.unbound", 1, Duration::from_secs(10))
+        .await;
+    assert_eq!(bound.len(), 1);
+    assert_eq!(unbound.len(), 1);
+    let data = bound[0].json()["data"].clone();
+    assert_eq!(data["hook"], "pricing");
+    assert_eq!(data["component_id"], id.as_str());
+    assert_eq!(unbound[0].json()["data"]["component_id"], id.as_str());
+    app.stop().await;
+}
