@@ -17,6 +17,8 @@ pub enum Behaviour {
     AlwaysFail,
     /// Never answers.
     Hang,
+    /// 302 to `/elsewhere` on the same server.
+    Redirect,
 }
 
 /// One request as received.
@@ -82,7 +84,7 @@ impl Receiver {
                             b => b,
                         }
                     };
-                    match behaviour {
+                    let status = match behaviour {
                         Behaviour::Ok => StatusCode::OK,
                         Behaviour::FailFirst(_) | Behaviour::AlwaysFail => {
                             StatusCode::INTERNAL_SERVER_ERROR
@@ -91,7 +93,9 @@ impl Receiver {
                             tokio::time::sleep(Duration::from_secs(3600)).await;
                             StatusCode::OK
                         }
-                    }
+                        Behaviour::Redirect => StatusCode::FOUND,
+                    };
+                    (status, [(axum::http::header::LOCATION, "/elsewhere")])
                 }
             },
         );
