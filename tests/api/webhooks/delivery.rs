@@ -358,3 +358,63 @@ async fn an_expired_hold_is_delivered_as_booking_expired(pool: PgPool) {
     assert_eq!(hits[0].json()["data"]["booking_id"], booking["id"]);
     app.stop().await;
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn waiting_list_joins_offers_and_leaves_are_delivered(pool: PgPool) {
+    let app = TestApp::spawn_config(pool, fast()).await;
+    let b = app.bookable("Queue Cinemas").await;
+    let rx = Receiver::start(Behaviour::Ok).await;
+    let kinds = ["waitlist.joined", "waitlist.offered", "waitlist.left"];
+    app.webhook(&b, &rx.url, &kinds).await;
+    let (_, first) = app.customer("Jo").await;
+    let (_, second) = app.customer("Kim").await;
+    let (waiting_id, waiting) = app.customer("Lou").await;
+    let row_a: Vec<String> = (1..=10).map(|n| format!("A-{n}")).collect();
+    let row_a: Vec<&str> = row_a.iter().map(String::as_str).collect();
+    app.hold(&first, &b.show_id, &row_a).await;
+    let row_b = app
+        .hold(
+            &second,
+            &b.show_id,
+            &["B-1", "B-2", "B-3", "B-4", "B-5", "B-6"],
+        )
+        .await;
+    let res = app
+        .post_json(
+            &format!("/shows/{}/waitlist", b.show_id),
+            Some(&waiting),
+            json!({"seat_count": 1}),
+        )
+        .await;
+    let entry = crate::support::client::expect_json(res, 201).await;
+    let joined = rx
+        .wait_for("waitlist.joined", 1, Duration::from_secs(10))
+        .await;
+    assert_eq!(joined.len(), 1);
+    assert_eq!(joined[0].json()["data"]["entry_id"], entry["id"]);
+    assert_eq!(joined[0].json()["data"]["customer_id"], waiting_id.as_str());
+
+    let cancel = app.cancel_booking(Some(&second), &s(&row_b, "id")).await;
+    assert_eq!(cancel.status(), 200);
+    let offered = rx
+        .wait_for("waitlist.offered", 1, Duration::from_secs(15))
+        .await;
+    assert_eq!(offered.len(), 1, "the freed seats are offered");
+    let data = offered[0].json()["data"].clone();
+    assert_eq!(data["entry_id"], entry["id"]);
+    assert!(
+        data["booking_id"].is_string() && data["expires_at"].is_string(),
+        "{data}"
+    );
+
+    let leave = app
+        .delete(&format!("/waitlist/{}", s(&entry, "id")), Some(&waiting))
+        .await;
+    assert_eq!(leave.status(), 204);
+    let left = rx
+        .wait_for("waitlist.left", 1, Duration::from_secs(10))
+        .await;
+    assert_eq!(left.len(), 1);
+    assert_eq!(left[0].json()["data"]["booking_id"], data["booking_id"]);
+    app.stop().await;
+}

@@ -209,7 +209,7 @@ async fn the_openapi_document_publishes_the_webhook_operations_and_payloads(pool
         .iter()
         .filter_map(|e| e["properties"]["type"]["enum"][0].as_str())
         .collect();
-    assert_eq!(kinds.len(), 14, "{kinds:?}");
+    assert_eq!(kinds.len(), 16, "{kinds:?}");
     assert!(kinds.contains(&"checkin.accepted") && kinds.contains(&"booking.held"));
     for data in [
         "BookingData",

@@ -37,6 +37,12 @@ pub enum EventKind {
     /// A show was cancelled with all its bookings ([`ShowCancelledData`]).
     #[serde(rename = "show.cancelled")]
     ShowCancelled,
+    /// A customer joined a sold-out show's waiting list ([`WaitlistData`]).
+    #[serde(rename = "waitlist.joined")]
+    WaitlistJoined,
+    /// A customer left it (an open offer's hold is released) ([`WaitlistData`]).
+    #[serde(rename = "waitlist.left")]
+    WaitlistLeft,
     /// Freed seats were offered to a waiting customer ([`WaitlistData`]).
     #[serde(rename = "waitlist.offered")]
     WaitlistOffered,
@@ -62,7 +68,7 @@ pub enum EventKind {
 
 impl EventKind {
     /// Every kind, in the order the docs list them.
-    pub const ALL: [EventKind; 14] = [
+    pub const ALL: [EventKind; 16] = [
         EventKind::BookingHeld,
         EventKind::BookingConfirmed,
         EventKind::BookingCancelled,
@@ -70,6 +76,8 @@ impl EventKind {
         EventKind::PaymentSucceeded,
         EventKind::PaymentRefunded,
         EventKind::ShowCancelled,
+        EventKind::WaitlistJoined,
+        EventKind::WaitlistLeft,
         EventKind::WaitlistOffered,
         EventKind::WaitlistOfferExpired,
         EventKind::CheckinAccepted,
@@ -89,6 +97,8 @@ impl EventKind {
             EventKind::PaymentSucceeded => "payment.succeeded",
             EventKind::PaymentRefunded => "payment.refunded",
             EventKind::ShowCancelled => "show.cancelled",
+            EventKind::WaitlistJoined => "waitlist.joined",
+            EventKind::WaitlistLeft => "waitlist.left",
             EventKind::WaitlistOffered => "waitlist.offered",
             EventKind::WaitlistOfferExpired => "waitlist.offer_expired",
             EventKind::CheckinAccepted => "checkin.accepted",
@@ -185,15 +195,16 @@ pub struct ShowCancelledData {
     pub currency: String,
 }
 
-/// `waitlist.offered`, `waitlist.offer_expired`.
+/// `waitlist.joined`, `waitlist.left`, `waitlist.offered`, `waitlist.offer_expired`.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct WaitlistData {
     /// The waiting-list entry.
     pub entry_id: Uuid,
     pub show_id: Uuid,
     pub customer_id: Uuid,
-    /// The hold that carries the offer.
+    /// The hold that carries the offer (none before an offer).
     pub booking_id: Option<Uuid>,
+    /// The offer's seats (empty before an offer).
     pub seats: Vec<String>,
     /// When the offer ends (or ended).
     pub expires_at: Option<DateTime<Utc>>,
@@ -234,6 +245,8 @@ pub enum Event {
     PaymentSucceeded(PaymentData),
     PaymentRefunded(RefundData),
     ShowCancelled(ShowCancelledData),
+    WaitlistJoined(WaitlistData),
+    WaitlistLeft(WaitlistData),
     WaitlistOffered(WaitlistData),
     WaitlistOfferExpired(WaitlistData),
     CheckinAccepted(CheckinAcceptedData),
@@ -273,6 +286,8 @@ impl Event {
             Event::PaymentSucceeded(_) => EventKind::PaymentSucceeded,
             Event::PaymentRefunded(_) => EventKind::PaymentRefunded,
             Event::ShowCancelled(_) => EventKind::ShowCancelled,
+            Event::WaitlistJoined(_) => EventKind::WaitlistJoined,
+            Event::WaitlistLeft(_) => EventKind::WaitlistLeft,
             Event::WaitlistOffered(_) => EventKind::WaitlistOffered,
             Event::WaitlistOfferExpired(_) => EventKind::WaitlistOfferExpired,
             Event::CheckinAccepted(_) => EventKind::CheckinAccepted,

@@ -60,7 +60,10 @@ impl utoipa::Modify for EventSchemas {
             EventKind::PaymentSucceeded => "PaymentData",
             EventKind::PaymentRefunded => "RefundData",
             EventKind::ShowCancelled => "ShowCancelledData",
-            EventKind::WaitlistOffered | EventKind::WaitlistOfferExpired => "WaitlistData",
+            EventKind::WaitlistJoined
+            | EventKind::WaitlistLeft
+            | EventKind::WaitlistOffered
+            | EventKind::WaitlistOfferExpired => "WaitlistData",
             EventKind::CheckinAccepted => "CheckinAcceptedData",
             _ => "ComponentData",
         };
