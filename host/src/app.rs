@@ -29,6 +29,7 @@ pub struct App {
     state: AppState,
     local_db: Option<LocalDb>,
     mail: MailConfig,
+    webhooks: crate::domain::webhooks::WebhookSettings,
 }
 
 impl App {
@@ -164,6 +165,10 @@ impl App {
             gift_cards: crate::domain::gift_cards::GiftCards::new(pool.clone()),
             vouchers: crate::domain::vouchers::Vouchers::new(pool.clone()),
             tickets: crate::domain::tickets::Tickets::new(pool.clone(), ticket_issuer),
+            webhooks: crate::domain::webhooks::Webhooks::new(
+                pool.clone(),
+                config.webhooks.allow_private,
+            ),
             runs: crate::domain::runs::Runs::new(
                 pool.clone(),
                 components.clone(),
@@ -213,6 +218,7 @@ impl App {
             state,
             local_db: None,
             mail: config.mail,
+            webhooks: config.webhooks,
         })
     }
 
@@ -267,6 +273,15 @@ impl App {
         });
         let stop_sweeper = CancellationToken::new();
         let sweeper = self.start_sweeper(stop_sweeper.clone()).await?;
+        // Webhooks go out from their own task, apart from the email sweeper: a hanging
+        // endpoint holds its own slots, never an email's.
+        let webhook_sender = self.webhooks.run_sender.then(|| {
+            let sender = Arc::new(crate::domain::webhooks::sender::Sender::new(
+                self.state.db.clone(),
+                self.webhooks.clone(),
+            ));
+            tokio::spawn(sender.run(stop_sweeper.clone()))
+        });
         // Waiting lists: a pass right after a commit frees seats, and a sweep every few
         // seconds (expired holds and offers free seats without any commit), on every replica.
         let offers = tokio::spawn(self.state.waitlist.clone().run_offers(stop_sweeper.clone()));
@@ -339,6 +354,10 @@ impl App {
         )
         .await;
         follower.abort();
+        if let Some(sender) = webhook_sender {
+            // Requests in flight end within the webhook timeout (or their leases run out).
+            let _ = sender.await;
+        }
         offers.abort();
         waitlist_sweeps.abort();
         if let Some(sweeper) = sweeper {

@@ -126,6 +126,28 @@ pub struct RunArgs {
 
 /// The run log: every production call of a chain's components, recorded off the request's
 /// path (docs/components.md, "Run log").
+/// Webhook delivery (docs/webhooks.md).
+#[derive(Debug, Clone, Args)]
+pub struct WebhookArgs {
+    /// Let webhook URLs reach private, loopback, link-local and other reserved addresses
+    /// (tests, closed networks). Off: such an endpoint is refused with `url_not_allowed`.
+    #[arg(long, env = "CINEFLOW_WEBHOOK_ALLOW_PRIVATE", default_value_t = false,
+          value_parser = clap::builder::BoolishValueParser::new(), action = clap::ArgAction::Set)]
+    pub webhook_allow_private: bool,
+    /// Attempts before a delivery is marked failed.
+    #[arg(long, env = "CINEFLOW_WEBHOOK_MAX_ATTEMPTS", default_value_t = 8,
+          value_parser = clap::value_parser!(u32).range(1..=50))]
+    pub webhook_max_attempts: u32,
+    /// Milliseconds before the first retry; doubled each time up to an hour, ±20 %.
+    #[arg(long, env = "CINEFLOW_WEBHOOK_RETRY_BASE_MS", default_value_t = 10_000,
+          value_parser = clap::value_parser!(u64).range(1..=3_600_000))]
+    pub webhook_retry_base_ms: u64,
+    /// Milliseconds one delivery request may take, connecting included.
+    #[arg(long, env = "CINEFLOW_WEBHOOK_TIMEOUT_MS", default_value_t = 10_000,
+          value_parser = clap::value_parser!(u64).range(100..=120_000))]
+    pub webhook_timeout_ms: u64,
+}
+
 #[derive(Debug, Clone, Args)]
 pub struct RunLogArgs {
     /// Record production calls (`false` turns the run log off; replays then have nothing new
@@ -239,6 +261,9 @@ pub struct ServeArgs {
     /// The run log of production component calls.
     #[command(flatten)]
     pub run_log: RunLogArgs,
+    /// Webhooks of the chains (docs/webhooks.md).
+    #[command(flatten)]
+    pub webhooks: WebhookArgs,
     /// Consecutive failures of a chain's bound component that trip its breaker (the chain
     /// then gets the platform default until it binds again).
     #[arg(long, env = "CINEFLOW_BREAKER_FAILURES", default_value_t = 5,

@@ -85,6 +85,8 @@ pub struct Config {
     pub registry: RegistrySettings,
     /// The run log, its buffer and retention, and the shadow queue.
     pub run_log: crate::domain::runs::RunLogSettings,
+    /// Webhooks: address policy, attempts, backoff, timeout.
+    pub webhooks: crate::domain::webhooks::WebhookSettings,
 }
 
 /// Email delivery settings.
@@ -200,6 +202,13 @@ impl Config {
                 shadow_queue: args.run_log.shadow_queue as usize,
                 retention_days: args.run_log.run_log_retention_days,
                 max_runs_per_chain: args.run_log.run_log_max_per_chain,
+            },
+            webhooks: crate::domain::webhooks::WebhookSettings {
+                allow_private: args.webhooks.webhook_allow_private,
+                max_attempts: args.webhooks.webhook_max_attempts,
+                retry_base: Duration::from_millis(args.webhooks.webhook_retry_base_ms),
+                timeout: Duration::from_millis(args.webhooks.webhook_timeout_ms),
+                ..Default::default()
             },
         }
     }

@@ -50,3 +50,5 @@ pub mod state;
 pub mod telemetry;
 /// `cineflow ticket verify`: a ticket code checked offline against a chain's public keys.
 pub mod ticket_verify;
+/// The outbound HTTP client of webhooks: address checks after resolution, no redirects.
+pub mod webhook_client;

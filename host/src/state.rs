@@ -46,6 +46,8 @@ pub struct AppState {
     pub vouchers: crate::domain::vouchers::Vouchers,
     /// Signed tickets, their keys and check-in.
     pub tickets: crate::domain::tickets::Tickets,
+    /// Webhooks: a chain's endpoints and their deliveries.
+    pub webhooks: crate::domain::webhooks::Webhooks,
     /// Bearer token other services use to queue emails (`POST /notifications`).
     pub service_token: Option<Arc<str>>,
     /// Domain of the sender address (the right-hand side of every Message-ID).

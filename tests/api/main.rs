@@ -42,3 +42,4 @@ mod seed_defects;
 mod tickets;
 mod vouchers;
 mod waitlist;
+mod webhooks;

@@ -25,6 +25,7 @@ pub mod tickets;
 pub mod users;
 pub mod vouchers;
 pub mod waitlist;
+pub mod webhooks;
 
 use std::time::Duration;
 

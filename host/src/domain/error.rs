@@ -128,6 +128,9 @@ pub enum DomainError {
     /// The chain's component storage quota would be exceeded (which limit, in the message).
     #[error("{0}")]
     QuotaExceeded(String),
+    /// A webhook URL's host is or resolves to a private or reserved address.
+    #[error("{0}")]
+    UrlNotAllowed(String),
     /// A promo code the hold cannot redeem (which of the four reasons, and why).
     #[error("{0}")]
     Voucher(crate::domain::vouchers::VoucherRefusal),

@@ -21,6 +21,7 @@ pub mod tickets;
 pub mod types;
 pub mod vouchers;
 pub mod waitlist;
+pub mod webhooks;
 
 pub use actor::{Actor, ChainAccess};
 pub use error::DomainError;

@@ -71,6 +71,8 @@ codes! {
     InUse => "in_use",
     /// The chain's component storage quota would be exceeded.
     QuotaExceeded => "quota_exceeded",
+    /// A webhook URL whose host is or resolves to a private or reserved address.
+    UrlNotAllowed => "url_not_allowed",
     /// The first request with this Idempotency-Key is still running.
     IdempotencyConflict => "idempotency_conflict",
     /// The Idempotency-Key was used for a different request.

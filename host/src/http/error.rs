@@ -349,6 +349,9 @@ impl From<crate::domain::DomainError> for ApiError {
                 detail,
             ),
             E::QuotaExceeded(m) => ApiError::new(StatusCode::CONFLICT, Code::QuotaExceeded, m),
+            E::UrlNotAllowed(m) => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, Code::UrlNotAllowed, m)
+            }
             E::Voucher(refusal) => {
                 use crate::domain::vouchers::VoucherRefusal as R;
                 let code = match refusal {

@@ -26,6 +26,7 @@ mod theatres;
 mod tickets;
 mod vouchers;
 mod waitlist;
+mod webhooks;
 
 use crate::http::code::Code;
 use std::time::{Duration, Instant};
@@ -83,6 +84,7 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
         .merge(waitlist::router())
         .merge(vouchers::router())
         .merge(tickets::router())
+        .merge(webhooks::router())
         .split_for_parts();
     Router::new()
         .merge(routes)

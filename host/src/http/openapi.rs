@@ -7,6 +7,7 @@ use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::SwaggerUi;
 
 use super::error;
+use super::webhooks::EventSchemas;
 use crate::state::AppState;
 
 /// The API description's frame: info, schemas, security and tags. The paths are added by the
@@ -19,7 +20,7 @@ use crate::state::AppState;
         description = "Cinema booking backend whose booking rules, pricing and email templates are WebAssembly components each theatre chain can replace. Errors are RFC 9457 problem details (`application/problem+json`) with a stable `code`. Text PostgreSQL cannot store (a NUL character, or bytes that are not UTF-8) is refused with 400 `bad_request` in every parameter and body. Prometheus metrics are not served here: `GET /metrics` answers on the separate address `CINEFLOW_METRICS_LISTEN` (loopback by default)."
     ),
     components(schemas(error::Problem, crate::plugins::Limits, super::schema::HookName, super::schema::IdempotencyKeyHeader, crate::domain::types::seat_layout::RowSpec)),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &EventSchemas),
     tags(
         (name = "operations", description = "Health and readiness (metrics are served on their own address)"),
         (name = "accounts", description = "Signup, signin, users and approval"),

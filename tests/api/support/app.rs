@@ -51,6 +51,7 @@ pub fn config(limits: Limits) -> Config {
         mail: MailConfig::default(),
         registry: Default::default(),
         run_log: Default::default(),
+        webhooks: Default::default(),
     }
 }
 

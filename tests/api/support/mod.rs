@@ -7,6 +7,7 @@ pub mod inputs;
 // Each of the three test binaries uses its own part of the harness.
 #[allow(dead_code)]
 pub mod process;
+pub mod receiver;
 pub mod smtp;
 
 use std::path::PathBuf;

@@ -1,5 +1,8 @@
 //! Cancelling a booking (the chain's rules decide the refund) or a whole show.
 
+use crate::domain::webhooks::events::{
+    self as webhooks, BookingCancelledData, Event, RefundData, ShowCancelledData,
+};
 use chrono::Utc;
 use serde_json::json;
 
@@ -126,6 +129,12 @@ impl Bookings {
             ],
         )
         .await?;
+        let reason = if actor.id() == booking.user_id {
+            "customer"
+        } else {
+            "staff"
+        };
+        cancelled_events(&mut tx, &booking, &[], refund, reason).await?;
         tx.commit().await?;
         self.seats_freed(cancelled.show_id);
         Ok(cancelled)
@@ -221,11 +230,51 @@ impl Bookings {
             let mut entry = state_entry(Some(b.status), BookingStatus::Cancelled, Some(actor.id()));
             entry.detail = json!({ "reason": "show cancelled", "refund_minor": refund });
             audit::record(&mut tx, chain, b.show_id, Some(b.id), &[entry]).await?;
+            cancelled_events(&mut tx, b, &[], refund, "show_cancelled").await?;
         }
+        let show = ShowCancelledData {
+            show_id,
+            cancelled_bookings: live.len() as u64,
+            refunded_minor: refunded,
+            currency: ctx.show.currency.clone(),
+        };
+        webhooks::emit(&mut tx, chain, Event::ShowCancelled(show)).await?;
         tx.commit().await?;
         Ok(ShowCancellation {
             cancelled_bookings: live.len() as u64,
             refunded_minor: refunded,
         })
     }
+}
+
+/// `booking.cancelled` for `booking` (partial when `remaining` is not empty: `booking.seats`
+/// are then the ones cancelled) and, when money goes back, `payment.refunded`.
+pub(super) async fn cancelled_events(
+    conn: &mut sqlx::PgConnection,
+    booking: &Booking,
+    remaining: &[String],
+    refund: i64,
+    reason: &str,
+) -> Result<(), sqlx::Error> {
+    let data = BookingCancelledData {
+        booking_id: booking.id,
+        show_id: booking.show_id,
+        customer_id: booking.user_id,
+        partial: !remaining.is_empty(),
+        cancelled_seats: booking.seats.clone(),
+        remaining_seats: remaining.to_vec(),
+        refund_minor: refund,
+        currency: booking.currency.clone(),
+        reason: reason.to_owned(),
+    };
+    webhooks::emit(&mut *conn, booking.chain_id, Event::BookingCancelled(data)).await?;
+    if refund > 0 {
+        let refunded = RefundData {
+            booking_id: booking.id,
+            refund_minor: refund,
+            currency: booking.currency.clone(),
+        };
+        webhooks::emit(conn, booking.chain_id, Event::PaymentRefunded(refunded)).await?;
+    }
+    Ok(())
 }

@@ -11,6 +11,7 @@ use crate::db::shows;
 use crate::db::users;
 use crate::domain::hook_io::EventKind;
 use crate::domain::types::BookingStatus;
+use crate::domain::webhooks::events::{BookingData, Event};
 
 /// Marks holds whose time ran out as expired and queues their emails. Their seats were
 /// free from the moment they expired; this only records it. Safe to run on every replica.
@@ -41,6 +42,11 @@ async fn notify_expired(conn: &mut PgConnection, b: &Booking) -> Result<(), sqlx
     // A waiting-list offer that ran out gets the waiting list's own email (sent by its sweep),
     // not a second one about an expired hold.
     let offer = crate::db::waitlist::is_offer(conn, b.chain_id, b.id).await?;
+    // Likewise its webhook event is the waiting list's `waitlist.offer_expired`.
+    if !offer {
+        let expired = Event::BookingExpired(BookingData::of(b));
+        crate::domain::webhooks::emit(conn, b.chain_id, expired).await?;
+    }
     if !offer && let Some(customer) = users::find(conn, b.user_id).await? {
         outbox::enqueue(
             conn,

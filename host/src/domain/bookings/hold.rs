@@ -1,6 +1,7 @@
 //! Holds: the chain's booking rules allow, its pricing quotes, the database takes the seats;
 //! for "n seats" the chain's seat-picker chooses them first.
 
+use crate::domain::webhooks::events::{self as webhooks, BookingData, Event};
 use std::collections::{HashMap, HashSet};
 
 use chrono::Utc;
@@ -377,6 +378,8 @@ impl Bookings {
             &entries,
         )
         .await?;
+        let held = Event::BookingHeld(BookingData::of(&booking));
+        webhooks::emit(&mut tx, booking.chain_id, held).await?;
         tx.commit().await?;
         Ok(booking)
     }

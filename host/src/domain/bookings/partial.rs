@@ -225,6 +225,15 @@ impl Bookings {
             ],
         )
         .await?;
+        // The event names the seats that went, as the email does.
+        let mut went = booking.clone();
+        went.seats = parts.cancelled.clone();
+        let reason = if actor.id() == booking.user_id {
+            "customer"
+        } else {
+            "staff"
+        };
+        super::cancel::cancelled_events(&mut tx, &went, &parts.kept, refund, reason).await?;
         tx.commit().await?;
         self.seats_freed(booking.show_id);
         Ok(Cancelled {

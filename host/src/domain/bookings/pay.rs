@@ -14,6 +14,7 @@ use crate::domain::gift_cards::GiftCardCode;
 use crate::domain::hook_io::EventKind;
 use crate::domain::tickets;
 use crate::domain::types::{BookingId, BookingStatus, Currency, Money};
+use crate::domain::webhooks::events::{self as webhooks, BookingData, Event, PaymentData};
 use crate::domain::{Actor, DomainError};
 use crate::gateway::{ChargeRequest, GatewayError};
 use sqlx::PgConnection;
@@ -190,6 +191,20 @@ impl Bookings {
             )],
         )
         .await?;
+        let paid = PaymentData {
+            payment_id: payment.id,
+            booking_id: booking.id,
+            amount_minor: payment.amount_minor,
+            currency: payment.currency.clone(),
+            gift_card_minor: gift_minor,
+        };
+        webhooks::emit(
+            &mut tx,
+            chain,
+            Event::BookingConfirmed(BookingData::of(&confirmed)),
+        )
+        .await?;
+        webhooks::emit(&mut tx, chain, Event::PaymentSucceeded(paid)).await?;
         tx.commit().await?;
         Ok(payment)
     }

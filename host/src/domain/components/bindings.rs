@@ -3,6 +3,7 @@
 //! replica when the use case returns and on every other within a second (the registry
 //! follows PostgreSQL notifications).
 
+use crate::domain::webhooks::events::{self as webhooks, ComponentData, Event};
 use serde_json::json;
 
 use super::{Binding, ChainComponents, db};
@@ -222,6 +223,12 @@ impl ChainComponents {
             json!({ "previous": previous, "on_failure": on_failure.as_str() }),
         )
         .await?;
+        let bound = Event::ComponentBound(ComponentData {
+            hook: hook.as_str().to_owned(),
+            component_id: Some(component.to_owned()),
+            reason: None,
+        });
+        webhooks::emit(&mut tx, chain, bound).await?;
         tx.commit().await?;
         self.registry.reload_chain(chain).await.map_err(|e| {
             DomainError::Internal(format!("the binding is stored but not loaded here: {e}"))
@@ -248,6 +255,12 @@ impl ChainComponents {
             json!({}),
         )
         .await?;
+        let unbound = Event::ComponentUnbound(ComponentData {
+            hook: hook.as_str().to_owned(),
+            component_id: Some(previous.clone()),
+            reason: None,
+        });
+        webhooks::emit(&mut tx, chain, unbound).await?;
         tx.commit().await?;
         self.registry.reload_chain(chain).await.map_err(|e| {
             DomainError::Internal(format!("the change is stored but not loaded here: {e}"))

@@ -3,6 +3,7 @@
 //! platform defaults. The plugins layer asks through its `BindingSource` and `BreakerLog`
 //! traits (start-up through `DefaultsStore`) and never sees SQL.
 
+use crate::domain::webhooks::events::{self as webhooks, ComponentData, Event};
 use futures_util::future::BoxFuture;
 use serde_json::json;
 use sqlx::PgPool;
@@ -104,6 +105,8 @@ impl BreakerLog for StoredComponents {
                 json!({ "reason": reason }),
             )
             .await?;
+            let tripped = Event::ComponentBreakerTripped(incident(hook, component, reason));
+            webhooks::emit(&mut tx, chain, tripped).await?;
             tx.commit().await?;
             Ok(true)
         })
@@ -143,6 +146,8 @@ impl StoredComponents {
                 json!({ "reason": reason }),
             )
             .await?;
+            let rolled_back = Event::ComponentCanaryRolledBack(incident(hook, component, reason));
+            webhooks::emit(&mut tx, chain, rolled_back).await?;
             tx.commit().await?;
             Ok(true)
         })
@@ -166,5 +171,14 @@ impl DefaultsStore for StoredComponents {
             tx.commit().await?;
             Ok(())
         })
+    }
+}
+
+/// The webhook data of a breaker trip or a canary rollback.
+fn incident(hook: Hook, component: &str, reason: &str) -> ComponentData {
+    ComponentData {
+        hook: hook.as_str().to_owned(),
+        component_id: Some(component.to_owned()),
+        reason: Some(reason.to_owned()),
     }
 }

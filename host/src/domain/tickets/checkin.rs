@@ -14,6 +14,7 @@ use super::code::{self, CodeError};
 use super::keys::PublicKey;
 use crate::db::tickets::{self as db, NewScan, Ticket};
 use crate::domain::types::TicketStatus;
+use crate::domain::webhooks::{self, Event};
 use crate::domain::{Actor, ChainAccess, DomainError};
 
 /// Longest `scan_id`.
@@ -274,10 +275,22 @@ async fn decide(
     })
 }
 
-/// A ticket was checked in, inside the scan's transaction (before its commit): the place for
-/// what must happen exactly once per admission, in the same transaction (e.g. an outbox row
-/// for a `checkin` webhook event).
-async fn checked_in(_conn: &mut PgConnection, ticket: &Ticket) -> Result<(), DomainError> {
-    tracing::debug!(ticket = %ticket.id, gate = ?ticket.checked_in_gate, "checked in");
+/// A ticket was checked in, inside the scan's transaction (before its commit): what must
+/// happen exactly once per admission happens here, so a rolled-back scan announces nothing.
+/// The chain's systems hear of it through a `checkin.accepted` webhook delivery.
+async fn checked_in(conn: &mut PgConnection, ticket: &Ticket) -> Result<(), DomainError> {
+    // `check_in` sets both: an admission always has its time.
+    let at = ticket
+        .checked_in_at
+        .ok_or_else(|| DomainError::Internal("a checked-in ticket has no time".into()))?;
+    let event = Event::checkin_accepted(
+        ticket.id,
+        ticket.booking_id,
+        ticket.show_id,
+        ticket.seat_id.clone(),
+        ticket.checked_in_gate.clone(),
+        at,
+    );
+    webhooks::emit(conn, ticket.chain_id, event).await?;
     Ok(())
 }

@@ -1,5 +1,6 @@
 //! Joining, reading and leaving waiting lists.
 
+use crate::domain::webhooks::events::{Event, WaitlistData};
 use chrono::Utc;
 use uuid::Uuid;
 
@@ -80,6 +81,15 @@ impl Waitlist {
             }
         })?;
         let position = waitlist::position(&mut tx, entry.id).await?;
+        let joined = Event::WaitlistJoined(WaitlistData {
+            entry_id: entry.id,
+            show_id: entry.show_id,
+            customer_id: entry.user_id,
+            booking_id: None,
+            seats: Vec::new(),
+            expires_at: None,
+        });
+        crate::domain::webhooks::emit(&mut tx, chain, joined).await?;
         tx.commit().await?;
         Ok(SeenEntry {
             entry,
@@ -155,6 +165,15 @@ impl Waitlist {
                 "a {now} waiting-list entry cannot be left"
             )));
         }
+        let left_event = Event::WaitlistLeft(WaitlistData {
+            entry_id: entry.id,
+            show_id: entry.show_id,
+            customer_id: entry.user_id,
+            booking_id: entry.booking_id,
+            seats: Vec::new(),
+            expires_at: None,
+        });
+        crate::domain::webhooks::emit(&mut tx, entry.chain_id, left_event).await?;
         tx.commit().await?;
         if entry.status == WaitlistStatus::Offered {
             self.freed.notify(entry.show_id);

@@ -3,6 +3,7 @@
 //! periodically ([`Waitlist::sweep_once`], which is what catches expired holds: they stop
 //! blocking at `expires_at` before any job runs).
 
+use crate::domain::webhooks::events::{self as webhooks, Event, WaitlistData};
 use std::collections::BTreeSet;
 use std::time::Duration;
 
@@ -132,6 +133,8 @@ impl Waitlist {
                 ),
             )
             .await?;
+            let offered_event = Event::WaitlistOffered(offer_data(entry.id, &booking));
+            webhooks::emit(&mut tx, booking.chain_id, offered_event).await?;
             tx.commit().await?;
             tracing::info!(entry = %entry.id, booking = %booking.id, %show, "waiting-list offer made");
             offered += 1;
@@ -158,6 +161,10 @@ impl Waitlist {
                 let Some(booking_id) = e.booking_id else {
                     continue;
                 };
+                if let Some(b) = bookings::find(&mut tx, booking_id).await? {
+                    let lapsed = Event::WaitlistOfferExpired(offer_data(e.id, &b));
+                    webhooks::emit(&mut tx, e.chain_id, lapsed).await?;
+                }
                 let (Some(b), Some(ctx), Some(user)) = (
                     bookings::find(&mut tx, booking_id).await?,
                     shows::context(&mut tx, e.show_id).await?,
@@ -253,5 +260,17 @@ impl Waitlist {
                 tracing::warn!(error = %e, "waiting-list sweep failed; will retry");
             }
         }
+    }
+}
+
+/// The webhook data of an offer carried by the hold `b`.
+fn offer_data(entry: Uuid, b: &crate::db::bookings::Booking) -> WaitlistData {
+    WaitlistData {
+        entry_id: entry,
+        show_id: b.show_id,
+        customer_id: b.user_id,
+        booking_id: Some(b.id),
+        seats: b.seats.clone(),
+        expires_at: Some(b.expires_at),
     }
 }
