@@ -22,21 +22,22 @@ pub enum TicketCommand {
 pub struct VerifyArgs {
     /// The code, as scanned (`CF1.` ...).
     pub code: String,
-    /// A file with one base64url public key, or the JSON of `GET /chains/{id}/checkin-keys`.
+    /// A file with the chain's public key(s): the JSON of `GET /chains/{id}/checkin-keys`,
+    /// one base64url (or base64, or hex) key per line, a PEM `PUBLIC KEY` or the 32 raw bytes.
     #[arg(long)]
     pub key: PathBuf,
 }
 
 /// Runs the command: 0 valid, 1 not valid, 64 a key file that cannot be read or parsed.
 pub fn run(args: &VerifyArgs) -> ExitCode {
-    let text = match std::fs::read_to_string(&args.key) {
-        Ok(text) => text,
+    let bytes = match std::fs::read(&args.key) {
+        Ok(bytes) => bytes,
         Err(e) => {
             eprintln!("error: reading {}: {e}", args.key.display());
             return ExitCode::from(64);
         }
     };
-    let keys = match code::parse_key_file(&text) {
+    let keys = match code::parse_key_file(&bytes) {
         Ok(keys) => keys,
         Err(e) => {
             eprintln!("error: {}: {e}", args.key.display());

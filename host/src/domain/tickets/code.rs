@@ -197,28 +197,90 @@ pub fn verify(code: &str, keys: &[VerifyingKey]) -> Result<Claims, CodeError> {
     parsed.verify(key)
 }
 
-/// Public keys from a key file: either one base64url key, or the JSON of
-/// `GET /chains/{id}/checkin-keys` (`{"keys": [{"public_key": ..}, ..]}`).
-pub fn parse_key_file(text: &str) -> Result<Vec<VerifyingKey>, String> {
+/// The DER prefix of an Ed25519 `SubjectPublicKeyInfo` (RFC 8410): what a PEM
+/// `PUBLIC KEY` block holds before the key's 32 bytes.
+const SPKI_PREFIX: [u8; 12] = [
+    0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00,
+];
+
+/// One public key written the ways a door team will have it: base64url as the API gives it
+/// (with or without padding), standard base64, 64 hex digits, or a PEM `PUBLIC KEY` block.
+fn parse_key_text(text: &str) -> Option<VerifyingKey> {
+    use base64::engine::general_purpose::{STANDARD, URL_SAFE};
     let text = text.trim();
-    if !text.starts_with('{') {
-        return parse_public_key(text)
+    if let Some(body) = text.strip_prefix("-----BEGIN PUBLIC KEY-----") {
+        let body = body.split("-----END PUBLIC KEY-----").next()?;
+        let der: String = body.split_whitespace().collect();
+        let der = STANDARD.decode(der).ok()?;
+        return key_of(der.strip_prefix(&SPKI_PREFIX[..])?);
+    }
+    if text.len() == 64
+        && let Ok(bytes) = hex::decode(text)
+    {
+        return key_of(&bytes);
+    }
+    [&URL_SAFE_NO_PAD, &URL_SAFE, &STANDARD]
+        .iter()
+        .find_map(|engine| engine.decode(text).ok())
+        .and_then(|bytes| key_of(&bytes))
+}
+
+fn key_of(bytes: &[u8]) -> Option<VerifyingKey> {
+    let bytes: [u8; 32] = bytes.try_into().ok()?;
+    VerifyingKey::from_bytes(&bytes)
+        .ok()
+        .filter(|k| !k.is_weak())
+}
+
+/// Public keys from a key file: the JSON of `GET /chains/{id}/checkin-keys`
+/// (`{"keys": [{"public_key": ..}, ..]}`) or one of its entries, a PEM `PUBLIC KEY` block,
+/// the 32 raw bytes, or keys one per line (base64url, base64 or hex).
+pub fn parse_key_file(bytes: &[u8]) -> Result<Vec<VerifyingKey>, String> {
+    let Ok(text) = std::str::from_utf8(bytes) else {
+        return key_of(bytes)
             .map(|k| vec![k])
-            .ok_or_else(|| "not a base64url Ed25519 public key (32 bytes)".to_owned());
+            .ok_or_else(|| "neither text nor the 32 raw bytes of an Ed25519 public key".into());
+    };
+    let text = text.trim();
+    if text.starts_with('-') {
+        return parse_key_text(text)
+            .map(|k| vec![k])
+            .ok_or_else(|| "not a PEM Ed25519 public key".to_owned());
+    }
+    if !text.starts_with('{') {
+        let keys: Option<Vec<VerifyingKey>> = text
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(parse_key_text)
+            .collect();
+        return match keys {
+            Some(keys) if !keys.is_empty() => Ok(keys),
+            // 32 bytes that happen to be valid UTF-8.
+            _ => key_of(bytes).map(|k| vec![k]).ok_or_else(|| {
+                "not an Ed25519 public key (base64url, base64, hex, PEM or 32 raw bytes)".to_owned()
+            }),
+        };
     }
     #[derive(serde::Deserialize)]
     struct Entry {
         public_key: String,
     }
     #[derive(serde::Deserialize)]
-    struct File {
-        keys: Vec<Entry>,
+    #[serde(untagged)]
+    enum File {
+        List { keys: Vec<Entry> },
+        One(Entry),
     }
     let file: File = serde_json::from_str(text).map_err(|e| format!("not a key list: {e}"))?;
-    file.keys
+    let entries = match file {
+        File::List { keys } => keys,
+        File::One(entry) => vec![entry],
+    };
+    entries
         .iter()
         .map(|e| {
-            parse_public_key(&e.public_key)
+            parse_key_text(&e.public_key)
                 .ok_or_else(|| format!("{:?} is not an Ed25519 public key", e.public_key))
         })
         .collect()
@@ -358,18 +420,34 @@ mod tests {
 
     #[test]
     fn key_files_hold_one_key_or_the_key_list() {
+        use base64::engine::general_purpose::STANDARD;
         let (a, b) = (key(8).verifying_key(), key(9).verifying_key());
-        assert_eq!(
-            parse_key_file(&format!(" {}\n", public_key_text(&a))),
-            Ok(vec![a])
-        );
+        let file = |text: &str| parse_key_file(text.as_bytes());
+        assert_eq!(file(&format!(" {}\n", public_key_text(&a))), Ok(vec![a]));
         let list = serde_json::json!({"keys": [
             {"key_id": KeyId::of(&a).to_string(), "algorithm": "ed25519", "public_key": public_key_text(&a)},
             {"key_id": KeyId::of(&b).to_string(), "algorithm": "ed25519", "public_key": public_key_text(&b), "valid_until": "2030-01-01T00:00:00Z"},
         ]});
-        assert_eq!(parse_key_file(&list.to_string()), Ok(vec![a, b]));
-        assert!(parse_key_file("nope").is_err());
-        assert!(parse_key_file("{\"keys\": [{\"public_key\": \"AAAA\"}]}").is_err());
+        assert_eq!(file(&list.to_string()), Ok(vec![a, b]));
+        assert_eq!(file(&list["keys"][1].to_string()), Ok(vec![b]));
+        // The other ways a door team may have written it down.
+        assert_eq!(file(&STANDARD.encode(a.as_bytes())), Ok(vec![a]));
+        assert_eq!(file(&hex::encode(a.as_bytes())), Ok(vec![a]));
+        let lines = format!("{}\n\n{}\n", public_key_text(&a), public_key_text(&b));
+        assert_eq!(file(&lines), Ok(vec![a, b]));
+        let der = [&SPKI_PREFIX[..], a.as_bytes()].concat();
+        let pem = format!(
+            "-----BEGIN PUBLIC KEY-----\n{}\n-----END PUBLIC KEY-----\n",
+            STANDARD.encode(der)
+        );
+        assert_eq!(file(&pem), Ok(vec![a]));
+        let raw = a.to_bytes();
+        assert_eq!(parse_key_file(&raw), Ok(vec![a]));
+        assert!(file("nope").is_err());
+        assert!(file("").is_err());
+        assert!(file("-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----").is_err());
+        assert!(file("{\"keys\": [{\"public_key\": \"AAAA\"}]}").is_err());
+        assert!(parse_key_file(&[0xff; 31]).is_err());
         assert_eq!(
             KeyId::parse(&KeyId::of(&a).to_string()),
             Some(KeyId::of(&a))
