@@ -1,5 +1,6 @@
 //! Periodic clean-up every replica runs (safe to run on several at once): expired
-//! idempotency keys and ended signin/signup limit windows. The job calls [`sweep_once`];
+//! idempotency keys, ended signin/signup limit windows and webhook deliveries past their
+//! retention. The job calls [`sweep_once`];
 //! tests call it directly.
 
 use std::time::Duration;
@@ -7,10 +8,15 @@ use std::time::Duration;
 use sqlx::PgPool;
 
 use crate::auth::AuthLimits;
-use crate::db::idempotency;
+use crate::db::{idempotency, webhooks};
 
 /// How often each replica runs [`sweep_once`].
 pub const EVERY: Duration = Duration::from_secs(60);
+
+/// How long a sent or failed webhook delivery stays in its endpoint's list: long enough to
+/// look into a month's integration trouble, short enough that a busy chain's deliveries do
+/// not grow without bound (pending ones are never deleted).
+pub const WEBHOOK_DELIVERY_RETENTION: Duration = Duration::from_secs(30 * 24 * 3600);
 
 /// Rows deleted per statement, so that a large backlog never holds locks for long.
 const BATCH: i64 = 5_000;
@@ -22,9 +28,12 @@ pub struct Swept {
     pub idempotency_keys: u64,
     /// Limit windows that had ended.
     pub limit_windows: u64,
+    /// Sent or failed webhook deliveries older than [`WEBHOOK_DELIVERY_RETENTION`].
+    pub webhook_deliveries: u64,
 }
 
-/// Deletes idempotency keys older than 24 h and ended limit windows.
+/// Deletes idempotency keys older than 24 h, ended limit windows and finished webhook
+/// deliveries older than [`WEBHOOK_DELIVERY_RETENTION`].
 pub async fn sweep_once(pool: &PgPool) -> Result<Swept, sqlx::Error> {
     let mut swept = Swept::default();
     loop {
@@ -36,6 +45,16 @@ pub async fn sweep_once(pool: &PgPool) -> Result<Swept, sqlx::Error> {
         }
     }
     swept.limit_windows = AuthLimits::prune(pool).await?;
+    let before = chrono::Utc::now()
+        - chrono::Duration::from_std(WEBHOOK_DELIVERY_RETENTION).unwrap_or(chrono::Duration::MAX);
+    loop {
+        let mut conn = pool.acquire().await?;
+        let n = webhooks::delete_finished_before(&mut conn, before, BATCH).await?;
+        swept.webhook_deliveries += n;
+        if n < BATCH as u64 {
+            break;
+        }
+    }
     if swept != Swept::default() {
         tracing::debug!(?swept, "housekeeping");
     }

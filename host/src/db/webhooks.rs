@@ -199,11 +199,14 @@ pub async fn insert_deliveries(
     body: &[u8],
 ) -> Result<u64, sqlx::Error> {
     // PostgreSQL 15 makes no UUID v7: a delivery's id is the event's (v7: its time first) with
-    // the last 48 random bits of the endpoint's id, so it is unique per endpoint and event and
-    // sorts by creation like every other id.
+    // its last 48 bits replaced by a hash of the event and the endpoint, so it sorts by
+    // creation like every other id and differs per endpoint and per event. (Not the
+    // endpoint's own bits: events made in one millisecond can differ only in those last bits,
+    // as uuid's v7 counter runs into them, and two such events then collided on one endpoint.)
     let done = sqlx::query!(
         "insert into webhook_deliveries (id, chain_id, endpoint_id, event_id, kind, body)
-         select overlay($3::uuid::text placing right(e.id::text, 12) from 25)::uuid,
+         select overlay($3::uuid::text
+                        placing right(md5($3::uuid::text || e.id::text), 12) from 25)::uuid,
                 $1, e.id, $3, $2, $4
          from webhook_endpoints e
          where e.chain_id = $1 and $2 = any(e.events) and e.deleted_at is null",
@@ -373,4 +376,27 @@ pub async fn record(
     .execute(conn)
     .await?;
     Ok(done.rows_affected() == 1)
+}
+
+/// Deletes up to `limit` deliveries that are done with (sent or failed) and were created before
+/// `before`. Ids are UUID v7 with the creation time first, so the primary key finds them in
+/// order without an index of its own on `created_at`.
+#[tracing::instrument(skip_all)]
+pub async fn delete_finished_before(
+    conn: &mut PgConnection,
+    before: DateTime<Utc>,
+    limit: i64,
+) -> Result<u64, sqlx::Error> {
+    let millis = u64::try_from(before.timestamp_millis()).unwrap_or(0);
+    let bound = uuid::Builder::from_unix_timestamp_millis(millis, &[0; 10]).into_uuid();
+    let done = sqlx::query!(
+        "delete from webhook_deliveries where id in (
+           select id from webhook_deliveries
+           where id < $1 and status <> 'pending' order by id limit $2)",
+        bound,
+        limit,
+    )
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected())
 }

@@ -66,3 +66,38 @@ async fn an_admission_is_delivered_once_as_checkin_accepted(pool: PgPool) {
     );
     app.stop().await;
 }
+
+/// Events made within one millisecond (a partial cancellation's `booking.cancelled` and
+/// `payment.refunded`, say) each get their delivery: their ids differ only in bits a
+/// delivery id must not drop.
+#[sqlx::test(migrations = "../migrations")]
+async fn many_events_in_one_transaction_each_get_a_delivery(pool: PgPool) {
+    use cineflow::domain::webhooks::{Event, emit};
+    let app = TestApp::spawn_config(pool.clone(), fast()).await;
+    let b = app.bookable("Burst Cinemas").await;
+    let rx = Receiver::start(Behaviour::Ok).await;
+    let hook = app.webhook(&b, &rx.url, &["checkin.accepted"]).await;
+    let chain = uuid::Uuid::parse_str(&b.venue.chain_id).expect("chain id");
+    let mut tx = pool.begin().await.expect("tx");
+    for n in 0..200 {
+        let event = Event::checkin_accepted(
+            uuid::Uuid::now_v7(),
+            uuid::Uuid::now_v7(),
+            uuid::Uuid::now_v7(),
+            format!("A-{n}"),
+            None,
+            chrono::Utc::now(),
+        );
+        assert_eq!(emit(&mut tx, chain, event).await.expect("queued"), 1);
+    }
+    tx.commit().await.expect("commit");
+    let ids: i64 = sqlx::query_scalar(
+        "select count(distinct id) from webhook_deliveries where endpoint_id = $1",
+    )
+    .bind(uuid::Uuid::parse_str(&s(&hook, "id")).expect("endpoint id"))
+    .fetch_one(&pool)
+    .await
+    .expect("count");
+    assert_eq!(ids, 200);
+    app.stop().await;
+}

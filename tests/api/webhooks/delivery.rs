@@ -261,7 +261,12 @@ async fn partial_and_whole_cancellations_are_delivered_with_their_seats_and_refu
             json!({"seat_ids": ["A-6"]}),
         )
         .await;
-    assert_eq!(partial.status(), 200);
+    assert_eq!(
+        partial.status(),
+        200,
+        "{}",
+        partial.text().await.unwrap_or_default()
+    );
     assert_eq!(app.cancel_booking(Some(&customer), &id).await.status(), 200);
 
     let hits = rx
@@ -417,4 +422,54 @@ async fn waiting_list_joins_offers_and_leaves_are_delivered(pool: PgPool) {
     assert_eq!(left.len(), 1);
     assert_eq!(left[0].json()["data"]["booking_id"], data["booking_id"]);
     app.stop().await;
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn finished_deliveries_past_their_retention_are_deleted_and_pending_ones_kept(pool: PgPool) {
+    let app = TestApp::spawn_config(pool.clone(), fast()).await;
+    let b = app.bookable("Tidy Cinemas").await;
+    let rx = Receiver::start(Behaviour::Ok).await;
+    let hook = app
+        .webhook(&b, &rx.url, &["booking.held", "booking.confirmed"])
+        .await;
+    let (_, customer) = app.customer("Old").await;
+    app.hold(&customer, &b.show_id, &["A-1"]).await;
+    app.delivery_in(&b, &hook, "booking.held", "sent").await;
+    app.stop().await;
+    // Age both rows past the retention: ids are UUID v7, their time comes first.
+    let old = chrono::Utc::now() - chrono::Duration::days(31);
+    let id = uuid::Builder::from_unix_timestamp_millis(
+        u64::try_from(old.timestamp_millis()).expect("after 1970"),
+        &[7; 10],
+    )
+    .into_uuid();
+    sqlx::query("update webhook_deliveries set id = $1 where kind = 'booking.held'")
+        .bind(id)
+        .execute(&pool)
+        .await
+        .expect("aged");
+    let pending = uuid::Builder::from_unix_timestamp_millis(
+        u64::try_from(old.timestamp_millis()).expect("after 1970"),
+        &[8; 10],
+    )
+    .into_uuid();
+    sqlx::query(
+        "insert into webhook_deliveries (id, chain_id, endpoint_id, event_id, kind, body)
+         select $1, chain_id, endpoint_id, $1, 'booking.confirmed', body
+         from webhook_deliveries where id = $2",
+    )
+    .bind(pending)
+    .bind(id)
+    .execute(&pool)
+    .await
+    .expect("an old pending delivery");
+    let swept = cineflow::housekeeping::sweep_once(&pool)
+        .await
+        .expect("sweep");
+    assert_eq!(swept.webhook_deliveries, 1, "{swept:?}");
+    let left: Vec<String> = sqlx::query_scalar("select status from webhook_deliveries order by id")
+        .fetch_all(&pool)
+        .await
+        .expect("rows");
+    assert_eq!(left, vec!["pending".to_owned()], "the pending one stays");
 }

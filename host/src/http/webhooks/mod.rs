@@ -196,6 +196,7 @@ pub(super) struct DeliveryQuery {
     #[param(schema_with = crate::http::schema::page_cursor)]
     cursor: Option<String>,
     /// Only deliveries in this status.
+    #[param(inline)]
     status: Option<DeliveryStatus>,
 }
 
