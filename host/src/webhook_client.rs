@@ -40,13 +40,28 @@ pub fn is_forbidden(ip: IpAddr) -> bool {
                 return forbidden_v4(v4);
             }
             let s = v6.segments();
-            // ::a.b.c.d (deprecated IPv4-compatible) and NAT64's 64:ff9b::/96 carry an IPv4.
+            // ::a.b.c.d (deprecated IPv4-compatible), ::ffff:0:a.b.c.d (IPv4-translated) and
+            // NAT64's 64:ff9b::/96 carry an IPv4 in their last 32 bits.
             if (s[..6] == [0, 0, 0, 0, 0, 0] && !v6.is_unspecified() && !v6.is_loopback())
+                || s[..6] == [0, 0, 0, 0, 0xffff, 0]
                 || s[..6] == [0x64, 0xff9b, 0, 0, 0, 0]
             {
                 let [a, b] = s[6].to_be_bytes();
                 let [c, d] = s[7].to_be_bytes();
                 return forbidden_v4(Ipv4Addr::new(a, b, c, d));
+            }
+            // 6to4 (2002::/16) carries one in bits 16 to 48.
+            if s[0] == 0x2002 {
+                let [a, b] = s[1].to_be_bytes();
+                let [c, d] = s[2].to_be_bytes();
+                if forbidden_v4(Ipv4Addr::new(a, b, c, d)) {
+                    return true;
+                }
+            }
+            // Teredo (2001::/32) hides its client's IPv4, and NAT64 local use (64:ff9b:1::/48)
+            // translates to whatever the local network chose: neither can be judged.
+            if (s[0] == 0x2001 && s[1] == 0) || (s[0] == 0x64 && s[1] == 0xff9b && s[2] == 1) {
+                return true;
             }
             v6.is_unspecified()
                 || v6.is_loopback()
@@ -137,11 +152,14 @@ pub async fn resolve(url: &Url, allow_private: bool) -> Result<Vec<SocketAddr>, 
     if addrs.is_empty() {
         return Err(UrlRefusal::Invalid("the host has no address".into()));
     }
-    if !allow_private && let Some(bad) = addrs.iter().find(|a| is_forbidden(a.ip())) {
-        return Err(UrlRefusal::NotAllowed(format!(
-            "the host is or resolves to {}, a private, loopback, link-local or otherwise reserved address",
-            bad.ip()
-        )));
+    // The address itself is not told: a chain's staff could otherwise point a name they
+    // control at internal names and read back the addresses they resolve to.
+    if !allow_private && addrs.iter().any(|a| is_forbidden(a.ip())) {
+        return Err(UrlRefusal::NotAllowed(
+            "the host is or resolves to a private, loopback, link-local or otherwise reserved \
+             address"
+                .to_owned(),
+        ));
     }
     Ok(addrs)
 }
@@ -350,6 +368,11 @@ mod tests {
             "::ffff:10.0.0.1",
             "::ffff:169.254.169.254",
             "64:ff9b::a9fe:a9fe",
+            "::ffff:0:7f00:1",
+            "2002:7f00:1::1",
+            "2002:a9fe:a9fe::1",
+            "2001:0:4136:e378:8000:63bf:3fff:fdd2",
+            "64:ff9b:1::a00:1",
         ] {
             assert!(forbidden(bad), "{bad} should be forbidden");
         }
@@ -358,6 +381,7 @@ mod tests {
             "1.1.1.1",
             "2606:4700:4700::1111",
             "::ffff:8.8.8.8",
+            "2002:808:808::1",
         ] {
             assert!(!forbidden(good), "{good} should be allowed");
         }

@@ -129,6 +129,7 @@ async fn a_scan_answers_ok_then_already_used_and_refuses_void_wrong_show_and_for
         json!({"code": code, "scan_id": "x".repeat(129)}),
         json!({"code": code, "scan_id": "x", "gate": "g".repeat(65)}),
         json!({"code": code, "scan_id": "x", "scanned_at": "yesterday"}),
+        json!({"code": code, "scan_id": "x", "scanned_at": "2999-01-01T00:00:00Z"}),
     ] {
         let res = app.post_json(&path, Some(staff), body).await;
         assert_problem(res, 422, "validation_failed").await;
@@ -229,4 +230,41 @@ async fn the_door_summary_counts_sold_and_checked_in_tickets_per_gate(pool: PgPo
         )
         .await;
     assert_problem(res, 404, "not_found").await;
+}
+
+/// A scanner that stayed offline until after the show uploads its scans then: what it
+/// admitted at the door is judged at `scanned_at`, so it is `ok`, not `wrong_show`; a scan
+/// without a time is judged on arrival.
+#[sqlx::test(migrations = "../migrations")]
+async fn scans_uploaded_after_the_show_are_judged_at_their_scan_time(pool: PgPool) {
+    let app = TestApp::spawn(pool.clone()).await;
+    let b = app.bookable("Late Upload").await;
+    let (chain, staff) = (&b.venue.chain_id, &b.venue.token);
+    let (_, _, t) = paid(&app, &b.show_id, &["A-1", "A-2"]).await;
+    // The show ran from three hours ago to an hour ago.
+    sqlx::query(
+        "update shows set starts_at = now() - interval '3 hours',
+                          ends_at = now() - interval '1 hour' where id = $1",
+    )
+    .bind(uuid_of(&b.show_id))
+    .execute(&pool)
+    .await
+    .expect("the show is over");
+    let during = (chrono::Utc::now() - chrono::Duration::hours(2)).to_rfc3339();
+    let at_door = scan(
+        &app,
+        staff,
+        chain,
+        json!({"code": s(&t[0], "code"), "scan_id": "off-1", "scanned_at": during}),
+    )
+    .await;
+    assert_eq!(at_door["result"], "ok", "{at_door}");
+    let now = scan(
+        &app,
+        staff,
+        chain,
+        json!({"code": s(&t[1], "code"), "scan_id": "on-1"}),
+    )
+    .await;
+    assert_eq!(now["result"], "wrong_show", "{now}");
 }

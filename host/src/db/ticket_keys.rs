@@ -110,20 +110,24 @@ pub async fn usable_keys(conn: &mut PgConnection, chain: Uuid) -> sqlx::Result<V
     .await
 }
 
-/// One of the chain's keys by id, usable or not (another chain's: none).
+/// One of the chain's keys by id, usable at `at` (default: now) or not (another chain's:
+/// none).
 #[instrument(skip_all, fields(%chain, key_id))]
 pub async fn find_key(
     conn: &mut PgConnection,
     chain: Uuid,
     key_id: &str,
+    at: Option<DateTime<Utc>>,
 ) -> sqlx::Result<Option<KeyRow>> {
     sqlx::query_as!(
         KeyRow,
         r#"select key_id, public_key, created_at, retired_at, valid_until,
-                  (retired_at is null or valid_until > statement_timestamp()) as "usable!"
+                  (retired_at is null
+                   or valid_until > coalesce($3, statement_timestamp())) as "usable!"
            from ticket_keys where chain_id = $1 and key_id = $2"#,
         chain,
-        key_id
+        key_id,
+        at
     )
     .fetch_optional(conn)
     .await

@@ -112,15 +112,19 @@ pub async fn for_scan(
     conn: &mut PgConnection,
     chain: Uuid,
     id: Uuid,
+    at: Option<DateTime<Utc>>,
 ) -> sqlx::Result<Option<(Ticket, bool)>> {
+    // "Ended" when the ticket was scanned: an offline scanner's upload after the show still
+    // admits what it admitted at the door.
     let row = sqlx::query!(
         r#"select t.id, t.chain_id, t.booking_id, t.show_id, t.seat_id, t.key_id, t.code,
                   t.status as "status: TicketStatus", t.checked_in_at, t.checked_in_gate,
-                  (s.ends_at <= statement_timestamp()) as "ended!"
+                  (s.ends_at <= coalesce($3, statement_timestamp())) as "ended!"
            from tickets t join shows s on s.id = t.show_id and s.chain_id = t.chain_id
            where t.chain_id = $1 and t.id = $2"#,
         chain,
-        id
+        id,
+        at
     )
     .fetch_optional(conn)
     .await?;

@@ -34,8 +34,8 @@ pub struct Delivery {
     pub created_at: DateTime<Utc>,
 }
 
-/// A delivery a sender claimed, with what it needs to send it.
-#[derive(Debug, Clone)]
+/// A delivery a sender claimed, with what it needs to send it. (`Debug` leaves the secret out.)
+#[derive(Clone)]
 pub struct Claimed {
     pub id: Uuid,
     pub chain_id: Uuid,
@@ -48,6 +48,20 @@ pub struct Claimed {
     pub secret: String,
     /// Proof of the claim for recording the result.
     pub token: Uuid,
+}
+
+impl std::fmt::Debug for Claimed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Claimed")
+            .field("id", &self.id)
+            .field("chain_id", &self.chain_id)
+            .field("endpoint_id", &self.endpoint_id)
+            .field("event_id", &self.event_id)
+            .field("attempt", &self.attempt)
+            .field("url", &self.url)
+            .field("secret", &"<redacted>")
+            .finish_non_exhaustive()
+    }
 }
 
 /// A due delivery the sender may pick (no lock taken yet).
@@ -90,9 +104,14 @@ pub async fn insert_endpoint(
 /// its live endpoints.
 #[tracing::instrument(skip_all, fields(chain = %chain))]
 pub async fn lock_and_count(conn: &mut PgConnection, chain: Uuid) -> Result<i64, sqlx::Error> {
-    sqlx::query!("select id from chains where id = $1 for update", chain)
-        .fetch_optional(&mut *conn)
-        .await?;
+    // `no key update`: it serialises endpoint creation without blocking the foreign-key
+    // checks (`key share`) of every other insert that names the chain.
+    sqlx::query!(
+        "select id from chains where id = $1 for no key update",
+        chain
+    )
+    .fetch_optional(&mut *conn)
+    .await?;
     let n = sqlx::query_scalar!(
         r#"select count(*) as "n!" from webhook_endpoints
          where chain_id = $1 and deleted_at is null"#,

@@ -18,7 +18,7 @@ use uuid::Uuid;
 use super::extract::{ApiJson, ApiPath, ApiQuery, MaybeAuthUser, Problems, StaffUser};
 use super::{ApiError, Problem};
 use crate::domain::Actor;
-use crate::domain::tickets::checkin::{MAX_GATE, MAX_SCAN_ID};
+use crate::domain::tickets::checkin::{MAX_CLOCK_SKEW, MAX_GATE, MAX_SCAN_ID};
 use crate::domain::tickets::{CheckInAnswer, CheckInCommand, PublicKey, ScanSummary, Ticket, qr};
 use crate::domain::types::TicketStatus;
 use crate::state::AppState;
@@ -163,6 +163,18 @@ impl CreateCheckin {
         }
         let scanned_at = match self.scanned_at.as_deref().map(DateTime::parse_from_rfc3339) {
             None => None,
+            // A scanner's clock may run a little fast; a scan from further in the future would
+            // be judged (show ended, key valid) at a time that has not come.
+            Some(Ok(at)) if at.with_timezone(&Utc) > Utc::now() + MAX_CLOCK_SKEW => {
+                p.add(
+                    "scanned_at",
+                    format!(
+                        "is in the future (more than {} s ahead of the server's clock)",
+                        MAX_CLOCK_SKEW.num_seconds()
+                    ),
+                );
+                None
+            }
             Some(Ok(at)) => Some(at.with_timezone(&Utc)),
             Some(Err(_)) => {
                 p.add("scanned_at", "must be an RFC 3339 time with offset");

@@ -116,6 +116,9 @@ impl Bookings {
             }
             Err(e) => return Err(e.into()),
         };
+        // Signed before anything is charged: a chain key that cannot be opened refuses the
+        // payment here, not after the money is taken.
+        let prepared = tickets::prepare(&mut tx, &self.tickets, &confirmed).await?;
         let payment_id = Uuid::now_v7();
         // The card is debited before the charge: a declined or failed charge rolls it back.
         let gift_balance = match &gift {
@@ -172,7 +175,7 @@ impl Bookings {
             .await?
             .ok_or_else(|| DomainError::NotFound("no such show".into()))?;
         // One ticket per seat, in this transaction: a paid booking always has them.
-        let issued = tickets::issue(&mut tx, &self.tickets, &confirmed).await?;
+        let issued = tickets::store(&mut tx, prepared).await?;
         let mut email = event(EventKind::BookingConfirmed, &ctx, &confirmed, user, None);
         if let Some(balance) = gift_balance {
             with_gift_card(&mut email, gift_minor, balance, &booking.currency);

@@ -21,6 +21,8 @@ use crate::domain::{Actor, ChainAccess, DomainError};
 pub const MAX_SCAN_ID: usize = 128;
 /// Longest gate name.
 pub const MAX_GATE: usize = 64;
+/// How far ahead of the server's clock a scanner's `scanned_at` may be.
+pub const MAX_CLOCK_SKEW: chrono::TimeDelta = chrono::TimeDelta::minutes(5);
 /// The `by_gate` name of scans that named no gate (no gate can be named so).
 pub const NO_GATE: &str = "";
 
@@ -207,8 +209,9 @@ async fn usable_key(
     conn: &mut PgConnection,
     chain: Uuid,
     key_id: code::KeyId,
+    at: Option<DateTime<Utc>>,
 ) -> Result<Option<PublicKey>, DomainError> {
-    match crate::db::ticket_keys::find_key(conn, chain, &key_id.to_string()).await? {
+    match crate::db::ticket_keys::find_key(conn, chain, &key_id.to_string(), at).await? {
         Some(row) if row.usable => Ok(Some(PublicKey::from_row(&row)?)),
         _ => Ok(None),
     }
@@ -223,7 +226,7 @@ async fn decide(
     let Ok(parsed) = code::parse(&cmd.code) else {
         return Ok(CheckInAnswer::invalid());
     };
-    let Some(key) = usable_key(conn, chain, parsed.key_id).await? else {
+    let Some(key) = usable_key(conn, chain, parsed.key_id, cmd.scanned_at).await? else {
         return Ok(CheckInAnswer::invalid());
     };
     let claims = match parsed.verify(&key.key) {
@@ -232,7 +235,8 @@ async fn decide(
             return Ok(CheckInAnswer::invalid());
         }
     };
-    let Some((ticket, ended)) = db::for_scan(conn, chain, claims.ticket_id).await? else {
+    let Some((ticket, ended)) = db::for_scan(conn, chain, claims.ticket_id, cmd.scanned_at).await?
+    else {
         return Ok(CheckInAnswer::invalid());
     };
     // Signed by the chain, so these agree; checked anyway, so a code always means its ticket.
@@ -259,7 +263,7 @@ async fn decide(
         return Ok(CheckInAnswer::of(CheckInResult::Ok, &used));
     }
     // Not valid when read, or another gate's scan won the row meanwhile: read it again.
-    let Some((now, _)) = db::for_scan(conn, chain, ticket.id).await? else {
+    let Some((now, _)) = db::for_scan(conn, chain, ticket.id, None).await? else {
         return Ok(CheckInAnswer::invalid());
     };
     Ok(match now.status {

@@ -48,14 +48,26 @@ impl TicketIssuer {
     }
 }
 
-/// Issues the tickets of confirmed `booking` (one per seat it holds) in the caller's
-/// transaction, and answers all of its tickets. Seats with a ticket keep theirs, so calling it
-/// again issues only what is missing.
-pub async fn issue(
+/// A booking's tickets signed but not yet stored: what [`prepare`] makes before a payment's
+/// charge, so that nothing after the charge depends on the chain's key.
+#[derive(Debug)]
+pub struct Prepared {
+    chain: Uuid,
+    booking: Uuid,
+    show: Uuid,
+    key_id: String,
+    tickets: Vec<NewTicket>,
+}
+
+/// Signs a ticket per seat of `booking` with the chain's active key (made on first use) in
+/// the caller's transaction, without storing them. A key that cannot be opened (the token
+/// secret changed) fails here: a payment calls this before it charges, so a customer is
+/// never charged for a booking that then cannot be confirmed.
+pub async fn prepare(
     conn: &mut PgConnection,
     issuer: &TicketIssuer,
     booking: &Booking,
-) -> Result<Vec<Ticket>, DomainError> {
+) -> Result<Prepared, DomainError> {
     let chain = booking.chain_id;
     let key = issuer.keys.active(conn, chain).await?;
     let signing = issuer.keys.signing(conn, chain, &key.key_id).await?;
@@ -79,14 +91,42 @@ pub async fn issue(
             })
         })
         .collect::<Result<Vec<_>, DomainError>>()?;
-    db::insert_tickets(
-        conn,
-        (chain, booking.id, booking.show_id),
-        &key.key_id,
-        &tickets,
-    )
-    .await?;
-    Ok(db::of_booking(conn, chain, booking.id).await?)
+    Ok(Prepared {
+        chain,
+        booking: booking.id,
+        show: booking.show_id,
+        key_id: key.key_id,
+        tickets,
+    })
+}
+
+/// Stores prepared tickets in the caller's transaction (seats with a ticket keep theirs) and
+/// answers all of the booking's tickets.
+pub async fn store(
+    conn: &mut PgConnection,
+    prepared: Prepared,
+) -> Result<Vec<Ticket>, DomainError> {
+    let Prepared {
+        chain,
+        booking,
+        show,
+        key_id,
+        tickets,
+    } = prepared;
+    db::insert_tickets(conn, (chain, booking, show), &key_id, &tickets).await?;
+    Ok(db::of_booking(conn, chain, booking).await?)
+}
+
+/// Issues the tickets of confirmed `booking` (one per seat it holds) in the caller's
+/// transaction, and answers all of its tickets. Seats with a ticket keep theirs, so calling it
+/// again issues only what is missing.
+pub async fn issue(
+    conn: &mut PgConnection,
+    issuer: &TicketIssuer,
+    booking: &Booking,
+) -> Result<Vec<Ticket>, DomainError> {
+    let prepared = prepare(conn, issuer, booking).await?;
+    store(conn, prepared).await
 }
 
 /// Voids the booking's tickets of `seats` (every ticket with `None`) in the caller's

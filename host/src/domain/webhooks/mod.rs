@@ -65,11 +65,19 @@ pub struct NewEndpoint {
     pub description: Option<String>,
 }
 
-/// A created endpoint and its secret (shown this once).
-#[derive(Debug)]
+/// A created endpoint and its secret (shown this once; `Debug` leaves it out).
 pub struct CreatedEndpoint {
     pub endpoint: Endpoint,
     pub secret: String,
+}
+
+impl std::fmt::Debug for CreatedEndpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CreatedEndpoint")
+            .field("endpoint", &self.endpoint)
+            .field("secret", &"<redacted>")
+            .finish()
+    }
 }
 
 /// The webhooks service.
