@@ -8,7 +8,10 @@
 #   booking    rows 1 and 8  bench/booking_load.sh: hold + pay through the API vs pgbench running
 #                            the same SQL, 500 shows and one hot show; the server's idle RSS
 #                            and peak (VmHWM) under that load
-#   seatmap    row 2         GET /shows/{id}/seats vs pgbench running its SQL, and vs pgbench -S
+#   seatmap    row 2         GET /shows/{id}/seats (gzip) and its 304 revalidations vs
+#                            pgbench -S -M prepared; and vs pgbench running a map's SQL
+#   live       rows 13-15    hold p99 with LIVE_STREAMS (2000) seat-event streams open vs none,
+#                            memory per stream, a hold seen on another replica's stream (p99)
 #   component  row 3         bench/component_call.rs: fresh vs reused instance
 #   mail       row 4         bench/mail_sweep.rs: the sweeper vs a bare lettre loop
 #   latency    rows 5 and 6  p99 of paced holds: steady, during rebinds every ~100 ms, and
@@ -37,7 +40,7 @@ repo="$PWD"
 started_s=$SECONDS
 
 QUICK="${QUICK:-0}"
-PARTS="${PARTS:-booking seatmap component mail latency coldstart flood confidence}"
+PARTS="${PARTS:-booking seatmap live component mail latency coldstart flood confidence}"
 BENCH_PG="${BENCH_PG:-postgres://postgres@127.0.0.1:5432}"
 target="${CARGO_TARGET_DIR:-$repo/target}"
 [[ "$target" == /* ]] || target="$repo/$target"
@@ -248,10 +251,10 @@ part_booking() {
         note="peak: the highest VmHWM at the end of a measured HTTP phase (a fresh process each); idle: median VmRSS right after start"
 }
 
-# --- row 2: seat-map reads -------------------------------------------------------------------
+# --- row 2: seat-map reads (issue 18) ---------------------------------------------------------
 part_seatmap() {
     local db="cineflow_bench_all_$$_seat" port dir="$work/seat" before after rep
-    local http=() sql=() sel=() r_sql=() r_sel=() p99=()
+    local full=() reval=() sql=() sel=() r_full=() r_reval=() r_sql=() p99=() p99r=()
     port="$(free_port)"
     new_db "$db"
     serve seatmap "$db" "$port" "$work/seat-data"
@@ -259,50 +262,159 @@ part_seatmap() {
     log "seatmap (row 2): seeding 20 shows of 500 seats, then holds for ${S_FILL} s"
     seed "$base" 20 20 "$dir"
     show_table "$db" "$dir"
-    # Some seats held, so the map has all three states' worth of work (taken rows to merge).
+    # Some seats held, so the map has all three states' worth of work.
     wrk -t "$THREADS" -c 16 -d "${S_FILL}s" -s "$repo/bench/hold_pay.lua" "$base" -- spread "$dir" "$THREADS" \
         >"$work/seat_fill.out" 2>&1
     pgbench -i -s 1 -q "$BENCH_PG/$db" >"$work/seat_pgbench_init.out" 2>&1
     psql "$BENCH_PG/$db" -qAt -c "analyze" >/dev/null
     local taken
-    taken="$(psql "$BENCH_PG/$db" -qAt -c "select count(*) from booking_seats")"
-    # Warm-up, not measured: caches, the seat-map cache, prepared statements.
-    wrk -t "$THREADS" -c "$CONNS" -d 2s -s "$repo/bench/seat_map.lua" "$base" -- "$dir" "$THREADS" >/dev/null 2>&1
+    taken="$(psql "$BENCH_PG/$db" -qAt -c "select count(*) from booking_seats where taken_until > now()")"
+    # Warm-up, not measured: every show's map in memory, its bytes made.
+    wrk -t "$THREADS" -c "$CONNS" -d 2s -s "$repo/bench/seat_map.lua" "$base" -- "$dir" "$THREADS" full >/dev/null 2>&1
+    # Each show's current tag (gzip coding), for the revalidation phase.
+    : >"$dir/tags.txt"
+    while read -r show; do
+        echo "$show $(curl -s -o /dev/null -D - -H 'accept-encoding: gzip' "$base/api/v1/shows/$show/seats" |
+            tr -d '\r' | sed -n 's/^[Ee][Tt][Aa][Gg]: //p')" >>"$dir/tags.txt"
+    done <"$dir/shows.txt"
     before="$(loadavg)"
     for rep in $(seq 1 "$REPS"); do
         log "seatmap: repetition $rep of $REPS"
-        pgbench -n -M prepared -c "$CONNS" -j "$THREADS" -T "$S_DURATION" -D nshows=20 \
-            -f "$repo/bench/pgbench_seat_map.sql" "$BENCH_PG/$db" >"$work/seat_sql_$rep.out" 2>&1
-        wrk -t "$THREADS" -c "$CONNS" -d "${S_DURATION}s" --latency -s "$repo/bench/seat_map.lua" \
-            "$base" -- "$dir" "$THREADS" >"$work/seat_http_$rep.out" 2>&1
         pgbench -n -S -M prepared -c "$CONNS" -j "$THREADS" -T "$S_DURATION" "$BENCH_PG/$db" \
             >"$work/seat_S_$rep.out" 2>&1
-        local w s S
+        wrk -t "$THREADS" -c "$CONNS" -d "${S_DURATION}s" --latency -s "$repo/bench/seat_map.lua" \
+            "$base" -- "$dir" "$THREADS" full >"$work/seat_http_$rep.out" 2>&1
+        wrk -t "$THREADS" -c "$CONNS" -d "${S_DURATION}s" --latency -s "$repo/bench/seat_map.lua" \
+            "$base" -- "$dir" "$THREADS" revalidate >"$work/seat_304_$rep.out" 2>&1
+        pgbench -n -M prepared -c "$CONNS" -j "$THREADS" -T "$S_DURATION" -D nshows=20 \
+            -f "$repo/bench/pgbench_seat_map.sql" "$BENCH_PG/$db" >"$work/seat_sql_$rep.out" 2>&1
+        local w r s S
         w="$(python3 "$lib" wrkstat "$work/seat_http_$rep.out")"
+        r="$(python3 "$lib" wrkstat "$work/seat_304_$rep.out")"
         s="$(python3 "$lib" pgbench "$work/seat_sql_$rep.out")"
         S="$(python3 "$lib" pgbench "$work/seat_S_$rep.out")"
         [[ "$(j "$w" other)" == 0.0 ]] || log "seatmap: $(j "$w" other) non-200 responses"
-        http+=("$(j "$w" ok_rps)") sql+=("$(j "$s" tps)") sel+=("$(j "$S" tps)") p99+=("$(j "$w" p99_ms)")
-        r_sql+=("$(python3 -c "print(${http[-1]} / ${sql[-1]})")")
-        r_sel+=("$(python3 -c "print(${http[-1]} / ${sel[-1]})")")
+        [[ "$(j "$r" other)" == 0.0 ]] || log "seatmap: $(j "$r" other) revalidations not answered 304"
+        full+=("$(j "$w" ok_rps)") reval+=("$(j "$r" ok_rps)") sql+=("$(j "$s" tps)") sel+=("$(j "$S" tps)")
+        p99+=("$(j "$w" p99_ms)") p99r+=("$(j "$r" p99_ms)")
+        r_full+=("$(python3 -c "print(${full[-1]} / ${sel[-1]})")")
+        r_reval+=("$(python3 -c "print(${reval[-1]} / ${sel[-1]})")")
+        r_sql+=("$(python3 -c "print(${full[-1]} / ${sql[-1]})")")
     done
     after="$(loadavg)"
     stop_server "$pid"
     drop_db "$db"
     local med=(python3 "$lib" median)
-    local bytes
-    bytes="$(j "$(python3 "$lib" wrkstat "$work/seat_http_1.out")" bytes)"
-    bytes="$(python3 -c "print(round($bytes / max(1, $(j "$(python3 "$lib" wrkstat "$work/seat_http_1.out")" requests)) / 1024, 1))")"
-    row row=2a what="seat-map reads through the API (GET /shows/{id}/seats, 500 seats)" \
-        figure="$("${med[@]}" "${http[@]}")" baseline="$("${med[@]}" "${sql[@]}")" \
-        baseline_what="pgbench running the seat-map SQL" ratio="$("${med[@]}" "${r_sql[@]}")" \
+    local ws bytes
+    ws="$(python3 "$lib" wrkstat "$work/seat_http_1.out")"
+    bytes="$(python3 -c "print(round($(j "$ws" bytes) / max(1, $(j "$ws" requests)) / 1024, 1))")"
+    row row=2a what="full seat-map reads (GET /shows/{id}/seats, 500 seats, gzip accepted)" \
+        figure="$("${med[@]}" "${full[@]}")" baseline="$("${med[@]}" "${sel[@]}")" \
+        baseline_what="pgbench -S -M prepared (one-row primary-key reads), same server" \
+        ratio="$("${med[@]}" "${r_full[@]}")" unit=/s goal="≥ 0.30 (issue 18)" goal_kind=ratio_ge goal_value=0.30 \
+        load_before="$before" load_after="$after" reps="$REPS" \
+        note="per repetition $(printf '%.2f ' "${r_full[@]}"); API p99 $(printf '%.1f' "$("${med[@]}" "${p99[@]}")") ms; $bytes KiB per response; $taken of 10 000 seats held; $CONNS connections, ${S_DURATION} s each"
+    row row=2b what="seat-map revalidations (If-None-Match → 304)" \
+        figure="$("${med[@]}" "${reval[@]}")" baseline="$("${med[@]}" "${sel[@]}")" \
+        baseline_what="pgbench -S -M prepared" ratio="$("${med[@]}" "${r_reval[@]}")" \
+        unit=/s goal="≥ 0.60 (issue 18)" goal_kind=ratio_ge goal_value=0.60 load_before="$before" load_after="$after" \
+        reps="$REPS" note="per repetition $(printf '%.2f ' "${r_reval[@]}"); API p99 $(printf '%.1f' "$("${med[@]}" "${p99r[@]}")") ms"
+    row row=2c what="full seat-map reads, against the SQL a read from the database would run" \
+        figure="$("${med[@]}" "${full[@]}")" baseline="$("${med[@]}" "${sql[@]}")" \
+        baseline_what="pgbench running bench/pgbench_seat_map.sql (the two queries of a map)" ratio="$("${med[@]}" "${r_sql[@]}")" \
         unit=/s goal="none documented" goal_kind=none load_before="$before" load_after="$after" \
-        reps="$REPS" note="API p99 $(printf '%.1f' "$("${med[@]}" "${p99[@]}")") ms; $bytes KiB per response; $taken of 10 000 seats held; $CONNS connections, ${S_DURATION} s each"
-    row row=2b what="seat-map reads through the API, against pgbench -S" \
-        figure="$("${med[@]}" "${http[@]}")" baseline="$("${med[@]}" "${sel[@]}")" \
-        baseline_what="pgbench -S (built-in select-only, scale 1)" ratio="$("${med[@]}" "${r_sel[@]}")" \
-        unit=/s goal="none documented" goal_kind=none load_before="$before" load_after="$after" \
-        reps="$REPS" note="the same server's ceiling for one-row primary-key reads"
+        reps="$REPS" note="the earlier comparison, kept: a map from memory runs no SQL at all"
+}
+
+# --- rows 13-15: live seat-map streams (issue 18) ----------------------------------------------
+part_live() {
+    local db="cineflow_bench_all_$$_live" port port2 before after rep k=0 dir="$work/live"
+    port="$(free_port)"
+    port2="$(free_port)"
+    new_db "$db"
+    serve live "$db" "$port" "$work/live-data"
+    local pid="$server_pid" base="http://127.0.0.1:$port"
+    log "live (rows 13-15): seeding 200 shows and 201 customers"
+    seed "$base" 201 200 "$dir"
+    local n_streams="${LIVE_STREAMS:-2000}"
+    [[ "$QUICK" == 1 ]] && n_streams=200
+    paced() { # name seconds
+        wrk -t "$THREADS" -c "$LAT_CONNS" -d "${2}s" --timeout 10s --latency -s "$repo/bench/hold_paced.lua" \
+            "$base" -- spread "$dir" "$THREADS" "$k" "$LAT_PACE_MS" >"$work/$1.out" 2>&1
+        k="$(j "$(python3 "$lib" wrkstat "$work/$1.out")" kmax | cut -d. -f1)"
+    }
+    rss() { awk '/VmRSS/ {print $2}' "/proc/$pid/status"; }
+    paced live_warm 3
+    local none=() with=() r13=() per=() dropped=0
+    before="$(loadavg)"
+    for rep in $(seq 1 "$REPS"); do
+        log "live: repetition $rep of $REPS, holds with no stream open"
+        paced "live_none_$rep" "$L_DURATION"
+        local rss0 rss1 sp
+        rss0="$(rss)"
+        python3 "$repo/bench/seat_streams.py" streams "$base" "$dir" "$n_streams" 3600 "$work/live_streams_$rep.json" \
+            >"$work/live_streams_$rep.out" 2>&1 &
+        sp=$!
+        pids+=("$sp")
+        for _ in $(seq 1 600); do
+            grep -q READY "$work/live_streams_$rep.out" 2>/dev/null && break
+            kill -0 "$sp" 2>/dev/null || break
+            sleep 0.1
+        done
+        sleep 1
+        rss1="$(rss)"
+        per+=("$(python3 -c "print(($rss1 - $rss0) / $n_streams)")")
+        log "live: repetition $rep of $REPS, holds with $n_streams streams open"
+        paced "live_with_$rep" "$L_DURATION"
+        kill -TERM "$sp" 2>/dev/null || true
+        wait "$sp" 2>/dev/null || true
+        local st
+        st="$(cat "$work/live_streams_$rep.json" 2>/dev/null || echo '{}')"
+        dropped=$((dropped + $(python3 -c "import json,sys; d=json.loads(sys.argv[1]); print(d.get('failed', 0) + d.get('ended_early', 0))" "$st")))
+        none+=("$(j "$(python3 "$lib" wrkstat "$work/live_none_$rep.out")" p99_ms)")
+        with+=("$(j "$(python3 "$lib" wrkstat "$work/live_with_$rep.out")" p99_ms)")
+        r13+=("$(python3 -c "print(${with[-1]} / ${none[-1]})")")
+    done
+    after="$(loadavg)"
+    local med=(python3 "$lib" median)
+    row row=13 what="hold p99 with $n_streams open seat-event streams on the shows being held" \
+        figure="$("${med[@]}" "${with[@]}")" baseline="$("${med[@]}" "${none[@]}")" \
+        baseline_what="hold p99 with no stream open" ratio="$("${med[@]}" "${r13[@]}")" ratio_kind=times \
+        unit=ms digits=1 goal="≤ 1.2× (issue 18)" goal_kind=ratio_le goal_value=1.2 \
+        load_before="$before" load_after="$after" reps="$REPS" \
+        note="per repetition $(printf '%.2f ' "${r13[@]}"); paced holds ($LAT_CONNS connections, $LAT_PACE_MS ms apart) over 200 shows, each streamed by $((n_streams / 200)) clients; $dropped streams failed or ended early"
+    row row=15 what="memory per open seat-event stream (server RSS growth / streams)" \
+        figure="$("${med[@]}" "${per[@]}")" baseline="" baseline_what="—" ratio="" \
+        unit=KiB digits=1 goal="report it (issue 18)" goal_kind=none load_before="$before" load_after="$after" \
+        reps="$REPS" note="VmRSS before and 1 s after $n_streams streams had their snapshot; includes the kernel-independent part only (socket buffers are the kernel's)"
+
+    # Row 14: a second replica on the same database; holds on the first, seen on the second.
+    serve live2 "$db" "$port2" "$work/live2-data"
+    local pid2="$server_pid" vis=() visa=()
+    local n_vis=200
+    [[ "$QUICK" == 1 ]] && n_vis=30
+    before="$(loadavg)"
+    for rep in $(seq 1 "$REPS"); do
+        log "live: repetition $rep of $REPS, visibility on another replica"
+        # A fresh show per repetition (the seats of the last one are taken).
+        sed -n "$((rep + 1))p" "$dir/shows.txt" >"$dir/vis_show_$rep.txt"
+        mkdir -p "$dir/vis_$rep"
+        cp "$dir/vis_show_$rep.txt" "$dir/vis_$rep/shows.txt"
+        cp "$dir/tokens.txt" "$dir/vis_$rep/tokens.txt"
+        python3 "$repo/bench/seat_streams.py" visibility "$base" "http://127.0.0.1:$port2" "$dir/vis_$rep" "$n_vis" \
+            "$work/live_vis_$rep.json" >"$work/live_vis_$rep.out" 2>&1 || { tail -20 "$work/live_vis_$rep.out" >&2; exit 1; }
+        vis+=("$(j "$(cat "$work/live_vis_$rep.json")" p99_ms)")
+        visa+=("$(j "$(cat "$work/live_vis_$rep.json")" after_answer_p99_ms)")
+    done
+    after="$(loadavg)"
+    stop_server "$pid2"
+    stop_server "$pid"
+    drop_db "$db"
+    row row=14 what="a hold on one replica seen on another replica's seat-event stream (p99)" \
+        figure="$("${med[@]}" "${vis[@]}")" baseline="" baseline_what="—" ratio="" \
+        unit=ms digits=1 goal="p99 ≤ 1 000 ms (issue 18)" goal_kind=figure_le goal_value=1000 \
+        load_before="$before" load_after="$after" reps="$REPS" \
+        note="$n_vis holds one after another; timed from sending the hold (its own time included); after its 201: p99 $(printf '%.1f' "$("${med[@]}" "${visa[@]}")") ms"
 }
 
 # --- row 3: component call cost --------------------------------------------------------------
@@ -722,7 +834,7 @@ SQL
 load_start="$(loadavg)"
 for part in $PARTS; do
     case $part in
-        booking | seatmap | component | mail | latency | coldstart | flood | confidence) "part_$part" ;;
+        booking | seatmap | live | component | mail | latency | coldstart | flood | confidence) "part_$part" ;;
         *) log "unknown part $part"; exit 1 ;;
     esac
 done

@@ -106,6 +106,11 @@ impl App {
         let gateway: Arc<dyn crate::gateway::PaymentGateway> =
             Arc::new(crate::gateway::TestGateway);
         let seat_maps: Arc<crate::seat_maps::SeatMaps> = Arc::default();
+        let live_seats = Arc::new(crate::domain::live_seats::LiveSeats::new(
+            pool.clone(),
+            seat_maps.clone(),
+            config.live_seats.clone(),
+        ));
         // Bound before the state is made: the default public URL is the bound address (port 0
         // picks one).
         let listener = TcpListener::bind(config.listen)
@@ -130,7 +135,8 @@ impl App {
             gateway.clone(),
             ticket_issuer.clone(),
         )
-        .with_seats_freed(seats_freed.clone());
+        .with_seats_freed(seats_freed.clone())
+        .with_live_seats(live_seats.clone());
         let waitlist = crate::domain::waitlist::Waitlist::new(
             pool.clone(),
             bookings.clone(),
@@ -139,7 +145,6 @@ impl App {
         );
         let catalogue = crate::domain::catalogue::Catalogue::new(
             pool.clone(),
-            seat_maps.clone(),
             CatalogueSettings {
                 cleaning_buffer: config.cleaning_buffer,
             },
@@ -187,7 +192,8 @@ impl App {
             waitlist,
             accounts,
             passwords,
-            catalogue,
+            catalogue: catalogue.with_live_seats(live_seats.clone()),
+            live_seats,
             service_token: config.mail.service_token.as_deref().map(Arc::from),
             mail_domain: Arc::from(config.mail.from.email.domain()),
         };
@@ -316,6 +322,18 @@ impl App {
             self.state.db.clone(),
             stop_sweeper.clone(),
         ));
+        let seat_follower = tokio::spawn(crate::domain::live_seats::follow(
+            self.state.live_seats.clone(),
+            self.state.db.clone(),
+            stop_sweeper.clone(),
+        ));
+        // Open seat-map streams end when shutdown starts; otherwise the graceful shutdown
+        // would wait for clients that listen forever.
+        let closing = self.state.live_seats.closing();
+        let shutdown = async move {
+            shutdown.await;
+            closing.cancel();
+        };
         let stop_metrics = CancellationToken::new();
         let metrics = self.metrics_listener.map(|listener| {
             if let Ok(addr) = listener.local_addr() {
@@ -354,6 +372,7 @@ impl App {
         )
         .await;
         follower.abort();
+        seat_follower.abort();
         if let Some(sender) = webhook_sender {
             // Requests in flight end within the webhook timeout (or their leases run out).
             let _ = sender.await;

@@ -126,6 +126,25 @@ pub struct RunArgs {
 
 /// The run log: every production call of a chain's components, recorded off the request's
 /// path (docs/components.md, "Run log").
+/// Live seat maps in memory and their event streams (docs/seat-maps.md).
+#[derive(Debug, Clone, Args)]
+pub struct SeatMapArgs {
+    /// Shows whose seat map a replica keeps in memory (the least recently read that nobody
+    /// streams go first; about 70 KiB each for 500 seats).
+    #[arg(long, env = "CINEFLOW_SEAT_MAP_CACHE_SHOWS", default_value_t = 1000,
+          value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub seat_map_cache_shows: u32,
+    /// Open seat-map event streams a replica serves; more are answered 503.
+    #[arg(long, env = "CINEFLOW_SEAT_STREAMS_MAX", default_value_t = 10_000,
+          value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub seat_streams_max: u32,
+    /// Seconds between full re-reads of every seat map in memory (changes arrive at once
+    /// through LISTEN/NOTIFY; this is the safety net).
+    #[arg(long, env = "CINEFLOW_SEAT_MAP_RECONCILE_SECS", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub seat_map_reconcile_secs: u64,
+}
+
 /// Webhook delivery (docs/webhooks.md).
 #[derive(Debug, Clone, Args)]
 pub struct WebhookArgs {
@@ -264,6 +283,9 @@ pub struct ServeArgs {
     /// Webhooks of the chains (docs/webhooks.md).
     #[command(flatten)]
     pub webhooks: WebhookArgs,
+    /// Live seat maps (docs/seat-maps.md).
+    #[command(flatten)]
+    pub seat_maps: SeatMapArgs,
     /// Consecutive failures of a chain's bound component that trip its breaker (the chain
     /// then gets the platform default until it binds again).
     #[arg(long, env = "CINEFLOW_BREAKER_FAILURES", default_value_t = 5,

@@ -87,6 +87,8 @@ pub struct Config {
     pub run_log: crate::domain::runs::RunLogSettings,
     /// Webhooks: address policy, attempts, backoff, timeout.
     pub webhooks: crate::domain::webhooks::WebhookSettings,
+    /// Live seat maps: shows kept, streams allowed, reconcile interval.
+    pub live_seats: crate::domain::live_seats::LiveSeatSettings,
 }
 
 /// Email delivery settings.
@@ -209,6 +211,11 @@ impl Config {
                 retry_base: Duration::from_millis(args.webhooks.webhook_retry_base_ms),
                 timeout: Duration::from_millis(args.webhooks.webhook_timeout_ms),
                 ..Default::default()
+            },
+            live_seats: crate::domain::live_seats::LiveSeatSettings {
+                max_shows: args.seat_maps.seat_map_cache_shows as usize,
+                max_streams: args.seat_maps.seat_streams_max as usize,
+                reconcile_every: Duration::from_secs(args.seat_maps.seat_map_reconcile_secs),
             },
         }
     }

@@ -40,6 +40,8 @@ pub struct AppState {
     /// The bounded password hasher (shared with `accounts`; kept here so that its slots can be
     /// inspected).
     pub passwords: Passwords,
+    /// Each show's seat states in memory, kept true from every replica's writes.
+    pub live_seats: Arc<crate::domain::live_seats::LiveSeats>,
     /// Movies, theatres, screens and the schedule of shows.
     pub catalogue: crate::domain::catalogue::Catalogue,
     /// Vouchers: the chain staff's codes and their redemptions.

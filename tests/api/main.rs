@@ -36,6 +36,7 @@ mod partial_cancel;
 mod payments;
 mod remote_cli;
 mod screens_shows;
+mod seat_maps;
 mod seat_picker;
 mod seed_defect_edges;
 mod seed_defects;

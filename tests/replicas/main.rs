@@ -42,6 +42,7 @@
 mod support;
 
 mod cluster;
+mod seat_maps;
 mod stall;
 mod waitlist;
 

@@ -44,3 +44,36 @@ pub async fn taken_among(
     .await?;
     Ok((row.count, row.taken))
 }
+
+/// A live row of `booking_seats`, as the live seat maps hold it (times in epoch milliseconds,
+/// `until_ms` `None` for 'infinity': sold).
+pub struct LiveSeatRow {
+    /// Seat.
+    pub seat_id: String,
+    /// Booking.
+    pub booking_id: Uuid,
+    /// Taken since.
+    pub from_ms: i64,
+    /// Taken until.
+    pub until_ms: Option<i64>,
+}
+
+/// The rows of the show's seats taken right now, in the form migration 0020 announces them.
+#[tracing::instrument(skip_all)]
+pub async fn live_rows(
+    conn: &mut PgConnection,
+    show: Uuid,
+) -> Result<Vec<LiveSeatRow>, sqlx::Error> {
+    // "Taken" as `db::bookings` states it.
+    sqlx::query_as!(
+        LiveSeatRow,
+        r#"select seat_id, booking_id,
+                  floor(extract(epoch from taken_from) * 1000)::bigint as "from_ms!",
+                  case when taken_until = 'infinity' then null
+                       else floor(extract(epoch from taken_until) * 1000)::bigint end as until_ms
+         from booking_seats where show_id = $1 and taken_until > statement_timestamp()"#,
+        show,
+    )
+    .fetch_all(conn)
+    .await
+}

@@ -175,6 +175,31 @@ pub async fn find_by_id(conn: &mut PgConnection, id: Uuid) -> Result<Option<Show
     .await
 }
 
+/// What a seat map needs of its show besides the seats.
+pub struct SeatMapMeta {
+    /// Chain.
+    pub chain_id: Uuid,
+    /// Screen.
+    pub screen_id: Uuid,
+    /// Prices per class.
+    pub prices: Json<Prices>,
+}
+
+/// The chain, screen and prices of show `id` (any chain's: a public read naming only the show).
+#[tracing::instrument(skip_all)]
+pub async fn seat_map_meta(
+    conn: &mut PgConnection,
+    id: Uuid,
+) -> Result<Option<SeatMapMeta>, sqlx::Error> {
+    sqlx::query_as!(
+        SeatMapMeta,
+        r#"select chain_id, screen_id, prices as "prices: Json<Prices>" from shows where id = $1"#,
+        id,
+    )
+    .fetch_optional(conn)
+    .await
+}
+
 /// A show's new time, prices and format.
 #[derive(Debug)]
 pub struct ShowUpdate<'a> {

@@ -64,6 +64,9 @@ pub enum DomainError {
     /// The payment provider failed.
     #[error("{0}")]
     PaymentUnavailable(String),
+    /// This server is at a capacity limit (which, in the message); another try may succeed.
+    #[error("{0}")]
+    Overloaded(String),
     /// A gift card that cannot pay: unknown, another chain's or currency's, or without the
     /// balance needed (why, in the message).
     #[error("{0}")]

@@ -15,6 +15,7 @@ pub mod gift_cards;
 pub mod health;
 pub mod hook_io;
 pub mod idempotency;
+pub mod live_seats;
 pub mod notifications;
 pub mod runs;
 pub mod tickets;

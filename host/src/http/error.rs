@@ -305,6 +305,7 @@ impl From<crate::domain::DomainError> for ApiError {
             E::PaymentUnavailable(m) => {
                 ApiError::new(StatusCode::SERVICE_UNAVAILABLE, Code::PaymentUnavailable, m)
             }
+            E::Overloaded(m) => ApiError::unavailable(m),
             E::GiftCardInvalid(m) => {
                 ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, Code::GiftCardInvalid, m)
             }

@@ -20,6 +20,7 @@ mod payments;
 pub mod ratelimit;
 mod schema;
 mod screens;
+mod seat_maps;
 mod seats;
 mod shows;
 mod theatres;
@@ -76,6 +77,7 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
         .merge(screens::router())
         .merge(shows::router())
         .merge(seats::router())
+        .merge(seat_maps::router())
         .merge(bookings::router())
         .merge(payments::router())
         .merge(gift_cards::router())

@@ -7,7 +7,6 @@ use utoipa_axum::routes;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -27,7 +26,6 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_shows, create_show))
         .routes(routes!(get_show, update_show, delete_show))
-        .routes(routes!(show_seats))
         .routes(routes!(cancel_show))
 }
 
@@ -213,61 +211,6 @@ pub(super) async fn get_show(
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Json<ShowView>, ApiError> {
     Ok(Json(state.catalogue.show(id).await?.into()))
-}
-
-/// A seat of a show. Borrowed from the cached seat map: a 500-seat answer would otherwise
-/// clone a thousand strings only to serialise and drop them.
-#[derive(Debug, Serialize, ToSchema)]
-pub(super) struct ShowSeat<'a> {
-    id: &'a str,
-    row: &'a str,
-    number: i32,
-    class: crate::domain::hook_io::SeatClass,
-    /// `available`, `held`, `sold` or `blocked`.
-    state: &'static str,
-    /// Price of this seat, in minor units.
-    price_minor: Option<i64>,
-}
-
-/// The seat map of a show.
-#[derive(Debug, Serialize, ToSchema)]
-pub(super) struct ShowSeats<'a> {
-    show_id: Uuid,
-    items: Vec<ShowSeat<'a>>,
-}
-
-/// Every seat of the show with its class, state and price.
-#[utoipa::path(get, path = "/api/v1/shows/{id}/seats", tag = "catalogue",
-    params(("id" = Uuid, Path, description = "Show id")),
-    responses(
-        (status = 200, description = "The seat map", body = ShowSeats),
-        (status = 404, description = "No such show", body = Problem, content_type = "application/problem+json"),
-    ))]
-pub(super) async fn show_seats(
-    State(state): State<AppState>,
-    ApiPath(id): ApiPath<Uuid>,
-) -> Result<Response, ApiError> {
-    let map = state.catalogue.show_seat_map(id).await?;
-    let (show, taken) = (&map.show, &map.taken);
-    let items = map
-        .seats
-        .iter()
-        .map(|s| ShowSeat {
-            price_minor: show.prices.0.get(&s.class).copied(),
-            state: match taken.get(&s.id).map(String::as_str) {
-                _ if s.blocked => "blocked",
-                Some("sold") => "sold",
-                Some(_) => "held",
-                None => "available",
-            },
-            id: &s.id,
-            row: &s.row_label,
-            number: s.number,
-            class: s.class,
-        })
-        .collect();
-    // Serialised here, while the borrowed seat map is alive.
-    Ok(Json(ShowSeats { show_id: id, items }).into_response())
 }
 
 /// Moves a show, or changes its prices or format.

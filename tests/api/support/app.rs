@@ -52,6 +52,7 @@ pub fn config(limits: Limits) -> Config {
         registry: Default::default(),
         run_log: Default::default(),
         webhooks: Default::default(),
+        live_seats: Default::default(),
     }
 }
 

@@ -240,6 +240,7 @@ impl Bookings {
         };
         webhooks::emit(&mut tx, chain, Event::ShowCancelled(show)).await?;
         tx.commit().await?;
+        self.seats_changed(show_id);
         Ok(ShowCancellation {
             cancelled_bookings: live.len() as u64,
             refunded_minor: refunded,

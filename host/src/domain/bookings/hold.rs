@@ -381,6 +381,7 @@ impl Bookings {
         let held = Event::BookingHeld(BookingData::of(&booking));
         webhooks::emit(&mut tx, booking.chain_id, held).await?;
         tx.commit().await?;
+        self.seats_changed(booking.show_id);
         Ok(booking)
     }
 

@@ -51,6 +51,9 @@ pub struct Bookings {
     tickets: crate::domain::tickets::TicketIssuer,
     /// Told the show after a commit that frees seats, so the waiting list is offered them.
     seats_freed: crate::domain::waitlist::SeatsFreed,
+    /// Told the show after a commit that changes its seats, so this replica's next read of
+    /// its seat map re-reads it.
+    live_seats: Option<Arc<crate::domain::live_seats::LiveSeats>>,
 }
 
 impl Bookings {
@@ -71,6 +74,21 @@ impl Bookings {
             gateway,
             tickets,
             seats_freed: Default::default(),
+            live_seats: None,
+        }
+    }
+
+    /// The service, telling `live` of every show whose seats it changes.
+    pub fn with_live_seats(mut self, live: Arc<crate::domain::live_seats::LiveSeats>) -> Self {
+        self.live_seats = Some(live);
+        self
+    }
+
+    /// Tells this replica's live seat maps that `show`'s seats changed. Call it after the
+    /// commit (every replica also learns of it from the commit's announcement).
+    pub fn seats_changed(&self, show: uuid::Uuid) {
+        if let Some(live) = &self.live_seats {
+            live.touch(show);
         }
     }
 
@@ -83,6 +101,7 @@ impl Bookings {
     /// Tells the waiting list that seats of `show` were freed (best effort: the periodic
     /// sweep catches anything missed). Call it after the commit that freed them.
     pub fn seats_freed(&self, show: uuid::Uuid) {
+        self.seats_changed(show);
         self.seats_freed.notify(show);
     }
 }

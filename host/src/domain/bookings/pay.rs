@@ -209,6 +209,7 @@ impl Bookings {
         .await?;
         webhooks::emit(&mut tx, chain, Event::PaymentSucceeded(paid)).await?;
         tx.commit().await?;
+        self.seats_changed(booking.show_id);
         Ok(payment)
     }
 }

@@ -12,7 +12,6 @@ use std::sync::Arc;
 
 use sqlx::PgPool;
 
-use crate::seat_maps::SeatMaps;
 use crate::state::CatalogueSettings;
 
 pub use movies::MovieInput;
@@ -20,7 +19,7 @@ pub use movies::limits as movie_limits;
 pub use screens::MAX_NAME as MAX_SCREEN_NAME;
 pub use screens::ScreenWithSeats;
 pub use shows::limits as show_limits;
-pub use shows::{NewShowCommand, ShowChanges, ShowSeatMap};
+pub use shows::{NewShowCommand, ShowChanges};
 pub use theatres::limits as theatre_limits;
 pub use theatres::{NewTheatreCommand, TheatreChanges};
 
@@ -33,17 +32,31 @@ pub use crate::db::theatres::{Theatre, TheatreFilter};
 #[derive(Clone)]
 pub struct Catalogue {
     pool: PgPool,
-    seat_maps: Arc<SeatMaps>,
     settings: CatalogueSettings,
+    /// Told of every show whose prices change or that goes, so this replica's next read of
+    /// its seat map re-reads it.
+    live_seats: Option<Arc<crate::domain::live_seats::LiveSeats>>,
 }
 
 impl Catalogue {
     /// The service over its dependencies.
-    pub fn new(pool: PgPool, seat_maps: Arc<SeatMaps>, settings: CatalogueSettings) -> Self {
+    pub fn new(pool: PgPool, settings: CatalogueSettings) -> Self {
         Self {
             pool,
-            seat_maps,
             settings,
+            live_seats: None,
+        }
+    }
+
+    /// The service, telling `live` of the shows it changes.
+    pub fn with_live_seats(mut self, live: Arc<crate::domain::live_seats::LiveSeats>) -> Self {
+        self.live_seats = Some(live);
+        self
+    }
+
+    fn seat_map_changed(&self, show: uuid::Uuid) {
+        if let Some(live) = &self.live_seats {
+            live.touch(show);
         }
     }
 }

@@ -1,13 +1,11 @@
 //! Scheduling shows: a movie on a screen at a time, with a price per seat class.
 
-use std::collections::{BTreeMap, HashMap};
-use std::sync::Arc;
+use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::{Catalogue, Problems, Show, ShowFilter, is_constraint};
-use crate::db::screens::SeatRow;
 use crate::db::shows::{self, NewShow, Prices, ShowUpdate};
 use crate::db::{bookings, chains, movies, screens, theatres};
 use crate::domain::hook_io::SeatClass;
@@ -48,16 +46,6 @@ pub struct ShowChanges {
     pub prices: Option<BTreeMap<String, i64>>,
     /// `2D`, `3D` or `IMAX`.
     pub format: Option<String>,
-}
-
-/// A show with its screen's seats and which of them are taken.
-pub struct ShowSeatMap {
-    /// The show.
-    pub show: Show,
-    /// The screen's seats in display order (shared with the cache).
-    pub seats: Arc<Vec<SeatRow>>,
-    /// Taken seat ids and their booking's status (`sold` once paid).
-    pub taken: HashMap<String, String>,
 }
 
 fn parse_start(p: &mut Problems, raw: &str) -> Option<DateTime<Utc>> {
@@ -188,23 +176,6 @@ impl Catalogue {
             .ok_or_else(|| DomainError::NotFound("no such show".into()))
     }
 
-    /// Every seat of the show with what is taken, for the seat map view.
-    pub async fn show_seat_map(&self, id: Uuid) -> Result<ShowSeatMap, DomainError> {
-        let mut conn = self.pool.acquire().await?;
-        let show = shows::find_by_id(&mut conn, id)
-            .await?
-            .ok_or_else(|| DomainError::NotFound("no such show".into()))?;
-        let seats = self
-            .seat_maps
-            .get(&mut conn, show.chain_id, show.screen_id)
-            .await?;
-        let taken = bookings::taken_seats(&mut conn, id)
-            .await?
-            .into_iter()
-            .collect();
-        Ok(ShowSeatMap { show, seats, taken })
-    }
-
     /// A show the actor may manage; another chain's show is not found.
     pub async fn managed_show(&self, actor: &Actor, id: Uuid) -> Result<Show, DomainError> {
         let mut conn = self.pool.acquire().await?;
@@ -268,10 +239,12 @@ impl Catalogue {
             format: &format,
             prices: &prices,
         };
-        shows::update(&mut conn, show.chain_id, id, &update)
+        let updated = shows::update(&mut conn, show.chain_id, id, &update)
             .await
             .map_err(busy_error)?
-            .ok_or_else(|| DomainError::NotFound("no such show".into()))
+            .ok_or_else(|| DomainError::NotFound("no such show".into()))?;
+        self.seat_map_changed(id);
+        Ok(updated)
     }
 
     /// Deletes a show that has no bookings (their history is kept; cancel it instead).
@@ -279,7 +252,10 @@ impl Catalogue {
         let show = self.managed_show(actor, id).await?;
         let mut conn = self.pool.acquire().await?;
         match shows::delete(&mut conn, show.chain_id, id).await {
-            Ok(_) => Ok(()),
+            Ok(_) => {
+                self.seat_map_changed(id);
+                Ok(())
+            }
             Err(e) if is_constraint(&e, "bookings_show_fkey") => {
                 Err(DomainError::InUse("this show has bookings".into()))
             }

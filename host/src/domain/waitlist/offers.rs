@@ -136,6 +136,7 @@ impl Waitlist {
             let offered_event = Event::WaitlistOffered(offer_data(entry.id, &booking));
             webhooks::emit(&mut tx, booking.chain_id, offered_event).await?;
             tx.commit().await?;
+            self.bookings.seats_changed(booking.show_id);
             tracing::info!(entry = %entry.id, booking = %booking.id, %show, "waiting-list offer made");
             offered += 1;
         }
