@@ -12,6 +12,7 @@ use std::sync::Arc;
 
 use sqlx::PgPool;
 
+use crate::db::ReadPool;
 use crate::seat_maps::SeatMaps;
 use crate::state::CatalogueSettings;
 
@@ -32,16 +33,26 @@ pub use crate::db::theatres::{Theatre, TheatreFilter};
 /// The catalogue service: what it needs and nothing more.
 #[derive(Clone)]
 pub struct Catalogue {
+    /// The primary: every write, and every read a decision depends on (a staff member's read
+    /// of what they are about to change, access checks).
     pool: PgPool,
+    /// Public listings and pages only, where a replica's lag is harmless: see `db::reads`.
+    reads: ReadPool,
     seat_maps: Arc<SeatMaps>,
     settings: CatalogueSettings,
 }
 
 impl Catalogue {
     /// The service over its dependencies.
-    pub fn new(pool: PgPool, seat_maps: Arc<SeatMaps>, settings: CatalogueSettings) -> Self {
+    pub fn new(
+        pool: PgPool,
+        reads: ReadPool,
+        seat_maps: Arc<SeatMaps>,
+        settings: CatalogueSettings,
+    ) -> Self {
         Self {
             pool,
+            reads,
             seat_maps,
             settings,
         }
@@ -67,3 +78,4 @@ impl Problems {
 }
 
 use super::error::is_constraint;
+use crate::db::reads::on_read_pool;
