@@ -31,7 +31,8 @@
 //!    `CINEFLOW_DATABASE_READ_URL`. With the standby's replay paused, public catalogue reads
 //!    miss what was just made (they came from the standby) while edits, scheduling, holds and
 //!    payments of it succeed (the primary); with the standby stopped, every read answers 200
-//!    from the primary; started again, reads go back to it.
+//!    from the primary; started again, reads go back to it. A second process with
+//!    `CINEFLOW_DATABASE_READ_MAX_LAG_MS` reads the primary while the paused standby lags.
 //!
 //! Each test starts its own replicas on its own database (`#[sqlx::test]`), and the tests run
 //! one at a time (see [`SERIAL`]). Run with:

@@ -11,7 +11,10 @@
 //! (`pg_wal_replay_pause()`), and things created through the API afterwards exist on the
 //! primary only. A public read that does not find them was answered by the standby; a write
 //! or a decision that does find them (editing the new movie, scheduling a show of it,
-//! holding and paying seats of that show) ran on the primary.
+//! holding and paying seats of that show) ran on the primary. Then the standby is stopped
+//! (`pg_ctl stop -m immediate`: every read still answers 200, from the primary) and started
+//! again (reads go back to it), and a second process with `CINEFLOW_DATABASE_READ_MAX_LAG_MS`
+//! finds the paused standby lagging and reads the primary until it catches up.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -593,6 +596,65 @@ async fn browsing_reads_are_served_by_the_standby_and_survive_its_loss() {
         .await;
     resume_replay(&standby).await;
     eprintln!("reads back on the standby ({:?})", started.elapsed());
+
+    // 4. The lag guard: a second process with CINEFLOW_DATABASE_READ_MAX_LAG_MS finds the
+    // paused standby behind, and reads the primary meanwhile.
+    let guarded = Cluster::start(
+        &primary.url("cineflow"),
+        vec![vec![
+            ("CINEFLOW_DATABASE_READ_URL".into(), standby.url("cineflow")),
+            ("CINEFLOW_DATABASE_READ_MAX_LAG_MS".into(), "200".into()),
+            ("CINEFLOW_DB_MAX_CONNECTIONS".into(), "5".into()),
+        ]],
+    )
+    .await;
+    pause_replay(&primary, &standby).await;
+    let fresh_4 = new_movie(&cluster, owner, &venue.chain_id).await;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let res = guarded
+            .send(
+                0,
+                Method::GET,
+                &format!("/movies/{fresh_4}"),
+                None,
+                None,
+                None,
+            )
+            .await
+            .expect("GET the movie");
+        // Replay is paused: only the primary has it.
+        if res.status() == 200 {
+            break;
+        }
+        assert_eq!(res.status(), 404);
+        assert!(
+            Instant::now() < deadline,
+            "the lag guard never sends reads to the primary"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(readyz(&guarded).await["read_replica"], "lagging");
+    assert!(
+        guarded
+            .counter(0, "cineflow_read_replica_lag_seconds")
+            .await
+            > 0.2
+    );
+    resume_replay(&standby).await;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while readyz(&guarded).await["read_replica"] != "up" {
+        assert!(
+            Instant::now() < deadline,
+            "the guard does not see the standby catch up"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    eprintln!(
+        "the lag guard read the primary while the standby lagged ({:?})",
+        started.elapsed()
+    );
+    drop(guarded);
     drop(cluster);
 }
 
