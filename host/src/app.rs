@@ -47,6 +47,15 @@ impl App {
     pub async fn build_with_pool(config: Config, pool: PgPool) -> anyhow::Result<App> {
         // Install the recorder before anything records (the first component load does).
         telemetry::metrics_handle();
+        // Browsing reads go to the streaming replica if one is configured (connected lazily:
+        // a replica that is down does not stop the start), else to the primary.
+        let reads = match &config.read_replica {
+            Some(replica) => {
+                db::ReadPool::with_replica(pool.clone(), &replica.url, replica.settings)
+                    .context("CINEFLOW_DATABASE_READ_URL")?
+            }
+            None => db::ReadPool::primary_only(pool.clone()),
+        };
         let plugins = Arc::new(PluginRuntime::new(config.runtime.clone())?);
         let stored = Arc::new(crate::domain::components::StoredComponents::new(
             pool.clone(),
@@ -145,6 +154,7 @@ impl App {
         );
         let catalogue = crate::domain::catalogue::Catalogue::new(
             pool.clone(),
+            reads.clone(),
             CatalogueSettings {
                 cleaning_buffer: config.cleaning_buffer,
             },
@@ -185,6 +195,7 @@ impl App {
                 config.request_timeout,
             ),
             db: pool,
+            reads,
             plugins,
             defaults,
             components,
@@ -334,6 +345,8 @@ impl App {
             shutdown.await;
             closing.cancel();
         };
+        // The read replica's lag, once a second, when CINEFLOW_DATABASE_READ_MAX_LAG_MS is set.
+        let lag_watcher = tokio::spawn(self.state.reads.clone().watch_lag(stop_sweeper.clone()));
         let stop_metrics = CancellationToken::new();
         let metrics = self.metrics_listener.map(|listener| {
             if let Ok(addr) = listener.local_addr() {
@@ -373,6 +386,7 @@ impl App {
         .await;
         follower.abort();
         seat_follower.abort();
+        lag_watcher.abort();
         if let Some(sender) = webhook_sender {
             // Requests in flight end within the webhook timeout (or their leases run out).
             let _ = sender.await;

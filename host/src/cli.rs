@@ -226,6 +226,31 @@ impl DatabaseArgs {
     }
 }
 
+/// A streaming replica of the database for browsing reads (docs/OPERATIONS.md, "Read
+/// replicas").
+#[derive(Debug, Clone, Args)]
+pub struct ReadReplicaArgs {
+    /// PostgreSQL URL of a streaming replica (hot standby) of `DATABASE_URL`. Public
+    /// catalogue listings and pages are read from it; everything else stays on the primary.
+    /// Unset: every read is on the primary.
+    #[arg(long, env = "CINEFLOW_DATABASE_READ_URL", hide_env_values = true)]
+    pub database_read_url: Option<String>,
+    /// Longest wait for a replica connection, in milliseconds, before the read goes to the
+    /// primary and the replica is left alone for `CINEFLOW_DATABASE_READ_RETRY_MS`.
+    #[arg(long, env = "CINEFLOW_DATABASE_READ_ACQUIRE_TIMEOUT_MS", default_value_t = 250,
+        value_parser = clap::value_parser!(u64).range(10..=60_000))]
+    pub database_read_acquire_timeout_ms: u64,
+    /// How long a failed replica is left alone, in milliseconds, before one read tries it again.
+    #[arg(long, env = "CINEFLOW_DATABASE_READ_RETRY_MS", default_value_t = 5_000,
+        value_parser = clap::value_parser!(u64).range(100..=600_000))]
+    pub database_read_retry_ms: u64,
+    /// Replay lag, in milliseconds, above which reads go to the primary (checked once a
+    /// second with `pg_last_xact_replay_timestamp()`). Unset: lag is not watched.
+    #[arg(long, env = "CINEFLOW_DATABASE_READ_MAX_LAG_MS",
+        value_parser = clap::value_parser!(u64).range(1..=3_600_000))]
+    pub database_read_max_lag_ms: Option<u64>,
+}
+
 /// Arguments of `cineflow serve`.
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
@@ -251,6 +276,9 @@ pub struct ServeArgs {
     /// Database settings.
     #[command(flatten)]
     pub database: DatabaseArgs,
+    /// A PostgreSQL streaming replica for browsing reads.
+    #[command(flatten)]
+    pub read_replica: ReadReplicaArgs,
     /// Directory holding the platform's default components (`booking-rules.wasm`,
     /// `pricing.wasm`, `notify-templates.wasm`); `scripts/build-components.sh` fills it.
     #[arg(

@@ -40,6 +40,48 @@ impl DatabaseSource {
     }
 }
 
+/// A streaming replica for browsing reads (`CINEFLOW_DATABASE_READ_*`).
+#[derive(Clone)]
+pub struct ReadReplica {
+    /// Its URL.
+    pub url: String,
+    /// Its pool, timeout, circuit and lag limit.
+    pub settings: crate::db::ReadSettings,
+}
+
+impl std::fmt::Debug for ReadReplica {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The URL may carry a password.
+        f.debug_struct("ReadReplica")
+            .field("url", &"<redacted>")
+            .field("settings", &self.settings)
+            .finish()
+    }
+}
+
+impl ReadReplica {
+    /// From the command line; `None` when no URL is set. The replica's pool is as large as
+    /// the primary's (`CINEFLOW_DB_MAX_CONNECTIONS`).
+    pub fn from_args(
+        args: &crate::cli::ReadReplicaArgs,
+        pool: crate::db::PoolSettings,
+    ) -> Option<Self> {
+        let url = args.database_read_url.as_deref().map(str::trim)?;
+        if url.is_empty() {
+            return None;
+        }
+        Some(Self {
+            url: url.to_owned(),
+            settings: crate::db::ReadSettings {
+                max_connections: pool.max_connections,
+                acquire_timeout: Duration::from_millis(args.database_read_acquire_timeout_ms),
+                retry_after: Duration::from_millis(args.database_read_retry_ms),
+                max_lag: args.database_read_max_lag_ms.map(Duration::from_millis),
+            },
+        })
+    }
+}
+
 /// Everything `cineflow serve` needs.
 #[derive(Clone)]
 pub struct Config {
@@ -53,6 +95,8 @@ pub struct Config {
     pub database: DatabaseSource,
     /// Size of the database pool and how long a request waits for a connection.
     pub db_pool: crate::db::PoolSettings,
+    /// A streaming replica for browsing reads; `None`: every read is on the primary.
+    pub read_replica: Option<ReadReplica>,
     /// Default components.
     pub components_dir: PathBuf,
     /// Component runtime settings.
@@ -166,6 +210,7 @@ impl Config {
             metrics_listen: args.metrics_listen.0,
             database: DatabaseSource::from_args(&args.database),
             db_pool: args.database.pool_settings(),
+            read_replica: ReadReplica::from_args(&args.read_replica, args.database.pool_settings()),
             components_dir: args.components_dir.clone(),
             runtime: runtime_config(&args.limits, Some(args.database.data_dir.join("compiled"))),
             request_timeout: Duration::from_millis(args.request_timeout_ms),
@@ -257,6 +302,7 @@ impl std::fmt::Debug for Config {
             .field("public_url", &self.public_url)
             .field("metrics_listen", &self.metrics_listen)
             .field("database", &self.database)
+            .field("read_replica", &self.read_replica)
             .field("components_dir", &self.components_dir)
             .field(
                 "jwt_secret",

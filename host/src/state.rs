@@ -13,6 +13,9 @@ use crate::plugins::PluginRuntime;
 pub struct AppState {
     /// The database.
     pub db: PgPool,
+    /// Where browsing reads go: the read replica while it answers, else the primary. Only
+    /// `/readyz` looks at it here; the domain services that browse hold their own clone.
+    pub reads: crate::db::ReadPool,
     /// The component runtime.
     pub plugins: Arc<PluginRuntime>,
     /// The platform's default component per hook.

@@ -26,6 +26,13 @@
 //!    replicas' offer passes and sweepers race, and every entry is offered at most once, every
 //!    seat is in at most one offer, each offer is a hold of its own entry's customer, and no
 //!    one-seat request is left waiting beside a free seat.
+//! 6. `browsing_reads_are_served_by_the_standby_and_survive_its_loss` (`read_replica.rs`):
+//!    one replica on a private primary with a real streaming standby (`pg_basebackup -R`) as
+//!    `CINEFLOW_DATABASE_READ_URL`. With the standby's replay paused, public catalogue reads
+//!    miss what was just made (they came from the standby) while edits, scheduling, holds and
+//!    payments of it succeed (the primary); with the standby stopped, every read answers 200
+//!    from the primary; started again, reads go back to it. A second process with
+//!    `CINEFLOW_DATABASE_READ_MAX_LAG_MS` reads the primary while the paused standby lags.
 //!
 //! Each test starts its own replicas on its own database (`#[sqlx::test]`), and the tests run
 //! one at a time (see [`SERIAL`]). Run with:
@@ -42,6 +49,7 @@
 mod support;
 
 mod cluster;
+mod read_replica;
 mod seat_maps;
 mod stall;
 mod waitlist;

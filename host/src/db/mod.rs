@@ -13,6 +13,7 @@ pub mod idempotency;
 pub mod movies;
 pub mod outbox;
 pub mod payments;
+pub mod reads;
 pub mod replays;
 pub mod runs;
 pub mod screens;
@@ -32,6 +33,8 @@ use std::time::Duration;
 use sqlx::migrate::Migrator;
 use sqlx::postgres::PgPoolOptions;
 use sqlx::{PgConnection, PgPool};
+
+pub use reads::{ReadConn, ReadPool, ReadSettings, ReplicaState};
 
 /// The migrations in `migrations/`, embedded at build time.
 pub static MIGRATOR: Migrator = sqlx::migrate!("../migrations");

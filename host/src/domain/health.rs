@@ -31,3 +31,12 @@ pub async fn readiness(pool: &PgPool) -> Readiness {
         }
     }
 }
+
+/// The read replica's state for `/readyz`: `up`, `down` or `lagging`; `None` when none is
+/// configured. Never a reason to be unready: reads fall back to the primary.
+pub fn read_replica(reads: &crate::db::ReadPool) -> Option<&'static str> {
+    match reads.replica_state() {
+        crate::db::ReplicaState::NotConfigured => None,
+        state => Some(state.as_str()),
+    }
+}

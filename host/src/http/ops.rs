@@ -37,23 +37,36 @@ pub(super) fn metrics_router() -> Router {
 pub(super) struct Status {
     /// `ok`.
     status: &'static str,
+    /// With `CINEFLOW_DATABASE_READ_URL` set on `/readyz`: the read replica, `up`, `down` or
+    /// `lagging` (browsing reads are on the primary meanwhile; this never makes `/readyz`
+    /// fail). Absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false, example = "up")]
+    read_replica: Option<&'static str>,
 }
 
 /// The process is up.
 #[utoipa::path(get, path = "/healthz", tag = "operations",
     responses((status = 200, description = "The process is up", body = Status)))]
 pub(super) async fn healthz() -> axum::Json<Status> {
-    axum::Json(Status { status: "ok" })
+    axum::Json(Status {
+        status: "ok",
+        read_replica: None,
+    })
 }
 
-/// The database is reachable and every migration is applied.
+/// The database is reachable and every migration is applied (the read replica, if any, is
+/// reported but not required).
 #[utoipa::path(get, path = "/readyz", tag = "operations", responses(
     (status = 200, description = "Ready to serve", body = Status),
     (status = 503, description = "`database_unavailable` (with `Retry-After`): the database cannot be reached; `unavailable`: migrations pending, or the check failed otherwise", body = super::Problem, content_type = "application/problem+json"),
 ))]
 pub(super) async fn readyz(State(state): State<AppState>) -> Result<axum::Json<Status>, ApiError> {
     match health::readiness(&state.db).await {
-        Readiness::Ready => Ok(axum::Json(Status { status: "ok" })),
+        Readiness::Ready => Ok(axum::Json(Status {
+            status: "ok",
+            read_replica: health::read_replica(&state.reads),
+        })),
         Readiness::MigrationsPending => {
             Err(ApiError::unavailable("database migrations are pending"))
         }

@@ -18,7 +18,10 @@ use anyhow::{Context, Result, bail, ensure};
 use sqlx::{Connection, PgConnection};
 use tokio::process::{Child, Command};
 
-use pg_tools::{Running, chown_tree, find_bin_dir, postgres_user, read_pid_file, socket_url};
+use pg_tools::{Running, chown_tree, read_pid_file, socket_url};
+// Also for the tests that run clusters of their own (a primary and its streaming replica,
+// tests/replicas/read_replica.rs).
+pub use pg_tools::{find_bin_dir, postgres_user};
 
 /// A private PostgreSQL cluster owned by this process.
 pub struct LocalDb {

@@ -47,7 +47,9 @@ pub(super) fn socket_url(socket: &Path, port: u16, database: &str) -> String {
     format!("postgres://postgres@localhost:{port}/{database}?host={host}")
 }
 
-pub(super) async fn find_bin_dir() -> Result<PathBuf> {
+/// The directory of the machine's PostgreSQL binaries: `CINEFLOW_PG_BIN`, else `pg_config
+/// --bindir`, else the newest `/usr/lib/postgresql/*/bin` holding `initdb`.
+pub async fn find_bin_dir() -> Result<PathBuf> {
     if let Some(dir) = std::env::var_os("CINEFLOW_PG_BIN").map(PathBuf::from) {
         let has_initdb = dir.join("initdb").exists();
         ensure!(
@@ -83,7 +85,8 @@ pub(super) async fn find_bin_dir() -> Result<PathBuf> {
         })
 }
 
-pub(super) fn postgres_user() -> Result<(u32, u32)> {
+/// The uid and gid of the `postgres` system user (PostgreSQL refuses to run as root).
+pub fn postgres_user() -> Result<(u32, u32)> {
     let passwd = std::fs::read_to_string("/etc/passwd")?;
     passwd
         .lines()

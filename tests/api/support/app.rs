@@ -34,6 +34,7 @@ pub fn config(limits: Limits) -> Config {
         metrics_listen: Some("127.0.0.1:0".parse().expect("valid address")),
         database: DatabaseSource::Url("unused: the test brings its pool".into()),
         db_pool: Default::default(),
+        read_replica: None,
         components_dir: components_dir(),
         runtime: RuntimeConfig::uniform(limits, None),
         request_timeout: Duration::from_secs(30),

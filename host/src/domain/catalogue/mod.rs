@@ -12,6 +12,7 @@ use std::sync::Arc;
 
 use sqlx::PgPool;
 
+use crate::db::ReadPool;
 use crate::state::CatalogueSettings;
 
 pub use movies::MovieInput;
@@ -31,7 +32,11 @@ pub use crate::db::theatres::{Theatre, TheatreFilter};
 /// The catalogue service: what it needs and nothing more.
 #[derive(Clone)]
 pub struct Catalogue {
+    /// The primary: every write, and every read a decision depends on (a staff member's read
+    /// of what they are about to change, access checks).
     pool: PgPool,
+    /// Public listings and pages only, where a replica's lag is harmless: see `db::reads`.
+    reads: ReadPool,
     settings: CatalogueSettings,
     /// Told of every show whose prices change or that goes, so this replica's next read of
     /// its seat map re-reads it.
@@ -40,9 +45,10 @@ pub struct Catalogue {
 
 impl Catalogue {
     /// The service over its dependencies.
-    pub fn new(pool: PgPool, settings: CatalogueSettings) -> Self {
+    pub fn new(pool: PgPool, reads: ReadPool, settings: CatalogueSettings) -> Self {
         Self {
             pool,
+            reads,
             settings,
             live_seats: None,
         }
@@ -80,3 +86,4 @@ impl Problems {
 }
 
 use super::error::is_constraint;
+use crate::db::reads::on_read_pool;

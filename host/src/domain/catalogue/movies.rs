@@ -4,7 +4,7 @@
 use chrono::NaiveDate;
 use uuid::Uuid;
 
-use super::{Catalogue, Movie, MovieFields, MovieFilter, Problems, is_constraint};
+use super::{Catalogue, Movie, MovieFields, MovieFilter, Problems, is_constraint, on_read_pool};
 use crate::db::{chains, movies};
 use crate::domain::types::{ReleaseStatus, Role};
 use crate::domain::{Actor, DomainError};
@@ -257,12 +257,19 @@ impl Catalogue {
         after: Option<Uuid>,
         fetch: i64,
     ) -> Result<Vec<Movie>, DomainError> {
-        let mut conn = self.pool.acquire().await?;
-        Ok(movies::list(&mut conn, filter, after, fetch).await?)
+        Ok(on_read_pool!(self.reads, |conn| movies::list(
+            conn, filter, after, fetch
+        ))?)
     }
 
-    /// One movie, for anyone.
+    /// One movie, for anyone (a public page: from the read pool, so possibly a moment stale).
     pub async fn movie(&self, id: Uuid) -> Result<Movie, DomainError> {
+        on_read_pool!(self.reads, |conn| movies::find(conn, id))?
+            .ok_or_else(|| DomainError::NotFound("no such movie".into()))
+    }
+
+    /// One movie as the primary has it, for a change to it.
+    async fn movie_on_primary(&self, id: Uuid) -> Result<Movie, DomainError> {
         let mut conn = self.pool.acquire().await?;
         movies::find(&mut conn, id)
             .await?
@@ -276,7 +283,8 @@ impl Catalogue {
         id: Uuid,
         input: MovieInput,
     ) -> Result<Movie, DomainError> {
-        let existing = self.movie(id).await?;
+        // The primary's row: the update overlays the request on it.
+        let existing = self.movie_on_primary(id).await?;
         // Another chain's movie, or a platform movie for chain staff: as for every other
         // chain's resource, not found rather than forbidden.
         if !self.may_edit(actor, &existing).await? {

@@ -2,7 +2,7 @@
 
 use uuid::Uuid;
 
-use super::{Catalogue, Screen, SeatRow, is_constraint};
+use super::{Catalogue, Screen, SeatRow, is_constraint, on_read_pool};
 use crate::db::{screens, theatres};
 use crate::domain::types::seat_layout::{self, RowSpec};
 use crate::domain::{Actor, DomainError};
@@ -63,21 +63,26 @@ impl Catalogue {
         after: Option<Uuid>,
         fetch: i64,
     ) -> Result<Vec<Screen>, DomainError> {
-        let mut conn = self.pool.acquire().await?;
-        theatres::find(&mut conn, theatre)
-            .await?
-            .ok_or_else(|| DomainError::NotFound("no such theatre".into()))?;
-        Ok(screens::list(&mut conn, theatre, after, fetch).await?)
+        // A public list (from the read pool); `None`: no such theatre.
+        on_read_pool!(self.reads, |conn| async move {
+            if theatres::find(&mut *conn, theatre).await?.is_none() {
+                return Ok(None);
+            }
+            screens::list(conn, theatre, after, fetch).await.map(Some)
+        })?
+        .ok_or_else(|| DomainError::NotFound("no such theatre".into()))
     }
 
-    /// One screen with its seats, for anyone.
+    /// One screen with its seats, for anyone (from the read pool).
     pub async fn screen(&self, id: Uuid) -> Result<ScreenWithSeats, DomainError> {
-        let mut conn = self.pool.acquire().await?;
-        // The URL names only the screen: the id-only entry lookup finds its chain.
-        let screen = screens::find_by_id(&mut conn, id)
-            .await?
-            .ok_or_else(|| DomainError::NotFound("no such screen".into()))?;
-        let seats = screens::seats(&mut conn, screen.chain_id, id).await?;
-        Ok(ScreenWithSeats { screen, seats })
+        on_read_pool!(self.reads, |conn| async move {
+            // The URL names only the screen: the id-only entry lookup finds its chain.
+            let Some(screen) = screens::find_by_id(&mut *conn, id).await? else {
+                return Ok(None);
+            };
+            let seats = screens::seats(conn, screen.chain_id, id).await?;
+            Ok::<_, sqlx::Error>(Some(ScreenWithSeats { screen, seats }))
+        })?
+        .ok_or_else(|| DomainError::NotFound("no such screen".into()))
     }
 }

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::{Catalogue, Problems, Show, ShowFilter, is_constraint};
+use super::{Catalogue, Problems, Show, ShowFilter, is_constraint, on_read_pool};
 use crate::db::shows::{self, NewShow, Prices, ShowUpdate};
 use crate::db::{bookings, chains, movies, screens, theatres};
 use crate::domain::hook_io::SeatClass;
@@ -163,16 +163,16 @@ impl Catalogue {
         after: Option<Uuid>,
         fetch: i64,
     ) -> Result<Vec<Show>, DomainError> {
-        let mut conn = self.pool.acquire().await?;
-        Ok(shows::list(&mut conn, filter, after, fetch).await?)
+        Ok(on_read_pool!(self.reads, |conn| shows::list(
+            conn, filter, after, fetch
+        ))?)
     }
 
-    /// One show, for anyone.
+    /// One show, for anyone (from the read pool: its `seats_available` may be a moment
+    /// behind; holds decide on the primary).
     pub async fn show(&self, id: Uuid) -> Result<Show, DomainError> {
-        let mut conn = self.pool.acquire().await?;
         // A public read naming only the show: the id-only entry lookup.
-        shows::find_by_id(&mut conn, id)
-            .await?
+        on_read_pool!(self.reads, |conn| shows::find_by_id(conn, id))?
             .ok_or_else(|| DomainError::NotFound("no such show".into()))
     }
 

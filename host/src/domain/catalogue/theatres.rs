@@ -2,7 +2,7 @@
 
 use uuid::Uuid;
 
-use super::{Catalogue, Movie, Problems, Theatre, TheatreFilter, is_constraint};
+use super::{Catalogue, Movie, Problems, Theatre, TheatreFilter, is_constraint, on_read_pool};
 use crate::db::outbox::{self, OutboxEvent};
 use crate::db::theatres::{self, TheatreFields};
 use crate::db::{chains, movies};
@@ -154,15 +154,14 @@ impl Catalogue {
         after: Option<Uuid>,
         fetch: i64,
     ) -> Result<Vec<Theatre>, DomainError> {
-        let mut conn = self.pool.acquire().await?;
-        Ok(theatres::list(&mut conn, filter, after, fetch).await?)
+        Ok(on_read_pool!(self.reads, |conn| theatres::list(
+            conn, filter, after, fetch
+        ))?)
     }
 
-    /// One theatre, for anyone.
+    /// One theatre, for anyone (from the read pool).
     pub async fn theatre(&self, id: Uuid) -> Result<Theatre, DomainError> {
-        let mut conn = self.pool.acquire().await?;
-        theatres::find(&mut conn, id)
-            .await?
+        on_read_pool!(self.reads, |conn| theatres::find(conn, id))?
             .ok_or_else(|| DomainError::NotFound("no such theatre".into()))
     }
 
@@ -208,11 +207,16 @@ impl Catalogue {
         after: Option<Uuid>,
         fetch: i64,
     ) -> Result<Vec<Movie>, DomainError> {
-        let mut conn = self.pool.acquire().await?;
-        theatres::find(&mut conn, theatre)
-            .await?
-            .ok_or_else(|| DomainError::NotFound("no such theatre".into()))?;
-        Ok(movies::now_showing(&mut conn, theatre, after, fetch).await?)
+        // A public list (from the read pool); `None`: no such theatre.
+        on_read_pool!(self.reads, |conn| async move {
+            if theatres::find(&mut *conn, theatre).await?.is_none() {
+                return Ok(None);
+            }
+            movies::now_showing(conn, theatre, after, fetch)
+                .await
+                .map(Some)
+        })?
+        .ok_or_else(|| DomainError::NotFound("no such theatre".into()))
     }
 
     /// Adds movies to the now-showing list of a theatre of the actor's chain; answers with
@@ -248,14 +252,17 @@ impl Catalogue {
 
     /// The movie, if it is on the theatre's now-showing list.
     pub async fn showing_movie(&self, theatre: Uuid, movie: Uuid) -> Result<Movie, DomainError> {
-        let mut conn = self.pool.acquire().await?;
-        if !theatres::is_showing(&mut conn, theatre, movie).await? {
-            return Err(DomainError::NotFound(
-                "this movie is not showing at this theatre".into(),
-            ));
-        }
-        movies::find(&mut conn, movie)
-            .await?
+        // A public check (from the read pool); the outer `None`: not showing there.
+        let found = on_read_pool!(self.reads, |conn| async move {
+            if !theatres::is_showing(&mut *conn, theatre, movie).await? {
+                return Ok(None);
+            }
+            movies::find(conn, movie).await.map(Some)
+        })?;
+        found
+            .ok_or_else(|| {
+                DomainError::NotFound("this movie is not showing at this theatre".into())
+            })?
             .ok_or_else(|| DomainError::NotFound("no such movie".into()))
     }
 
