@@ -48,3 +48,30 @@ create trigger movies_contexts_notify after update on movies
     for each row execute function show_contexts_notify();
 create trigger screens_contexts_notify after update or delete on screens
     for each row execute function show_contexts_notify();
+
+-- The seats a customer holds right now, which every hold reads for the booking rules
+-- (`bookings::hold_inputs`): without this the planner walks every live hold of the platform
+-- (`bookings_due_idx`) and filters by customer, which grows with the on-sale it serves.
+create index bookings_held_user_chain_idx on bookings (user_id, chain_id) where status = 'held';
+
+-- A hold written by one statement in its own transaction (`bookings::insert_hold_at_once`)
+-- cannot roll itself back when only some of its seats went in, so it fails instead: this
+-- raises `CF409` with the seats that did not go in (a JSON array, sorted) as its detail, and
+-- the whole statement, booking and audit included, is undone. It raises `CF101` when the chain
+-- has a webhook endpoint for the hold's event: the host then writes the hold in a transaction
+-- with its deliveries (their bodies are the host's to make). `booked`: the booking row went in.
+create function hold_at_once_check(booked boolean, inserted text[], wanted text[],
+                                   endpoints boolean)
+    returns boolean language plpgsql as $$
+begin
+    if booked and cardinality(inserted) < cardinality(wanted) then
+        raise exception using errcode = 'CF409', message = 'seats taken',
+            detail = to_json(array(select x from unnest(wanted) x
+                                   where x <> all(inserted) order by x))::text;
+    end if;
+    if booked and endpoints then
+        raise exception using errcode = 'CF101', message = 'the chain has webhook endpoints';
+    end if;
+    return booked;
+end
+$$;

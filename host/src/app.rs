@@ -130,7 +130,8 @@ impl App {
             gateway.clone(),
             ticket_issuer.clone(),
         )
-        .with_seats_freed(seats_freed.clone());
+        .with_seats_freed(seats_freed.clone())
+        .with_show_contexts(Arc::default());
         let waitlist = crate::domain::waitlist::Waitlist::new(
             pool.clone(),
             bookings.clone(),
@@ -316,6 +317,11 @@ impl App {
             self.state.db.clone(),
             stop_sweeper.clone(),
         ));
+        let context_follower = tokio::spawn(crate::show_contexts::follow(
+            self.state.bookings.show_contexts(),
+            self.state.db.clone(),
+            stop_sweeper.clone(),
+        ));
         let stop_metrics = CancellationToken::new();
         let metrics = self.metrics_listener.map(|listener| {
             if let Ok(addr) = listener.local_addr() {
@@ -354,6 +360,7 @@ impl App {
         )
         .await;
         follower.abort();
+        context_follower.abort();
         if let Some(sender) = webhook_sender {
             // Requests in flight end within the webhook timeout (or their leases run out).
             let _ = sender.await;
