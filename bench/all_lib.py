@@ -216,22 +216,23 @@ def booking(paths):
         runs.append(rows)
     out = {}
     for scen in ("spread", "hot"):
-        ratios, a_rates, b_rates, loads = [], [], [], []
-        for rows in runs:
-            try:
-                ah, ap = rows[f"pgbench_hold_{scen}"], rows[f"pgbench_pay_{scen}"]
-                bh, bp = rows[f"http_hold_{scen}"], rows[f"http_pay_{scen}"]
-            except KeyError:
-                continue
-            fa = 1 / (1 / ah["rate"] + 1 / ap["rate"])
-            fb = 1 / (1 / bh["rate"] + 1 / bp["rate"])
-            a_rates.append(fa)
-            b_rates.append(fb)
-            ratios.append(fb / fa)
-            loads.append(f"{ah['load_before']} → {bp['load_after']}")
-        out[scen] = {"a": median(a_rates), "b": median(b_rates), "ratio": median(ratios),
-                     "ratios_txt": ", ".join(f"{r:.2f}" for r in ratios) or "—",
-                     "loads": loads, "reps": len(ratios)}
+        for kind, key in (("pgbench", scen), ("least", f"{scen}_least")):
+            ratios, a_rates, b_rates, loads = [], [], [], []
+            for rows in runs:
+                try:
+                    ah, ap = rows[f"{kind}_hold_{scen}"], rows[f"{kind}_pay_{scen}"]
+                    bh, bp = rows[f"http_hold_{scen}"], rows[f"http_pay_{scen}"]
+                except KeyError:
+                    continue
+                fa = 1 / (1 / ah["rate"] + 1 / ap["rate"])
+                fb = 1 / (1 / bh["rate"] + 1 / bp["rate"])
+                a_rates.append(fa)
+                b_rates.append(fb)
+                ratios.append(fb / fa)
+                loads.append(f"{ah['load_before']} → {bp['load_after']}")
+            out[key] = {"a": median(a_rates), "b": median(b_rates), "ratio": median(ratios),
+                        "ratios_txt": ", ".join(f"{r:.2f}" for r in ratios) or "—",
+                        "loads": loads, "reps": len(ratios)}
     hwm, idle = [], []
     for rows in runs:
         for r in rows.values():

@@ -4,6 +4,9 @@
 #
 #   (a) pgbench running the SQL of a hold (bench/pgbench_hold.sql) and of a payment
 #       (bench/pgbench_pay.sql), statement for statement, prepared like sqlx;
+#   (l) pgbench running the LEAST SQL of a hold and of a payment that keeps today's guarantees
+#       (bench/pgbench_least_hold.sql, bench/pgbench_least_pay.sql: a primary-key read, then one
+#       statement each; issue 18 item 3) — the baseline of the issue's goals;
 #   (b) the HTTP flow (JWT, booking-rules and pricing components, JSON, audit) driven by wrk
 #       (bench/hold_pay.lua: every request with its own customer token and body);
 #
@@ -19,6 +22,12 @@
 # on) so an autoanalyze landing in one phase and not the other cannot flip plans mid-phase;
 # every measured HTTP phase starts on a freshly started server (fresh database sessions, as in
 # every pgbench run), so the plans PostgreSQL caches for sqlx's statements have no history.
+#
+# Scale of data (issue 18 item 6): with SCALE=1 (the default) the database first gets
+# SCALE_BOOKINGS (1 000 000) bookings of history on SCALE_SHOWS (10 000) other shows of the same
+# chain, for SCALE_CUSTOMERS (100 000) other customers, by bench/seed_bookings_scale.sql (plain
+# SQL, a minute or two); every phase then deletes only the bench shows' bookings, so each one
+# runs on tables of that size. SCALE=0: fresh tables, as before.
 #
 # Env: DURATION (s per timed phase, default 20), PAY_MAX (s, bound of a pay phase, 30),
 # THREADS (2), CONNS (32), CUSTOMERS (200), SHOWS (500), BENCH_PG
@@ -184,8 +193,24 @@ create function bench_uuid7() returns uuid language sql volatile as \$\$
 \$\$;
 analyze;
 SQL
+# Representative component inputs for the least-SQL hold's audit rows (the host records each
+# decision's whole input).
+psql_db -f "$repo/bench/bench_audit_inputs.sql" >/dev/null
+chain_id="$(cat "$work/chain.txt")"
+# The chain's ticket key, made now (as a first payment would) so that every pay phase, pgbench's
+# too, writes its tickets with it.
+curl -sf "http://127.0.0.1:$port/api/v1/chains/$chain_id/checkin-keys" >/dev/null
+if [[ "${SCALE:-1}" == 1 ]]; then
+    log "scale: ${SCALE_BOOKINGS:-1000000} bookings on ${SCALE_SHOWS:-10000} more shows (bench/seed_bookings_scale.sql)"
+    scale_s=$SECONDS
+    psql_db -v chain="$chain_id" -v shows="${SCALE_SHOWS:-10000}" -v bookings="${SCALE_BOOKINGS:-1000000}" \
+        -v customers="${SCALE_CUSTOMERS:-100000}" -f "$repo/bench/seed_bookings_scale.sql" >"$work/scale.out"
+    log "scale: seeded in $((SECONDS - scale_s)) s: $(tail -1 "$work/scale.out")"
+    psql_db -c "checkpoint" >/dev/null
+fi
 if [[ "${BENCH_AUTOVACUUM:-0}" != 1 ]]; then
-    for t in bookings booking_seats booking_audit payments notifications idempotency_keys; do
+    for t in bookings booking_seats booking_audit payments tickets notifications idempotency_keys \
+        webhook_deliveries; do
         psql_db -c "alter table $t set (autovacuum_enabled = off)"
     done
 fi
@@ -194,11 +219,17 @@ fi
 results="$work/results.jsonl"
 : >"$results"
 
-reset_bookings() { # every phase starts from no bookings, the same data, a fresh checkpoint
+reset_bookings() { # every phase starts from no bench bookings, the same data, a fresh checkpoint
+    # Only the bench shows' bookings go: the scale seed's history (other shows) stays. VACUUM
+    # so that the dead rows of one phase do not slow the next one's index scans.
     psql_db >/dev/null <<'SQL'
-truncate booking_audit, booking_seats, payments, idempotency_keys, bookings;
+delete from tickets where show_id in (select id from bench_shows);
+delete from payments where booking_id in (select b.id from bookings b join bench_shows s on s.id = b.show_id);
+delete from webhook_deliveries where kind like 'booking.%' or kind like 'payment.%';
+delete from bookings where show_id in (select id from bench_shows);
+truncate idempotency_keys;
 delete from notifications where kind like 'booking-%';
-analyze bookings; analyze booking_seats; analyze booking_audit; analyze payments; analyze notifications;
+vacuum (analyze) bookings, booking_seats, booking_audit, payments, tickets, notifications, webhook_deliveries;
 checkpoint;
 SQL
 }
@@ -247,7 +278,7 @@ warm_pgbench() { # name script
     local name="$1" script="$2"
     log "(a) pgbench $name: ${WARMUP} s warm-up"
     timeout 60 "$pgbench" -n -M prepared -c "$CONNS" -j "$THREADS" -T "$WARMUP" -D k=0 \
-        -D nc="$CONNS" -D hot="$HOT" -D nshows="$SHOWS" -D nusers="$CUSTOMERS" \
+        -D nc="$CONNS" -D hot="$HOT" -D nshows="$SHOWS" -D nusers="$CUSTOMERS" -D chain="$chain_id" \
         -l --log-prefix="$work/$name.warm.log" -f "$script" "$BENCH_PG/$DB" \
         >"$work/$name.warm.out" 2>&1 || { cat "$work/$name.warm.out" >&2; exit 1; }
     analyze_bookings
@@ -273,7 +304,7 @@ run_pgbench() { # name script k0 -T secs | -t count
     /usr/bin/time -f "%e %U %S" -o "$work/$name.time" \
         timeout 120 "$pgbench" -n -M prepared -r \
         -c "$CONNS" -j "$THREADS" "$@" -D k="$k0" -D nc="$CONNS" -D hot="$HOT" -D nshows="$SHOWS" \
-        -D nusers="$CUSTOMERS" -l --log-prefix="$work/$name.log" -f "$script" "$BENCH_PG/$DB" \
+        -D nusers="$CUSTOMERS" -D chain="$chain_id" -l --log-prefix="$work/$name.log" -f "$script" "$BENCH_PG/$DB" \
         >"$work/$name.out" 2>&1 || { cat "$work/$name.out" >&2; exit 1; }
     finish_phase pgbench "$name" "$work/$name.log"
     perf_stop "$name"
@@ -308,12 +339,17 @@ SQL
 for scenario in ${SCENARIOS:-spread hot}; do
     HOT=$([[ $scenario == hot ]] && echo 1 || echo 0)
 
-    reset_bookings
-    k0="$(warm_pgbench "pgbench_hold_$scenario" "$repo/bench/pgbench_hold.sql")"
-    run_pgbench "pgbench_hold_$scenario" "$repo/bench/pgbench_hold.sql" "$k0" -T "$DURATION"
-    held="$(pay_queue)"
-    per_client=$((held / CONNS))
-    run_pgbench "pgbench_pay_$scenario" "$repo/bench/pgbench_pay.sql" 0 -t "$per_client"
+    # (l) the least SQL, then (a) the host's own SQL, then (b) the API.
+    for kind in least pgbench; do
+        hold_sql="$repo/bench/pgbench_hold.sql" pay_sql="$repo/bench/pgbench_pay.sql"
+        [[ $kind == pgbench ]] || hold_sql="$repo/bench/pgbench_least_hold.sql" pay_sql="$repo/bench/pgbench_least_pay.sql"
+        reset_bookings
+        k0="$(warm_pgbench "${kind}_hold_$scenario" "$hold_sql")"
+        run_pgbench "${kind}_hold_$scenario" "$hold_sql" "$k0" -T "$DURATION"
+        held="$(pay_queue)"
+        per_client=$((held / CONNS))
+        run_pgbench "${kind}_pay_$scenario" "$pay_sql" 0 -t "$per_client"
+    done
 
     reset_bookings
     k0="$(warm_wrk "http_hold_$scenario" "$scenario")"

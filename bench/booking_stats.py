@@ -233,37 +233,39 @@ def report(path):
             r = json.loads(line)
             rows[r["name"]] = r
     out = []
-    out.append("| scenario | (a) pgbench tps | (a) p50 / p99 ms | (b) HTTP req/s (201s) | (b) p50 / p99 ms "
-               "| (b)/(a) | (b)/(a) per CPU-second | component share of server time "
-               "| load before → after (a); (b) |")
-    out.append("|---|---|---|---|---|---|---|---|---|")
+    out.append("| scenario | baseline | baseline pgbench tps | baseline p50 / p99 ms | (b) HTTP req/s (201s) "
+               "| (b) p50 / p99 ms | (b)/baseline | (b)/baseline per CPU-second "
+               "| component share of server time | load before → after baseline; (b) |")
+    out.append("|---|---|---|---|---|---|---|---|---|---|")
+    kinds = (("least", "(l) least SQL"), ("pgbench", "(a) same SQL"))
     for scen in ("spread", "hot"):
         label = "500 shows" if scen == "spread" else "hot show"
-        for op in ("hold", "pay"):
-            a, b = rows.get(f"pgbench_{op}_{scen}"), rows.get(f"http_{op}_{scen}")
-            if not a or not b:
-                continue
-            if op == "hold":
-                share = b["component_s"] / b["http_hold_s"] if b.get("http_hold_s") else float("nan")
-                share_txt = f"{100 * share:.1f} %"
-            else:
-                share_txt = "0 % (no component on pay)"
-            out.append(
-                f"| {op}, {label} | {a['rate']:.0f} | {fmt(a['p50_ms'])} / {fmt(a['p99_ms'])} "
-                f"| {b['rate']:.0f} | {fmt(b['p50_ms'])} / {fmt(b['p99_ms'])} "
-                f"| **{b['rate'] / a['rate']:.2f}** | {cpu_ms(a) / cpu_ms(b):.2f} | {share_txt} "
-                f"| {a['load_before']} → {a['load_after']}; {b['load_before']} → {b['load_after']} |")
-        ah, ap = rows.get(f"pgbench_hold_{scen}"), rows.get(f"pgbench_pay_{scen}")
-        bh, bp = rows.get(f"http_hold_{scen}"), rows.get(f"http_pay_{scen}")
-        if ah and ap and bh and bp:
-            fa = 1 / (1 / ah["rate"] + 1 / ap["rate"])
-            fb = 1 / (1 / bh["rate"] + 1 / bp["rate"])
-            server = bh["http_hold_s"] + bp["http_pay_s"]
-            share = bh["component_s"] / server if server else float("nan")
-            ca, cb = cpu_ms(ah) + cpu_ms(ap), cpu_ms(bh) + cpu_ms(bp)
-            out.append(
-                f"| **hold + pay, {label}** | {fa:.0f} | — | {fb:.0f} | — | **{fb / fa:.2f}** "
-                f"| {ca / cb:.2f} | **{100 * share:.1f} %** | |")
+        for kind, kind_label in kinds:
+            for op in ("hold", "pay"):
+                a, b = rows.get(f"{kind}_{op}_{scen}"), rows.get(f"http_{op}_{scen}")
+                if not a or not b:
+                    continue
+                if op == "hold":
+                    share = b["component_s"] / b["http_hold_s"] if b.get("http_hold_s") else float("nan")
+                    share_txt = f"{100 * share:.1f} %"
+                else:
+                    share_txt = "0 % (no component on pay)"
+                out.append(
+                    f"| {op}, {label} | {kind_label} | {a['rate']:.0f} | {fmt(a['p50_ms'])} / {fmt(a['p99_ms'])} "
+                    f"| {b['rate']:.0f} | {fmt(b['p50_ms'])} / {fmt(b['p99_ms'])} "
+                    f"| **{b['rate'] / a['rate']:.2f}** | {cpu_ms(a) / cpu_ms(b):.2f} | {share_txt} "
+                    f"| {a['load_before']} → {a['load_after']}; {b['load_before']} → {b['load_after']} |")
+            ah, ap = rows.get(f"{kind}_hold_{scen}"), rows.get(f"{kind}_pay_{scen}")
+            bh, bp = rows.get(f"http_hold_{scen}"), rows.get(f"http_pay_{scen}")
+            if ah and ap and bh and bp:
+                fa = 1 / (1 / ah["rate"] + 1 / ap["rate"])
+                fb = 1 / (1 / bh["rate"] + 1 / bp["rate"])
+                server = bh["http_hold_s"] + bp["http_pay_s"]
+                share = bh["component_s"] / server if server else float("nan")
+                ca, cb = cpu_ms(ah) + cpu_ms(ap), cpu_ms(bh) + cpu_ms(bp)
+                out.append(
+                    f"| **hold + pay, {label}** | {kind_label} | {fa:.0f} | — | {fb:.0f} | — | **{fb / fa:.2f}** "
+                    f"| {ca / cb:.2f} | **{100 * share:.1f} %** | |")
     out.append("")
     out.append("Where the CPU went (2 cores; CPU ms per successful request, from /proc):")
     out.append("")
@@ -273,7 +275,8 @@ def report(path):
                "| components ÷ cineflow CPU | rows read by seq scans per request "
                "| biggest other CPU users |")
     out.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
-    order = [f"{k}_{op}_{s}" for s in ("spread", "hot") for op in ("hold", "pay") for k in ("pgbench", "http")]
+    order = [f"{k}_{op}_{s}" for s in ("spread", "hot") for op in ("hold", "pay")
+             for k in ("least", "pgbench", "http")]
     for name in order:
         r = rows.get(name)
         if not r:

@@ -1,6 +1,13 @@
--- pgbench script for bench/booking_load.sh: the SQL of one hold (host/src/bookings.rs `hold`
--- and the AuthUser extractor), statement for statement, with the same parameters the host
--- binds (-M prepared = the extended protocol with prepared statements, as sqlx).
+-- pgbench script for bench/booking_load.sh: the SQL of one hold (host/src/domain/bookings/hold.rs
+-- `hold` and the AuthUser extractor), statement for statement, with the same parameters the host
+-- binds (-M prepared = the extended protocol with prepared statements, as sqlx): the second
+-- baseline ("same SQL"); bench/pgbench_least_hold.sql is the first (the least SQL).
+-- Three round trips: the user, the components' inputs, then the hold's one statement, its own
+-- transaction (bookings::insert_hold_at_once: show check, booking, seats, audit, and
+-- `hold_at_once_check`, which fails the statement if a seat was taken or the chain has a
+-- webhook endpoint for the event — the host then uses a transaction: begin, the same without
+-- the audit, the audit, the deliveries, commit; the bench chain has no endpoint). A voucher's
+-- hold takes that transaction too (its claim comes first).
 --
 -- Variables (-D): nc = clients, k = 0 (per-client request counter), hot = 0|1,
 -- nshows = shows in bench_shows, nusers = customers in bench_users.
@@ -26,55 +33,62 @@
 \set num :seat % 25 + 1
 \set price case when :row >= 16 then 40000 else 25000 end
 \set u random(0, :nusers - 1)
--- AuthUser: users::find(claims.sub)
-select u.id, u.name, u.email::text as email, u.role, u.status, u.token_version, u.created_at
-  from bench_users bu join users u on u.id = bu.id where bu.n = :u \gset usr_
--- shows::context
-select sh.id, sh.chain_id, sh.theatre_id, sh.screen_id, sh.movie_id, sh.starts_at,
-    sh.ends_at, sh.format, sh.currency, sh.prices, sh.status,
-    t.name as theatre_name, m.title as movie_title, sc.name as screen_name, c.timezone
-  from shows sh
-  join theatres t on t.id = sh.theatre_id
-  join movies m on m.id = sh.movie_id
-  join screens sc on sc.id = sh.screen_id
-  join chains c on c.id = sh.chain_id
-  where sh.id = (select id from bench_shows where n = :show) \gset ctx_
--- screens::seats is not here: the host caches seat maps in memory (host/src/seat_maps.rs)
--- and reads them once per screen, not once per hold.
--- bookings::taken_among: the count, and which seats of the requested seat's row are taken
-select count(*), coalesce(array_agg(seat_id) filter (where seat_id = any(
-    array(select chr(65 + :row::int) || '-' || g from generate_series(1, 25) g))), '{}')
-  from booking_seats
-  where show_id = :ctx_id and taken_from <= clock_timestamp() and taken_until > clock_timestamp();
--- bookings::confirmed_count
-select count(*) from bookings where user_id = :usr_id and chain_id = :ctx_chain_id and status = 'confirmed';
+-- AuthUser: users::find(claims.sub). The show's versions ride along: the host has them in its
+-- cached context (host/src/show_contexts.rs), with the chain, prices and names.
+select u.id, u.name, u.email::text as email, u.role, u.status, u.token_version, u.created_at,
+    bs.id as show, sh.chain_id as chain, sh.updated_at as sv, c.updated_at as cv
+  from bench_users bu join users u on u.id = bu.id, bench_shows bs
+  join shows sh on sh.id = bs.id join chains c on c.id = sh.chain_id
+  where bu.n = :u and bs.n = :show \gset usr_
+-- shows::context and screens::seats are not here: both are in the host's memory.
+-- bookings::hold_inputs: the seats taken (and which of the requested seat's row), the
+-- customer's confirmed bookings and live holds, in one statement
+select t.count, t.taken, c.count, h.show, h.chain
+  from (select count(*) as count,
+               coalesce(array_agg(seat_id) filter (where seat_id = any(
+                 array(select chr(65 + :row::int) || '-' || g from generate_series(1, 25) g))), '{}') as taken
+        from booking_seats where show_id = :usr_show and taken_until > statement_timestamp()) t,
+       (select count(*) as count from bookings
+        where user_id = :usr_id and chain_id = :usr_chain and status = 'confirmed') c,
+       (select coalesce(sum(cardinality(seats)) filter (where show_id = :usr_show), 0)::bigint as show,
+               coalesce(sum(cardinality(seats)), 0)::bigint as chain
+        from bookings
+        where user_id = :usr_id and chain_id = :usr_chain and status = 'held'
+          and booking_is_live(status, expires_at)) h;
 -- (components run here, outside any transaction)
-begin;
--- shows::lock_for_hold
-select pg_advisory_xact_lock_shared(hashtextextended(:ctx_id::text, 7));
-select status from shows where id = :ctx_id and starts_at > now();
--- bookings::insert_hold
-insert into bookings (id, chain_id, show_id, user_id, status, seats, items, total_minor,
-    currency, promo_code, expires_at)
-  values (bench_uuid7(), :ctx_chain_id, :ctx_id, :usr_id, 'held',
-    array[chr(65 + :row::int) || '-' || :num::text],
-    jsonb_build_array(jsonb_build_object(
-      'label', 'Seat ' || chr(65 + :row::int) || '-' || :num::text
-               || case when :row::int >= 16 then ' (premium)' else ' (standard)' end,
-      'seat_id', chr(65 + :row::int) || '-' || :num::text,
-      'amount_minor', :price::bigint)),
-    :price, :ctx_currency, null, clock_timestamp() + make_interval(secs => 600::float8))
-  returning id, chain_id, show_id, user_id, status, seats, items, total_minor, currency,
-    promo_code, expires_at, refund_minor, created_at \gset bk_
-insert into booking_seats (chain_id, booking_id, show_id, seat_id, taken_from, taken_until)
-  select :ctx_chain_id::uuid, :bk_id::uuid, :ctx_id::uuid, s, clock_timestamp(), :bk_expires_at::timestamptz
-  from unnest(array[chr(65 + :row::int) || '-' || :num::text]) s order by s;
--- audit::record: state, booking-rules decision, pricing decision, in one statement
-insert into booking_audit (id, chain_id, show_id, booking_id, kind, from_status, to_status,
-    actor_id, hook, component_id, fuel_used, duration_us, detail)
-  select e.id, :ctx_chain_id, :ctx_id, :bk_id, e.kind, e.from_status, e.to_status, e.actor_id, e.hook,
-         e.component_id, e.fuel_used, e.duration_us, e.detail
-  from unnest(array[bench_uuid7(), bench_uuid7(), bench_uuid7()],
+-- bookings::insert_hold_at_once
+with st as (
+    select status, version, chain_version from show_hold_check(:usr_chain::uuid, :usr_show::uuid)
+ ), b as (
+    insert into bookings (id, chain_id, show_id, user_id, status, seats, items, total_minor,
+        currency, promo_code, created_at, expires_at, voucher_id, discount_minor)
+    select bench_uuid7(), :usr_chain::uuid, :usr_show::uuid, :usr_id::uuid, 'held',
+        array[chr(65 + :row::int) || '-' || :num::text],
+        jsonb_build_array(jsonb_build_object(
+          'label', 'Seat ' || chr(65 + :row::int) || '-' || :num::text
+                   || case when :row::int >= 16 then ' (premium)' else ' (standard)' end,
+          'seat_id', chr(65 + :row::int) || '-' || :num::text,
+          'amount_minor', :price::bigint)),
+        :price::bigint, 'INR', null,
+        statement_timestamp(), statement_timestamp() + make_interval(secs => 600::float8), null, 0
+    from st where st.status = 'scheduled' and st.version = :usr_sv::timestamptz
+      and st.chain_version = :usr_cv::timestamptz
+    returning id, chain_id, show_id, user_id, status, seats, items, total_minor, currency,
+        promo_code, expires_at, refund_minor, created_at, voucher_id, discount_minor
+ ), s as (
+    insert into booking_seats (chain_id, booking_id, show_id, seat_id, taken_from, taken_until)
+    select b.chain_id, b.id, b.show_id, x, b.created_at, b.expires_at
+    from b, unnest(array[chr(65 + :row::int) || '-' || :num::text]) x order by x
+    on conflict do nothing
+    returning seat_id
+ ), a as (
+    insert into booking_audit (id, chain_id, show_id, booking_id, kind, from_status, to_status,
+        actor_id, hook, component_id, fuel_used, duration_us, detail, function, input,
+        input_sha256, output, canary)
+    select e.id, b.chain_id, b.show_id, b.id, e.kind, e.from_status, e.to_status, e.actor_id,
+           e.hook, e.component_id, e.fuel_used, e.duration_us, e.detail, e.function, e.input,
+           e.input_sha256, e.output, e.canary
+    from b, unnest(array[bench_uuid7(), bench_uuid7(), bench_uuid7()],
               array['state', 'decision', 'decision'],
               array[null, null, null]::text[],
               array['held', null, null]::text[],
@@ -85,7 +99,23 @@ insert into booking_audit (id, chain_id, show_id, booking_id, kind, from_status,
               array[null, 250000, 20000]::bigint[],
               array[null, 400, 20]::bigint[],
               array['null'::jsonb, '{"hold_seconds": 600}'::jsonb,
-                    jsonb_build_object('total_minor', :price::bigint, 'items', 1)])
-    as e(id, kind, from_status, to_status, actor_id, hook, component_id, fuel_used,
-         duration_us, detail);
-commit;
+                    jsonb_build_object('total_minor', :price::bigint, 'items', 1)],
+              array[null, 'check-hold', 'quote']::text[],
+              array[null, (select input from bench_audit_inputs where hook = 'booking-rules'),
+                    (select input from bench_audit_inputs where hook = 'pricing')],
+              array[null, repeat('a', 64), repeat('b', 64)]::text[],
+              array[null, '{"ok": {"hold_seconds": 600}}'::jsonb,
+                    jsonb_build_object('ok', jsonb_build_object('total_minor', :price::bigint))],
+              array[false, false, false])
+      as e(id, kind, from_status, to_status, actor_id, hook, component_id, fuel_used,
+           duration_us, detail, function, input, input_sha256, output, canary)
+ )
+ select id, chain_id, show_id, user_id, status, seats, items, total_minor, currency, promo_code,
+        expires_at, refund_minor, created_at, voucher_id,
+        booking_voucher_code(voucher_id) as voucher_code, discount_minor,
+        hold_at_once_check(true, array(select seat_id from s),
+            array[chr(65 + :row::int) || '-' || :num::text],
+            exists(select 1 from webhook_endpoints e
+                   where e.chain_id = :usr_chain and 'booking.held' = any(e.events)
+                     and e.deleted_at is null)) as checked
+ from b;

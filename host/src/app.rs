@@ -145,7 +145,8 @@ impl App {
             ticket_issuer.clone(),
         )
         .with_seats_freed(seats_freed.clone())
-        .with_live_seats(live_seats.clone());
+        .with_live_seats(live_seats.clone())
+        .with_show_contexts(Arc::default());
         let waitlist = crate::domain::waitlist::Waitlist::new(
             pool.clone(),
             bookings.clone(),
@@ -347,6 +348,11 @@ impl App {
         };
         // The read replica's lag, once a second, when CINEFLOW_DATABASE_READ_MAX_LAG_MS is set.
         let lag_watcher = tokio::spawn(self.state.reads.clone().watch_lag(stop_sweeper.clone()));
+        let context_follower = tokio::spawn(crate::show_contexts::follow(
+            self.state.bookings.show_contexts(),
+            self.state.db.clone(),
+            stop_sweeper.clone(),
+        ));
         let stop_metrics = CancellationToken::new();
         let metrics = self.metrics_listener.map(|listener| {
             if let Ok(addr) = listener.local_addr() {
@@ -387,6 +393,7 @@ impl App {
         follower.abort();
         seat_follower.abort();
         lag_watcher.abort();
+        context_follower.abort();
         if let Some(sender) = webhook_sender {
             // Requests in flight end within the webhook timeout (or their leases run out).
             let _ = sender.await;

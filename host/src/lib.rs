@@ -42,6 +42,8 @@ pub mod plugins;
 pub mod remote;
 /// Screens' seat maps, cached (seats never change).
 pub mod seat_maps;
+/// Show contexts, cached on every replica and invalidated through LISTEN/NOTIFY.
+pub mod show_contexts;
 /// SIGTERM/SIGINT.
 pub mod shutdown;
 /// State shared by all handlers.

@@ -20,6 +20,15 @@ pub struct SeatMaps {
 }
 
 impl SeatMaps {
+    /// The seats of `screen` if this replica has them already (no connection needed).
+    pub fn cached(&self, screen: Uuid) -> Option<Arc<Vec<SeatRow>>> {
+        self.by_screen
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&screen)
+            .cloned()
+    }
+
     /// The seats of `screen` (of `chain`) in display order, from memory or the database.
     pub async fn get(
         &self,

@@ -516,6 +516,66 @@ async fn a_hold_keeps_the_prices_of_the_moment_it_was_made(pool: PgPool) {
     app.stop().await;
 }
 
+#[sqlx::test(migrations = "../migrations")]
+async fn a_show_changed_elsewhere_is_what_the_next_hold_is_decided_on(pool: PgPool) {
+    // Each replica keeps show contexts in memory (host/src/show_contexts.rs). A change reaches
+    // every replica by NOTIFY (the trigger fires whoever writes: this replica, another, or
+    // SQL); one whose notification never came is still caught, by the version the hold's
+    // insert checks. (One replica here: two in-process apps on the test's small pool starve
+    // each other; the NOTIFY path is the same for every listener.)
+    let a = TestApp::spawn(pool.clone()).await;
+    let show = a.bookable("Replicas").await;
+    let (_, customer) = a.customer("Cust").await;
+    // Replica a reads (and keeps) the show's context.
+    let first = a.hold(&customer, &show.show_id, &["A-1"]).await;
+    assert_eq!(first["total_minor"], 25000);
+    expect_json(
+        a.cancel_booking(Some(&customer), &s(&first, "id")).await,
+        200,
+    )
+    .await;
+    let path = format!("/shows/{}", show.show_id);
+    let res = a
+        .patch_json(
+            &path,
+            Some(&show.venue.token),
+            json!({"prices": {"standard": 99000, "premium": 99000}}),
+        )
+        .await;
+    expect_json(res, 200).await;
+    let second = a.hold(&customer, &show.show_id, &["A-2"]).await;
+    assert_eq!(second["total_minor"], 99000);
+    expect_json(
+        a.cancel_booking(Some(&customer), &s(&second, "id")).await,
+        200,
+    )
+    .await;
+
+    // A change nobody announces (the trigger off): the insert sees the show's version moved,
+    // and the hold is decided again on the show as it is.
+    sqlx::query("alter table shows disable trigger shows_contexts_notify")
+        .execute(&pool)
+        .await
+        .expect("trigger off");
+    sqlx::query(
+        r#"update shows set prices = '{"standard": 12300, "premium": 12300}' where id = $1::uuid"#,
+    )
+    .bind(&show.show_id)
+    .execute(&pool)
+    .await
+    .expect("new prices");
+    let third = a.hold(&customer, &show.show_id, &["A-3"]).await;
+    assert_eq!(third["total_minor"], 12300);
+    sqlx::query("update shows set status = 'cancelled' where id = $1::uuid")
+        .bind(&show.show_id)
+        .execute(&pool)
+        .await
+        .expect("cancelled");
+    let res = a.try_hold(&customer, &show.show_id, &["A-4"]).await;
+    assert_problem(res, 409, "show_closed").await;
+    a.stop().await;
+}
+
 // ---------------------------------------------------------------------------------------
 // Ownership (SEED S3)
 

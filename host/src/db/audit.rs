@@ -75,6 +75,49 @@ pub struct DecisionRun {
     pub canary: bool,
 }
 
+/// Entries as the columns of an `unnest(...)` insert (one array per column, in step).
+pub(crate) struct Columns<'a> {
+    pub(crate) ids: Vec<Uuid>,
+    pub(crate) kinds: Vec<&'a str>,
+    pub(crate) from: Vec<Option<&'a str>>,
+    pub(crate) to: Vec<Option<&'a str>>,
+    pub(crate) actors: Vec<Option<Uuid>>,
+    pub(crate) hooks: Vec<Option<&'a str>>,
+    pub(crate) components: Vec<Option<&'a str>>,
+    pub(crate) fuel: Vec<Option<i64>>,
+    pub(crate) durations: Vec<Option<i64>>,
+    pub(crate) details: Vec<&'a serde_json::Value>,
+    pub(crate) functions: Vec<Option<&'a str>>,
+    pub(crate) inputs: Vec<Option<&'a serde_json::Value>>,
+    pub(crate) hashes: Vec<Option<&'a str>>,
+    pub(crate) outputs: Vec<Option<&'a serde_json::Value>>,
+    pub(crate) canaries: Vec<bool>,
+}
+
+impl<'a> Columns<'a> {
+    /// The columns of `entries`, each with a new id.
+    pub(crate) fn of(entries: &'a [NewEntry]) -> Self {
+        let runs = || entries.iter().map(|e| e.run.as_ref());
+        Self {
+            ids: entries.iter().map(|_| Uuid::now_v7()).collect(),
+            kinds: entries.iter().map(|e| e.kind).collect(),
+            from: entries.iter().map(|e| e.from_status).collect(),
+            to: entries.iter().map(|e| e.to_status).collect(),
+            actors: entries.iter().map(|e| e.actor_id).collect(),
+            hooks: entries.iter().map(|e| e.hook).collect(),
+            components: entries.iter().map(|e| e.component_id.as_deref()).collect(),
+            fuel: entries.iter().map(|e| e.fuel_used).collect(),
+            durations: entries.iter().map(|e| e.duration_us).collect(),
+            details: entries.iter().map(|e| &e.detail).collect(),
+            functions: runs().map(|r| r.map(|r| r.function)).collect(),
+            inputs: runs().map(|r| r.map(|r| &*r.input)).collect(),
+            hashes: runs().map(|r| r.map(|r| r.input_sha256.as_str())).collect(),
+            outputs: runs().map(|r| r.map(|r| &r.output)).collect(),
+            canaries: runs().map(|r| r.is_some_and(|r| r.canary)).collect(),
+        }
+    }
+}
+
 /// Appends entries to a booking's trail (`booking` is `None` for a refused hold), in one
 /// statement.
 #[tracing::instrument(skip_all)]
@@ -85,22 +128,7 @@ pub async fn record(
     booking: Option<Uuid>,
     entries: &[NewEntry],
 ) -> Result<(), sqlx::Error> {
-    let ids: Vec<Uuid> = entries.iter().map(|_| Uuid::now_v7()).collect();
-    let kinds: Vec<&str> = entries.iter().map(|e| e.kind).collect();
-    let from: Vec<Option<&str>> = entries.iter().map(|e| e.from_status).collect();
-    let to: Vec<Option<&str>> = entries.iter().map(|e| e.to_status).collect();
-    let actors: Vec<Option<Uuid>> = entries.iter().map(|e| e.actor_id).collect();
-    let hooks: Vec<Option<&str>> = entries.iter().map(|e| e.hook).collect();
-    let components: Vec<Option<&str>> = entries.iter().map(|e| e.component_id.as_deref()).collect();
-    let fuel: Vec<Option<i64>> = entries.iter().map(|e| e.fuel_used).collect();
-    let durations: Vec<Option<i64>> = entries.iter().map(|e| e.duration_us).collect();
-    let details: Vec<&serde_json::Value> = entries.iter().map(|e| &e.detail).collect();
-    let runs = || entries.iter().map(|e| e.run.as_ref());
-    let functions: Vec<Option<&str>> = runs().map(|r| r.map(|r| r.function)).collect();
-    let inputs: Vec<Option<&serde_json::Value>> = runs().map(|r| r.map(|r| &*r.input)).collect();
-    let hashes: Vec<Option<&str>> = runs().map(|r| r.map(|r| r.input_sha256.as_str())).collect();
-    let outputs: Vec<Option<&serde_json::Value>> = runs().map(|r| r.map(|r| &r.output)).collect();
-    let canaries: Vec<bool> = runs().map(|r| r.is_some_and(|r| r.canary)).collect();
+    let c = Columns::of(entries);
     sqlx::query!(
         r#"insert into booking_audit (id, chain_id, show_id, booking_id, kind, from_status, to_status,
             actor_id, hook, component_id, fuel_used, duration_us, detail, function, input,
@@ -116,21 +144,21 @@ pub async fn record(
         chain,
         show,
         booking as Option<Uuid>,
-        &ids,
-        &kinds as &[&str],
-        &from as &[Option<&str>],
-        &to as &[Option<&str>],
-        &actors as &[Option<Uuid>],
-        &hooks as &[Option<&str>],
-        &components as &[Option<&str>],
-        &fuel as &[Option<i64>],
-        &durations as &[Option<i64>],
-        &details as &[&serde_json::Value],
-        &functions as &[Option<&str>],
-        &inputs as &[Option<&serde_json::Value>],
-        &hashes as &[Option<&str>],
-        &outputs as &[Option<&serde_json::Value>],
-        &canaries,
+        &c.ids,
+        &c.kinds as &[&str],
+        &c.from as &[Option<&str>],
+        &c.to as &[Option<&str>],
+        &c.actors as &[Option<Uuid>],
+        &c.hooks as &[Option<&str>],
+        &c.components as &[Option<&str>],
+        &c.fuel as &[Option<i64>],
+        &c.durations as &[Option<i64>],
+        &c.details as &[&serde_json::Value],
+        &c.functions as &[Option<&str>],
+        &c.inputs as &[Option<&serde_json::Value>],
+        &c.hashes as &[Option<&str>],
+        &c.outputs as &[Option<&serde_json::Value>],
+        &c.canaries,
     )
     .execute(conn)
     .await?;

@@ -1,5 +1,5 @@
-//! Reads of table `bookings` that change nothing: what a customer holds, how many bookings
-//! they have, a page of bookings, whether a show has live ones. (Re-exported by `bookings`.)
+//! Reads of table `bookings` that change nothing: what a hold's components are told, how many
+//! bookings a customer has, a page of bookings, whether a show has live ones. (Re-exported by `bookings`.)
 
 use sqlx::PgConnection;
 use uuid::Uuid;
@@ -8,31 +8,6 @@ use super::bookings::Booking;
 use crate::domain::hook_io::LineItem;
 use crate::domain::types::BookingStatus;
 use sqlx::types::Json;
-
-/// Seats the user holds right now (held, unpaid, unexpired): for the show, and for every
-/// show of the chain.
-#[tracing::instrument(skip_all)]
-pub async fn held_seats(
-    conn: &mut PgConnection,
-    user: Uuid,
-    show: Uuid,
-    chain: Uuid,
-) -> Result<(i64, i64), sqlx::Error> {
-    let held = sqlx::query!(
-        r#"select coalesce(sum(cardinality(seats)) filter (where show_id = $2),
-                 0)::bigint as "show!",
-                coalesce(sum(cardinality(seats)), 0)::bigint as "chain!"
-         from bookings
-         where user_id = $1 and chain_id = $3 and status = 'held'
-           and booking_is_live(status, expires_at)"#,
-        user,
-        show,
-        chain,
-    )
-    .fetch_one(conn)
-    .await?;
-    Ok((held.show, held.chain))
-}
 
 /// How many confirmed bookings the user has with the chain.
 #[tracing::instrument(skip_all)]
@@ -98,4 +73,59 @@ pub async fn show_has_live(conn: &mut PgConnection, show: Uuid) -> Result<bool, 
     )
     .fetch_one(conn)
     .await
+}
+
+/// What a hold's components are told, read in one statement (one round trip, one instant):
+/// how many seats of the show are taken and which of `among` (the seats of the rows the hold
+/// touches), the customer's confirmed bookings with the chain, and the seats they hold right
+/// now (held, unpaid, unexpired) of the show and of the chain. The same predicates as
+/// `taken_among` and [`confirmed_count`].
+#[derive(Debug, Clone)]
+pub struct HoldInputs {
+    /// Seats of the show taken now.
+    pub taken_count: i64,
+    /// Which of `among` are taken.
+    pub taken_among: Vec<String>,
+    /// The customer's confirmed bookings with the chain.
+    pub confirmed: i64,
+    /// Seats the customer holds (live, unpaid) of this show.
+    pub held_show: i64,
+    /// Seats the customer holds of every show of the chain.
+    pub held_chain: i64,
+}
+
+/// See [`HoldInputs`].
+#[tracing::instrument(skip_all)]
+pub async fn hold_inputs(
+    conn: &mut PgConnection,
+    (user, show, chain): (Uuid, Uuid, Uuid),
+    among: &[&str],
+) -> Result<HoldInputs, sqlx::Error> {
+    let r = sqlx::query!(
+        r#"select t.count as "taken_count!", t.taken as "taken!", c.count as "confirmed!",
+                  h.show as "held_show!", h.chain as "held_chain!"
+         from (select count(*) as count,
+                      coalesce(array_agg(seat_id) filter (where seat_id = any($2)), '{}') as taken
+               from booking_seats where show_id = $1 and taken_until > statement_timestamp()) t,
+              (select count(*) as count from bookings
+               where user_id = $3 and chain_id = $4 and status = 'confirmed') c,
+              (select coalesce(sum(cardinality(seats)) filter (where show_id = $1), 0)::bigint as show,
+                      coalesce(sum(cardinality(seats)), 0)::bigint as chain
+               from bookings
+               where user_id = $3 and chain_id = $4 and status = 'held'
+                 and booking_is_live(status, expires_at)) h"#,
+        show,
+        among as &[&str],
+        user,
+        chain,
+    )
+    .fetch_one(conn)
+    .await?;
+    Ok(HoldInputs {
+        taken_count: r.taken_count,
+        taken_among: r.taken,
+        confirmed: r.confirmed,
+        held_show: r.held_show,
+        held_chain: r.held_chain,
+    })
 }

@@ -2,13 +2,17 @@
 
 use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
+use sqlx::postgres::PgDatabaseError;
 use sqlx::types::Json;
 use uuid::Uuid;
 
+use super::audit::{Columns, NewEntry};
 use crate::domain::hook_io::LineItem;
 use crate::domain::types::BookingStatus;
 
-pub use super::booking_reads::{BookingFilter, confirmed_count, held_seats, list, show_has_live};
+pub use super::booking_reads::{
+    BookingFilter, HoldInputs, confirmed_count, hold_inputs, list, show_has_live,
+};
 pub use super::booking_seats::{taken_among, taken_seats};
 
 /// A booking row.
@@ -177,6 +181,281 @@ pub async fn insert_hold(
     Ok(HoldOutcome::Taken(taken))
 }
 
+/// [`insert_hold`] and the show's check in one statement (one round trip): `show_hold_check`
+/// (migration 0021) takes the show's shared lock and reads it with a fresh snapshot; the
+/// booking goes in only if the show is still scheduled, not started, and at `versions` (the
+/// `updated_at` of the show and of its chain the caller's context was read at), then its seats
+/// as [`insert_hold`] inserts them. `None`: nothing was inserted, because the show no longer
+/// sells or changed since `versions` (the caller tells which with `shows::lock_for_hold`).
+/// With the outcome, whether the chain has a live webhook endpoint for `booking.held` at the
+/// statement's instant (without one, the hold needs no statement for its deliveries).
+#[tracing::instrument(skip_all)]
+pub async fn insert_checked_hold(
+    conn: &mut PgConnection,
+    h: &NewHold<'_>,
+    versions: (DateTime<Utc>, DateTime<Utc>),
+) -> Result<Option<(HoldOutcome, bool)>, sqlx::Error> {
+    let row = sqlx::query!(
+        r#"with st as (
+            select status, version, chain_version from show_hold_check($2, $3)
+         ), b as (
+            insert into bookings (id, chain_id, show_id, user_id, status, seats, items, total_minor,
+                currency, promo_code, created_at, expires_at, voucher_id, discount_minor)
+            select $1, $2, $3, $4, 'held', $5, $6, $7, $8, $9,
+                statement_timestamp(), statement_timestamp() + make_interval(secs => $10), $11, $12
+            from st where st.status = 'scheduled' and st.version = $13 and st.chain_version = $14
+            returning id, chain_id, show_id, user_id, status, seats, items, total_minor, currency,
+                promo_code, expires_at, refund_minor, created_at, voucher_id, discount_minor
+         ), s as (
+            insert into booking_seats (chain_id, booking_id, show_id, seat_id, taken_from, taken_until)
+            select b.chain_id, b.id, b.show_id, x, b.created_at, b.expires_at
+            from b, unnest($5::text[]) x order by x
+            on conflict do nothing
+            returning seat_id
+         )
+         select id, chain_id, show_id, user_id, status as "status: BookingStatus", seats,
+                items as "items: Json<Vec<LineItem>>", total_minor, currency, promo_code,
+                expires_at, refund_minor, created_at, voucher_id,
+                booking_voucher_code(voucher_id) as voucher_code, discount_minor,
+                array(select seat_id from s) as "inserted!",
+                exists(select 1 from webhook_endpoints e
+                       where e.chain_id = $2 and 'booking.held' = any(e.events)
+                         and e.deleted_at is null) as "webhooks!"
+         from b"#,
+        h.id,
+        h.chain_id,
+        h.show_id,
+        h.user_id,
+        h.seats,
+        Json(h.items) as _,
+        h.total_minor,
+        h.currency,
+        h.promo_code,
+        f64::from(h.hold_seconds),
+        h.voucher_id,
+        h.discount_minor,
+        versions.0,
+        versions.1,
+    )
+    .fetch_optional(conn)
+    .await?;
+    let Some(r) = row else {
+        return Ok(None);
+    };
+    let webhooks = r.webhooks;
+    if r.inserted.len() == h.seats.len() {
+        let held = HoldOutcome::Held(Box::new(Booking {
+            id: r.id,
+            chain_id: r.chain_id,
+            show_id: r.show_id,
+            user_id: r.user_id,
+            status: r.status,
+            seats: r.seats,
+            items: r.items,
+            total_minor: r.total_minor,
+            currency: r.currency,
+            promo_code: r.promo_code,
+            expires_at: r.expires_at,
+            refund_minor: r.refund_minor,
+            created_at: r.created_at,
+            voucher_id: r.voucher_id,
+            voucher_code: r.voucher_code,
+            discount_minor: r.discount_minor,
+        }));
+        return Ok(Some((held, webhooks)));
+    }
+    let mut taken: Vec<String> = h
+        .seats
+        .iter()
+        .filter(|s| !r.inserted.contains(s))
+        .cloned()
+        .collect();
+    taken.sort();
+    Ok(Some((HoldOutcome::Taken(taken), webhooks)))
+}
+
+/// What [`insert_hold_at_once`] did.
+#[derive(Debug)]
+pub enum AtOnce {
+    /// The hold, its seats and its audit are committed.
+    Held(Box<Booking>),
+    /// These seats (sorted) were taken: nothing was written.
+    Taken(Vec<String>),
+    /// Nothing was written: the show no longer sells, or changed since `versions`.
+    NotWritten,
+    /// Nothing was written: the chain has a webhook endpoint for `booking.held`, so the hold
+    /// needs a transaction with its deliveries ([`insert_checked_hold`]).
+    Endpoints,
+}
+
+/// A whole hold in ONE statement, its own transaction (one round trip, no BEGIN or COMMIT):
+/// [`insert_checked_hold`]'s show check, booking and seats, and the audit `entries`. Only some
+/// of the seats in, or a webhook endpoint for the event: `hold_at_once_check` (migration 0021)
+/// fails the statement, so nothing of it stays, and the outcome says why.
+#[tracing::instrument(skip_all)]
+pub async fn insert_hold_at_once(
+    conn: &mut PgConnection,
+    h: &NewHold<'_>,
+    versions: (DateTime<Utc>, DateTime<Utc>),
+    entries: &[NewEntry],
+) -> Result<AtOnce, sqlx::Error> {
+    let c = Columns::of(entries);
+    let row = sqlx::query!(
+        r#"with st as (
+            select status, version, chain_version from show_hold_check($2, $3)
+         ), b as (
+            insert into bookings (id, chain_id, show_id, user_id, status, seats, items, total_minor,
+                currency, promo_code, created_at, expires_at, voucher_id, discount_minor)
+            select $1, $2, $3, $4, 'held', $5, $6, $7, $8, $9,
+                statement_timestamp(), statement_timestamp() + make_interval(secs => $10), $11, $12
+            from st where st.status = 'scheduled' and st.version = $13 and st.chain_version = $14
+            returning id, chain_id, show_id, user_id, status, seats, items, total_minor, currency,
+                promo_code, expires_at, refund_minor, created_at, voucher_id, discount_minor
+         ), s as (
+            insert into booking_seats (chain_id, booking_id, show_id, seat_id, taken_from, taken_until)
+            select b.chain_id, b.id, b.show_id, x, b.created_at, b.expires_at
+            from b, unnest($5::text[]) x order by x
+            on conflict do nothing
+            returning seat_id
+         ), a as (
+            insert into booking_audit (id, chain_id, show_id, booking_id, kind, from_status,
+                to_status, actor_id, hook, component_id, fuel_used, duration_us, detail, function,
+                input, input_sha256, output, canary)
+            select e.id, b.chain_id, b.show_id, b.id, e.kind, e.from_status, e.to_status,
+                   e.actor_id, e.hook, e.component_id, e.fuel_used, e.duration_us, e.detail,
+                   e.function, e.input, e.input_sha256, e.output, e.canary
+            from b, unnest($15::uuid[], $16::text[], $17::text[], $18::text[], $19::uuid[],
+                           $20::text[], $21::text[], $22::bigint[], $23::bigint[], $24::jsonb[],
+                           $25::text[], $26::jsonb[], $27::text[], $28::jsonb[], $29::bool[])
+              as e(id, kind, from_status, to_status, actor_id, hook, component_id, fuel_used,
+                   duration_us, detail, function, input, input_sha256, output, canary)
+         )
+         select id, chain_id, show_id, user_id, status as "status: BookingStatus", seats,
+                items as "items: Json<Vec<LineItem>>", total_minor, currency, promo_code,
+                expires_at, refund_minor, created_at, voucher_id,
+                booking_voucher_code(voucher_id) as voucher_code, discount_minor,
+                hold_at_once_check(true, array(select seat_id from s), $5,
+                    exists(select 1 from webhook_endpoints e
+                           where e.chain_id = $2 and 'booking.held' = any(e.events)
+                             and e.deleted_at is null)) as "checked!"
+         from b"#,
+        h.id,
+        h.chain_id,
+        h.show_id,
+        h.user_id,
+        h.seats,
+        Json(h.items) as _,
+        h.total_minor,
+        h.currency,
+        h.promo_code,
+        f64::from(h.hold_seconds),
+        h.voucher_id,
+        h.discount_minor,
+        versions.0,
+        versions.1,
+        &c.ids,
+        &c.kinds as &[&str],
+        &c.from as &[Option<&str>],
+        &c.to as &[Option<&str>],
+        &c.actors as &[Option<Uuid>],
+        &c.hooks as &[Option<&str>],
+        &c.components as &[Option<&str>],
+        &c.fuel as &[Option<i64>],
+        &c.durations as &[Option<i64>],
+        &c.details as &[&serde_json::Value],
+        &c.functions as &[Option<&str>],
+        &c.inputs as &[Option<&serde_json::Value>],
+        &c.hashes as &[Option<&str>],
+        &c.outputs as &[Option<&serde_json::Value>],
+        &c.canaries,
+    )
+    .fetch_optional(conn)
+    .await;
+    let row = match row {
+        Ok(Some(r)) => r,
+        Ok(None) => return Ok(AtOnce::NotWritten),
+        Err(e) => {
+            let code = e.as_database_error().and_then(|d| d.code());
+            return match code.as_deref() {
+                Some("CF101") => Ok(AtOnce::Endpoints),
+                Some("CF409") => {
+                    let detail = e
+                        .as_database_error()
+                        .and_then(|d| d.try_downcast_ref::<PgDatabaseError>())
+                        .and_then(PgDatabaseError::detail)
+                        .unwrap_or("[]");
+                    let mut taken: Vec<String> = serde_json::from_str(detail).unwrap_or_default();
+                    if taken.is_empty() {
+                        // Never so (the check raises only for missing seats); all, to be safe.
+                        taken = h.seats.to_vec();
+                    }
+                    taken.sort();
+                    Ok(AtOnce::Taken(taken))
+                }
+                _ => Err(e),
+            };
+        }
+    };
+    Ok(AtOnce::Held(Box::new(Booking {
+        id: row.id,
+        chain_id: row.chain_id,
+        show_id: row.show_id,
+        user_id: row.user_id,
+        status: row.status,
+        seats: row.seats,
+        items: row.items,
+        total_minor: row.total_minor,
+        currency: row.currency,
+        promo_code: row.promo_code,
+        expires_at: row.expires_at,
+        refund_minor: row.refund_minor,
+        created_at: row.created_at,
+        voucher_id: row.voucher_id,
+        voucher_code: row.voucher_code,
+        discount_minor: row.discount_minor,
+    })))
+}
+
+/// One booking of any chain by id, locked until the end of the transaction, and whether it is
+/// live at the statement's instant: a payment's first statement (it learns the chain here, so
+/// it needs no separate [`find`] first). On a cluster distributed by chain this, like
+/// [`find`], asks every shard.
+#[tracing::instrument(skip_all)]
+pub async fn lock_by_id(conn: &mut PgConnection, id: Uuid) -> Result<Option<Locked>, sqlx::Error> {
+    let row = sqlx::query!(
+        r#"select id, chain_id, show_id, user_id, status as "status: BookingStatus", seats,
+                  items as "items: Json<Vec<LineItem>>", total_minor, currency, promo_code,
+                  expires_at, refund_minor, created_at,
+                  voucher_id, booking_voucher_code(voucher_id) as voucher_code, discount_minor,
+                  booking_is_live(status, expires_at) as "live!"
+         from bookings where id = $1 for update"#,
+        id,
+    )
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.map(|r| Locked {
+        live: r.live,
+        booking: Booking {
+            id: r.id,
+            chain_id: r.chain_id,
+            show_id: r.show_id,
+            user_id: r.user_id,
+            status: r.status,
+            seats: r.seats,
+            items: r.items,
+            total_minor: r.total_minor,
+            currency: r.currency,
+            promo_code: r.promo_code,
+            expires_at: r.expires_at,
+            refund_minor: r.refund_minor,
+            created_at: r.created_at,
+            voucher_id: r.voucher_id,
+            voucher_code: r.voucher_code,
+            discount_minor: r.discount_minor,
+        },
+    }))
+}
+
 /// One booking, by id alone: the entry point of every request that names a booking (its
 /// chain is learnt here; every later statement carries it). On a cluster distributed by chain
 /// this is the one lookup that asks every shard.
@@ -246,34 +525,76 @@ pub async fn lock(
     }))
 }
 
+/// What [`confirm`] answers.
+#[derive(Debug)]
+pub struct Confirmed {
+    /// The booking, confirmed.
+    pub booking: Booking,
+    /// `updated_at` of its show and of the show's chain.
+    pub show_versions: (DateTime<Utc>, DateTime<Utc>),
+    /// The chain has a live endpoint for one of the payment's two events.
+    pub webhooks: bool,
+}
+
 /// Confirms a held booking whose hold has not run out at the statement's instant: the booking
 /// and its seats change in one statement, taken for good. `None` when the hold has lapsed.
 /// Violates `booking_seats_live_key` if someone else took a seat after the hold ran out.
+/// Also answers the `updated_at` of the booking's show and of its chain (the versions of a
+/// `ShowContext`), so a caller with a cached context knows whether it is current, and whether
+/// the chain has a live webhook endpoint for `booking.confirmed` or `payment.succeeded`.
 #[tracing::instrument(skip_all)]
 pub async fn confirm(
     conn: &mut PgConnection,
     chain: Uuid,
     id: Uuid,
-) -> Result<Option<Booking>, sqlx::Error> {
-    sqlx::query_as!(
-        Booking,
+) -> Result<Option<Confirmed>, sqlx::Error> {
+    let row = sqlx::query!(
         r#"with b as (
             update bookings set status = 'confirmed', confirmed_at = statement_timestamp()
             where chain_id = $1 and id = $2 and status = 'held'
               and booking_is_live(status, expires_at)
-            returning id, chain_id, show_id, user_id, status as "status: BookingStatus", seats,
-                   items as "items: Json<Vec<LineItem>>", total_minor, currency, promo_code,
-                   expires_at, refund_minor, created_at,
-                   voucher_id, booking_voucher_code(voucher_id) as voucher_code, discount_minor),
+            returning id, chain_id, show_id, user_id, status, seats, items, total_minor, currency,
+                   promo_code, expires_at, refund_minor, created_at, voucher_id, discount_minor),
          s as (
             update booking_seats set taken_until = 'infinity'
             where chain_id = $1 and booking_id = (select id from b))
-         select * from b"#,
+         select b.id, b.chain_id, b.show_id, b.user_id, b.status as "status: BookingStatus",
+                b.seats, b.items as "items: Json<Vec<LineItem>>", b.total_minor, b.currency,
+                b.promo_code, b.expires_at, b.refund_minor, b.created_at, b.voucher_id,
+                booking_voucher_code(b.voucher_id) as voucher_code, b.discount_minor,
+                sh.updated_at as show_version, c.updated_at as chain_version,
+                exists(select 1 from webhook_endpoints e
+                       where e.chain_id = $1 and e.deleted_at is null
+                         and e.events && array['booking.confirmed', 'payment.succeeded'])
+                  as "webhooks!"
+         from b join shows sh on sh.id = b.show_id join chains c on c.id = b.chain_id"#,
         chain,
         id,
     )
     .fetch_optional(conn)
-    .await
+    .await?;
+    Ok(row.map(|r| Confirmed {
+        booking: Booking {
+            id: r.id,
+            chain_id: r.chain_id,
+            show_id: r.show_id,
+            user_id: r.user_id,
+            status: r.status,
+            seats: r.seats,
+            items: r.items,
+            total_minor: r.total_minor,
+            currency: r.currency,
+            promo_code: r.promo_code,
+            expires_at: r.expires_at,
+            refund_minor: r.refund_minor,
+            created_at: r.created_at,
+            voucher_id: r.voucher_id,
+            voucher_code: r.voucher_code,
+            discount_minor: r.discount_minor,
+        },
+        show_versions: (r.show_version, r.chain_version),
+        webhooks: r.webhooks,
+    }))
 }
 
 /// Cancels a booking with a refund; its seats are free from this moment, the booking's

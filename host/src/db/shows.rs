@@ -319,6 +319,11 @@ pub struct ShowContext {
     pub screen_name: String,
     /// The chain's time zone.
     pub timezone: String,
+    /// The show row's `updated_at` when read: a hold checks it inside its insert
+    /// (`show_hold_check`), so a cached context is never decided on after a change.
+    pub version: DateTime<Utc>,
+    /// The chain row's `updated_at` when read (its time zone), checked likewise.
+    pub chain_version: DateTime<Utc>,
 }
 
 /// A show and its names, optionally locked (`for share` keeps it from being cancelled or
@@ -333,7 +338,7 @@ pub async fn context(
                   sh.starts_at, sh.ends_at, sh.format, sh.currency,
                   sh.prices as "prices: Json<Prices>", sh.status as "status: ShowStatus",
                   t.name as theatre_name, m.title as movie_title, sc.name as screen_name,
-                  c.timezone
+                  c.timezone, sh.updated_at as version, c.updated_at as chain_version
          from shows sh
          join theatres t on t.id = sh.theatre_id
          join movies m on m.id = sh.movie_id
@@ -363,6 +368,8 @@ pub async fn context(
         movie_title: r.movie_title,
         screen_name: r.screen_name,
         timezone: r.timezone,
+        version: r.version,
+        chain_version: r.chain_version,
     }))
 }
 
@@ -384,30 +391,52 @@ pub async fn mark_cancelled(
     Ok(done.rows_affected() == 1)
 }
 
+/// The show as a hold's transaction sees it, after [`lock_for_hold`]'s lock.
+#[derive(Debug, Clone, Copy)]
+pub struct HoldShow {
+    /// Its status.
+    pub status: ShowStatus,
+    /// The show row's `updated_at` ([`ShowContext::version`]).
+    pub version: DateTime<Utc>,
+    /// The chain row's `updated_at` ([`ShowContext::chain_version`]).
+    pub chain_version: DateTime<Utc>,
+}
+
+impl HoldShow {
+    /// Still selling, and the context a hold was decided on is this show's current one.
+    pub fn sells_as(&self, ctx: &ShowContext) -> bool {
+        self.status == ShowStatus::Scheduled
+            && self.version == ctx.version
+            && self.chain_version == ctx.chain_version
+    }
+}
+
 /// Holds of a show take this lock shared and cancelling the show takes it exclusive, so a
 /// hold is either in before the cancellation (and cancelled with the rest) or sees the show
 /// cancelled. A transaction-scoped advisory lock, not `FOR SHARE` on the show row: hundreds
-/// of concurrent share lockers of one hot row turn into MultiXact churn.
+/// of concurrent share lockers of one hot row turn into MultiXact churn. One statement:
+/// `show_hold_check` (migration 0021) reads the show with a snapshot taken after the lock.
+/// `None`: no such show of the chain, or it has started.
 #[tracing::instrument(skip_all)]
 pub async fn lock_for_hold(
     conn: &mut PgConnection,
     chain: Uuid,
     id: Uuid,
-) -> Result<Option<ShowStatus>, sqlx::Error> {
-    sqlx::query!(
-        r#"select pg_advisory_xact_lock_shared(hashtextextended($1::uuid::text, 7))"#,
-        id,
-    )
-    .execute(&mut *conn)
-    .await?;
-    sqlx::query_scalar!(
-        r#"select status as "status: ShowStatus" from shows
-         where chain_id = $1 and id = $2 and starts_at > statement_timestamp()"#,
+) -> Result<Option<HoldShow>, sqlx::Error> {
+    let row = sqlx::query!(
+        r#"select status as "status!: ShowStatus", version as "version!",
+                  chain_version as "chain_version!"
+         from show_hold_check($1, $2)"#,
         chain,
         id,
     )
     .fetch_optional(conn)
-    .await
+    .await?;
+    Ok(row.map(|r| HoldShow {
+        status: r.status,
+        version: r.version,
+        chain_version: r.chain_version,
+    }))
 }
 
 /// Waits for holds of the show in flight and keeps new ones out until the transaction ends.

@@ -44,22 +44,39 @@ pub struct NewTicket {
     pub code: String,
 }
 
-/// Stores tickets of a booking; a seat that has one already keeps it.
+/// Stores tickets of a booking (a seat that has one already keeps it) and answers all of the
+/// booking's tickets, in one statement: the ones inserted, and the ones that were there (read
+/// at the statement's snapshot; the caller holds the booking's row lock, so no other issue of
+/// its tickets can commit unseen meanwhile), by id.
 #[instrument(skip_all, fields(%chain, %booking, n = tickets.len()))]
 pub async fn insert_tickets(
     conn: &mut PgConnection,
     (chain, booking, show): (Uuid, Uuid, Uuid),
     key_id: &str,
     tickets: &[NewTicket],
-) -> sqlx::Result<()> {
+) -> sqlx::Result<Vec<Ticket>> {
     let ids: Vec<Uuid> = tickets.iter().map(|t| t.id).collect();
     let seats: Vec<String> = tickets.iter().map(|t| t.seat_id.clone()).collect();
     let codes: Vec<String> = tickets.iter().map(|t| t.code.clone()).collect();
-    sqlx::query!(
-        r#"insert into tickets (id, chain_id, booking_id, show_id, seat_id, key_id, code)
-           select id, $1, $2, $3, seat, $4, code
-           from unnest($5::uuid[], $6::text[], $7::text[]) as t(id, seat, code)
-           on conflict (booking_id, seat_id) do nothing"#,
+    sqlx::query_as!(
+        Ticket,
+        r#"with i as (
+              insert into tickets (id, chain_id, booking_id, show_id, seat_id, key_id, code)
+              select id, $1, $2, $3, seat, $4, code
+              from unnest($5::uuid[], $6::text[], $7::text[]) as t(id, seat, code)
+              on conflict (booking_id, seat_id) do nothing
+              returning id, chain_id, booking_id, show_id, seat_id, key_id, code, status,
+                        checked_in_at, checked_in_gate)
+           select id as "id!", chain_id as "chain_id!", booking_id as "booking_id!",
+                  show_id as "show_id!", seat_id as "seat_id!", key_id as "key_id!",
+                  code as "code!", status as "status!: TicketStatus", checked_in_at,
+                  checked_in_gate
+           from (select * from i
+                 union all
+                 select id, chain_id, booking_id, show_id, seat_id, key_id, code, status,
+                        checked_in_at, checked_in_gate
+                 from tickets where chain_id = $1 and booking_id = $2) t
+           order by id"#,
         chain,
         booking,
         show,
@@ -68,9 +85,8 @@ pub async fn insert_tickets(
         &seats,
         &codes,
     )
-    .execute(conn)
-    .await?;
-    Ok(())
+    .fetch_all(conn)
+    .await
 }
 
 /// The booking's tickets, in seat order of issue.

@@ -239,6 +239,34 @@ pub async fn insert_deliveries(
     Ok(done.rows_affected())
 }
 
+/// [`insert_deliveries`] for several events (`kinds`, `event_ids`, `bodies` in step), in one
+/// statement; delivery ids are made the same way.
+#[tracing::instrument(skip_all, fields(chain = %chain, events = kinds.len()))]
+pub async fn insert_deliveries_of(
+    conn: &mut PgConnection,
+    chain: Uuid,
+    kinds: &[&str],
+    event_ids: &[Uuid],
+    bodies: &[Vec<u8>],
+) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query!(
+        "insert into webhook_deliveries (id, chain_id, endpoint_id, event_id, kind, body)
+         select overlay(v.event_id::text
+                        placing right(md5(v.event_id::text || e.id::text), 12) from 25)::uuid,
+                $1, e.id, v.event_id, v.kind, v.body
+         from unnest($2::text[], $3::uuid[], $4::bytea[]) as v(kind, event_id, body)
+         join webhook_endpoints e
+           on e.chain_id = $1 and v.kind = any(e.events) and e.deleted_at is null",
+        chain,
+        kinds as &[&str],
+        event_ids,
+        bodies,
+    )
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected())
+}
+
 /// An endpoint's deliveries, newest first, after `after` (a delivery id), optionally of one
 /// status.
 #[tracing::instrument(skip_all, fields(chain = %chain, endpoint = %endpoint))]

@@ -3,10 +3,10 @@
 
 use crate::domain::webhooks::events::{self as webhooks, BookingData, Event};
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use serde_json::json;
-use sqlx::PgConnection;
 
 use super::decide::{Decision, DecisionEntry, state_entry};
 use super::promo::{self, Promo};
@@ -15,7 +15,7 @@ use super::{
     show_info,
 };
 use crate::db::audit::{self, NewEntry};
-use crate::db::bookings::{self, Booking, HoldOutcome, NewHold};
+use crate::db::bookings::{self, AtOnce, Booking, HoldOutcome, NewHold};
 use crate::db::screens::SeatRow;
 use crate::db::shows::{self, ShowContext};
 use crate::domain::hook_io::{
@@ -58,37 +58,61 @@ impl Bookings {
     /// Places a hold for the actor.
     pub async fn hold(&self, actor: &Actor, cmd: HoldCommand) -> Result<Booking, DomainError> {
         actor.require_approved()?;
-        let mut conn = self.pool.acquire().await?;
-        let ctx = self.open_show(&mut conn, cmd.show_id.as_uuid()).await?;
-        let seat_rows = self
-            .seat_maps
-            .get(&mut conn, ctx.show.chain_id, ctx.show.screen_id)
-            .await?;
+        // The show's context comes from memory; the hold's insert checks it is still the
+        // show's (`show_hold_check`). One that changed meanwhile is read again and the hold
+        // decided again on it.
+        for _ in 0..HOLD_ATTEMPTS {
+            if let Some(booking) = self.hold_once(actor, &cmd).await? {
+                self.seats_changed(booking.show_id);
+                return Ok(booking);
+            }
+            self.show_contexts.forget(cmd.show_id.as_uuid());
+        }
+        Err(DomainError::InvalidState(
+            "the show kept changing while the hold was decided; try again".into(),
+        ))
+    }
+
+    /// One attempt of [`Bookings::hold`]; `None` when the show changed after its context was
+    /// read (nothing was written).
+    async fn hold_once(
+        &self,
+        actor: &Actor,
+        cmd: &HoldCommand,
+    ) -> Result<Option<Booking>, DomainError> {
+        let ctx = self.open_show(cmd.show_id.as_uuid()).await?;
+        let ctx: &ShowContext = &ctx;
+        let seat_rows = self.seat_rows(ctx).await?;
         // A voucher is checked before any component runs (and claimed in the hold's
         // transaction, `insert_hold`).
-        let promo = promo::read(&mut conn, &ctx, cmd.promo_code.as_deref()).await?;
+        let promo = match cmd.promo_code.as_deref() {
+            None => Promo::None,
+            Some(code) => {
+                let mut conn = self.pool.acquire().await?;
+                promo::read(&mut conn, ctx, Some(code)).await?
+            }
+        };
         let promo = &promo;
-        drop(conn);
         // Chosen now, so the run records of the components deciding the hold name it.
         let booking = uuid::Uuid::now_v7();
         let who = Who {
             customer: Some(actor.id()),
             booking: Some(booking),
         };
-        match cmd.seats {
+        match &cmd.seats {
             SeatRequest::Named(ids) => {
-                self.hold_seats(actor, (&ctx, booking), &seat_rows, &ids, promo, None)
+                self.hold_seats(actor, (ctx, booking), &seat_rows, ids, promo, None)
                     .await
             }
             SeatRequest::Count(pick) => {
                 // A lost race asks the picker once more, on the state that beat it.
                 let mut last_taken = Vec::new();
                 for _ in 0..2 {
-                    let picked = self.pick(&ctx, &seat_rows, pick, who).await?;
+                    let picked = self.pick(ctx, &seat_rows, *pick, who).await?;
                     let ids = picked.seat_ids.clone();
                     let entry = Some(picked.entry);
                     match self
-                        .hold_seats(actor, (&ctx, booking), &seat_rows, &ids, promo, entry)
+                        .hold_seats(actor, (ctx, booking), &seat_rows, &ids, promo, entry)
                         .await
                     {
                         Err(DomainError::SeatUnavailable(taken)) => last_taken = taken,
@@ -106,13 +130,8 @@ impl Bookings {
         show_id: ShowId,
         pick: PickCommand,
     ) -> Result<Vec<String>, DomainError> {
-        let mut conn = self.pool.acquire().await?;
-        let ctx = self.open_show(&mut conn, show_id.as_uuid()).await?;
-        let seat_rows = self
-            .seat_maps
-            .get(&mut conn, ctx.show.chain_id, ctx.show.screen_id)
-            .await?;
-        drop(conn);
+        let ctx = self.open_show(show_id.as_uuid()).await?;
+        let seat_rows = self.seat_rows(&ctx).await?;
         let picked = self.pick(&ctx, &seat_rows, pick, Who::default()).await?;
         Ok(picked
             .seat_ids
@@ -121,13 +140,24 @@ impl Bookings {
             .collect())
     }
 
-    /// The show, if it still sells and its chain may still call components.
-    async fn open_show(
-        &self,
-        conn: &mut PgConnection,
-        show_id: uuid::Uuid,
-    ) -> Result<ShowContext, DomainError> {
-        let ctx = shows::context(conn, show_id)
+    /// The screen's seats, from memory (a connection only when they are not there yet).
+    async fn seat_rows(&self, ctx: &ShowContext) -> Result<Arc<Vec<SeatRow>>, DomainError> {
+        if let Some(rows) = self.seat_maps.cached(ctx.show.screen_id) {
+            return Ok(rows);
+        }
+        let mut conn = self.pool.acquire().await?;
+        Ok(self
+            .seat_maps
+            .get(&mut conn, ctx.show.chain_id, ctx.show.screen_id)
+            .await?)
+    }
+
+    /// The show, if it still sells and its chain may still call components (its context from
+    /// memory: the hold's insert checks it is current).
+    async fn open_show(&self, show_id: uuid::Uuid) -> Result<Arc<ShowContext>, DomainError> {
+        let ctx = self
+            .show_contexts
+            .get(&self.pool, show_id)
             .await?
             .ok_or_else(|| DomainError::NotFound("no such show".into()))?;
         if ctx.show.status != ShowStatus::Scheduled || ctx.show.starts_at <= Utc::now() {
@@ -218,7 +248,7 @@ impl Bookings {
         seat_ids: &[SeatId],
         promo: &Promo,
         picked: Option<NewEntry>,
-    ) -> Result<Booking, DomainError> {
+    ) -> Result<Option<Booking>, DomainError> {
         let user = actor.user();
         let mut wanted_rows: Vec<&SeatRow> = Vec::with_capacity(seat_ids.len());
         let mut unknown: Vec<&str> = Vec::new();
@@ -240,10 +270,16 @@ impl Bookings {
             .filter(|s| wanted_rows.iter().any(|w| w.row_label == s.row_label))
             .collect();
         let row_ids: Vec<&str> = in_rows.iter().map(|s| s.id.as_str()).collect();
+        // Everything the components are told, in one statement: the seats taken, the
+        // customer's bookings and live holds (for rules that cap what one customer may hold:
+        // the default, 10 seats of a show). Read before the components run, so requests racing
+        // in parallel each see the holds committed before them.
+        let chain = ctx.show.chain_id;
         let mut conn = self.pool.acquire().await?;
-        let (taken_count, taken_in_rows) =
-            bookings::taken_among(&mut conn, ctx.show.id, &row_ids).await?;
-        let taken: HashSet<&str> = taken_in_rows.iter().map(String::as_str).collect();
+        let inputs =
+            bookings::hold_inputs(&mut conn, (user.id, ctx.show.id, chain), &row_ids).await?;
+        drop(conn);
+        let taken: HashSet<&str> = inputs.taken_among.iter().map(String::as_str).collect();
         let is_taken = |s: &SeatRow| s.blocked || taken.contains(s.id.as_str());
         let unavailable: Vec<String> = in_rows
             .iter()
@@ -253,14 +289,8 @@ impl Bookings {
         if !unavailable.is_empty() {
             return Err(DomainError::SeatUnavailable(unavailable));
         }
-        let chain = ctx.show.chain_id;
-        let confirmed = bookings::confirmed_count(&mut conn, user.id, chain).await?;
-        // For rules that cap what one customer may hold (the default: 10 seats of a show). Read
-        // before the components run, so requests racing in parallel each see the holds committed
-        // before them.
-        let (held_show, held_chain) =
-            bookings::held_seats(&mut conn, user.id, ctx.show.id, chain).await?;
-        drop(conn);
+        let (taken_count, confirmed) = (inputs.taken_count, inputs.confirmed);
+        let (held_show, held_chain) = (inputs.held_show, inputs.held_chain);
 
         let now = Utc::now();
         let hold_req = HoldRequest {
@@ -356,7 +386,6 @@ impl Bookings {
             // What the voucher took off is the quote's to say; never below nothing.
             discount_minor: quote.discount_minor.max(0),
         };
-        let booking = self.insert_hold(&new_hold).await?;
         let mut entries = vec![state_entry(None, BookingStatus::Held, Some(user.id))];
         entries.extend(picked);
         entries.push(rules.entry(
@@ -369,6 +398,29 @@ impl Bookings {
             quote.items.len(),
             promo.audit(new_hold.discount_minor),
         ));
+        let versions = (ctx.version, ctx.chain_version);
+        // The common case in one statement and round trip: no voucher to claim first, and no
+        // webhook endpoint whose deliveries must commit with it.
+        if new_hold.voucher_id.is_none() {
+            match self.hold_at_once(&new_hold, versions, &entries).await? {
+                AtOnce::Held(booking) => return Ok(Some(*booking)),
+                AtOnce::Taken(seats) => return Err(DomainError::SeatUnavailable(seats)),
+                AtOnce::NotWritten => {
+                    // Closed, or changed since the context was read: which one?
+                    let mut conn = self.pool.acquire().await?;
+                    let show = shows::lock_for_hold(&mut conn, chain, ctx.show.id).await?;
+                    return match show {
+                        Some(s) if s.status == ShowStatus::Scheduled => Ok(None),
+                        _ => Err(DomainError::ShowClosed),
+                    };
+                }
+                AtOnce::Endpoints => {}
+            }
+        }
+        let Some((booking, has_endpoints)) = self.insert_hold(&new_hold, Some(versions)).await?
+        else {
+            return Ok(None);
+        };
         let (mut tx, booking) = booking;
         audit::record(
             &mut tx,
@@ -378,45 +430,113 @@ impl Bookings {
             &entries,
         )
         .await?;
-        let held = Event::BookingHeld(BookingData::of(&booking));
-        webhooks::emit(&mut tx, booking.chain_id, held).await?;
+        // No statement for the deliveries when the chain had no endpoint for them as the
+        // hold's insert ran.
+        if has_endpoints {
+            let held = Event::BookingHeld(BookingData::of(&booking));
+            webhooks::emit(&mut tx, booking.chain_id, held).await?;
+        }
         tx.commit().await?;
-        self.seats_changed(booking.show_id);
-        Ok(booking)
+        Ok(Some(booking))
+    }
+
+    /// [`bookings::insert_hold_at_once`], retried when PostgreSQL breaks a lock cycle with it.
+    async fn hold_at_once(
+        &self,
+        new_hold: &NewHold<'_>,
+        versions: (DateTime<Utc>, DateTime<Utc>),
+        entries: &[NewEntry],
+    ) -> Result<AtOnce, DomainError> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let mut conn = self.pool.acquire().await?;
+            match bookings::insert_hold_at_once(&mut conn, new_hold, versions, entries).await {
+                Err(e) if is_deadlock(&e) && attempt < HOLD_ATTEMPTS => {
+                    tracing::debug!(attempt, "hold deadlocked; retrying");
+                }
+                other => return Ok(other?),
+            }
+        }
     }
 
     /// Takes the seats in a transaction the caller commits (after writing the audit trail).
     /// Holds insert their seats in sorted order with `on conflict do nothing`, so they do not
     /// deadlock each other; a deadlock is still retried (it is PostgreSQL's "try again"),
     /// never answered as seats taken, because nothing says which seats another request won.
+    /// With `versions` (the `updated_at` of the show and its chain the hold was decided on),
+    /// `None` when the show changed since: nothing is written. With the booking, whether the
+    /// chain may have webhook endpoints for `booking.held` (`false` only when the insert saw
+    /// none).
     pub(super) async fn insert_hold(
         &self,
         new_hold: &NewHold<'_>,
-    ) -> Result<(sqlx::Transaction<'static, sqlx::Postgres>, Booking), DomainError> {
+        versions: Option<(DateTime<Utc>, DateTime<Utc>)>,
+    ) -> Result<Option<HeldTx>, DomainError> {
         let mut attempt = 0;
         loop {
             attempt += 1;
             let mut tx = self.pool.begin().await?;
-            let status = shows::lock_for_hold(&mut tx, new_hold.chain_id, new_hold.show_id).await?;
-            if status != Some(ShowStatus::Scheduled) {
-                return Err(DomainError::ShowClosed);
-            }
-            // The redemption is claimed before the booking and its seats go in, so that every
-            // hold of a voucher waits for its lock before it waits for any seat.
-            if let Some(voucher) = new_hold.voucher_id {
-                match promo::claim(&mut tx, new_hold.chain_id, voucher).await {
-                    Err(DomainError::Db(e)) if is_deadlock(&e) && attempt < HOLD_ATTEMPTS => {
-                        tracing::debug!(attempt, "voucher claim deadlocked; retrying");
-                        continue;
+            let inserted = match (new_hold.voucher_id, versions) {
+                // The common case, one statement: the show's lock and check, the booking, its
+                // seats.
+                (None, Some(versions)) => {
+                    match bookings::insert_checked_hold(&mut tx, new_hold, versions).await {
+                        Ok(Some((outcome, endpoints))) => Ok((outcome, endpoints)),
+                        Ok(None) => {
+                            // Not written: closed, or changed since the context was read.
+                            let show =
+                                shows::lock_for_hold(&mut tx, new_hold.chain_id, new_hold.show_id)
+                                    .await?;
+                            return match show {
+                                Some(s) if s.status == ShowStatus::Scheduled => Ok(None),
+                                _ => Err(DomainError::ShowClosed),
+                            };
+                        }
+                        Err(e) => Err(e),
                     }
-                    other => other?,
                 }
-            }
-            match bookings::insert_hold(&mut tx, new_hold).await {
-                Ok(HoldOutcome::Held(b)) => return Ok((tx, *b)),
+                _ => {
+                    let show =
+                        shows::lock_for_hold(&mut tx, new_hold.chain_id, new_hold.show_id).await?;
+                    match (show, versions) {
+                        (Some(s), _) if s.status != ShowStatus::Scheduled => {
+                            return Err(DomainError::ShowClosed);
+                        }
+                        (None, _) => return Err(DomainError::ShowClosed),
+                        (Some(s), Some((show_v, chain_v)))
+                            if s.version != show_v || s.chain_version != chain_v =>
+                        {
+                            return Ok(None);
+                        }
+                        _ => {}
+                    }
+                    // The redemption is claimed before the booking and its seats go in, so
+                    // that every hold of a voucher waits for its lock before it waits for any
+                    // seat.
+                    if let Some(voucher) = new_hold.voucher_id {
+                        match promo::claim(&mut tx, new_hold.chain_id, voucher).await {
+                            Err(DomainError::Db(e))
+                                if is_deadlock(&e) && attempt < HOLD_ATTEMPTS =>
+                            {
+                                tracing::debug!(attempt, "voucher claim deadlocked; retrying");
+                                continue;
+                            }
+                            other => other?,
+                        }
+                    }
+                    bookings::insert_hold(&mut tx, new_hold)
+                        .await
+                        .map(|outcome| (outcome, true))
+                }
+            };
+            match inserted {
+                Ok((HoldOutcome::Held(b), endpoints)) => return Ok(Some(((tx, *b), endpoints))),
                 // Exactly the seats that conflicted with a live booking; the rollback (drop)
                 // takes the others back.
-                Ok(HoldOutcome::Taken(seats)) => return Err(DomainError::SeatUnavailable(seats)),
+                Ok((HoldOutcome::Taken(seats), _)) => {
+                    return Err(DomainError::SeatUnavailable(seats));
+                }
                 Err(e) if is_deadlock(&e) && attempt < HOLD_ATTEMPTS => {
                     tracing::debug!(attempt, "hold deadlocked; retrying");
                 }
@@ -425,6 +545,10 @@ impl Bookings {
         }
     }
 }
+
+/// A hold's open transaction and booking, and whether the chain may have webhook endpoints
+/// for it.
+pub(super) type HeldTx = ((sqlx::Transaction<'static, sqlx::Postgres>, Booking), bool);
 
 pub(super) fn pricing_entry<T>(
     pricing: &Decision<T>,

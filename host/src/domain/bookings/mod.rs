@@ -34,6 +34,7 @@ use crate::gateway::PaymentGateway;
 use crate::plugins::ComponentRegistry;
 use crate::plugins::PluginRuntime;
 use crate::seat_maps::SeatMaps;
+use crate::show_contexts::ShowContexts;
 
 pub use crate::db::audit::AuditEntry;
 pub use crate::db::bookings::Booking;
@@ -46,6 +47,8 @@ pub struct Bookings {
     components: Arc<ComponentRegistry>,
     plugins: Arc<PluginRuntime>,
     seat_maps: Arc<SeatMaps>,
+    /// Show contexts from memory (holds and payments read them per request).
+    show_contexts: Arc<ShowContexts>,
     gateway: Arc<dyn PaymentGateway>,
     /// Issues a confirmed booking's tickets in the payment's transaction.
     tickets: crate::domain::tickets::TicketIssuer,
@@ -71,6 +74,7 @@ impl Bookings {
             components,
             plugins,
             seat_maps,
+            show_contexts: Arc::default(),
             gateway,
             tickets,
             seats_freed: Default::default(),
@@ -90,6 +94,18 @@ impl Bookings {
         if let Some(live) = &self.live_seats {
             live.touch(show);
         }
+    }
+
+    /// The service, reading show contexts through `contexts` (shared with its follower,
+    /// `show_contexts::follow`; without one every read goes to the database).
+    pub fn with_show_contexts(mut self, contexts: Arc<ShowContexts>) -> Self {
+        self.show_contexts = contexts;
+        self
+    }
+
+    /// The show-context cache, for its follower.
+    pub fn show_contexts(&self) -> Arc<ShowContexts> {
+        self.show_contexts.clone()
     }
 
     /// The service, telling `seats_freed` of every show whose seats it frees.

@@ -203,7 +203,10 @@ impl Bookings {
             voucher_id: None,
             discount_minor: quote.discount_minor,
         };
-        let (mut tx, booking) = self.insert_hold(&new_hold).await?;
+        // The context was read from the database for this offer: no version to check.
+        let Some(((mut tx, booking), _)) = self.insert_hold(&new_hold, None).await? else {
+            return Err(DomainError::ShowClosed);
+        };
         let mut held = state_entry(None, BookingStatus::Held, None);
         held.detail = json!({ "waitlist_entry": entry_id, "hold_seconds": hold_seconds });
         let entries = [

@@ -8,7 +8,6 @@ use crate::db::bookings::{self, Locked};
 use crate::db::gift_cards::{self, GiftCard};
 use crate::db::outbox;
 use crate::db::payments::{self, NewPayment, Payment};
-use crate::db::shows;
 use crate::db::vouchers;
 use crate::domain::gift_cards::GiftCardCode;
 use crate::domain::hook_io::EventKind;
@@ -36,16 +35,12 @@ impl Bookings {
         let booking_id = booking_id.as_uuid();
         let not_found = || DomainError::NotFound("no such booking".into());
         let user = actor.user();
-        let mut conn = self.pool.acquire().await?;
-        let chain = bookings::find(&mut conn, booking_id)
-            .await?
-            .ok_or_else(not_found)?
-            .chain_id;
-        drop(conn);
+        // The booking locked by id alone: its chain is learnt from the row (no read before).
         let mut tx = self.pool.begin().await?;
-        let Locked { booking, live } = bookings::lock(&mut tx, chain, booking_id)
+        let Locked { booking, live } = bookings::lock_by_id(&mut tx, booking_id)
             .await?
             .ok_or_else(not_found)?;
+        let chain = booking.chain_id;
         if booking.user_id != user.id {
             return Err(not_found());
         }
@@ -107,8 +102,12 @@ impl Bookings {
         };
         // Take the seats for good first: if the hold ran out meanwhile and someone else took a
         // seat, this fails and nothing is charged.
-        let confirmed = match bookings::confirm(&mut tx, chain, booking.id).await {
-            Ok(Some(b)) => b,
+        let bookings::Confirmed {
+            booking: confirmed,
+            show_versions,
+            webhooks: has_endpoints,
+        } = match bookings::confirm(&mut tx, chain, booking.id).await {
+            Ok(Some(c)) => c,
             // It ran out between the lock and now.
             Ok(None) => return Err(DomainError::HoldExpired),
             Err(e) if is_constraint(&e, "booking_seats_live_key") || is_deadlock(&e) => {
@@ -171,9 +170,18 @@ impl Bookings {
                 e.into()
             }
         })?;
-        let ctx = shows::context(&mut tx, booking.show_id)
-            .await?
-            .ok_or_else(|| DomainError::NotFound("no such show".into()))?;
+        // The names and start time of the email, from memory unless the show or its chain
+        // changed since the cached context was read (the confirmation read their versions).
+        let ctx = match self.show_contexts.peek(booking.show_id) {
+            Some(ctx) if (ctx.version, ctx.chain_version) == show_versions => ctx,
+            _ => {
+                self.show_contexts.forget(booking.show_id);
+                self.show_contexts
+                    .get_in(&mut tx, booking.show_id)
+                    .await?
+                    .ok_or_else(|| DomainError::NotFound("no such show".into()))?
+            }
+        };
         // One ticket per seat, in this transaction: a paid booking always has them.
         let issued = tickets::store(&mut tx, prepared).await?;
         let mut email = event(EventKind::BookingConfirmed, &ctx, &confirmed, user, None);
@@ -201,13 +209,15 @@ impl Bookings {
             currency: payment.currency.clone(),
             gift_card_minor: gift_minor,
         };
-        webhooks::emit(
-            &mut tx,
-            chain,
-            Event::BookingConfirmed(BookingData::of(&confirmed)),
-        )
-        .await?;
-        webhooks::emit(&mut tx, chain, Event::PaymentSucceeded(paid)).await?;
+        // Both events of the payment in one statement; none when the chain had no endpoint
+        // for them as the confirmation ran.
+        if has_endpoints {
+            let events = [
+                Event::BookingConfirmed(BookingData::of(&confirmed)),
+                Event::PaymentSucceeded(paid),
+            ];
+            webhooks::emit_all(&mut tx, chain, &events).await?;
+        }
         tx.commit().await?;
         self.seats_changed(booking.show_id);
         Ok(payment)

@@ -113,8 +113,7 @@ pub async fn store(
         key_id,
         tickets,
     } = prepared;
-    db::insert_tickets(conn, (chain, booking, show), &key_id, &tickets).await?;
-    Ok(db::of_booking(conn, chain, booking).await?)
+    Ok(db::insert_tickets(conn, (chain, booking, show), &key_id, &tickets).await?)
 }
 
 /// Issues the tickets of confirmed `booking` (one per seat it holds) in the caller's

@@ -61,7 +61,11 @@ impl Waitlist {
         let mut tx = self.pool.begin().await?;
         // Shared with holds, exclusive for cancelling the show: no entry joins a show whose
         // cancellation (which expires its queue) is committing.
-        if shows::lock_for_hold(&mut tx, chain, show).await? != Some(ShowStatus::Scheduled) {
+        if shows::lock_for_hold(&mut tx, chain, show)
+            .await?
+            .map(|s| s.status)
+            != Some(ShowStatus::Scheduled)
+        {
             return Err(DomainError::ShowClosed);
         }
         let new = waitlist::NewEntry {

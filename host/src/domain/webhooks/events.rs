@@ -331,6 +331,34 @@ pub async fn emit(conn: &mut PgConnection, chain: Uuid, event: Event) -> Result<
     crate::db::webhooks::insert_deliveries(conn, chain, kind.as_str(), id, &body).await
 }
 
+/// [`emit`] for several events of one change, in one statement (one round trip).
+pub async fn emit_all(
+    conn: &mut PgConnection,
+    chain: Uuid,
+    events: &[Event],
+) -> Result<u64, sqlx::Error> {
+    let mut kinds = Vec::with_capacity(events.len());
+    let mut ids = Vec::with_capacity(events.len());
+    let mut bodies = Vec::with_capacity(events.len());
+    for event in events {
+        let kind = event.kind();
+        let id = Uuid::now_v7();
+        let body = serde_json::to_vec(&Envelope {
+            id,
+            kind: kind.as_str(),
+            created_at: Utc::now(),
+            chain_id: chain,
+            version: VERSION,
+            data: event,
+        })
+        .map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+        kinds.push(kind.as_str());
+        ids.push(id);
+        bodies.push(body);
+    }
+    crate::db::webhooks::insert_deliveries_of(conn, chain, &kinds, &ids, &bodies).await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
