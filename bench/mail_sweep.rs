@@ -3,12 +3,18 @@
 //!
 //! Each round queues N custom notifications in a fresh database and sweeps until none is due
 //! (claim, render through the default notify-templates component, send, record), then sends N
-//! messages of the same shape with lettre alone. The sink is the SMTP server of the tests
+//! messages of the same shape with the same sender alone (no database, no rendering). The
+//! sink is SMTP_URL when set (bench/all.sh points it at postfix's `smtp-sink`, and compares
+//! with postfix's `smtp-source` too), else the SMTP server of the tests
 //! (tests/api/support/smtp.rs) on a real loopback socket in this process, so both sides pay
-//! for it alike. Run with `bench/mail_sweep.sh` (release build, load recorded).
+//! for it alike. Run with `bench/mail_sweep.sh` (release build, load recorded) or
+//! `PARTS=mail bash bench/all.sh`.
+//!
+//! Prints `round,sweeper_per_s,bare_per_s,ratio` per round, then `message_bytes,B`: the size
+//! of one message as the sweeper sends it (headers and body), for `smtp-source -l`.
 //!
 //! Env: DATABASE_URL (server; a database `cineflow_bench_mail` is recreated), N (10000),
-//! ROUNDS (3), CONCURRENCY (8), BATCH (100).
+//! ROUNDS (3), CONCURRENCY (8), BATCH (100), SMTP_URL (unset: the in-process sink).
 
 #[path = "../tests/api/support/smtp.rs"]
 #[allow(dead_code)]
@@ -125,17 +131,25 @@ async fn main() -> anyhow::Result<()> {
         RegistrySettings::default(),
         Arc::new(cineflow::plugins::registry::Unobserved),
     ));
-    let sink = smtp::SmtpServer::start().await;
+    // Kept alive for the whole run when used.
+    let (_sink, url) = match std::env::var("SMTP_URL") {
+        Ok(url) => (None, url),
+        Err(_) => {
+            let sink = smtp::SmtpServer::start().await;
+            let url = sink.url();
+            (Some(sink), url)
+        }
+    };
     let from = "Cineflow <no-reply@cineflow.local>".parse()?;
     let settings = SmtpSettings {
-        url: sink.url(),
+        url,
         pool_size: u32::try_from(concurrency)?,
         timeout: Duration::from_secs(30),
     };
     let sweeper = Sweeper::new(
         pool.clone(),
-        plugins,
-        registry,
+        plugins.clone(),
+        registry.clone(),
         Mailer::new(&settings, &from)?,
         SweepSettings {
             batch,
@@ -145,11 +159,15 @@ async fn main() -> anyhow::Result<()> {
     );
     let bare = Mailer::new(&settings, &from)?;
 
+    let mut message_bytes = 0;
     println!("round,sweeper_per_s,bare_per_s,ratio");
     for round in 1..=rounds {
         sqlx::query("truncate notifications").execute(&pool).await?;
         queue(&pool, n as i64).await?;
         sqlx::query("analyze notifications").execute(&pool).await?;
+        if message_bytes == 0 {
+            message_bytes = sample_size(&pool, &plugins, &registry, &bare).await?;
+        }
         let started = Instant::now();
         let mut sent = 0;
         while sent < n {
@@ -171,5 +189,30 @@ async fn main() -> anyhow::Result<()> {
             sweep_rate / bare_rate
         );
     }
+    println!("message_bytes,{message_bytes}");
     Ok(())
+}
+
+/// The size of the first queued email as the sweeper would send it.
+async fn sample_size(
+    pool: &PgPool,
+    plugins: &PluginRuntime,
+    registry: &ComponentRegistry,
+    mailer: &Mailer,
+) -> anyhow::Result<usize> {
+    let mut conn = pool.acquire().await?;
+    let first = cineflow::db::outbox::list(&mut conn, None, None, 1).await?;
+    let n = first
+        .first()
+        .ok_or_else(|| anyhow::anyhow!("nothing queued"))?;
+    let event = cineflow::mail::render::event_of(n)
+        .ok_or_else(|| anyhow::anyhow!("unknown kind {}", n.kind))?;
+    let (email, _) =
+        cineflow::mail::render::render(plugins, registry, (n.chain_id, n.id), &event).await;
+    let message = mailer.message(&Outgoing {
+        id: n.id,
+        to: &n.recipient_emails,
+        email: &email,
+    })?;
+    Ok(message.formatted().len())
 }

@@ -1,7 +1,6 @@
 //! The launch seam: `App::build` prepares everything and binds the listener (port 0 works);
 //! `App::run_until` serves until the shutdown future resolves.
 
-use crate::domain::types::NotificationStatus;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -284,8 +283,16 @@ impl App {
             let mut every = tokio::time::interval(std::time::Duration::from_secs(15));
             loop {
                 every.tick().await;
-                if let Err(e) = crate::domain::bookings::expire_due(&pool).await {
-                    tracing::warn!(error = %e, "expiring holds failed; will retry");
+                // Each run is bounded; one that reached its bound may have left more due.
+                loop {
+                    match crate::domain::bookings::expire_due(&pool).await {
+                        Ok(n) if n >= crate::domain::bookings::EXPIRE_PER_RUN => {}
+                        Ok(_) => break,
+                        Err(e) => {
+                            tracing::warn!(error = %e, "expiring holds failed; will retry");
+                            break;
+                        }
+                    }
                 }
             }
         });
@@ -430,17 +437,7 @@ impl App {
         }
         let Some(smtp) = &self.mail.smtp else {
             let mut conn = self.state.db.acquire().await?;
-            let counts = db::outbox::counts(&mut conn).await?;
-            let pending: i64 = counts
-                .iter()
-                .filter(|(status, _)| {
-                    matches!(
-                        status,
-                        NotificationStatus::Pending | NotificationStatus::Sending
-                    )
-                })
-                .map(|(_, n)| n)
-                .sum();
+            let pending = db::outbox::unsent_count(&mut conn).await?;
             tracing::warn!(
                 pending,
                 "CINEFLOW_SMTP_URL is not set: emails are queued in the database but not sent \

@@ -156,6 +156,8 @@ impl MailConfig {
         let sweep = SweepSettings {
             cron: args.mail_sweep_cron.clone(),
             batch: args.mail_batch,
+            // Ten claims per sweep, then the next sweep (see `SweepSettings::per_sweep`).
+            per_sweep: args.mail_batch.saturating_mul(10),
             concurrency: args.mail_concurrency as usize,
             max_attempts: args.mail_max_attempts,
             lease: Duration::from_secs(args.mail_lease_secs),

@@ -272,6 +272,7 @@ async fn a_sleeping_template_delays_no_other_chains_email(pool: PgPool) {
         SweepSettings {
             cron: "0 0 0 * * *".to_owned(),
             batch: 20,
+            per_sweep: 1000,
             concurrency: 1,
             max_attempts: 3,
             lease: Duration::from_secs(60),

@@ -40,6 +40,7 @@ fn fast_settings() -> SweepSettings {
     SweepSettings {
         cron: "0 0 0 * * *".to_owned(),
         batch: 20,
+        per_sweep: 1000,
         concurrency: 4,
         max_attempts: 3,
         lease: Duration::from_secs(60),
@@ -383,6 +384,50 @@ async fn two_sweepers_on_separate_pools_deliver_every_email_exactly_once(pool: P
             .await
             .expect("count");
     assert_eq!(unsent, 0);
+    app.stop().await;
+}
+
+/// A sweep is bounded (issue 18 item 6): with more due than `per_sweep`, one sweep claims
+/// `per_sweep` rows in whole batches and says `more`; the next sweep goes on from there, and
+/// the last one, short, says it is done. Every email goes once.
+#[sqlx::test(migrations = "../migrations")]
+async fn a_sweep_stops_at_its_bound_and_the_next_one_goes_on(pool: PgPool) {
+    const N: i64 = 25;
+    let server = SmtpServer::start().await;
+    let app = app_without_sweeper(pool.clone()).await;
+    sqlx::query(
+        "insert into notifications (id, kind, recipient_emails, fields, subject)
+         select gen_random_uuid(), 'custom', array['b' || g || '@example.com'],
+                jsonb_build_object('subject', 'b' || g, 'content', 'body ' || g), 'b' || g
+         from generate_series(1, $1) g",
+    )
+    .bind(N)
+    .execute(&pool)
+    .await
+    .expect("queue");
+    let sweeper = sweeper(
+        &app.state,
+        pool.clone(),
+        &server,
+        SweepSettings {
+            batch: 4,
+            per_sweep: 10,
+            ..fast_settings()
+        },
+    );
+    let mut reports = Vec::new();
+    for _ in 0..4 {
+        let r = sweeper.sweep().await.expect("sweep");
+        reports.push((r.claimed, r.sent, r.more));
+    }
+    // 4 + 4 + 2 (the last claim cut to the bound); 10 more; then 4 + the last 1, short.
+    assert_eq!(
+        reports,
+        vec![(10, 10, true), (10, 10, true), (5, 5, false), (0, 0, false)],
+        "claimed, sent, more per sweep"
+    );
+    let got = server.wait_for(N as usize, Duration::from_secs(10)).await;
+    assert_eq!(message_ids(&got).len(), N as usize, "each email once");
     app.stop().await;
 }
 

@@ -664,14 +664,18 @@ pub async fn cancel_seats(
 }
 
 /// Marks up to `limit` holds whose time ran out as expired (their seats are already free)
-/// and returns them; concurrent sweepers skip each other's rows.
+/// and returns them; concurrent sweepers skip each other's rows. `expires_at <=
+/// statement_timestamp()` restates what `booking_is_live` says so that it becomes the index
+/// condition on `bookings_due_idx`: without it the scan walks every live hold too when fewer
+/// than `limit` are due (20 000 live holds: 45 ms instead of 6, issue 18).
 #[tracing::instrument(skip_all)]
 pub async fn expire_due(conn: &mut PgConnection, limit: i64) -> Result<Vec<Booking>, sqlx::Error> {
     sqlx::query_as!(
         Booking,
         r#"update bookings set status = 'expired', expired_at = statement_timestamp()
          where id in (select id from bookings
-                      where status = 'held' and not booking_is_live(status, expires_at)
+                      where status = 'held' and expires_at <= statement_timestamp()
+                        and not booking_is_live(status, expires_at)
                       order by expires_at limit $1 for update skip locked)
          returning id, chain_id, show_id, user_id, status as "status: BookingStatus", seats,
                 items as "items: Json<Vec<LineItem>>", total_minor, currency, promo_code,

@@ -32,6 +32,11 @@ pub struct SweepSettings {
     pub cron: String,
     /// Rows claimed at once.
     pub batch: u32,
+    /// Rows one sweep claims at most (in batches of `batch`). A sweep that reaches it stops,
+    /// and [`Sweeper::run`] starts the next one at once: a backlog of any size drains at full
+    /// speed, while each sweep stays bounded in time and work, and a shutdown between two
+    /// sweeps is noticed.
+    pub per_sweep: u32,
     /// Emails in flight at once.
     pub concurrency: usize,
     /// Attempts before a notification is `failed`.
@@ -49,6 +54,7 @@ impl Default for SweepSettings {
         Self {
             cron: "*/10 * * * * *".to_owned(),
             batch: 100,
+            per_sweep: 1000,
             concurrency: 8,
             max_attempts: 10,
             lease: Duration::from_secs(120),
@@ -75,6 +81,8 @@ pub struct SweepReport {
     pub lost_claims: usize,
     /// The first temporary failure, for the log line.
     pub first_error: Option<String>,
+    /// The sweep stopped at `per_sweep` rows with the last batch full: more may be due.
+    pub more: bool,
 }
 
 impl SweepReport {
@@ -125,26 +133,41 @@ impl Sweeper {
         }
     }
 
-    /// Sends everything due now, batch after batch, until a claim comes back short.
+    /// Sends what is due now, batch after batch, until a claim comes back short or
+    /// `per_sweep` rows were claimed (then `more` is set; the last batch is cut to fit).
     pub async fn sweep(&self) -> Result<SweepReport, sqlx::Error> {
         let mut report = SweepReport::default();
+        let cap = self.settings.per_sweep.max(1) as usize;
         loop {
-            let batch = self.sweep_batch().await?;
-            let full = batch.claimed >= self.settings.batch as usize;
+            let size = self.batch_size().min(cap.saturating_sub(report.claimed));
+            let batch = self.sweep_up_to(size).await?;
+            let full = batch.claimed >= size;
             report.add(batch);
             if !full {
+                return Ok(report);
+            }
+            if report.claimed >= cap {
+                report.more = true;
                 return Ok(report);
             }
         }
     }
 
-    /// Claims one batch and delivers it.
+    /// Claims one batch (never past `per_sweep`) and delivers it.
     pub async fn sweep_batch(&self) -> Result<SweepReport, sqlx::Error> {
+        self.sweep_up_to(self.batch_size()).await
+    }
+
+    fn batch_size(&self) -> usize {
+        self.settings.batch.clamp(1, self.settings.per_sweep.max(1)) as usize
+    }
+
+    async fn sweep_up_to(&self, size: usize) -> Result<SweepReport, sqlx::Error> {
         let claims = {
             let mut conn = self.db.acquire().await?;
             outbox::claim(
                 &mut conn,
-                i64::from(self.settings.batch.max(1)),
+                i64::try_from(size).unwrap_or(i64::MAX),
                 self.settings.lease,
             )
             .await?
@@ -282,11 +305,18 @@ impl Sweeper {
         wake.notify_one();
         loop {
             tokio::select! {
+                biased;
                 () = shutdown.cancelled() => break,
                 () = wake.notified() => {}
             }
             match self.sweep().await {
-                Ok(report) => log_report(&report, self.mailer.server()),
+                Ok(report) => {
+                    log_report(&report, self.mailer.server());
+                    if report.more {
+                        // Stopped at its bound with more due: go again, after the shutdown check.
+                        wake.notify_one();
+                    }
+                }
                 Err(e) => tracing::warn!(error = %e, "email sweep failed; next sweep will retry"),
             }
         }

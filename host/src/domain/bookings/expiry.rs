@@ -13,13 +13,30 @@ use crate::domain::hook_io::EventKind;
 use crate::domain::types::BookingStatus;
 use crate::domain::webhooks::events::{BookingData, Event};
 
-/// Marks holds whose time ran out as expired and queues their emails. Their seats were
-/// free from the moment they expired; this only records it. Safe to run on every replica.
+/// Holds recorded per transaction.
+const BATCH: i64 = 200;
+
+/// Holds one run of [`expire_due`] records at most. A run that reaches it returns that
+/// number, and the job runs again at once, so a backlog drains at full speed while each run
+/// stays bounded (and the job's other duties, and shutdown, come between two runs).
+pub const PER_RUN: u64 = 2_000;
+
+/// Marks holds whose time ran out as expired and queues their emails, at most [`PER_RUN`]
+/// of them, in transactions of [`BATCH`]. Their seats were free from the moment they
+/// expired; this only records it. Safe to run on every replica.
 pub async fn expire_due(pool: &PgPool) -> Result<u64, sqlx::Error> {
+    expire_due_at_most(pool, BATCH, PER_RUN).await
+}
+
+/// [`expire_due`] with its bounds given: transactions of `batch` holds, `max` holds in all.
+pub async fn expire_due_at_most(pool: &PgPool, batch: i64, max: u64) -> Result<u64, sqlx::Error> {
     let mut total = 0;
-    loop {
+    while total < max {
+        let size = batch
+            .min(i64::try_from(max - total).unwrap_or(i64::MAX))
+            .max(1);
         let mut tx = pool.begin().await?;
-        let expired = bookings::expire_due(&mut tx, 200).await?;
+        let expired = bookings::expire_due(&mut tx, size).await?;
         if expired.is_empty() {
             break;
         }
@@ -28,6 +45,9 @@ pub async fn expire_due(pool: &PgPool) -> Result<u64, sqlx::Error> {
         }
         tx.commit().await?;
         total += expired.len() as u64;
+        if (expired.len() as i64) < size {
+            break;
+        }
     }
     if total > 0 {
         tracing::info!(expired = total, "expired holds recorded");

@@ -14,7 +14,7 @@ mod pay;
 mod promo;
 mod read;
 
-pub use expiry::expire_due;
+pub use expiry::{PER_RUN as EXPIRE_PER_RUN, expire_due, expire_due_at_most};
 pub(crate) use offer::{OfferHold, OfferRequest, offer_email};
 
 use std::collections::BTreeSet;
