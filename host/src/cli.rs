@@ -386,7 +386,8 @@ pub struct MailArgs {
     #[arg(long, env = "CINEFLOW_MAIL_RETRY_BASE_SECS", default_value_t = 10,
           value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub mail_retry_base_secs: u64,
-    /// Seconds one SMTP command may take.
+    /// Seconds setting up one SMTP connection (connect, TLS, EHLO, AUTH) may take, and then
+    /// each whole message.
     #[arg(long, env = "CINEFLOW_SMTP_TIMEOUT_SECS", default_value_t = 30,
           value_parser = clap::value_parser!(u64).range(1..=600))]
     pub smtp_timeout_secs: u64,
