@@ -410,7 +410,7 @@ part_live() {
         reps="$REPS" note="VmRSS before and 1 s after $n_streams streams had their snapshot; includes the kernel-independent part only (socket buffers are the kernel's)"
 
     # Row 14: a second replica on the same database; holds on the first, seen on the second.
-    serve live2 "$db" "$port2" "$work/live2-data"
+    serve live2 "$db" "$port2" "$work/live2-data" CINEFLOW_METRICS_LISTEN=off
     local pid2="$server_pid" vis=() visa=()
     local n_vis=200
     [[ "$QUICK" == 1 ]] && n_vis=30
