@@ -82,7 +82,7 @@ impl Drop for Reconciling {
 }
 
 async fn connect(pool: &PgPool) -> Result<PgListener, sqlx::Error> {
-    let mut listener = PgListener::connect_with(pool).await?;
+    let mut listener = crate::db::listener(pool).await?;
     listener.listen(CHANNEL).await?;
     Ok(listener)
 }
