@@ -16,7 +16,6 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use sqlx::postgres::PgListener;
 use sqlx::{PgConnection, PgPool};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
@@ -118,7 +117,7 @@ impl ShowContexts {
 /// names; on every (re)connection forget everything.
 pub async fn follow(contexts: Arc<ShowContexts>, pool: PgPool, shutdown: CancellationToken) {
     while !shutdown.is_cancelled() {
-        let mut listener = match PgListener::connect_with(&pool).await {
+        let mut listener = match crate::db::listener(&pool).await {
             Ok(l) => l,
             Err(e) => {
                 tracing::warn!(error = %e, "cannot LISTEN for show changes; retrying");

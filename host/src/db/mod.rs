@@ -101,6 +101,20 @@ pub async fn notify(
     Ok(())
 }
 
+/// A LISTEN connection of its own, outside `pool`: each follower (bindings, outbox, seat
+/// maps, show contexts) holds one for the process's life, and taken from the request pool
+/// they would leave it four connections short (two apps in one test, on a test database's
+/// small pool, starved each other). Two connections, so that reconnecting never waits on the
+/// broken one being returned.
+pub async fn listener(pool: &PgPool) -> Result<sqlx::postgres::PgListener, sqlx::Error> {
+    let own = PgPoolOptions::new()
+        .max_connections(2)
+        .min_connections(0)
+        .acquire_timeout(Duration::from_secs(10))
+        .connect_lazy_with((*pool.connect_options()).clone());
+    sqlx::postgres::PgListener::connect_with(&own).await
+}
+
 /// Applies pending migrations.
 #[tracing::instrument(skip_all)]
 pub async fn migrate(pool: &PgPool) -> anyhow::Result<()> {

@@ -242,12 +242,21 @@ impl ReadPool {
                 () = stop.cancelled() => return,
                 _ = every.tick() => {}
             }
-            // A replica known to be down is tried by reads, not by this watcher.
-            if replica.circuit().down_until.is_some() {
+            // A replica known to be down is tried by reads, not by this watcher, until its
+            // retry time: a lagging replica gets no reads, so after that this watcher is what
+            // finds it back.
+            if replica
+                .circuit()
+                .down_until
+                .is_some_and(|until| Instant::now() < until)
+            {
                 continue;
             }
             match replay_lag(&replica.pool).await {
-                Ok(lag) => replica.set_lag(lag, max_lag),
+                Ok(lag) => {
+                    replica.succeeded();
+                    replica.set_lag(lag, max_lag);
+                }
                 Err(e) => replica.failed(&e),
             }
         }

@@ -268,8 +268,7 @@ impl Endpoint {
         };
         let starttls = match security {
             Security::StartTls { .. } => {
-                let mut builder =
-                    TlsParameters::builder(url.host_str().unwrap_or(&host).to_owned());
+                let mut builder = TlsParameters::builder(host.clone());
                 for der in roots {
                     let cert = lettre::transport::smtp::client::Certificate::from_der(der.clone())
                         .map_err(|e| e.to_string())?;
@@ -478,7 +477,12 @@ async fn connect_tcp(host: &str, port: u16) -> Result<TcpStream, SendError> {
         .map_err(|e| temporary(format!("resolving {host}: {e}")))?;
     let mut last = format!("{host} has no address");
     for addr in addrs {
-        match TcpStream::connect(addr).await {
+        // Each address gets a few seconds of its own: one that drops SYNs (an unrouted IPv6
+        // address, say) must not use up the whole set-up time before the next is tried.
+        let attempt = tokio::time::timeout(Duration::from_secs(5), TcpStream::connect(addr)).await;
+        let attempt = attempt
+            .unwrap_or_else(|_| Err(io::Error::new(io::ErrorKind::TimedOut, "no answer in 5 s")));
+        match attempt {
             Ok(tcp) => {
                 tcp.set_nodelay(true)
                     .map_err(|e| temporary(format!("TCP_NODELAY on {addr}: {e}")))?;

@@ -11,7 +11,6 @@ use std::time::Duration;
 use chrono::Utc;
 use futures_util::StreamExt;
 use sqlx::PgPool;
-use sqlx::postgres::PgListener;
 use tokio::sync::Notify;
 use tokio_cron_scheduler::{Job, JobScheduler};
 use tokio_util::sync::CancellationToken;
@@ -348,7 +347,7 @@ fn log_report(report: &SweepReport, server: &str) {
 async fn listen(db: PgPool, wake: Arc<Notify>, shutdown: CancellationToken) {
     while !shutdown.is_cancelled() {
         let result: Result<(), sqlx::Error> = async {
-            let mut listener = PgListener::connect_with(&db).await?;
+            let mut listener = crate::db::listener(&db).await?;
             listener.listen(CHANNEL).await?;
             // Anything queued while we were not listening is picked up by this sweep.
             wake.notify_one();

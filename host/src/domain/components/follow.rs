@@ -7,7 +7,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::PgPool;
-use sqlx::postgres::PgListener;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
@@ -27,7 +26,7 @@ pub async fn follow(registry: Arc<ComponentRegistry>, pool: PgPool, shutdown: Ca
     let mut reconcile = tokio::time::interval(registry.settings().reconcile_every);
     reconcile.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     while !shutdown.is_cancelled() {
-        let mut listener = match PgListener::connect_with(&pool).await {
+        let mut listener = match crate::db::listener(&pool).await {
             Ok(l) => l,
             Err(e) => {
                 tracing::warn!(error = %e, "cannot LISTEN for binding changes; retrying");

@@ -24,7 +24,7 @@ pub async fn follow(live: Arc<LiveSeats>, pool: PgPool, shutdown: CancellationTo
     reconcile.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let mut tick = tokio::time::interval(TICK);
     tick.set_missed_tick_behavior(MissedTickBehavior::Skip);
-    let mut reconciling: Option<tokio::task::JoinHandle<()>> = None;
+    let mut reconciling = Reconciling(None);
     while !shutdown.is_cancelled() {
         let mut listener = match connect(&pool).await {
             Ok(l) => l,
@@ -48,9 +48,9 @@ pub async fn follow(live: Arc<LiveSeats>, pool: PgPool, shutdown: CancellationTo
                 _ = reconcile.tick() => {
                     // Off this loop, so that announcements keep flowing meanwhile; one pass
                     // at a time.
-                    if reconciling.as_ref().is_none_or(tokio::task::JoinHandle::is_finished) {
+                    if reconciling.0.as_ref().is_none_or(tokio::task::JoinHandle::is_finished) {
                         let live = live.clone();
-                        reconciling = Some(tokio::spawn(async move { live.reconcile().await }));
+                        reconciling.0 = Some(tokio::spawn(async move { live.reconcile().await }));
                     }
                 }
                 received = listener.try_recv() => match received {
@@ -70,8 +70,19 @@ pub async fn follow(live: Arc<LiveSeats>, pool: PgPool, shutdown: CancellationTo
     }
 }
 
+/// The reconcile pass in flight, stopped when following stops.
+struct Reconciling(Option<tokio::task::JoinHandle<()>>);
+
+impl Drop for Reconciling {
+    fn drop(&mut self) {
+        if let Some(task) = &self.0 {
+            task.abort();
+        }
+    }
+}
+
 async fn connect(pool: &PgPool) -> Result<PgListener, sqlx::Error> {
-    let mut listener = PgListener::connect_with(pool).await?;
+    let mut listener = crate::db::listener(pool).await?;
     listener.listen(CHANNEL).await?;
     Ok(listener)
 }

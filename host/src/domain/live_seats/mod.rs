@@ -160,6 +160,8 @@ struct Entry {
     refresh: tokio::sync::Mutex<()>,
     events: broadcast::Sender<SeatEvent>,
     last_used_ms: AtomicI64,
+    /// A background re-read is queued (one at a time per show).
+    refresh_queued: std::sync::atomic::AtomicBool,
 }
 
 #[derive(Default)]
@@ -170,6 +172,9 @@ struct EntryState {
     /// Bumped by [`LiveSeats::touch`]; the map is current as of `clean`.
     dirty: u64,
     clean: u64,
+    /// When a re-read last failed: for a second after, readers are served the map in memory
+    /// instead of each waiting out its own failing re-read.
+    failed_at: Option<std::time::Instant>,
 }
 
 struct Loaded {
@@ -339,6 +344,7 @@ impl LiveSeats {
             refresh: tokio::sync::Mutex::new(()),
             events,
             last_used_ms: AtomicI64::new(now_ms()),
+            refresh_queued: std::sync::atomic::AtomicBool::new(false),
         });
         entries.insert(show, entry.clone());
         entry
@@ -349,14 +355,20 @@ impl LiveSeats {
     }
 
     async fn ensure_fresh(&self, entry: &Arc<Entry>) -> Result<(), DomainError> {
-        let needed = {
+        let wanted = {
             let s = lock(&entry.state);
-            s.loaded.is_none() || s.dirty != s.clean
+            if s.loaded.is_some() && s.dirty == s.clean {
+                return Ok(());
+            }
+            if s.loaded.is_some()
+                && s.failed_at
+                    .is_some_and(|at| at.elapsed() < Duration::from_secs(1))
+            {
+                return Ok(());
+            }
+            s.dirty
         };
-        if !needed {
-            return Ok(());
-        }
-        match self.refresh(entry, false).await {
+        match self.refresh(entry, Refresh::UpTo(wanted)).await {
             Ok(()) => Ok(()),
             // A map that was current before its database went away is still served: nothing
             // can change seats while the database is away, and the clock keeps running.
@@ -368,13 +380,20 @@ impl LiveSeats {
         }
     }
 
-    /// Re-reads `entry`'s show and replays what was announced meanwhile; `force` re-reads a
-    /// map that is not known to be stale (the safety net).
-    async fn refresh(&self, entry: &Arc<Entry>, force: bool) -> Result<(), DomainError> {
+    /// Re-reads `entry`'s show and replays what was announced meanwhile.
+    async fn refresh(&self, entry: &Arc<Entry>, how: Refresh) -> Result<(), DomainError> {
         let _one = entry.refresh.lock().await;
+        let force = matches!(how, Refresh::Always);
         let generation = {
             let mut s = lock(&entry.state);
-            if !force && s.loaded.is_some() && s.dirty == s.clean {
+            // A re-read that started after this one was asked for (while it waited for the
+            // lock) already did the work: readers of a hot show share one.
+            let done = match how {
+                Refresh::Always => false,
+                Refresh::UpTo(wanted) => s.clean >= wanted,
+                Refresh::IfStale => s.dirty == s.clean,
+            };
+            if s.loaded.is_some() && done {
                 return Ok(());
             }
             s.capture = Some(Vec::new());
@@ -383,6 +402,11 @@ impl LiveSeats {
         let read = self.read(entry.show).await;
         let mut s = lock(&entry.state);
         let captured = s.capture.take().unwrap_or_default();
+        if read.is_err() {
+            s.failed_at = Some(std::time::Instant::now());
+        } else {
+            s.failed_at = None;
+        }
         let (prices, layout, rows) = match read {
             Ok(Some(found)) => found,
             Ok(None) => {
@@ -578,12 +602,13 @@ impl LiveSeats {
     }
 
     fn refresh_streamed(self: &Arc<Self>, entry: &Arc<Entry>) {
-        if entry.events.receiver_count() == 0 {
+        if entry.events.receiver_count() == 0 || entry.refresh_queued.swap(true, Ordering::AcqRel) {
             return;
         }
         let (me, entry) = (self.clone(), entry.clone());
         tokio::spawn(async move {
-            if let Err(e) = me.refresh(&entry, false).await {
+            entry.refresh_queued.store(false, Ordering::Release);
+            if let Err(e) = me.refresh(&entry, Refresh::IfStale).await {
                 tracing::warn!(show = %entry.show, error = %e, "re-reading a streamed seat map failed");
             }
         });
@@ -592,7 +617,7 @@ impl LiveSeats {
     /// The safety net: re-reads every map, one at a time.
     async fn reconcile(&self) {
         for entry in self.entries() {
-            if let Err(e) = self.refresh(&entry, true).await {
+            if let Err(e) = self.refresh(&entry, Refresh::Always).await {
                 tracing::debug!(show = %entry.show, error = %e, "reconciling a seat map failed");
             }
         }
@@ -615,11 +640,24 @@ impl LiveSeats {
     }
 }
 
+/// Which re-read [`LiveSeats::refresh`] is asked for.
+#[derive(Clone, Copy)]
+enum Refresh {
+    /// The safety net: whatever the map's state.
+    Always,
+    /// Unless the map is current as of invalidation `n` (a reader's).
+    UpTo(u64),
+    /// Unless the map is current.
+    IfStale,
+}
+
 /// Drops up to `n` of the least recently read entries that nobody streams.
 fn evict(entries: &mut HashMap<Uuid, Arc<Entry>>, n: usize) {
     let mut idle: Vec<(i64, Uuid)> = entries
         .values()
-        .filter(|e| e.events.receiver_count() == 0)
+        // Not one a request holds (it may be about to subscribe to it: a stream on an entry
+        // no longer in the map would never hear of a change).
+        .filter(|e| e.events.receiver_count() == 0 && Arc::strong_count(e) == 1)
         .map(|e| (e.last_used_ms.load(Ordering::Relaxed), e.show))
         .collect();
     idle.sort_unstable();

@@ -179,11 +179,13 @@ impl ShowSeats {
         let mut changed = Vec::new();
         let mut next = None::<i64>;
         for (i, seat) in self.layout.seats.iter().enumerate() {
-            if let Some(t) = self.taken[i]
-                && t.until_ms.is_some_and(|u| u <= now_ms)
-            {
+            // Not recorded as released: a hold's payment can commit (and be announced) just
+            // after the hold's end by this replica's clock (the charge runs inside the
+            // payment's transaction, and clocks differ by milliseconds), and its row must
+            // still make the seat sold. A late copy of the hold's own row is not live any
+            // more and is ignored as such.
+            if self.taken[i].is_some_and(|t| t.until_ms.is_some_and(|u| u <= now_ms)) {
                 self.taken[i] = None;
-                self.released[i] = Some(t.booking);
             }
             let state = match self.taken[i] {
                 _ if seat.blocked => SeatState::Blocked,
@@ -280,6 +282,9 @@ mod tests {
         assert_eq!(m.states()[1], SeatState::Available);
         // The late announcement of that hold does not bring it back.
         assert!(m.apply(&[row("A-2", b, 0, Some(5_000))], 5_001).is_empty());
+        // Its payment, committed just after the hold's end by this clock, does.
+        assert_eq!(m.apply(&[row("A-2", b, 0, None)], 5_002), vec![1]);
+        assert_eq!(m.states()[1], SeatState::Sold);
     }
 
     #[test]

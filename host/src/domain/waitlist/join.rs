@@ -180,6 +180,9 @@ impl Waitlist {
         crate::domain::webhooks::emit(&mut tx, entry.chain_id, left_event).await?;
         tx.commit().await?;
         if entry.status == WaitlistStatus::Offered {
+            // The offer's hold let its seats go: this replica's seat map and the show's
+            // waiting list hear of it.
+            self.bookings.seats_changed(entry.show_id);
             self.freed.notify(entry.show_id);
         }
         Ok(())
