@@ -14,7 +14,7 @@ const shows = new Map();
 const movies = new Map();
 
 /** Shows of the chain starting from now on, for the show picker (theatres → their shows). */
-async function upcomingShows(chainId) {
+export async function upcomingShows(chainId) {
   const theatres = (await api('GET', `/theatres?chain_id=${encodeURIComponent(chainId)}&limit=200`)).items || [];
   const from = new Date(Date.now() - 3 * 3600 * 1000).toISOString();
   const lists = await Promise.all(
