@@ -152,7 +152,7 @@ function theatreForm() {
       ${field('city', 'City', 'required')}
       ${field('pin_code', 'PIN / postal code', 'required maxlength="12"')}
       ${field('address', 'Address', 'required')}
-      <div class="wide"><label for="cat-t-description">Description</label><input id="cat-t-description" name="description"></div>
+      <div class="wide"><label for="cat-t-description">Description</label><input id="cat-t-description" name="description" required maxlength="5000"></div>
       <div><button type="submit">Add theatre</button></div>
     </form>`;
 }
@@ -302,6 +302,19 @@ export async function render(main, _params, ctx) {
   }
   const chain = ctx.chain;
   const currency = chain.currency || 'INR';
+  // Theatres and shows are public reads, so the API alone would show an owner another chain's
+  // catalogue with forms that then fail: ask first whether the caller is staff of this chain.
+  if (ctx.user && ctx.user.role !== 'admin') {
+    try {
+      await api('GET', `/chains/${encodeURIComponent(chain.id)}/members?limit=1`);
+    } catch (err) {
+      if (!section.isConnected) return;
+      mount(section, h`<h1>Theatres &amp; shows</h1>${err.status === 404 || err.status === 403
+        ? h`<p class="notice">${chain.name} is not a chain you work for: pick one of yours.</p>`
+        : h`<p role="alert" class="alert">${problemText(err)}</p>`}`);
+      return;
+    }
+  }
   mount(
     section,
     h`<h1>Theatres &amp; shows</h1>
@@ -485,7 +498,7 @@ export async function render(main, _params, ctx) {
   });
 
   async function createTheatre(form) {
-    const body = { description: '', ...formData(form), chain_id: chain.id };
+    const body = { ...formData(form), chain_id: chain.id };
     const theatre = await api('POST', '/theatres', body);
     form.reset();
     await loadTheatres();

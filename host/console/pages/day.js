@@ -14,9 +14,13 @@ function browserZone() {
   }
 }
 
-/** A report endpoint an older server does not answer yet reads as this, not as a raw 404. */
+/**
+ * True when the server has no such route (an older binary than the console): the router's own
+ * 404 says "no such resource", and a route without this method is 405. A 404 from a handler
+ * (another chain's reports) says what is missing and is shown as it is.
+ */
 export function missingEndpoint(err) {
-  return err && (err.status === 404 || err.status === 405) && (!err.code || err.code === 'not_found' || err.code === 'method_not_allowed' || err.code.startsWith('http_'));
+  return Boolean(err) && (err.status === 405 || (err.status === 404 && err.detail === 'no such resource'));
 }
 
 function reportProblem(err, what) {

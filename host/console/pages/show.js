@@ -3,12 +3,13 @@
 
 import { api, apiAll, h, mount, money, dateTime, time, problemText, badge } from '../lib.js';
 import { liveSeatMap, seatCounts } from '../seatmap.js';
+import { missingEndpoint } from './day.js';
 
 const STATES = ['available', 'held', 'sold', 'blocked'];
 const CLASS_ORDER = ['standard', 'premium', 'vip', 'accessible', 'recliner'];
 
 function alertBox(err, what) {
-  if (err && (err.status === 404 || err.status === 405) && what) {
+  if (what && missingEndpoint(err)) {
     return h`<p role="alert" class="alert">This server does not answer ${what} yet (${err.status} ${err.code}): it is older than the console.</p>`;
   }
   return h`<p role="alert" class="alert">${problemText(err)}</p>`;
