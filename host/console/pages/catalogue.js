@@ -58,7 +58,7 @@ export function parseBlocked(text) {
 function formDialog(title, fields, submitLabel, submit) {
   return new Promise((resolve) => {
     const dialog = document.createElement('dialog');
-    dialog.className = 'form-dialog';
+    dialog.className = 'dy-dialog';
     mount(
       dialog,
       h`<form class="stack" novalidate>
@@ -129,7 +129,7 @@ function showsView(shows, names) {
       <thead><tr><th scope="col">Starts</th><th scope="col">Movie</th><th scope="col">Theatre · screen</th><th scope="col">Format</th><th scope="col">Status</th><th scope="col" class="num">Seats left</th><th scope="col">Actions</th></tr></thead>
       <tbody>${shows.map(
         (s) => h`<tr data-id="${s.id}">
-          <td><a href="#/shows/${s.id}">${dateTime(s.starts_at)}</a></td>
+          <td class="dy-nowrap"><a href="#/shows/${s.id}">${dateTime(s.starts_at)}</a></td>
           <td>${names.movie(s.movie_id)}</td>
           <td>${names.theatre(s.theatre_id)} · ${names.screen(s.screen_id)}</td>
           <td>${s.format}</td>
@@ -159,14 +159,14 @@ function theatreForm() {
 
 function screenForm(theatres) {
   return h`<form class="stack cat-form" data-form="screen">
-      <div class="inline-fields">
+      <div class="dy-fields">
         <div><label for="cat-s-theatre">Theatre</label>
           <select id="cat-s-theatre" name="theatre_id" required>${options(theatres.map((t) => [t.id, t.name]))}</select></div>
         <div><label for="cat-s-name">Screen name</label><input id="cat-s-name" name="name" required maxlength="100"></div>
       </div>
       <fieldset class="cat-fill">
         <legend>Quick layout</legend>
-        <div class="inline-fields">
+        <div class="dy-fields">
           <div><label for="cat-s-rows">Rows</label><input id="cat-s-rows" type="number" min="1" max="60" value="8" data-fill="rows"></div>
           <div><label for="cat-s-per-row">Seats per row</label><input id="cat-s-per-row" type="number" min="1" max="100" value="12" data-fill="seats"></div>
           <div><label for="cat-s-premium">Premium rows at the back</label><input id="cat-s-premium" type="number" min="0" max="60" value="2" data-fill="premium"></div>
@@ -251,7 +251,7 @@ function showForm(theatres, movies) {
   now.setDate(now.getDate() + 1);
   now.setHours(18, 0, 0, 0);
   return h`<form class="stack cat-form" data-form="show">
-      <div class="inline-fields">
+      <div class="dy-fields">
         <div><label for="cat-w-theatre">Theatre</label>
           <select id="cat-w-theatre" name="theatre_id" required>${options(theatres.map((t) => [t.id, t.name]))}</select></div>
         <div><label for="cat-w-screen">Screen</label><select id="cat-w-screen" name="screen_id" required></select></div>
@@ -262,9 +262,9 @@ function showForm(theatres, movies) {
       </div>
       <fieldset>
         <legend>Prices per seat</legend>
-        <div class="inline-fields" data-part="prices"><p class="muted">Pick a screen.</p></div>
+        <div class="dy-fields" data-part="prices"><p class="muted">Pick a screen.</p></div>
       </fieldset>
-      <div class="check"><input id="cat-w-list" name="add_to_list" type="checkbox" checked>
+      <div class="dy-check"><input id="cat-w-list" name="add_to_list" type="checkbox" checked>
         <label for="cat-w-list">Add the movie to the theatre's now-showing list if it is not on it</label></div>
       <div class="actions"><button type="submit">Schedule show</button></div>
     </form>`;
@@ -544,7 +544,7 @@ export async function render(main, _params, ctx) {
     await refreshShows();
     toast(`Show scheduled: ${names.movie(show.movie_id)}, ${dateTime(show.starts_at)}.`);
     const row = part('shows').querySelector(`tr[data-id="${CSS.escape(show.id)}"]`);
-    if (row) row.classList.add('just-added');
+    if (row) row.classList.add('dy-just-added');
   }
 
   async function reschedule(showId) {
@@ -554,7 +554,7 @@ export async function render(main, _params, ctx) {
     const fields = h`<div><label for="cat-re-starts">Starts at (your time)</label>
         <input id="cat-re-starts" name="starts_at" type="datetime-local" required value="${localInput(new Date(show.starts_at))}"></div>
       <div><label for="cat-re-format">Format</label><select id="cat-re-format" name="format">${options(FORMATS.map((f) => [f, f]), show.format)}</select></div>
-      <fieldset><legend>Prices per seat</legend><div class="inline-fields">${priceFields(classes, show.currency, 'cat-re-price', show.prices)}</div></fieldset>
+      <fieldset><legend>Prices per seat</legend><div class="dy-fields">${priceFields(classes, show.currency, 'cat-re-price', show.prices)}</div></fieldset>
       <p class="muted">Once a show has live bookings only its format can change: cancel it instead.</p>`;
     const updated = await formDialog(`Reschedule ${names.movie(show.movie_id)}`, fields, 'Save changes', async (values) => {
       const body = {};

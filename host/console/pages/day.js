@@ -44,9 +44,9 @@ export function occupancyBar(item) {
   const pct = occupancy(item);
   const sPct = cap ? Math.min(100, (100 * sold) / cap) : 0;
   const hPct = cap ? Math.min(100 - sPct, (100 * held) / cap) : 0;
-  return h`<span class="occ">
-      <span class="occ-bar" aria-hidden="true"><span class="occ-sold" data-w="${sPct.toFixed(1)}"></span><span class="occ-held" data-w="${hPct.toFixed(1)}"></span></span>
-      <span class="occ-text">${pct}% <span class="muted">(${sold} sold${held ? `, ${held} held` : ''} / ${cap})</span></span>
+  return h`<span class="dy-occ">
+      <span class="dy-occ-bar" aria-hidden="true"><span class="dy-occ-sold" data-w="${sPct.toFixed(1)}"></span><span class="dy-occ-held" data-w="${hPct.toFixed(1)}"></span></span>
+      <span class="dy-occ-text">${pct}% <span class="muted">(${sold} sold${held ? `, ${held} held` : ''} / ${cap})</span></span>
     </span>`;
 }
 
@@ -82,7 +82,7 @@ function showsTables(items, todayKey) {
           <h2>${theatre.name} <span class="muted day-sub">${money(revenue, currency)}</span></h2>
           <div class="table-wrap">
             <table>
-              <thead><tr><th scope="col">Screen</th><th scope="col">When</th><th scope="col">Movie</th><th scope="col">Status</th><th scope="col">Occupancy</th><th scope="col" class="num">Checked in</th><th scope="col" class="num">Revenue</th></tr></thead>
+              <thead><tr><th scope="col">Screen</th><th scope="col">When</th><th scope="col">Movie</th><th scope="col">Occupancy</th><th scope="col" class="num">Revenue</th><th scope="col" class="num">Checked in</th><th scope="col">Status</th></tr></thead>
               <tbody>
                 ${list.map(({ screen, shows }) =>
                   shows
@@ -92,10 +92,10 @@ function showsTables(items, todayKey) {
                         ${i === 0 ? h`<th scope="row" rowspan="${shows.length}" class="day-screen"><a href="#/screens/${screen.id}">${screen.name}</a></th>` : ''}
                         <td><a href="#/shows/${item.show_id}">${dayLabel(item.starts_at, todayKey)} ${time(item.starts_at)}</a></td>
                         <td>${item.movie ? item.movie.title : ''}</td>
-                        <td>${badge(item.status)}</td>
                         <td>${occupancyBar(item)}</td>
-                        <td class="num">${item.checked_in ?? 0}</td>
                         <td class="num">${money(item.revenue_minor, item.currency)}</td>
+                        <td class="num">${item.checked_in ?? 0}</td>
+                        <td>${badge(item.status)}</td>
                       </tr>`,
                     ),
                 )}

@@ -42,7 +42,7 @@ export function layoutLegend(seats) {
   const classes = SEAT_CLASSES.filter((c) => (seats || []).some((s) => s.class === c));
   return h`<ul class="legend" aria-label="Legend">
       <li class="available">for sale</li><li class="blocked">blocked</li>
-      ${classes.map((c) => h`<li class="cls cls-${c}">${c}</li>`)}
+      ${classes.map((c) => h`<li class="dy-cls dy-cls-${c}">${c}</li>`)}
     </ul>`;
 }
 
@@ -75,7 +75,7 @@ export async function render(main, [screenId]) {
         ${byClass.map(([c, n]) => h`<div data-stat="class-${c}"><dt>${c}</dt><dd>${n}</dd></div>`)}
       </dl>
       <div class="card">
-        <dl class="facts">
+        <dl class="dy-facts">
           <dt>Theatre</dt><dd>${theatre ? h`${theatre.name}, ${theatre.city}` : screen.theatre_id}</dd>
           <dt>Created</dt><dd>${dateTime(screen.created_at)}</dd>
           <dt>Screen id</dt><dd><code>${screen.id}</code></dd>

@@ -33,7 +33,7 @@ export async function showBookings(chainId, showId) {
 function countsList(counts, total) {
   return h`<dl class="stats show-counts">
       ${STATES.map(
-        (s) => h`<div data-count="${s}"><dt><span class="swatch swatch-${s}" aria-hidden="true"></span>${s}</dt><dd>${counts[s] || 0}</dd></div>`,
+        (s) => h`<div data-count="${s}"><dt><span class="dy-swatch dy-swatch-${s}" aria-hidden="true"></span>${s}</dt><dd>${counts[s] || 0}</dd></div>`,
       )}
       <div data-count="total"><dt>seats</dt><dd>${total}</dd></div>
     </dl>`;
@@ -45,7 +45,7 @@ function legend(doc) {
   );
   return h`<ul class="legend show-legend" aria-label="Legend">
       ${STATES.map((s) => h`<li class="${s}">${s}</li>`)}
-      ${classes.map((c) => h`<li class="cls cls-${c.replace(/[^a-z0-9_-]/gi, '')}">${c} seat</li>`)}
+      ${classes.map((c) => h`<li class="dy-cls dy-cls-${c.replace(/[^a-z0-9_-]/gi, '')}">${c} seat</li>`)}
     </ul>`;
 }
 
@@ -66,7 +66,7 @@ function bookingsTable(result, currency) {
             <td>${(b.seats || []).join(', ')}</td>
             <td class="num">${money(b.total_minor, b.currency)}</td>
             <td class="num">${b.refund_minor ? money(b.refund_minor, b.currency) : ''}</td>
-            <td>${dateTime(b.created_at)}</td>
+            <td class="dy-nowrap">${dateTime(b.created_at)}</td>
           </tr>`,
         )}</tbody>
       </table>
@@ -96,8 +96,8 @@ function waitlistPart(items) {
           <td>${badge(e.status)}</td>
           <td class="num">${e.seat_count}</td>
           <td>${e.seat_class || 'any'}</td>
-          <td>${e.booking_id ? h`<a href="#/bookings/${e.booking_id}">hold</a> until ${time(e.offer_expires_at)}` : ''}</td>
-          <td>${dateTime(e.created_at)}</td>
+          <td class="dy-nowrap">${e.booking_id ? h`<a href="#/bookings/${e.booking_id}">hold</a> until ${time(e.offer_expires_at)}` : ''}</td>
+          <td class="dy-nowrap">${dateTime(e.created_at)}</td>
         </tr>`,
       )}</tbody>
     </table></div>`;
@@ -139,14 +139,14 @@ export async function render(main, [showId]) {
     h`<h1>${title} <span class="muted day-sub">${dateTime(show.starts_at)}</span></h1>
       <div class="grid two">
         <div class="card">
-          <dl class="facts">
+          <dl class="dy-facts">
             <dt>Status</dt><dd>${badge(show.status)}</dd>
             <dt>Starts</dt><dd>${dateTime(show.starts_at)}</dd>
             <dt>Ends</dt><dd>${dateTime(show.ends_at)}</dd>
             <dt>Theatre</dt><dd>${theatre ? theatre.name : show.theatre_id}</dd>
             <dt>Screen</dt><dd><a href="#/screens/${show.screen_id}">${screen ? screen.name : 'screen'}</a>${screen ? h` <span class="muted">(${screen.capacity} seats)</span>` : ''}</dd>
             <dt>Format</dt><dd>${show.format}</dd>
-            <dt>Prices</dt><dd>${prices.map(([c, p]) => h`<span class="price">${c} ${money(p, show.currency)}</span> `)}</dd>
+            <dt>Prices</dt><dd>${prices.map(([c, p]) => h`<span class="dy-price">${c} ${money(p, show.currency)}</span> `)}</dd>
             <dt>Seats available</dt><dd data-field="seats-available">${show.seats_available}</dd>
           </dl>
         </div>
