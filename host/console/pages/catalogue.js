@@ -411,7 +411,9 @@ export async function render(main, _params, ctx) {
     const kept = Object.fromEntries([...box.querySelectorAll('input')].map((i) => [i.name.slice(6), i.value]));
     try {
       const classes = await screenClasses(screenId);
-      mount(box, priceFields(classes, currency, 'cat-w-price'));
+      // Start from the prices of the screen's latest show, which is what most shows repeat.
+      const last = state.shows.filter((s) => s.screen_id === screenId).at(-1);
+      mount(box, priceFields(classes, currency, 'cat-w-price', last ? last.prices : {}));
       for (const input of box.querySelectorAll('input')) {
         const cls = input.name.slice(6);
         if (kept[cls]) input.value = kept[cls];
@@ -429,6 +431,7 @@ export async function render(main, _params, ctx) {
     mount(part('theatres'), theatresView(state.theatres, state.screens));
     drawForms();
     await refreshShows();
+    if (part('show-form').querySelector('form')) await fillPrices();
   } catch (err) {
     mount(part('theatres'), h`<p role="alert" class="alert">${problemText(err)}</p>`);
     part('shows').replaceChildren();
