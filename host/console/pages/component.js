@@ -7,7 +7,7 @@
 // GET /chains/{id}/runs?component_id=&outcome=&from=&to=&limit=&cursor=,
 // GET /chains/{id}/runs/{run_id}, POST|GET /chains/{id}/replays.
 
-import { api, apiAll, h, mount, on, toast, showError, options, badge, dateTime, date } from '../lib.js';
+import { api, apiAll, h, mount, on, toast, showError, options, badge, dateTime, date, money } from '../lib.js';
 import { shortId, pretty, outcomeBadge, clearError, num, hookLabel } from './components.js';
 
 // --- example inputs per hook, taken from the hooks' fixtures (host/src/plugins/hooks/*/fixtures.json)
@@ -300,6 +300,10 @@ export async function render(main, params, ctx) {
             <div><dt>Memory</dt><dd>${bytes(res.memory_bytes)}</dd></div>
           </dl>
           ${expectation(ex, res)}
+          ${res.output && res.output.ok && typeof res.output.ok === 'object' && 'total_minor' in res.output.ok
+            ? h`<p>Quote: <strong>${money(res.output.ok.total_minor, (input.show && input.show.currency) || chain.currency)}</strong> for ${(res.output.ok.items || []).length} item(s)</p>`
+            : ''}
+          ${res.output && 'err' in res.output ? h`<p>Refused: “${res.output.err}”</p>` : ''}
           ${res.output ? h`<h4>Output</h4><pre data-testid="dry-output">${pretty(res.output)}</pre>` : ''}
           ${res.error ? h`<h4>Failure: ${res.error.kind}</h4><pre>${res.error.report || res.error.message}</pre>` : ''}
           ${res.log ? h`<h4>Log</h4><pre>${res.log}</pre>` : ''}`,

@@ -112,7 +112,7 @@ export async function render(main, _params, ctx) {
       api('GET', '/hooks'),
       api('GET', `${base}/components`),
       api('GET', `${base}/bindings`),
-      apiAll(`${base}/component-audit?limit=200`, 2000).catch((err) => ({ error: err })),
+      apiAll(`${base}/component-audit?limit=200`, 5000).catch((err) => ({ error: err })),
     ]);
     state.hooks = hooks.items || [];
     state.components = comps.items || [];
@@ -136,7 +136,9 @@ export async function render(main, _params, ctx) {
     mount(select, options(state.hooks.map((hk) => [hk.name, `${hookLabel(hk.name)} (${hk.name})`]), current));
   }
 
-  async function refresh() {
+  /** Re-reads everything and re-renders the hooks and the trail; `focusHook` gets focus back
+   * (the button that was pressed is gone after the re-render). */
+  async function refresh(focusHook) {
     try {
       await load();
     } catch (err) {
@@ -148,18 +150,30 @@ export async function render(main, _params, ctx) {
     fillHookSelect();
     mount(hooksEl, state.hooks.map((hk) => hookCard(hk)));
     mount(auditEl, auditTable());
+    if (focusHook) {
+      const heading = hooksEl.querySelector(`.hook-card[data-hook="${focusHook}"] h2`);
+      if (heading) heading.focus();
+    }
   }
 
-  /** The component the audit says was bound before the current binding, or null (default). */
+  /**
+   * The version bound before `boundId`: the newest other component the trail shows bound to
+   * this hook (a canary change re-records the same binding, so those are skipped); null when
+   * only the platform default served before; undefined when the trail cannot say.
+   */
   function previousOf(hook, boundId) {
     if (!Array.isArray(state.audit)) return undefined;
+    let sawCurrent = false;
     for (let i = state.audit.length - 1; i >= 0; i--) {
       const e = state.audit[i];
       if (e.hook !== hook || e.kind !== 'bound') continue;
-      if (e.component_id !== boundId) return undefined;
-      return (e.detail && e.detail.previous) || null;
+      if (e.component_id === boundId) {
+        sawCurrent = true;
+        continue;
+      }
+      if (state.components.some((c) => c.id === e.component_id)) return e.component_id;
     }
-    return undefined;
+    return sawCurrent ? null : undefined;
   }
 
   function hookCard(hk) {
@@ -231,7 +245,7 @@ export async function render(main, _params, ctx) {
       : '';
 
     return h`<section class="card hook-card" data-hook="${hook}" aria-labelledby="hook-${hook}">
-        <h2 id="hook-${hook}">${hookLabel(hook)} <code class="muted">${hook}</code></h2>
+        <h2 id="hook-${hook}" tabindex="-1">${hookLabel(hook)} <code class="muted">${hook}</code></h2>
         ${serving}
         ${shadow && !shadow.error ? shadowDetail(shadow) : ''}
         ${shadow && shadow.error ? h`<p class="alert">Shadow: could not be read (${shadow.error.message}).</p>` : ''}
@@ -343,7 +357,7 @@ export async function render(main, _params, ctx) {
     try {
       await putBinding(hook, id, onFailure || b.on_failure, keepCanary);
       toast(`${hook}: bound ${shortId(id)}`);
-      await refresh();
+      await refresh(hook);
     } catch (err) {
       showError(errorRoot, err);
     }
@@ -366,7 +380,7 @@ export async function render(main, _params, ctx) {
         if (!ok) return;
         await api('DELETE', `${base}/bindings/${hook}`);
         toast(`${hook}: back to the platform default`);
-        await refresh();
+        await refresh(hook);
       } else if (action === 'rollback') {
         const previous = button.dataset.previous;
         const ok = await confirmDialog(
@@ -384,19 +398,19 @@ export async function render(main, _params, ctx) {
           await api('DELETE', `${base}/bindings/${hook}`);
         }
         toast(`${hook}: rolled back to ${previous ? shortId(previous) : 'the platform default'}`);
-        await refresh();
+        await refresh(hook);
       } else if (action === 'stop-canary') {
         const ok = await confirmDialog(`Remove the ${hook} canary?`, h`<p>Every customer gets <code>${shortId(b.bound_component_id)}</code> again.</p>`, 'Remove canary');
         if (!ok) return;
         await putBinding(hook, b.bound_component_id, b.on_failure, null);
         toast(`${hook}: canary removed`);
-        await refresh();
+        await refresh(hook);
       } else if (action === 'stop-shadow') {
         const ok = await confirmDialog(`Stop the ${hook} shadow?`, h`<p>Its counts and examples are dropped.</p>`, 'Stop shadow');
         if (!ok) return;
         await api('DELETE', `${base}/shadows/${hook}`);
         toast(`${hook}: shadow stopped`);
-        await refresh();
+        await refresh(hook);
       }
     } catch (err) {
       showError(card, err);
@@ -439,7 +453,7 @@ export async function render(main, _params, ctx) {
         await api('PUT', `${base}/shadows/${hook}`, { component_id: id, sample_percent: sample });
         toast(`${hook}: shadowing ${shortId(id)} on ${sample} % of calls`);
       }
-      await refresh();
+      await refresh(hook);
     } catch (err) {
       showError(card, err);
     } finally {
@@ -461,6 +475,7 @@ export async function render(main, _params, ctx) {
     submit.disabled = true;
     submit.textContent = 'Uploading…';
     const result = root.querySelector('#upload-result');
+    mount(result, h`<p class="muted">Uploading ${file.name} and running the hook's fixtures…</p>`);
     try {
       const res = await api('POST', `${base}/components?hook=${encodeURIComponent(hook)}`, file, { type: 'application/wasm' });
       clearError(card);
@@ -475,6 +490,7 @@ export async function render(main, _params, ctx) {
       uploadForm.elements.file.value = '';
       await refresh();
     } catch (err) {
+      result.replaceChildren();
       showError(card, err);
     } finally {
       submit.disabled = false;

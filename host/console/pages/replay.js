@@ -120,18 +120,41 @@ export async function render(main, params, ctx) {
     );
   }
 
+  /** One line on what changed: the total (pricing), the refund, or the decision. */
+  function changeSummary(ex, got) {
+    const b = ex.before || {};
+    const a = ex.after || {};
+    const currency = (got && got.input && got.input.show && got.input.show.currency) || chain.currency;
+    if ('ok' in b && 'err' in a) return h`newly refused: “${a.err}”`;
+    if ('err' in b && 'ok' in a) return h`newly allowed (was refused: “${b.err}”)`;
+    const bo = b.ok;
+    const ao = a.ok;
+    if (bo && ao && typeof bo === 'object' && typeof ao === 'object') {
+      if ('total_minor' in bo && 'total_minor' in ao) return h`total ${money(bo.total_minor, currency)} → <strong>${money(ao.total_minor, currency)}</strong>`;
+      if ('refund_minor' in bo && 'refund_minor' in ao) return h`refund ${money(bo.refund_minor, currency)} → <strong>${money(ao.refund_minor, currency)}</strong>`;
+    }
+    if (!('ok' in a) && !('err' in a)) return h`the candidate failed`;
+    return h`a different answer`;
+  }
+
+  function exampleView(ex, i, heading = true) {
+    const got = ex.run_id ? inputs.get(ex.run_id) : null;
+    return h`${heading ? h`<h3>Example ${i + 1}: ${changeSummary(ex, got)}</h3>` : ''}
+      ${ex.run_id ? h`<p class="muted small">run <code class="wrap">${ex.run_id}</code></p>` : ''}
+      <div class="diff three">
+        <div><h4>Input</h4><pre>${got ? (got.input !== undefined ? pretty(got.input) : `(${got.missing})`) : '…'}</pre></div>
+        <div><h4>Old output</h4><pre>${pretty(ex.before)}</pre></div>
+        <div><h4>New output</h4><pre>${pretty(ex.after)}</pre></div>
+      </div>`;
+  }
+
   function examplesView(examples) {
-    return examples.map((ex, i) => {
-      const got = ex.run_id ? inputs.get(ex.run_id) : null;
-      return h`<article class="card example" data-id="${ex.run_id || ''}">
-          <h3>Example ${i + 1}${ex.run_id ? h` <span class="muted small">run <code>${ex.run_id}</code></span>` : ''}</h3>
-          <div class="diff three">
-            <div><h4>Input</h4><pre>${got ? (got.input !== undefined ? pretty(got.input) : `(${got.missing})`) : '…'}</pre></div>
-            <div><h4>Old output</h4><pre>${pretty(ex.before)}</pre></div>
-            <div><h4>New output</h4><pre>${pretty(ex.after)}</pre></div>
-          </div>
-        </article>`;
-    });
+    // The first three open, the rest one click away: twenty inputs make a very long page.
+    return examples.map((ex, i) =>
+      i < 3
+        ? h`<article class="card example" data-id="${ex.run_id || ''}">${exampleView(ex, i)}</article>`
+        : h`<details class="card example" data-id="${ex.run_id || ''}"><summary>Example ${i + 1}: ${changeSummary(ex, ex.run_id ? inputs.get(ex.run_id) : null)}</summary>${exampleView(ex, i, false)}</details>`,
+    );
   }
 
   async function tick() {
