@@ -123,8 +123,12 @@ function theatresView(theatres, screens) {
   })}</div>`;
 }
 
-function showsView(shows, names) {
-  if (!shows.length) return h`<p class="notice">No upcoming shows. Schedule one below.</p>`;
+const FIRST_SHOWS = 20;
+
+function showsView(all, names, showAll) {
+  if (!all.length) return h`<p class="notice">No upcoming shows. Schedule one below.</p>`;
+  const shows = showAll ? all : all.slice(0, FIRST_SHOWS);
+  const more = all.length - shows.length;
   return h`<div class="table-wrap"><table class="cat-shows">
       <thead><tr><th scope="col">Starts</th><th scope="col">Movie</th><th scope="col">Theatre · screen</th><th scope="col">Format</th><th scope="col">Status</th><th scope="col" class="num">Seats left</th><th scope="col">Actions</th></tr></thead>
       <tbody>${shows.map(
@@ -141,7 +145,8 @@ function showsView(shows, names) {
             : ''}</td>
         </tr>`,
       )}</tbody>
-    </table></div>`;
+    </table></div>
+    ${more > 0 ? h`<div class="actions"><button type="button" class="secondary" data-action="all-shows">Show all ${all.length} shows (${more} more)</button></div>` : ''}`;
 }
 
 function theatreForm() {
@@ -331,7 +336,7 @@ export async function render(main, _params, ctx) {
       <div class="card" data-part="screen-form"></div>`,
   );
   const part = (name) => section.querySelector(`[data-part="${name}"]`);
-  const state = { theatres: [], screens: new Map(), movies: [], shows: [], screenDocs: new Map() };
+  const state = { theatres: [], screens: new Map(), movies: [], shows: [], screenDocs: new Map(), showAll: false };
   const names = {
     movie: (id) => (state.movies.find((m) => m.id === id) || { title: 'movie' }).title,
     theatre: (id) => (state.theatres.find((t) => t.id === id) || { name: 'theatre' }).name,
@@ -348,7 +353,7 @@ export async function render(main, _params, ctx) {
     const lists = await Promise.all(state.theatres.map((t) => apiAll(`/shows?theatre_id=${t.id}&from=${from}&limit=200`, 1000)));
     state.shows = lists.flat().sort((a, b) => a.starts_at.localeCompare(b.starts_at));
   };
-  const drawShows = () => mount(part('shows'), showsView(state.shows, names));
+  const drawShows = () => mount(part('shows'), showsView(state.shows, names, state.showAll));
   const refreshShows = async () => {
     try {
       await loadShows();
@@ -474,6 +479,10 @@ export async function render(main, _params, ctx) {
       tr.remove();
       drawPreview(form);
       (next ? next.querySelector('button') : form.querySelector('[data-action="add-row"]')).focus();
+    } else if (action === 'all-shows') {
+      state.showAll = true;
+      drawShows();
+      part('shows').querySelectorAll('tr[data-id] a')[FIRST_SHOWS]?.focus();
     } else if (action === 'reschedule') {
       await reschedule(button.dataset.id);
     } else if (action === 'cancel') {
@@ -544,7 +553,9 @@ export async function render(main, _params, ctx) {
       prices,
       format: values.format || '2D',
     });
-    await refreshShows();
+    await loadShows();
+    if (state.shows.findIndex((s) => s.id === show.id) >= FIRST_SHOWS) state.showAll = true;
+    drawShows();
     toast(`Show scheduled: ${names.movie(show.movie_id)}, ${dateTime(show.starts_at)}.`);
     const row = part('shows').querySelector(`tr[data-id="${CSS.escape(show.id)}"]`);
     if (row) row.classList.add('dy-just-added');

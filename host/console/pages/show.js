@@ -55,7 +55,7 @@ function bookingsTable(result, currency) {
   if (!items.length) return h`${note}<p class="muted">No bookings for this show yet.</p>`;
   const live = items.filter((b) => b.status === 'confirmed' || b.status === 'held');
   const revenue = items.filter((b) => b.status === 'confirmed').reduce((n, b) => n + (b.total_minor || 0), 0);
-  return h`${note}<p>${items.length} bookings, ${live.length} live, ${money(revenue, currency)} confirmed.</p>
+  return h`${note}<p>${items.length} booking${items.length === 1 ? '' : 's'}, ${live.length} live, ${money(revenue, currency)} confirmed.</p>
     <div class="table-wrap">
       <table>
         <thead><tr><th scope="col">Booking</th><th scope="col">Status</th><th scope="col">Seats</th><th scope="col" class="num">Total</th><th scope="col" class="num">Refunded</th><th scope="col">Made</th></tr></thead>
@@ -173,8 +173,25 @@ export async function render(main, [showId]) {
   );
   const part = (name) => section.querySelector(`[data-part="${name}"]`);
   let legendDrawn = false;
+  let firstPicture = true;
+  let refreshTimer = null;
+  const sid = encodeURIComponent(show.id);
+  const loadBookings = () => fill(part('bookings'), () => showBookings(show.chain_id, show.id), (r) => bookingsTable(r, show.currency));
+  const loadCheckins = () => fill(part('checkins'), () => api('GET', `/shows/${sid}/checkins`), checkinsPart);
   const live = liveSeatMap(part('map'), show.id, {
     onChange(doc) {
+      // A seat that changed state is a booking (or a check-in's sale) that changed: re-read
+      // those lists too, once the burst of changes has settled.
+      if (!firstPicture) {
+        clearTimeout(refreshTimer);
+        refreshTimer = setTimeout(() => {
+          if (section.isConnected) {
+            loadBookings();
+            loadCheckins();
+          }
+        }, 1500);
+      }
+      firstPicture = false;
       const counts = seatCounts(doc);
       mount(part('counts'), countsList(counts, (doc.items || []).length));
       const avail = section.querySelector('[data-field="seats-available"]');
@@ -185,9 +202,11 @@ export async function render(main, [showId]) {
       }
     },
   });
-  const sid = encodeURIComponent(show.id);
-  fill(part('checkins'), () => api('GET', `/shows/${sid}/checkins`), checkinsPart);
+  loadCheckins();
   fill(part('waitlist'), () => api('GET', `/shows/${sid}/waitlist?limit=200`).then((p) => p.items || []), waitlistPart);
-  fill(part('bookings'), () => showBookings(show.chain_id, show.id), (r) => bookingsTable(r, show.currency));
-  return () => live.close();
+  loadBookings();
+  return () => {
+    clearTimeout(refreshTimer);
+    live.close();
+  };
 }
