@@ -202,6 +202,7 @@ export async function render(main, _params, ctx) {
     const rollbackLabel = prev === undefined ? null : prev === null ? 'Roll back to the platform default' : `Roll back to ${shortId(prev)}`;
     const quick = h`
       <div class="actions">
+        ${open && bound ? h`<button type="button" data-action="bind" data-hook="${hook}" data-id="${bound}">Bind ${shortId(bound)} again (closes the breaker)</button>` : ''}
         ${bound ? h`<button type="button" class="secondary" data-action="unbind" data-hook="${hook}">Unbind (platform default)</button>` : ''}
         ${rollbackLabel ? h`<button type="button" class="secondary" data-action="rollback" data-hook="${hook}" data-previous="${prev || ''}">${rollbackLabel}</button>` : ''}
         ${canary ? h`<button type="button" class="secondary" data-action="stop-canary" data-hook="${hook}">Remove canary</button>` : ''}
@@ -212,7 +213,7 @@ export async function render(main, _params, ctx) {
       ? h`<div class="table-wrap"><table class="versions">
           <caption class="visually-hidden">${hookLabel(hook)} versions</caption>
           <thead><tr><th scope="col">Version</th><th scope="col">Uploaded</th><th scope="col" class="num">Size</th><th scope="col">Checks</th><th scope="col">Role</th><th scope="col">Actions</th></tr></thead>
-          <tbody>${versions.map((c) => versionRow(c, hook, bound, canary, shadow))}</tbody>
+          <tbody>${versions.map((c) => versionRow(c, hook, bound, canary, shadow, open))}</tbody>
         </table></div>`
       : h`<p class="muted">No version uploaded for this hook: the platform default (${componentRef(hk.default_component.id, false)}) serves it.</p>`;
 
@@ -255,9 +256,10 @@ export async function render(main, _params, ctx) {
       </section>`;
   }
 
-  function versionRow(c, hook, bound, canary, shadow) {
+  function versionRow(c, hook, bound, canary, shadow, open) {
     const roles = [];
     if (c.id === bound) roles.push(h`<span class="badge badge-bound">bound</span>`);
+    if (c.id === bound && open) roles.push(h` <span class="badge badge-open">breaker open</span>`);
     if (canary && canary.component_id === c.id) roles.push(h`<span class="badge badge-canary">canary ${canary.percent} %</span>`);
     if (shadow && !shadow.error && shadow.component_id === c.id) roles.push(h`<span class="badge badge-running">shadow</span>`);
     const f = c.fixtures || {};
@@ -319,14 +321,23 @@ export async function render(main, _params, ctx) {
 
   function auditDetail(e) {
     const d = e.detail || {};
+    const known = new Set(['previous', 'on_failure', 'percent', 'stable', 'sample_percent', 'fixtures_passed', 'cases_passed', 'fuel_max', 'size_bytes', 'replay_id', 'max_runs', 'reason']);
     const parts = [];
     if ('previous' in d) parts.push(h`previous ${d.previous ? h`<code>${shortId(d.previous)}</code>` : 'platform default'}`);
     if (d.on_failure) parts.push(h`on failure ${d.on_failure}`);
-    if (d.percent !== undefined) parts.push(h`${d.percent} %`);
+    if (d.percent !== undefined) parts.push(h`${d.percent} % of customers`);
+    if (d.stable) parts.push(h`beside <code>${shortId(d.stable)}</code>`);
     if (d.sample_percent !== undefined) parts.push(h`sample ${d.sample_percent} %`);
-    const rest = Object.fromEntries(Object.entries(d).filter(([k]) => !['previous', 'on_failure', 'percent', 'sample_percent'].includes(k)));
+    if (d.fixtures_passed !== undefined) parts.push(h`${d.fixtures_passed} fixtures`);
+    if (d.cases_passed) parts.push(h`${d.cases_passed} test cases`);
+    if (d.fuel_max) parts.push(h`fuel ≤ ${num(d.fuel_max)}`);
+    if (d.size_bytes) parts.push(h`${(d.size_bytes / 1024).toFixed(1)} KiB`);
+    if (d.replay_id) parts.push(h`<a href="#/replays/${d.replay_id}">replay report</a>`);
+    if (d.max_runs) parts.push(h`up to ${num(d.max_runs)} runs`);
+    const rest = Object.fromEntries(Object.entries(d).filter(([k]) => !known.has(k)));
     const restText = Object.keys(rest).length ? JSON.stringify(rest) : '';
-    return h`${parts.map((p, i) => h`${i ? ', ' : ''}${p}`)}${restText ? h`${parts.length ? ' · ' : ''}<span class="muted small">${restText.length > 160 ? restText.slice(0, 160) + '…' : restText}</span>` : ''}`;
+    return h`${parts.map((p, i) => h`${i ? ', ' : ''}${p}`)}${restText ? h`${parts.length ? ' · ' : ''}<span class="muted small">${restText.length > 160 ? restText.slice(0, 160) + '…' : restText}</span>` : ''}
+      ${d.reason ? h`<details class="reason"><summary>reason</summary><pre>${d.reason}</pre></details>` : ''}`;
   }
 
   // --- actions ------------------------------------------------------------------------------
