@@ -413,15 +413,20 @@ export async function render(main, _params, ctx) {
       mount(box, h`<p class="muted">This theatre has no screen yet.</p>`);
       return;
     }
-    const kept = Object.fromEntries([...box.querySelectorAll('input')].map((i) => [i.name.slice(6), i.value]));
     try {
       const classes = await screenClasses(screenId);
+      if (form.querySelector('[name="screen_id"]').value !== screenId) return;
+      // Prices someone typed survive a change of screen; the rest start from the new screen's.
+      const kept = Object.fromEntries([...box.querySelectorAll('input[data-touched]')].map((i) => [i.name.slice(6), i.value]));
       // Start from the prices of the screen's latest show, which is what most shows repeat.
       const last = state.shows.filter((s) => s.screen_id === screenId).at(-1);
       mount(box, priceFields(classes, currency, 'cat-w-price', last ? last.prices : {}));
       for (const input of box.querySelectorAll('input')) {
         const cls = input.name.slice(6);
-        if (kept[cls]) input.value = kept[cls];
+        if (kept[cls]) {
+          input.value = kept[cls];
+          input.dataset.touched = 'true';
+        }
       }
     } catch (err) {
       mount(box, h`<p role="alert" class="alert">${problemText(err)}</p>`);
@@ -449,6 +454,7 @@ export async function render(main, _params, ctx) {
     if (event.target.matches('[data-form="show"] [name="screen_id"]')) fillPrices();
   });
   section.addEventListener('input', (event) => {
+    if (event.target.matches('[data-form="show"] [data-part="prices"] input')) event.target.dataset.touched = 'true';
     const form = event.target.closest('[data-form="screen"]');
     if (form && event.target.closest('[data-part="rows"]')) drawPreview(form);
   });
