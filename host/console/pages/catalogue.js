@@ -6,6 +6,7 @@ import { api, apiAll, h, raw, mount, money, dateTime, formData, toast, confirmDi
 import { seatMapSvg } from '../seatmap.js';
 import { SEAT_CLASSES, rowsToSeats, seatsDoc, layoutLegend } from './screen.js';
 import { showBookings } from './show.js';
+import { staffOf } from './day.js';
 
 const FORMATS = ['2D', '3D', 'IMAX'];
 const DIGITS = { JPY: 0, KRW: 0, BHD: 3, KWD: 3 };
@@ -307,18 +308,16 @@ export async function render(main, _params, ctx) {
   }
   const chain = ctx.chain;
   const currency = chain.currency || 'INR';
-  // Theatres and shows are public reads, so the API alone would show an owner another chain's
-  // catalogue with forms that then fail: ask first whether the caller is staff of this chain.
-  if (ctx.user && ctx.user.role !== 'admin') {
-    try {
-      await api('GET', `/chains/${encodeURIComponent(chain.id)}/members?limit=1`);
-    } catch (err) {
-      if (!section.isConnected) return;
-      mount(section, h`<h1>Theatres &amp; shows</h1>${err.status === 404 || err.status === 403
-        ? h`<p class="notice">${chain.name} is not a chain you work for: pick one of yours.</p>`
-        : h`<p role="alert" class="alert">${problemText(err)}</p>`}`);
+  // Theatres and shows are public reads: without this the console would show an owner
+  // another chain's catalogue, with forms that then fail.
+  try {
+    if (!(await staffOf(ctx, chain.id))) {
+      mount(section, h`<h1>Theatres &amp; shows</h1><p class="notice">${chain.name} is not a chain you work for: pick one of yours.</p>`);
       return;
     }
+  } catch (err) {
+    mount(section, h`<h1>Theatres &amp; shows</h1><p role="alert" class="alert">${problemText(err)}</p>`);
+    return;
   }
   mount(
     section,

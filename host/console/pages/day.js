@@ -23,6 +23,23 @@ export function missingEndpoint(err) {
   return Boolean(err) && (err.status === 405 || (err.status === 404 && err.detail === 'no such resource'));
 }
 
+/**
+ * Whether the signed-in user is staff of `chainId` (admins are of every chain). Theatres,
+ * screens and shows are public reads, so the console asks before showing an owner anything of a
+ * chain: GET /chains/{id}/members answers only its members (404 for anyone else).
+ * Resolves true, false, or throws for any other failure.
+ */
+export async function staffOf(ctx, chainId) {
+  if (ctx.user && ctx.user.role === 'admin') return true;
+  try {
+    await api('GET', `/chains/${encodeURIComponent(chainId)}/members?limit=1`);
+    return true;
+  } catch (err) {
+    if (err.status === 404 || err.status === 403) return false;
+    throw err;
+  }
+}
+
 function reportProblem(err, what) {
   if (missingEndpoint(err)) {
     return h`<p role="alert" class="alert">This server does not answer ${what} yet (${err.status} ${err.code}): it is older than the console. Update the binary and reload.</p>`;
@@ -162,6 +179,15 @@ export async function render(main, _params, ctx) {
     return;
   }
   const chain = ctx.chain;
+  try {
+    if (!(await staffOf(ctx, chain.id))) {
+      mount(section, h`<h1>Today</h1><p class="notice">${chain.name} is not a chain you work for: pick one of yours.</p>`);
+      return;
+    }
+  } catch (err) {
+    mount(section, h`<h1>Today</h1><p role="alert" class="alert">${problemText(err)}</p>`);
+    return;
+  }
   const now = new Date();
   const todayKey = isoDay(now);
   const start = new Date(now.getFullYear(), now.getMonth(), now.getDate());
@@ -187,7 +213,12 @@ export async function render(main, _params, ctx) {
     const salesDoc = sales.status === 'fulfilled' ? sales.value : null;
     mount(section.querySelector('[data-part="totals"]'), totals({ shows: showItems, sales: salesDoc, todayKey }));
     const showsPart = section.querySelector('[data-part="shows"]');
-    mount(showsPart, showItems ? showsTables(showItems, todayKey) : reportProblem(shows.reason, 'the shows report'));
+    mount(
+      showsPart,
+      showItems
+        ? h`${shows.value.truncated ? h`<p class="notice">More than ${showItems.length} shows in these two days: only the first ${showItems.length} are listed.</p>` : ''}${showsTables(showItems, todayKey)}`
+        : reportProblem(shows.reason, 'the shows report'),
+    );
     sizeBars(showsPart);
     mount(section.querySelector('[data-part="sales"]'), salesDoc ? salesChart(salesDoc) : reportProblem(sales.reason, 'the sales report'));
   };

@@ -4,6 +4,7 @@
 
 import { api, h, raw, mount, dateTime, problemText } from '../lib.js';
 import { seatMapSvg, seatCounts } from '../seatmap.js';
+import { staffOf } from './day.js';
 
 export const SEAT_CLASSES = ['standard', 'premium', 'vip', 'accessible'];
 
@@ -46,7 +47,7 @@ export function layoutLegend(seats) {
     </ul>`;
 }
 
-export async function render(main, [screenId]) {
+export async function render(main, [screenId], ctx) {
   const section = document.createElement('section');
   section.dataset.page = 'screen';
   main.append(section);
@@ -56,6 +57,17 @@ export async function render(main, [screenId]) {
     screen = await api('GET', `/screens/${encodeURIComponent(screenId)}`);
   } catch (err) {
     mount(section, h`<h1>Screen</h1><p role="alert" class="alert">${problemText(err)}</p><p><a href="#/catalogue">Back to theatres</a></p>`);
+    return;
+  }
+  let allowed;
+  try {
+    allowed = await staffOf(ctx, screen.chain_id);
+  } catch (err) {
+    mount(section, h`<h1>Screen</h1><p role="alert" class="alert">${problemText(err)}</p>`);
+    return;
+  }
+  if (!allowed) {
+    mount(section, h`<h1>Screen</h1><p class="notice">This screen belongs to a chain you do not work for.</p><p><a href="#/catalogue">Back to theatres</a></p>`);
     return;
   }
   const theatre = await api('GET', `/theatres/${screen.theatre_id}`).catch(() => null);

@@ -3,7 +3,7 @@
 
 import { api, apiAll, h, mount, money, dateTime, time, problemText, badge } from '../lib.js';
 import { liveSeatMap, seatCounts } from '../seatmap.js';
-import { missingEndpoint } from './day.js';
+import { missingEndpoint, staffOf } from './day.js';
 
 const STATES = ['available', 'held', 'sold', 'blocked'];
 const CLASS_ORDER = ['standard', 'premium', 'vip', 'accessible', 'recliner'];
@@ -112,9 +112,9 @@ async function fill(el, load, view) {
   }
 }
 
-// Bookings are read with the show's own chain id: the API answers only if the caller is staff
-// of that chain (or an admin), so a link to another chain's show shows nothing of its sales.
-export async function render(main, [showId]) {
+// Bookings are read with the show's own chain id (an admin may follow a link to any chain's
+// show); an owner sees the page only for their own chains' shows.
+export async function render(main, [showId], ctx) {
   const section = document.createElement('section');
   section.dataset.page = 'show';
   main.append(section);
@@ -124,6 +124,19 @@ export async function render(main, [showId]) {
     show = await api('GET', `/shows/${encodeURIComponent(showId)}`);
   } catch (err) {
     mount(section, h`<h1>Show</h1>${alertBox(err)}<p><a href="#/day">Back to today</a></p>`);
+    return undefined;
+  }
+  // A show's facts and seats are public, its sales are not; the console shows neither to an
+  // owner of another chain.
+  let allowed;
+  try {
+    allowed = await staffOf(ctx, show.chain_id);
+  } catch (err) {
+    mount(section, h`<h1>Show</h1>${alertBox(err)}`);
+    return undefined;
+  }
+  if (!allowed) {
+    mount(section, h`<h1>Show</h1><p class="notice">This show belongs to a chain you do not work for.</p><p><a href="#/day">Back to today</a></p>`);
     return undefined;
   }
   const [movie, theatre, screen] = await Promise.all([
