@@ -8,7 +8,7 @@
 // GET /chains/{id}/runs/{run_id}, POST|GET /chains/{id}/replays.
 
 import { api, apiAll, h, mount, on, toast, showError, options, badge, dateTime, date, money } from '../lib.js';
-import { shortId, pretty, outcomeBadge, clearError, num, hookLabel } from './components.js';
+import { shortId, pretty, outcomeBadge, clearError, num, hookLabel, notStaff } from './components.js';
 
 // --- example inputs per hook, taken from the hooks' fixtures (host/src/plugins/hooks/*/fixtures.json)
 
@@ -133,6 +133,10 @@ export async function render(main, params, ctx) {
     comp = (list.items || []).find((c) => c.id === id);
     bindings = binds.items || [];
   } catch (err) {
+    if (err.status === 404 || err.status === 403) {
+      mount(root, notStaff(chain, err));
+      return;
+    }
     mount(root, h`<h1>Component <code>${shortId(id)}</code></h1><p><a href="#/components">← All components</a></p>`);
     showError(root, err);
     return;

@@ -59,6 +59,12 @@ export function hookLabel(hook) {
   return HOOK_LABELS[hook] || hook;
 }
 
+/** What a page shows when the API answers that the chain's components are not the caller's. */
+export function notStaff(chain, err) {
+  return h`<h1>Components</h1>
+    <p class="notice" data-reason="${err.code}">You are not on the staff of ${chain.name}, so its components are not shown (the API answered ${err.status} ${err.code}). Pick one of your own chains above, or ask an admin to add you to this one.</p>`;
+}
+
 // --- the page ---------------------------------------------------------------------------------
 
 export async function render(main, _params, ctx) {
@@ -142,6 +148,11 @@ export async function render(main, _params, ctx) {
     try {
       await load();
     } catch (err) {
+      if (!state.hooks.length && (err.status === 404 || err.status === 403)) {
+        // Not staff of this chain (the API hides other chains' components as 404).
+        mount(root, notStaff(chain, err));
+        return;
+      }
       showError(root, err);
       if (!state.hooks.length) mount(hooksEl, h`<p class="muted">Could not load the components.</p>`);
       return;
