@@ -195,7 +195,7 @@ export async function render(main, _params, ctx) {
   mount(
     section,
     h`<h1>Today at ${chain.name}</h1>
-      <p class="muted">${start.toLocaleDateString(undefined, { dateStyle: 'full' })} · <button type="button" class="secondary" data-action="reload">Refresh</button></p>
+      <p class="muted">${start.toLocaleDateString(undefined, { dateStyle: 'full' })} · refreshed every minute · <button type="button" class="secondary" data-action="reload">Refresh now</button></p>
       <div data-part="totals">${totals({ shows: null, sales: null, todayKey })}</div>
       <h2>Today's and tomorrow's shows</h2>
       <div data-part="shows"><p class="loading">Loading shows…</p></div>
@@ -224,4 +224,11 @@ export async function render(main, _params, ctx) {
   };
   section.querySelector('[data-action="reload"]').addEventListener('click', () => load());
   await load();
+  // The day moves on while the page is open: re-read both reports every minute.
+  const timer = setInterval(() => {
+    // Not while someone is tabbing through the tables: redrawing them would lose their place.
+    const busy = section.contains(document.activeElement) && !document.activeElement.matches('[data-action="reload"]');
+    if (section.isConnected && document.visibilityState === 'visible' && !busy) load();
+  }, 60_000);
+  return () => clearInterval(timer);
 }
