@@ -225,7 +225,7 @@ export async function render(main, [id], ctx) {
         h`<ul class="bk-tickets">
           ${items.map(
             (t) => h`<li class="card bk-ticket" data-id="${t.id}">
-              <img src="/api/v1/tickets/${t.id}/qr.svg" alt="QR code of the ticket for seat ${t.seat_id}" width="132" height="132" loading="lazy">
+              <img src="/api/v1/tickets/${t.id}/qr.svg" alt="QR code of the ticket for seat ${t.seat_id}" width="132" height="132">
               <div>
                 <p class="bk-ticket-seat">Seat <strong>${t.seat_id}</strong> ${badge(t.status)}</p>
                 <p class="muted">${t.checked_in_at ? `Checked in ${dateTime(t.checked_in_at)}` : t.status === 'valid' ? 'Not checked in yet' : ''}</p>

@@ -12,13 +12,15 @@ let last = { chainId: null, query: null, cursors: [null], index: 0 };
 // Shows and movies already read, so a page of bookings names their film without re-asking.
 const shows = new Map();
 const movies = new Map();
+const theatres = new Map();
 
 /** Shows of the chain starting from now on, for the show picker (theatres → their shows). */
 export async function upcomingShows(chainId) {
-  const theatres = (await api('GET', `/theatres?chain_id=${encodeURIComponent(chainId)}&limit=200`)).items || [];
+  const list = (await api('GET', `/theatres?chain_id=${encodeURIComponent(chainId)}&limit=200`)).items || [];
+  for (const t of list) theatres.set(t.id, t);
   const from = new Date(Date.now() - 3 * 3600 * 1000).toISOString();
   const lists = await Promise.all(
-    theatres.map((t) =>
+    list.map((t) =>
       api('GET', `/shows?theatre_id=${t.id}&from=${encodeURIComponent(from)}&limit=200`)
         .then((p) => (p.items || []).map((s) => ({ ...s, theatre: t })))
         .catch(() => []),
@@ -45,11 +47,17 @@ async function titles(ids) {
 async function knowShows(ids) {
   const missing = [...new Set(ids)].filter((id) => !shows.has(id)).slice(0, 50);
   await Promise.all(
-    missing.map((id) =>
-      api('GET', `/shows/${id}`)
-        .then((s) => shows.set(id, s))
-        .catch(() => shows.set(id, null)),
-    ),
+    missing.map(async (id) => {
+      try {
+        const show = await api('GET', `/shows/${id}`);
+        if (!theatres.has(show.theatre_id)) {
+          theatres.set(show.theatre_id, await api('GET', `/theatres/${show.theatre_id}`).catch(() => null));
+        }
+        shows.set(id, { ...show, theatre: theatres.get(show.theatre_id) || undefined });
+      } catch {
+        shows.set(id, null);
+      }
+    }),
   );
   await titles(ids.map((id) => shows.get(id)?.movie_id));
 }

@@ -92,8 +92,9 @@ export async function render(main, _params, ctx) {
 
   async function loadEndpoints() {
     try {
-      const page = await api('GET', `${base}?limit=100`);
-      endpoints = page.items || [];
+      // This list comes whole, as a bare array (not a page); accept a page too.
+      const page = await api('GET', base);
+      endpoints = Array.isArray(page) ? page : page.items || [];
       paintEndpoints();
     } catch (err) {
       mount(list, h`<p class="alert">Endpoints: ${problemText(err)}</p>`);
