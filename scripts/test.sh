@@ -127,3 +127,6 @@ FUZZ_PHASE=run FUZZ_SECONDS="${FUZZ_SECONDS:-30}" bash scripts/fuzz.sh
 
 step "browser check (headless Chromium on /docs)"
 bash scripts/browser-check.sh
+
+step "console browser tests (headless Chromium on /console, demo data; screenshots in target/console)"
+bash scripts/console-check.sh
