@@ -7,7 +7,7 @@
 // GET /chains/{id}/runs?component_id=&outcome=&from=&to=&limit=&cursor=,
 // GET /chains/{id}/runs/{run_id}, POST|GET /chains/{id}/replays.
 
-import { api, apiAll, h, mount, on, toast, showError, options, badge, dateTime, date, money } from '../lib.js';
+import { api, apiAll, h, mount, on, toast, showError, confirmDialog, options, badge, dateTime, date, money } from '../lib.js';
 import { shortId, pretty, outcomeBadge, clearError, num, hookLabel, notStaff } from './components.js';
 
 // --- example inputs per hook, taken from the hooks' fixtures (host/src/plugins/hooks/*/fixtures.json)
@@ -171,6 +171,12 @@ export async function render(main, params, ctx) {
           <div><dt>Fixtures</dt><dd>${comp.fixtures ? h`${comp.fixtures.passed} passed, fuel at most ${num(comp.fixtures.fuel_max)}` : '—'}</dd></div>
           <div><dt>Role</dt><dd>${roles.length ? roles : h`<span class="muted">stored, not serving</span>`}</dd></div>
         </dl>
+        <div class="actions">
+          ${b.bound_component_id === id && !(b.breaker && b.breaker.state === 'open')
+            ? ''
+            : h`<button type="button" id="bind-this">${b.bound_component_id === id ? 'Bind again (closes the breaker)' : 'Bind this version'}</button>`}
+          <a class="button secondary" href="#/components">Canary, shadow, roll back…</a>
+        </div>
       </div>
       <section class="card" aria-labelledby="stats-title">
         <h2 id="stats-title">Calls</h2>
@@ -214,6 +220,33 @@ export async function render(main, params, ctx) {
         <div id="run-detail" tabindex="-1"></div>
       </section>`,
   );
+
+  const bindButton = root.querySelector('#bind-this');
+  if (bindButton) {
+    bindButton.addEventListener('click', async () => {
+      const card = bindButton.closest('.card');
+      // A PUT without a canary ends it: keep the current one unless it is this version.
+      const keep = b.canary && b.canary.component_id !== id ? b.canary : null;
+      const ok = await confirmDialog(
+        `Bind ${shortId(id)} to ${hook}?`,
+        h`<p>New ${hook} calls use <code>${shortId(id)}</code> on every server within a second${b.bound_component_id && b.bound_component_id !== id ? h`, instead of <code>${shortId(b.bound_component_id)}</code>` : ''}.</p>
+          ${keep ? h`<p>The canary <code>${shortId(keep.component_id)}</code> at ${keep.percent} % stays.</p>` : ''}`,
+        'Bind',
+      );
+      if (!ok) return;
+      bindButton.disabled = true;
+      try {
+        const body = { component_id: id, on_failure: b.on_failure || undefined };
+        if (keep) body.canary = { component_id: keep.component_id, percent: keep.percent };
+        await api('PUT', `${base}/bindings/${hook}`, body);
+        toast(`${hook}: bound ${shortId(id)}`);
+        ctx.refresh();
+      } catch (err) {
+        showError(card, err);
+        bindButton.disabled = false;
+      }
+    });
+  }
 
   const statsEl = root.querySelector('#stats');
   const dryForm = root.querySelector('#dry-form');

@@ -62,6 +62,7 @@ export async function render(main, params, ctx) {
               <progress id="replay-progress" max="${total || 1}" value="${total ? done : 0}">${total ? Math.floor((100 * done) / total) : 0} %</progress>`
           : ''}
         ${r.status === 'failed' ? h`<p class="alert">The replay failed: ${r.error || 'no reason given'}</p>` : ''}
+        ${r.status === 'done' ? h`<p class="actions"><a class="button secondary" href="#/components/${r.component_id}">Open the candidate</a> <a class="button secondary" href="#/components">Bind, canary or shadow it…</a></p>` : ''}
       </div>`;
   }
 
