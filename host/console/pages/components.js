@@ -195,7 +195,15 @@ export async function render(main, _params, ctx) {
     const bound = b.bound_component_id || null;
     const canary = b.canary || null;
     const open = b.breaker && b.breaker.state === 'open';
-    const prev = bound ? previousOf(hook, bound) : undefined;
+    let prev = bound ? previousOf(hook, bound) : undefined;
+    if (bound && prev === undefined) {
+      // The trail does not say (it could not be read, or is older than the binding): the
+      // version uploaded just before the bound one is the best guess of "the previous".
+      const at = (c) => Date.parse(c.uploaded_at);
+      const boundAt = at(versions.find((c) => c.id === bound) || {});
+      const older = versions.filter((c) => c.id !== bound && at(c) < boundAt).sort((x, y) => at(y) - at(x));
+      if (older.length) prev = older[0].id;
+    }
     const others = versions.filter((c) => c.id !== bound);
     const versionPairs = (list) => list.map((c) => [c.id, `${shortId(c.id)} · ${dateTime(c.uploaded_at)}`]);
 
