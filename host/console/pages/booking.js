@@ -300,7 +300,12 @@ export async function render(main, [id], ctx) {
       mount(parts.receipt, h`<p class="muted">No component decisions recorded for this booking.</p>`);
       return;
     }
-    const canInvoke = Boolean(ctx.chain) && (!booking || booking.chain_id === ctx.chain.id);
+    // A dry run takes one of the chain's own uploads; the platform defaults are named by GET /hooks.
+    const sameChain = Boolean(ctx.chain) && (!booking || booking.chain_id === ctx.chain.id);
+    const [uploads, defaults] = await Promise.all([
+      sameChain ? api('GET', `/chains/${ctx.chain.id}/components`).then((r) => new Set((Array.isArray(r) ? r : r.items || []).map((c) => c.id))).catch(() => new Set()) : new Set(),
+      api('GET', '/hooks').then((r) => new Set((r.items || []).map((k) => k.default_component?.id).filter(Boolean))).catch(() => new Set()),
+    ]);
     mount(
       parts.receipt,
       h`<p class="muted">Every decision behind this booking, oldest first: which component decided, on exactly what input, and what it answered.
@@ -326,8 +331,9 @@ export async function render(main, [id], ctx) {
               </dl>
               <details><summary>Input</summary><pre>${pretty(d.input)}</pre></details>
               <details><summary>Output</summary><pre>${pretty(d.output)}</pre></details>
+              ${defaults.has(d.component_id) ? h`<p class="muted">The platform's default ${d.hook} component (listed by <code>GET /api/v1/hooks</code>): reproduce it locally with its bytes.</p>` : ''}
               <div class="actions">
-                ${canInvoke ? h`<button type="button" class="secondary" data-rerun="${i}">Re-run in the sandbox</button>` : ''}
+                ${uploads.has(d.component_id) ? h`<button type="button" class="secondary" data-rerun="${i}">Re-run in the sandbox</button>` : ''}
                 <button type="button" class="secondary" data-download="${i}">Download input.json</button>
               </div>
               <p class="bk-rerun" data-result="${i}" aria-live="polite"></p>

@@ -191,6 +191,8 @@ export async function render(main, _params, ctx) {
             `This server does not filter bookings by ${query.email ? 'email' : 'show'} yet (an older binary): ${problemText(err)}. Search by status only, or open a booking by its id.`,
           ),
         );
+      } else if (err.status === 404) {
+        showError(section, new Error(`You are not staff of ${ctx.chain.name}: the API shows none of its bookings (${problemText(err)}).`));
       } else {
         showError(section, err);
       }

@@ -128,7 +128,7 @@ export async function render(main, _params, ctx) {
       voCursor = page.next_cursor;
       paintVouchers();
     } catch (err) {
-      mount(voList, h`<p class="alert">Vouchers: ${problemText(err)}</p>`);
+      mount(voList, h`<p class="alert">${err.status === 404 ? `You are not staff of ${chain.name}: the API shows nothing of its vouchers (${problemText(err)}).` : `Vouchers: ${problemText(err)}`}</p>`);
     }
   }
 
@@ -311,7 +311,7 @@ export async function render(main, _params, ctx) {
       gcCursor = page.next_cursor;
       paintCards();
     } catch (err) {
-      mount(gcList, h`<p class="alert">Gift cards: ${problemText(err)}</p>`);
+      mount(gcList, h`<p class="alert">${err.status === 404 ? `You are not staff of ${chain.name}: the API shows nothing of its gift cards (${problemText(err)}).` : `Gift cards: ${problemText(err)}`}</p>`);
     }
   }
 
@@ -329,7 +329,7 @@ export async function render(main, _params, ctx) {
           </tr></thead>
           <tbody>${cards.map(
             (c) => h`<tr data-id="${c.id}">
-              <td><code>${c.hint}</code></td>
+              <td><code>…${c.hint}</code></td>
               <td class="num">${money(c.balance_minor, c.currency)}</td>
               <td class="num">${money(c.initial_minor, c.currency)}</td>
               <td>${dateTime(c.created_at)}</td>
@@ -348,7 +348,7 @@ export async function render(main, _params, ctx) {
     const out = section.querySelector('#gc-detail');
     try {
       const card = await api('GET', `${base}/gift-cards/${button.dataset.card}`);
-      mount(out, h`<div class="card"><h3>Card <code>${card.hint}</code>: ${money(card.balance_minor, card.currency)} left</h3>${movements(card.movements, card.currency)}</div>`);
+      mount(out, h`<div class="card"><h3>Card <code>…${card.hint}</code>: ${money(card.balance_minor, card.currency)} left</h3>${movements(card.movements, card.currency)}</div>`);
       out.querySelector('h3').scrollIntoView({ block: 'nearest' });
     } catch (err) {
       showError(section, err);

@@ -97,7 +97,7 @@ export async function render(main, _params, ctx) {
       endpoints = Array.isArray(page) ? page : page.items || [];
       paintEndpoints();
     } catch (err) {
-      mount(list, h`<p class="alert">Endpoints: ${problemText(err)}</p>`);
+      mount(list, h`<p class="alert">${err.status === 404 ? `You are not staff of ${ctx.chain.name}: the API shows nothing of its webhooks (${problemText(err)}).` : `Endpoints: ${problemText(err)}`}</p>`);
     }
   }
 
