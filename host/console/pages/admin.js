@@ -4,6 +4,7 @@
 // and status only; the text search narrows the pages already loaded.
 
 import { api, h, mount, on, showError, toast, confirmDialog, problemText, dateTime, badge, options } from '../lib.js';
+import { cardTables } from './bookings.js';
 
 const users = { role: '', status: '', text: '', items: [], cursor: null };
 
@@ -53,7 +54,7 @@ export async function render(main, _params, ctx) {
       mount(
         pendingBox,
         items.length
-          ? h`<div class="table-wrap"><table>
+          ? h`<div class="table-wrap"><table class="cards">
               <thead><tr><th scope="col">Name</th><th scope="col">Email</th><th scope="col">Signed up</th><th scope="col">Decision</th></tr></thead>
               <tbody>${items.map(
                 (u) => h`<tr data-id="${u.id}">
@@ -67,6 +68,7 @@ export async function render(main, _params, ctx) {
               ${page.next_cursor ? h`<p class="muted">More are waiting: the first 200 are shown.</p>` : ''}`
           : h`<p class="muted">Nobody is waiting.</p>`,
       );
+      cardTables(pendingBox);
     } catch (err) {
       mount(pendingBox, h`<p class="alert">${problemText(err)}</p>`);
     }
@@ -132,7 +134,7 @@ export async function render(main, _params, ctx) {
       h`<p class="muted">${shown.length} of ${users.items.length} loaded user(s)${users.cursor ? ', more to load' : ''}.</p>
         ${
           shown.length
-            ? h`<div class="table-wrap"><table>
+            ? h`<div class="table-wrap"><table class="cards">
                 <thead><tr><th scope="col">Name</th><th scope="col">Email</th><th scope="col">Role</th><th scope="col">Status</th><th scope="col">Created</th><th scope="col">Change</th></tr></thead>
                 <tbody>${shown.map(
                   (u) => h`<tr data-id="${u.id}">
@@ -147,6 +149,7 @@ export async function render(main, _params, ctx) {
         }
         ${users.cursor ? h`<div class="actions"><button type="button" class="secondary" id="ad-more">Load more users</button></div>` : ''}`,
     );
+    cardTables(usersBox);
   }
 
   usersForm.addEventListener('submit', (event) => {

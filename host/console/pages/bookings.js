@@ -62,6 +62,21 @@ async function knowShows(ids) {
   await titles(ids.map((id) => shows.get(id)?.movie_id));
 }
 
+/**
+ * Gives every cell of `table.cards` tables under `root` its column's name (data-label), so that
+ * on a phone the CSS can show each row as a small card instead of a wide, scrolling table.
+ */
+export function cardTables(root) {
+  for (const table of root.querySelectorAll('table.cards')) {
+    const names = [...table.querySelectorAll('thead th')].map((th) => th.textContent.trim());
+    for (const row of table.querySelectorAll('tbody tr')) {
+      [...row.children].forEach((cell, i) => {
+        if (names[i]) cell.dataset.label = names[i];
+      });
+    }
+  }
+}
+
 export function showLabel(show) {
   if (!show) return 'unknown show';
   const title = movies.get(show.movie_id)?.title || 'show';
@@ -212,7 +227,7 @@ export async function render(main, _params, ctx) {
       h`<h2>Results <span class="muted">page ${index + 1}${what.length ? ` · ${what.join(', ')}` : ''}</span></h2>
         ${
           items.length
-            ? h`<div class="table-wrap"><table class="bk-table">
+            ? h`<div class="table-wrap"><table class="bk-table cards">
                 <thead><tr>
                   <th scope="col">Booking</th><th scope="col">Status</th><th scope="col">Show</th>
                   <th scope="col">Seats</th><th scope="col" class="num">Total</th><th scope="col" class="num">Refunded</th>
@@ -238,6 +253,7 @@ export async function render(main, _params, ctx) {
           ${more ? h`<button type="button" data-page-to="${index + 1}">Next page</button>` : ''}
         </div>`,
     );
+    cardTables(results);
   }
 
   load(Math.min(last.index || 0, last.cursors.length - 1));

@@ -3,7 +3,7 @@
 // one card's movements, and a balance check by code through GET /gift-cards/balance).
 
 import { api, h, mount, on, formData, showError, toast, confirmDialog, problemText, money, dateTime, badge } from '../lib.js';
-import { upcomingShows, showLabel } from './bookings.js';
+import { upcomingShows, showLabel, cardTables } from './bookings.js';
 
 /** How many minor units a currency's major unit has (Intl knows; 2 if it does not). */
 function digits(currency) {
@@ -139,7 +139,7 @@ export async function render(main, _params, ctx) {
     }
     mount(
       voList,
-      h`<div class="table-wrap"><table>
+      h`<div class="table-wrap"><table class="cards">
           <thead><tr>
             <th scope="col">Code</th><th scope="col">Discount</th><th scope="col" class="num">Redeemed</th>
             <th scope="col">Valid</th><th scope="col">For</th><th scope="col">State</th><th scope="col">Actions</th>
@@ -165,6 +165,7 @@ export async function render(main, _params, ctx) {
         ${voCursor ? h`<div class="actions"><button type="button" class="secondary" id="vo-more">More vouchers</button></div>` : ''}
         <div id="vo-detail" aria-live="polite"></div>`,
     );
+    cardTables(voList);
   }
 
   voForm.addEventListener('submit', async (event) => {

@@ -5,6 +5,7 @@
 // failed email of their chain, which is what the retry-by-id form is for.
 
 import { api, h, mount, on, showError, toast, problemText, dateTime, ago, badge, options } from '../lib.js';
+import { cardTables } from './bookings.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 let last = { status: 'failed', cursors: [null], index: 0 };
@@ -98,7 +99,7 @@ export async function render(main, _params, ctx) {
       list,
       h`${
         items.length
-          ? h`<div class="table-wrap"><table>
+          ? h`<div class="table-wrap"><table class="cards">
               <thead><tr>
                 <th scope="col">Subject</th><th scope="col">Kind</th><th scope="col">To</th><th scope="col">Chain</th>
                 <th scope="col">Status</th><th scope="col" class="num">Attempts</th><th scope="col">Last error</th>
@@ -107,7 +108,7 @@ export async function render(main, _params, ctx) {
               <tbody>${items.map(
                 (n) => h`<tr data-id="${n.id}">
                   <td>${n.subject || h`<span class="muted">(from template)</span>`}</td>
-                  <td><code>${n.kind}</code></td>
+                  <td class="ob-kind"><code>${n.kind}</code></td>
                   <td class="ob-to">${n.recipient_emails.slice(0, 2).join(', ')}${n.recipient_emails.length > 2 ? ` +${n.recipient_emails.length - 2}` : ''}</td>
                   <td>${chainName(n.chain_id)}</td>
                   <td>${badge(n.status)}</td>
@@ -128,6 +129,7 @@ export async function render(main, _params, ctx) {
         ${more ? h`<button type="button" class="secondary" data-page-to="${index + 1}">Next page</button>` : ''}
       </div>`,
     );
+    cardTables(list);
   }
 
   async function showDetail(id) {

@@ -3,6 +3,7 @@
 // redeliver). A secret is shown once, right after it is made, and never kept by the page.
 
 import { api, h, mount, on, showError, toast, confirmDialog, problemText, dateTime, ago, badge, options } from '../lib.js';
+import { cardTables } from './bookings.js';
 
 // The event kinds the API knows (docs/webhooks.md); the server checks them again.
 const KINDS = [
@@ -108,7 +109,7 @@ export async function render(main, _params, ctx) {
     }
     mount(
       list,
-      h`<div class="table-wrap"><table>
+      h`<div class="table-wrap"><table class="cards">
           <thead><tr><th scope="col">URL</th><th scope="col">Events</th><th scope="col">Created</th><th scope="col">Actions</th></tr></thead>
           <tbody>${endpoints.map(
             (e) => h`<tr data-id="${e.id}" class="${open && open.id === e.id ? 'wh-open' : ''}">
@@ -124,6 +125,7 @@ export async function render(main, _params, ctx) {
           )}</tbody>
         </table></div>`,
     );
+    cardTables(list);
   }
 
   on(form, 'click', '#wh-all', () => form.querySelectorAll('input[name="events"]').forEach((i) => (i.checked = true)));
@@ -235,7 +237,7 @@ export async function render(main, _params, ctx) {
           </form>
           ${
             items.length
-              ? h`<div class="table-wrap"><table>
+              ? h`<div class="table-wrap"><table class="cards">
                   <thead><tr>
                     <th scope="col">Event</th><th scope="col">Status</th><th scope="col" class="num">Attempts</th>
                     <th scope="col">Last response</th><th scope="col">Next attempt</th><th scope="col">Created</th><th scope="col">Action</th>
@@ -260,6 +262,7 @@ export async function render(main, _params, ctx) {
           </div>
         </div>`,
     );
+    cardTables(deliveriesBox);
   }
 
   on(deliveriesBox, 'submit', '#wh-filter', (event, f) => {
