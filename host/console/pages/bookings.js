@@ -249,7 +249,7 @@ export async function render(main, _params, ctx) {
         }
         <div class="actions">
           ${index > 0 ? h`<button type="button" class="secondary" data-page-to="${index - 1}">Previous page</button>` : ''}
-          ${index > 0 ? h`<button type="button" class="secondary" data-page-to="0">First page</button>` : ''}
+          ${index > 1 ? h`<button type="button" class="secondary" data-page-to="0">First page</button>` : ''}
           ${more ? h`<button type="button" data-page-to="${index + 1}">Next page</button>` : ''}
         </div>`,
     );
