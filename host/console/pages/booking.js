@@ -352,6 +352,7 @@ export async function render(main, [id], ctx) {
         if ('total_minor' in ok && booking) return h`total ${money(ok.total_minor, booking.currency)}`;
         if ('refund_minor' in ok && booking) return h`refund ${money(ok.refund_minor, booking.currency)}`;
         if (Array.isArray(ok.seat_ids)) return h`seats ${ok.seat_ids.join(', ')}`;
+        if ('hold_seconds' in ok) return h`hold allowed for ${Math.round(ok.hold_seconds / 60)} min`;
       }
       return h`<code>${JSON.stringify(ok).slice(0, 120)}</code>`;
     }
