@@ -348,6 +348,7 @@ export async function render(main, [id], ctx) {
     if (out && typeof out === 'object') {
       if ('err' in out) return h`refused: ${String(out.err)}`;
       const ok = 'ok' in out ? out.ok : out;
+      if (d.function === 'cancel' && typeof ok === 'number' && booking) return h`refund ${money(ok, booking.currency)}`;
       if (ok && typeof ok === 'object') {
         if ('total_minor' in ok && booking) return h`total ${money(ok.total_minor, booking.currency)}`;
         if ('refund_minor' in ok && booking) return h`refund ${money(ok.refund_minor, booking.currency)}`;
