@@ -141,7 +141,14 @@ async function hold(token, showId, seatIds, extra = {}) {
   return call('POST', '/bookings', { token, body: { show_id: showId, seat_ids: seatIds, ...extra }, headers: idem() });
 }
 
+let confirmedCache = null;
+/** A paid booking of the demo customer (made once). */
 async function confirmedBooking() {
+  if (!confirmedCache) confirmedCache = await makeConfirmedBooking();
+  return confirmedCache;
+}
+
+async function makeConfirmedBooking() {
   const token = await tokenOf(CUSTOMER);
   const show = await demoShow(5);
   const seats = await freeSeats(show.id, 2, 'premium');
@@ -445,8 +452,13 @@ scenario('create a show through the console\'s form', async (s) => {
   const usedMovies = new Set(shows.map((x) => x.movie_id));
   const movies = await must('GET', `/theatres/${theatre.id}/movies`);
   const movie = (movies.items || movies).find((m) => usedMovies.has(m.id)) || (movies.items || movies)[0];
-  // Ten days ahead at 11:30 in the theatre's zone: past the demo week, so the screen is free.
-  const day = new Date(Date.now() + 10 * 24 * 3600_000).toLocaleDateString('en-CA', { timeZone: TZ });
+  // 11:30 in the theatre's zone, ten days ahead or the first day after with nothing on the
+  // screen: past the demo week, and not a show an earlier run made (the API must get a new one).
+  const later = await must('GET', `/shows?theatre_id=${theatre.id}&from=${encodeURIComponent(new Date(Date.now() + 9 * 24 * 3600_000).toISOString())}&limit=200`);
+  const busy = new Set(later.items.filter((x) => x.screen_id === screen.id).map((x) => new Date(x.starts_at).toLocaleDateString('en-CA', { timeZone: TZ })));
+  let offset = 10;
+  while (busy.has(new Date(Date.now() + offset * 24 * 3600_000).toLocaleDateString('en-CA', { timeZone: TZ }))) offset++;
+  const day = new Date(Date.now() + offset * 24 * 3600_000).toLocaleDateString('en-CA', { timeZone: TZ });
   const local = `${day}T11:30`;
   const startsAt = new Date(`${local}:00+05:30`).toISOString();
 
