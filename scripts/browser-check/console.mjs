@@ -331,9 +331,9 @@ async function settle(page, name) {
   return section.first();
 }
 
-/** Fails if the page shows an error alert (problemText in role=alert). */
+/** Fails if the page shows an error: an alert (problemText in role=alert) or an error toast. */
 async function noAlert(page, where) {
-  const alerts = page.locator('main [role="alert"]:visible');
+  const alerts = page.locator('main [role="alert"]:visible, #toasts .toast-error');
   const n = await alerts.count();
   for (let i = 0; i < n; i++) {
     const text = (await alerts.nth(i).innerText()).trim();
@@ -913,6 +913,7 @@ for (const width of [1280, 360]) {
   scenario(`every page at ${width} px: screenshot, no error${width === 360 ? ', no horizontal page scroll' : ''}`, async (s) => {
     const failures = [];
     const times = [];
+    const demoChainId = (await demo()).chain.id;
     const pages = {};
     for (const user of [OWNER, ADMIN]) pages[user.email] = await s.page(user, { width, height: width === 360 ? 780 : 900 });
     for (const [name, where, user = OWNER] of PAGES) {
@@ -923,6 +924,11 @@ for (const width of [1280, 360]) {
         const hash = await where();
         await open(page, hash, name);
         await noAlert(page, hash);
+        // The page is of the demo chain (not a "no chain yet" notice).
+        if (user === OWNER) {
+          const picked = await page.locator('#chain-picker').inputValue();
+          if (picked !== demoChainId) throw new Error(`the chain picker holds ${JSON.stringify(picked)}, not the demo chain`);
+        }
         await shot(page, name);
         if (width === 360) {
           const over = await horizontalOverflow(page);
