@@ -96,7 +96,15 @@ export async function render(main, _params, ctx) {
     );
     return;
   }
+  // What one signed-in user looked up is never shown to the next one in this tab.
+  if (last.userId !== ctx.user.id) {
+    shows.clear();
+    movies.clear();
+    theatres.clear();
+    last = { chainId: null, query: null, cursors: [null], index: 0 };
+  }
   if (last.chainId !== ctx.chain.id) last = { chainId: ctx.chain.id, query: null, cursors: [null], index: 0 };
+  last.userId = ctx.user.id;
   const q = last.query || {};
   mount(
     section,
