@@ -13,7 +13,8 @@ const ROUTES = [
   ['bookings', /^#\/bookings$/, 'bookings'],
   ['booking', /^#\/bookings\/([0-9a-f-]{36})$/, 'booking'],
   ['components', /^#\/components$/, 'components'],
-  ['component', /^#\/components\/([0-9a-f-]{36})$/, 'component'],
+  // A component version is named by its sha256.
+  ['component', /^#\/components\/([0-9a-f]{64})$/, 'component'],
   ['replay', /^#\/replays\/([0-9a-f-]{36})$/, 'replay'],
   ['boxoffice', /^#\/boxoffice$/, 'boxoffice'],
   ['webhooks', /^#\/webhooks$/, 'webhooks'],
@@ -54,7 +55,8 @@ async function loadChains() {
   state.chain = null;
   if (!state.user || (state.user.role !== 'owner' && state.user.role !== 'admin')) return;
   try {
-    const page = await api('GET', '/chains?limit=100');
+    // Only the chains this account may run (every chain is public in GET /chains).
+    const page = await api('GET', '/chains?staff=me&limit=100');
     state.chains = page.items || [];
   } catch (err) {
     toast(problemText(err), 'error');

@@ -207,6 +207,7 @@ impl App {
             live_seats,
             service_token: config.mail.service_token.as_deref().map(Arc::from),
             mail_domain: Arc::from(config.mail.from.email.domain()),
+            secure_cookies: public_url.starts_with("https://"),
         };
         // A bad SMTP URL or cron line stops the start, not the first send.
         if let Some(smtp) = &config.mail.smtp {

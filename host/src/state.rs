@@ -57,6 +57,8 @@ pub struct AppState {
     pub service_token: Option<Arc<str>>,
     /// Domain of the sender address (the right-hand side of every Message-ID).
     pub mail_domain: Arc<str>,
+    /// Whether console session cookies get `Secure` (the public URL is https).
+    pub secure_cookies: bool,
 }
 
 /// Settings of the catalogue rules.

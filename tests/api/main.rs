@@ -20,6 +20,7 @@ mod compat_0_3;
 mod component_cli;
 mod components;
 mod confidence;
+mod console;
 mod default_components;
 mod demo;
 mod edge;

@@ -9,8 +9,10 @@ pub use passwords::{HashError, Passwords};
 
 use std::time::Duration;
 
+use hmac::{Hmac, KeyInit, Mac};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
+use sha2::Sha256;
 use uuid::Uuid;
 
 /// Issuer written into and required from every token.
@@ -25,6 +27,9 @@ pub const MIN_SECRET_BYTES: usize = 32;
 pub struct AuthKeys {
     encoding: EncodingKey,
     decoding: DecodingKey,
+    /// Key of the console's CSRF tokens, derived from the same secret so that every replica
+    /// derives the same token for the same session.
+    csrf: [u8; 32],
     /// How long an access token is valid.
     pub ttl: Duration,
 }
@@ -56,11 +61,48 @@ pub struct Claims {
 impl AuthKeys {
     /// Keys from a shared secret.
     pub fn new(secret: &[u8], ttl: Duration) -> Self {
+        let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(secret)
+            .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
+        mac.update(b"cineflow console csrf v1");
+        let mut csrf = [0u8; 32];
+        csrf.copy_from_slice(&mac.finalize().into_bytes());
         Self {
             encoding: EncodingKey::from_secret(secret),
             decoding: DecodingKey::from_secret(secret),
+            csrf,
             ttl,
         }
+    }
+
+    /// The CSRF token of a console session: an HMAC of its session token, so nothing is
+    /// stored and a token is good exactly as long as its session (docs/console.md).
+    pub fn csrf_token(&self, session: &str) -> String {
+        use base64::Engine as _;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(self.csrf_mac(session))
+    }
+
+    /// Whether `presented` is the CSRF token of `session` (compared in constant time).
+    pub fn csrf_matches(&self, session: &str, presented: &str) -> bool {
+        use base64::Engine as _;
+        let Ok(bytes) = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(presented) else {
+            return false;
+        };
+        let mut mac = self.csrf_hmac();
+        mac.update(session.as_bytes());
+        mac.verify_slice(&bytes).is_ok()
+    }
+
+    fn csrf_hmac(&self) -> Hmac<Sha256> {
+        <Hmac<Sha256> as KeyInit>::new_from_slice(&self.csrf)
+            .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"))
+    }
+
+    fn csrf_mac(&self, session: &str) -> [u8; 32] {
+        let mut mac = self.csrf_hmac();
+        mac.update(session.as_bytes());
+        let mut out = [0u8; 32];
+        out.copy_from_slice(&mac.finalize().into_bytes());
+        out
     }
 
     /// Issues a token for `user` at token version `ver`.
@@ -87,5 +129,22 @@ impl AuthKeys {
         validation.set_required_spec_claims(&["exp", "iss", "sub"]);
         validation.leeway = 5;
         Ok(jsonwebtoken::decode::<Claims>(token, &self.decoding, &validation)?.claims)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_csrf_token_matches_its_own_session_only() {
+        let keys = AuthKeys::new(&[7; 32], Duration::from_secs(60));
+        let token = keys.csrf_token("session-a");
+        assert!(keys.csrf_matches("session-a", &token));
+        assert!(!keys.csrf_matches("session-b", &token));
+        assert!(!keys.csrf_matches("session-a", "not base64 !"));
+        assert!(!keys.csrf_matches("session-a", ""));
+        let other = AuthKeys::new(&[8; 32], Duration::from_secs(60));
+        assert!(!other.csrf_matches("session-a", &token));
     }
 }

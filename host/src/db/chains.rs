@@ -108,6 +108,27 @@ pub async fn list(
     .await
 }
 
+/// The chains `user` is staff of, in id order.
+#[tracing::instrument(skip_all)]
+pub async fn list_of_member(
+    conn: &mut PgConnection,
+    user: Uuid,
+    after: Option<Uuid>,
+    fetch: i64,
+) -> Result<Vec<Chain>, sqlx::Error> {
+    sqlx::query_as!(
+        Chain,
+        r#"select c.id, c.name, c.currency, c.timezone, c.created_at
+             from chains c join chain_members m on m.chain_id = c.id and m.user_id = $1
+            where ($2::uuid is null or c.id > $2) order by c.id limit $3"#,
+        user,
+        after,
+        fetch,
+    )
+    .fetch_all(conn)
+    .await
+}
+
 /// Adds a member (idempotent).
 #[tracing::instrument(skip_all)]
 pub async fn add_member(

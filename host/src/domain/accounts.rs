@@ -160,6 +160,27 @@ impl Accounts {
         })
     }
 
+    /// The CSRF token the console must send with every write of the session `token`.
+    pub fn csrf_token(&self, token: &str) -> String {
+        self.keys.csrf_token(token)
+    }
+
+    /// Whether `presented` is the CSRF token of the session `token`.
+    pub fn csrf_matches(&self, token: &str, presented: &str) -> bool {
+        self.keys.csrf_matches(token, presented)
+    }
+
+    /// When a token expires (`None` when it does not verify).
+    pub fn token_expiry(&self, token: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+        let claims = self.keys.verify(token).ok()?;
+        chrono::DateTime::from_timestamp(claims.exp, 0)
+    }
+
+    /// How long a token (and so a console session) lasts.
+    pub fn token_ttl(&self) -> Duration {
+        self.keys.ttl
+    }
+
     /// Who a bearer token stands for: a valid token of a user who still exists and whose
     /// token version matches (a password change revokes every earlier token).
     pub async fn authenticate(&self, token: &str) -> Result<Actor, DomainError> {

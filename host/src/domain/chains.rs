@@ -66,6 +66,25 @@ impl Chains {
         Ok(chains::list(&mut conn, after, fetch).await?)
     }
 
+    /// The chains `actor` may run: every chain for an admin, the chains whose staff an
+    /// approved owner is, none for anyone else.
+    pub async fn list_run_by(
+        &self,
+        actor: &Actor,
+        after: Option<Uuid>,
+        fetch: i64,
+    ) -> Result<Vec<Chain>, DomainError> {
+        let user = actor.user();
+        if crate::domain::access::is_admin(user) {
+            return self.list(after, fetch).await;
+        }
+        if !crate::domain::access::is_staff(user) {
+            return Ok(Vec::new());
+        }
+        let mut conn = self.pool.acquire().await?;
+        Ok(chains::list_of_member(&mut conn, user.id, after, fetch).await?)
+    }
+
     /// One chain (public).
     pub async fn find(&self, id: Uuid) -> Result<Chain, DomainError> {
         let mut conn = self.pool.acquire().await?;

@@ -143,9 +143,9 @@ pub(super) async fn signup(
 #[serde(deny_unknown_fields)]
 pub(super) struct SigninBody {
     /// Any text: an address that is not an account's gets the same 401 as a wrong password.
-    email: String,
+    pub(super) email: String,
     #[schema(schema_with = schema::password)]
-    password: String,
+    pub(super) password: String,
 }
 
 /// An access token.

@@ -10,7 +10,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::extract::{ApiJson, ApiPath, ApiQuery, Problems, StaffUser};
+use super::extract::{
+    ApiJson, ApiPath, ApiQuery, AuthUser, MaybeAuthUser, Problems, StaffUser, validation,
+};
 use super::page::{Page, PageRequest};
 use super::{ApiError, Problem};
 use crate::domain::Actor;
@@ -145,15 +147,51 @@ pub(super) struct PageQuery {
     cursor: Option<String>,
 }
 
-/// Lists chains.
-#[utoipa::path(get, path = "/api/v1/chains", tag = "chains", params(PageQuery),
-    responses((status = 200, description = "A page of chains", body = Page<ChainView>)))]
+/// `GET /chains` parameters.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub(super) struct ChainQuery {
+    /// `me`: only the chains the caller may run (its staff's; every chain for an admin).
+    /// Needs a signed-in caller.
+    #[param(schema_with = crate::http::schema::staff_me)]
+    staff: Option<String>,
+    #[param(schema_with = crate::http::schema::page_limit)]
+    limit: Option<u32>,
+    #[param(schema_with = crate::http::schema::page_cursor)]
+    cursor: Option<String>,
+}
+
+/// Lists chains (every chain is public), or with `staff=me` the caller's own.
+#[utoipa::path(get, path = "/api/v1/chains", tag = "chains", params(ChainQuery),
+    responses(
+        (status = 200, description = "A page of chains", body = Page<ChainView>),
+        (status = 401, description = "`unauthorized`: `staff=me` without a signed-in caller", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`: `staff` is not `me`", body = Problem, content_type = "application/problem+json"),
+    ))]
 pub(super) async fn list_chains(
     State(state): State<AppState>,
-    ApiQuery(q): ApiQuery<PageQuery>,
+    caller: MaybeAuthUser,
+    ApiQuery(q): ApiQuery<ChainQuery>,
 ) -> Result<Json<Page<ChainView>>, ApiError> {
     let page = PageRequest::parse(q.limit, q.cursor.as_deref())?;
-    let rows = state.chains.list(page.after, page.fetch()).await?;
+    let rows = match q.staff.as_deref() {
+        None => state.chains.list(page.after, page.fetch()).await?,
+        Some("me") => {
+            let Some(AuthUser(user)) = caller.0 else {
+                return Err(ApiError::new(
+                    StatusCode::UNAUTHORIZED,
+                    crate::http::code::Code::Unauthorized,
+                    "staff=me needs a signed-in caller",
+                ));
+            };
+            state
+                .chains
+                .list_run_by(&Actor::new(user), page.after, page.fetch())
+                .await?
+        }
+        Some(_) => return Err(validation([("staff", "must be `me`")])),
+    };
     Ok(Json(
         Page::from_rows(rows, page, |c| c.id).map(ChainView::from),
     ))

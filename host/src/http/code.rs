@@ -33,6 +33,9 @@ codes! {
     InvalidCredentials => "invalid_credentials",
     /// Signed in, but not allowed.
     Forbidden => "forbidden",
+    /// A console write (session cookie) without its `X-CSRF-Token`, with a wrong one, or
+    /// sent from another site.
+    CsrfFailed => "csrf_failed",
     /// The password is right but an admin rejected the account.
     AccountRejected => "account_rejected",
     /// A password change whose old password is wrong.

@@ -6,6 +6,7 @@ mod chains;
 pub mod code;
 mod components;
 pub mod conn;
+mod console;
 pub mod error;
 pub mod extract;
 mod gift_cards;
@@ -22,6 +23,7 @@ mod schema;
 mod screens;
 mod seat_maps;
 mod seats;
+mod session;
 mod shows;
 mod theatres;
 mod tickets;
@@ -71,6 +73,7 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
         .merge(ops::router())
         .merge(hooks::router())
         .merge(accounts::router())
+        .merge(session::router())
         .merge(chains::router())
         .merge(movies::router())
         .merge(theatres::router())
@@ -91,6 +94,7 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
     Router::new()
         .merge(routes)
         .merge(openapi::router(document))
+        .merge(console::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn(record_metrics))

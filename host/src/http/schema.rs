@@ -189,3 +189,8 @@ pub(crate) fn nullable(
         .item(schema)
         .item(ObjectBuilder::new().schema_type(Type::Null))
 }
+
+/// `?staff=` of the chain list: only `me`.
+pub(crate) fn staff_me() -> Object {
+    one_of(["me"]).build()
+}

@@ -71,7 +71,13 @@ impl Pseudonymizer {
                     .map_or(0, |(i, c)| i + c.len_utf8());
             let domain = rest[at + 1..end].trim_end_matches('.');
             let end = at + 1 + domain.len();
-            if start < at && domain.contains('.') {
+            // A real domain ends in a name with a letter in it: `pricer@0.3.0` in a WIT
+            // path or a backtrace is a version, not an address, and must stay readable.
+            let tld_has_letter = domain
+                .rsplit('.')
+                .next()
+                .is_some_and(|tld| tld.chars().any(char::is_alphabetic));
+            if start < at && domain.contains('.') && tld_has_letter {
                 out.push_str(&rest[..start]);
                 out.push_str(&self.of(&rest[start..end]));
             } else {
@@ -96,6 +102,15 @@ fn is_domain(c: char) -> bool {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn versions_in_wit_paths_are_not_addresses() {
+        let p = Pseudonymizer::new(b"secret");
+        let text = "wasm backtrace: cineflow:plugins/pricer@0.3.0#quote, then mail a@b.example";
+        let out = p.scrub_text(text);
+        assert!(out.contains("cineflow:plugins/pricer@0.3.0#quote"), "{out}");
+        assert!(!out.contains("a@b.example"), "{out}");
+    }
 
     #[test]
     fn addresses_become_stable_pseudonyms_and_nothing_else_changes() {

@@ -6,5 +6,8 @@ mod caller;
 mod params;
 
 pub use body::{ApiJson, OptionalJson, Problems, parse_json, validation};
-pub use caller::{AdminUser, AuthUser, MaybeAuthUser, StaffUser};
+pub use caller::{
+    AdminUser, AuthUser, CSRF_HEADER, MaybeAuthUser, SESSION_COOKIE, StaffUser, refuse_other_sites,
+    session_cookie,
+};
 pub use params::{ApiPath, ApiQuery, header_text};
