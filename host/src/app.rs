@@ -179,6 +179,7 @@ impl App {
             notifications: crate::domain::notifications::Notifications::new(pool.clone()),
             gift_cards: crate::domain::gift_cards::GiftCards::new(pool.clone()),
             vouchers: crate::domain::vouchers::Vouchers::new(pool.clone()),
+            reports: crate::domain::reports::Reports::new(pool.clone()),
             tickets: crate::domain::tickets::Tickets::new(pool.clone(), ticket_issuer),
             webhooks: crate::domain::webhooks::Webhooks::new(
                 pool.clone(),

@@ -49,6 +49,8 @@ pub struct AppState {
     pub catalogue: crate::domain::catalogue::Catalogue,
     /// Vouchers: the chain staff's codes and their redemptions.
     pub vouchers: crate::domain::vouchers::Vouchers,
+    /// The chain reports: shows with occupancy and takings, sales per day.
+    pub reports: crate::domain::reports::Reports,
     /// Signed tickets, their keys and check-in.
     pub tickets: crate::domain::tickets::Tickets,
     /// Webhooks: a chain's endpoints and their deliveries.

@@ -36,6 +36,7 @@ mod oversell;
 mod partial_cancel;
 mod payments;
 mod remote_cli;
+mod reports;
 mod scale_bounds;
 mod screens_shows;
 mod seat_maps;

@@ -34,9 +34,16 @@ pub struct BookingFilter {
     pub chain_id: Option<Uuid>,
     /// Only this status (as recorded).
     pub status: Option<BookingStatus>,
+    /// Only the bookings of the customer with this email (compared without case, as
+    /// `users.email` is `citext`).
+    pub email: Option<String>,
+    /// Only this show's.
+    pub show_id: Option<Uuid>,
 }
 
-/// A page of bookings.
+/// A page of bookings in id order. An email filter becomes the one user it names (the unique
+/// index on `users.email`), so `bookings_user_idx` pages it; a show filter pages on
+/// `bookings_show_id_idx`.
 #[tracing::instrument(skip_all)]
 pub async fn list(
     conn: &mut PgConnection,
@@ -52,12 +59,17 @@ pub async fn list(
                  voucher_id, booking_voucher_code(voucher_id) as voucher_code, discount_minor from bookings
          where ($1::uuid is null or user_id = $1) and ($2::uuid is null or chain_id = $2)
            and ($3::text is null or status = $3::text) and ($4::uuid is null or id > $4)
+           and ($6::text is null
+                or user_id = (select u.id from users u where u.email = $6::text::citext))
+           and ($7::uuid is null or show_id = $7)
          order by id limit $5"#,
         f.user_id,
         f.chain_id,
         f.status.map(|s| s.as_str()),
         after,
         fetch,
+        f.email.as_deref(),
+        f.show_id,
     )
     .fetch_all(conn)
     .await

@@ -15,6 +15,7 @@ pub mod outbox;
 pub mod payments;
 pub mod reads;
 pub mod replays;
+pub mod reports;
 pub mod runs;
 pub mod screens;
 pub mod shadows;

@@ -246,6 +246,38 @@ pub async fn find(conn: &mut PgConnection, id: Uuid) -> Result<Option<Notificati
     .await
 }
 
+/// Sends a failed notification again: `pending`, due now, with a fresh budget of attempts
+/// (`attempts` back to 0). `last_error` stays until the next attempt's outcome replaces it, so
+/// that what failed remains visible. `None` when the row is not `failed` (any more). Wakes
+/// the sweepers when the caller's transaction commits.
+#[tracing::instrument(skip_all)]
+pub async fn retry_failed(
+    conn: &mut PgConnection,
+    id: Uuid,
+) -> Result<Option<Notification>, sqlx::Error> {
+    let row = sqlx::query_as!(
+        Notification,
+        r#"update notifications
+            set status = 'pending', attempts = 0, next_attempt_at = now(),
+                locked_until = null, claim_token = null
+          where id = $1 and status = 'failed'
+          returning id, kind, chain_id, recipient_emails, locale, fields,
+                status as "status: NotificationStatus", attempts,
+    last_error, next_attempt_at, sent_at, subject, created_at"#,
+        id,
+    )
+    .fetch_optional(&mut *conn)
+    .await?;
+    if row.is_some() {
+        super::notify(conn, OUTBOX_CHANNEL, "").await?;
+    }
+    Ok(row)
+}
+
+/// The channel the sweepers listen on (`mail::sweeper::CHANNEL`; migration 0005 notifies it on
+/// every insert).
+const OUTBOX_CHANNEL: &str = "cineflow_outbox";
+
 /// Notifications in id (queue) order, optionally of one status.
 #[tracing::instrument(skip_all)]
 pub async fn list(

@@ -80,7 +80,9 @@ pub async fn insert(conn: &mut PgConnection, p: NewPayment<'_>) -> Result<Paymen
 }
 
 /// Adds a refund to a booking's payment (if it was paid): refunds add up, and
-/// `payments_refund_check` keeps their sum within what was paid.
+/// `payments_refund_check` keeps their sum within what was paid. A refund of more than nothing
+/// is also written to the ledger `payment_refunds` with its time, in the same statement, so
+/// that reports can say which day it belongs to.
 #[tracing::instrument(skip_all)]
 pub async fn refund(
     conn: &mut PgConnection,
@@ -89,14 +91,19 @@ pub async fn refund(
     amount_minor: i64,
 ) -> Result<(), sqlx::Error> {
     sqlx::query!(
-        r#"update payments set refunded_minor = refunded_minor + $2,
-            status = case when refunded_minor + $2::bigint = 0 then status
-                          when refunded_minor + $2 = amount_minor then 'refunded'
-                          else 'partially_refunded' end
-         where chain_id = $3 and booking_id = $1"#,
+        r#"with paid as (
+             update payments set refunded_minor = refunded_minor + $2,
+                 status = case when refunded_minor + $2::bigint = 0 then status
+                               when refunded_minor + $2 = amount_minor then 'refunded'
+                               else 'partially_refunded' end
+              where chain_id = $3 and booking_id = $1
+              returning id, chain_id, booking_id)
+         insert into payment_refunds (id, chain_id, payment_id, booking_id, amount_minor)
+         select $4, chain_id, id, booking_id, $2 from paid where $2 > 0"#,
         booking,
         amount_minor,
         chain,
+        Uuid::now_v7(),
     )
     .execute(conn)
     .await?;

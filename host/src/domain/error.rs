@@ -140,6 +140,9 @@ pub enum DomainError {
     /// The chain has a voucher with this code (in any case).
     #[error("the chain has a voucher with this code")]
     VoucherCodeTaken,
+    /// Only a failed notification can be retried (its status, in the message).
+    #[error("{0}")]
+    NotificationNotFailed(String),
     /// Something that should not happen did (logged; the caller learns nothing of it).
     #[error("{0}")]
     Internal(String),

@@ -17,6 +17,7 @@ pub mod hook_io;
 pub mod idempotency;
 pub mod live_seats;
 pub mod notifications;
+pub mod reports;
 pub mod runs;
 pub mod tickets;
 pub mod types;

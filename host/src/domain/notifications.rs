@@ -4,9 +4,9 @@
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::DomainError;
 use super::types::NotificationStatus;
-use crate::db::outbox;
+use super::{Actor, DomainError};
+use crate::db::{self, outbox};
 
 pub use crate::db::outbox::Notification;
 
@@ -99,8 +99,49 @@ impl Notifications {
     /// One notification.
     pub async fn find(&self, id: Uuid) -> Result<Notification, DomainError> {
         let mut conn = self.pool.acquire().await?;
-        outbox::find(&mut conn, id)
-            .await?
-            .ok_or_else(|| DomainError::NotFound("no such notification".into()))
+        outbox::find(&mut conn, id).await?.ok_or_else(not_found)
     }
+
+    /// Sends a failed notification again (pending, due now, attempts back to 0). Admins may
+    /// retry any; an owner the notifications of a chain they belong to. To anyone else it
+    /// does not exist (404), whatever its state; a notification that is not `failed` is
+    /// refused with its status.
+    pub async fn retry(&self, actor: &Actor, id: Uuid) -> Result<Notification, DomainError> {
+        let mut conn = self.pool.acquire().await?;
+        let row = outbox::find(&mut conn, id).await?.ok_or_else(not_found)?;
+        if !may_manage(&mut conn, actor, &row).await? {
+            return Err(not_found());
+        }
+        if let Some(retried) = outbox::retry_failed(&mut conn, id).await? {
+            return Ok(retried);
+        }
+        // Not failed: either it never was, or a retry (or a sweeper) moved it meanwhile.
+        let now = outbox::find(&mut conn, id).await?.ok_or_else(not_found)?;
+        Err(DomainError::NotificationNotFailed(format!(
+            "only a failed notification can be retried; this one is {}",
+            now.status.as_str()
+        )))
+    }
+}
+
+/// Whether the actor may act on the notification: an admin, or an approved owner who is a
+/// member of its chain. Platform mail (no chain) is the admins' alone.
+async fn may_manage(
+    conn: &mut sqlx::PgConnection,
+    actor: &Actor,
+    n: &Notification,
+) -> Result<bool, DomainError> {
+    if actor.is_admin() {
+        return Ok(true);
+    }
+    match n.chain_id {
+        Some(chain) if actor.is_owner() => {
+            Ok(db::chains::is_member(conn, chain, actor.id()).await?)
+        }
+        _ => Ok(false),
+    }
+}
+
+fn not_found() -> DomainError {
+    DomainError::NotFound("no such notification".into())
 }

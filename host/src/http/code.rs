@@ -118,6 +118,8 @@ codes! {
     VoucherNotApplicable => "voucher_not_applicable",
     /// The chain has a voucher with this code (in any case).
     VoucherCodeTaken => "voucher_code_taken",
+    /// Only a failed notification can be retried; this one is pending, sending or sent.
+    NotificationNotFailed => "notification_not_failed",
     /// An unexpected error (logged; nothing of it is shown).
     Internal => "internal",
     /// The service cannot answer right now.

@@ -366,6 +366,9 @@ impl From<crate::domain::DomainError> for ApiError {
             E::VoucherCodeTaken => {
                 ApiError::new(StatusCode::CONFLICT, Code::VoucherCodeTaken, detail)
             }
+            E::NotificationNotFailed(m) => {
+                ApiError::new(StatusCode::CONFLICT, Code::NotificationNotFailed, m)
+            }
             E::Internal(m) => ApiError::internal(m),
             E::Db(e) => ApiError::from(e),
         }

@@ -19,6 +19,7 @@ mod ops;
 pub mod page;
 mod payments;
 pub mod ratelimit;
+mod reports;
 mod schema;
 mod screens;
 mod seat_maps;
@@ -88,6 +89,7 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
         .merge(components::router())
         .merge(waitlist::router())
         .merge(vouchers::router())
+        .merge(reports::router())
         .merge(tickets::router())
         .merge(webhooks::router())
         .split_for_parts();

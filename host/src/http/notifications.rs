@@ -15,10 +15,11 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::extract::{AdminUser, ApiJson, ApiPath, ApiQuery, Problems, validation};
+use super::extract::{AdminUser, ApiJson, ApiPath, ApiQuery, AuthUser, Problems, validation};
 use super::idempotency::IdempotencyKey;
 use super::page::{Page, PageRequest};
 use super::{ApiError, Problem};
+use crate::domain::Actor;
 use crate::domain::notifications::{CustomEmail, Notification, Sender};
 use crate::domain::types::Email;
 use crate::state::AppState;
@@ -29,6 +30,7 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_notifications, create_notification))
         .routes(routes!(get_notification))
+        .routes(routes!(retry_notification))
 }
 
 /// Longest subject (one line).
@@ -291,5 +293,27 @@ pub(super) async fn get_notification(
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Json<NotificationView>, ApiError> {
     let row = state.notifications.find(id).await?;
+    Ok(Json(view(row, &state)))
+}
+
+/// Sends a failed email again: it becomes `pending`, due at once, with `attempts` back to 0
+/// (`last_error` keeps what failed until the next attempt). Admins, and the staff of the
+/// notification's chain.
+#[utoipa::path(post, path = "/api/v1/notifications/{id}/retry", tag = "notifications",
+    params(("id" = Uuid, Path, description = "Notification id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Pending again", body = NotificationView),
+        (status = 400, description = "Malformed id", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such notification, or not one of your chain's (platform mail is the admins')", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`notification_not_failed`: it is pending, sending or sent", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub(super) async fn retry_notification(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    ApiPath(id): ApiPath<Uuid>,
+) -> Result<Json<NotificationView>, ApiError> {
+    let row = state.notifications.retry(&Actor::new(user), id).await?;
     Ok(Json(view(row, &state)))
 }

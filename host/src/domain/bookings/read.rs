@@ -5,7 +5,7 @@ use uuid::Uuid;
 use super::Bookings;
 use crate::db::audit::{self, AuditEntry};
 use crate::db::bookings::{self, Booking, BookingFilter};
-use crate::domain::types::{BookingId, BookingStatus, ChainId, PaymentId};
+use crate::domain::types::{BookingId, BookingStatus, ChainId, Email, PaymentId};
 use crate::domain::{Actor, DomainError};
 
 /// Which bookings a listing asks for; what it may see is the actor's.
@@ -17,6 +17,10 @@ pub struct BookingListFilter {
     pub chain_id: Option<Uuid>,
     /// Only this recorded status.
     pub status: Option<BookingStatus>,
+    /// Admins, and chain staff with `chain_id`: the bookings of the customer with this email.
+    pub email: Option<Email>,
+    /// Only this show's bookings (of those the actor may see).
+    pub show_id: Option<Uuid>,
 }
 
 /// A page of audit entries (ascending id; `fetch` is one more than the page to tell if
@@ -29,7 +33,9 @@ fn no_booking() -> DomainError {
 
 impl Bookings {
     /// A page of the bookings the actor may see: their own; with a chain, that chain's (its
-    /// staff); admins see every booking.
+    /// staff); admins see every booking. `show_id` narrows any of these. `email` searches
+    /// customers, so it is for admins and for staff within their chain (`chain_id`): anyone
+    /// else giving it is told so (it would only ever match their own bookings).
     pub async fn list(
         &self,
         actor: &Actor,
@@ -38,11 +44,14 @@ impl Bookings {
         fetch: i64,
     ) -> Result<Vec<Booking>, DomainError> {
         let mut conn = self.pool.acquire().await?;
+        let email = wanted.email.map(|e| e.as_str().to_owned());
         let filter = if actor.is_admin() {
             BookingFilter {
                 user_id: wanted.user_id,
                 chain_id: wanted.chain_id,
                 status: wanted.status,
+                email,
+                show_id: wanted.show_id,
             }
         } else if let Some(chain) = wanted.chain_id {
             if !actor.is_owner() {
@@ -53,12 +62,22 @@ impl Bookings {
                 user_id: wanted.user_id,
                 chain_id: Some(chain),
                 status: wanted.status,
+                email,
+                show_id: wanted.show_id,
             }
         } else {
+            if email.is_some() {
+                return Err(DomainError::invalid(
+                    "email",
+                    "searching by email needs chain_id (a chain's staff) or an admin",
+                ));
+            }
             BookingFilter {
                 user_id: Some(actor.id()),
                 chain_id: None,
                 status: wanted.status,
+                email: None,
+                show_id: wanted.show_id,
             }
         };
         Ok(bookings::list(&mut conn, &filter, after, fetch).await?)

@@ -28,7 +28,7 @@ use crate::domain::bookings::{
     self, Booking, BookingListFilter, HoldCommand, Payment, PickCommand, SeatRequest,
 };
 use crate::domain::hook_io::{LineItem, SeatClass};
-use crate::domain::types::{BookingId, BookingStatus, PaymentStatus, SeatId};
+use crate::domain::types::{BookingId, BookingStatus, Email, PaymentStatus, SeatId};
 use crate::state::AppState;
 
 /// The routes of this module, each declared once: its path and method come from the
@@ -320,18 +320,27 @@ pub(super) struct BookingQuery {
     chain_id: Option<Uuid>,
     #[param(schema_with = crate::http::schema::booking_status)]
     status: Option<String>,
+    /// Admins, and chain staff with `chain_id`: the bookings of the customer with this email
+    /// (exact, ignoring case). Anyone else giving it: 422.
+    #[param(schema_with = crate::http::schema::email)]
+    email: Option<String>,
+    /// Only this show's bookings.
+    show_id: Option<Uuid>,
     #[param(schema_with = crate::http::schema::page_limit)]
     limit: Option<u32>,
     #[param(schema_with = crate::http::schema::page_cursor)]
     cursor: Option<String>,
 }
 
-/// Lists bookings: your own; with `chain_id`, a chain's (its staff); admins see all.
+/// Lists bookings: your own; with `chain_id`, a chain's (its staff); admins see all. Filters
+/// `status`, `show_id` and (staff and admins) `email` narrow the list; the cursor pages
+/// through the filtered list in id order.
 #[utoipa::path(get, path = "/api/v1/bookings", tag = "bookings", params(BookingQuery),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "A page of bookings", body = Page<BookingView>),
         (status = 404, description = "Not a chain of yours", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`: an unknown `status`, an `email` that is not an address, or `email` without `chain_id` from someone not an admin", body = Problem, content_type = "application/problem+json"),
     ))]
 pub(super) async fn list_bookings(
     State(state): State<AppState>,
@@ -345,10 +354,18 @@ pub(super) async fn list_bookings(
             validation([("status", "must be held, confirmed, cancelled or expired")])
         })?),
     };
+    let email = q
+        .email
+        .as_deref()
+        .map(Email::parse)
+        .transpose()
+        .map_err(|e| validation([("email", e)]))?;
     let wanted = BookingListFilter {
         user_id: q.user_id,
         chain_id: q.chain_id,
         status,
+        email,
+        show_id: q.show_id,
     };
     let rows = state
         .bookings
