@@ -107,9 +107,6 @@ impl App {
         if let Some((email, password)) = &config.admin {
             bootstrap::admin(&pool, &passwords, email, password).await?;
         }
-        if config.demo {
-            demo::load(&pool, &passwords, config.cleaning_buffer).await?;
-        }
         let (per_email, per_client) = config.signin_limits;
         let gateway: Arc<dyn crate::gateway::PaymentGateway> =
             Arc::new(crate::gateway::TestGateway);
@@ -210,6 +207,10 @@ impl App {
             mail_domain: Arc::from(config.mail.from.email.domain()),
             secure_cookies: public_url.starts_with("https://"),
         };
+        // After the services exist: the demo's activity goes through them.
+        if config.demo {
+            demo::load(&state, config.cleaning_buffer, &config.components_dir).await?;
+        }
         // A bad SMTP URL or cron line stops the start, not the first send.
         if let Some(smtp) = &config.mail.smtp {
             Mailer::new(smtp, &config.mail.from)?;

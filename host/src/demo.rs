@@ -1,8 +1,22 @@
 //! Demo data (`CINEFLOW_DEMO`, on in `scripts/run.sh`): a chain with one theatre, two
-//! screens, four movies and a week of shows, plus a demo owner and customer. Fixed ids and
-//! `on conflict do nothing` make loading it again harmless; each start tops the coming week up.
+//! screens, four movies and a week of shows, a demo owner and customers, and a cinema in use:
+//! bookings of the coming shows (confirmed, partly or fully cancelled, one held), check-ins,
+//! a waiting list on a show whose VIP row sold out, vouchers, gift cards, an example pricing
+//! component bound with the version before it to roll back to, the run log of their calls, a
+//! replay of the newer over the older's traffic, and a month of past sales.
+//!
+//! Fixed ids and `on conflict do nothing` make loading the catalogue again harmless; each start
+//! tops the coming week up. The activity goes through the domain services (the outbox,
+//! tickets, audit and run log stay consistent) and is written when the coming shows have no
+//! demo bookings (so a restart a week later books the new week); only the past, which no use
+//! case can write, is inserted by `db::demo`. A missing example component, or any failure of
+//! the activity, is logged and skipped: it never stops the start.
 
-use std::time::Duration;
+mod activity;
+mod history;
+
+use std::path::Path;
+use std::time::{Duration, Instant};
 
 use chrono::{Days, NaiveTime, Utc};
 use chrono_tz::Asia::Kolkata;
@@ -18,13 +32,24 @@ use crate::db::{chains, movies, screens, shows, theatres, users};
 use crate::domain::hook_io::SeatClass;
 use crate::domain::types::seat_layout::{self, RowSpec};
 use crate::domain::types::{AccountStatus, Role};
+use crate::state::AppState;
 
 /// Demo owner (chain staff), listed in the README.
 pub const OWNER: (&str, &str) = ("owner@demo.cineflow.local", "Demo-Owner-2026");
 /// Demo customer, listed in the README.
 pub const CUSTOMER: (&str, &str) = ("customer@demo.cineflow.local", "Demo-Customer-2026");
+/// The other customers of the demo's bookings and waiting list (name, email); they sign in
+/// with the demo customer's password.
+pub const REGULARS: [(&str, &str); 5] = [
+    ("Priya Nair", "priya@demo.cineflow.local"),
+    ("Arjun Mehta", "arjun@demo.cineflow.local"),
+    ("Kavya Reddy", "kavya@demo.cineflow.local"),
+    ("Rohan Das", "rohan@demo.cineflow.local"),
+    ("Sana Khan", "sana@demo.cineflow.local"),
+];
 
-const CHAIN: Uuid = Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_c4a1);
+/// The demo chain.
+pub const CHAIN: Uuid = Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_c4a1);
 const THEATRE: Uuid = Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_7ea1);
 const SCREENS: [Uuid; 2] = [
     Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_5c01),
@@ -57,12 +82,37 @@ const MOVIES: [(u128, &str, i32, &str); 4] = [
     ),
 ];
 
-/// Loads (or tops up) the demo data.
+/// Loads (or tops up) the demo data: the catalogue and accounts (a failure stops the start),
+/// then the activity (a failure is logged). `components_dir` holds the example components
+/// (`examples/*.wasm`, built by `scripts/build-components.sh`).
 pub async fn load(
+    state: &AppState,
+    cleaning_buffer: Duration,
+    components_dir: &Path,
+) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let added = catalogue(&state.db, &state.passwords, cleaning_buffer).await?;
+    if let Err(e) = history::load(&state.db, cleaning_buffer).await {
+        tracing::warn!(error = %e, "demo: the past sales were not written");
+    }
+    if let Err(e) = activity::load(state, components_dir).await {
+        tracing::warn!(error = %e, "demo: the bookings and components were not (all) loaded");
+    }
+    tracing::info!(
+        shows_added = added,
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "demo data ready"
+    );
+    Ok(())
+}
+
+/// The chain, its theatre, screens, movies and the coming week's shows, and the accounts;
+/// how many shows it added.
+async fn catalogue(
     pool: &PgPool,
     passwords: &Passwords,
     cleaning_buffer: Duration,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<u32> {
     let mut tx = pool.begin().await?;
     let owner = ensure_user(&mut tx, passwords, "Demo Owner", OWNER, Role::Owner).await?;
     ensure_user(
@@ -73,6 +123,28 @@ pub async fn load(
         Role::Customer,
     )
     .await?;
+    // One hash for all of them: five more Argon2 runs would slow the first start for nothing.
+    let mut hash = None;
+    for (name, email) in REGULARS {
+        if users::find_credentials(&mut tx, email).await?.is_some() {
+            continue;
+        }
+        let hash = match &hash {
+            Some(h) => h,
+            None => hash.insert(passwords.hash(CUSTOMER.1.to_owned()).await?),
+        };
+        users::insert(
+            &mut tx,
+            &NewUser {
+                name,
+                email,
+                password_hash: hash,
+                role: Role::Customer,
+                status: AccountStatus::Approved,
+            },
+        )
+        .await?;
+    }
 
     chains::ensure(
         &mut tx,
@@ -159,14 +231,7 @@ pub async fn load(
     let ids: Vec<Uuid> = movie_ids.iter().map(|(id, _)| *id).collect();
     theatres::add_movies(&mut tx, CHAIN, THEATRE, &ids).await?;
 
-    let prices: Prices = [
-        (SeatClass::Standard, 25_000),
-        (SeatClass::Premium, 40_000),
-        (SeatClass::Vip, 65_000),
-        (SeatClass::Accessible, 25_000),
-    ]
-    .into_iter()
-    .collect();
+    let prices = prices();
     let today = Utc::now().with_timezone(&Kolkata).date_naive();
     let mut added = 0;
     let now = Utc::now();
@@ -208,8 +273,19 @@ pub async fn load(
         }
     }
     tx.commit().await?;
-    tracing::info!(shows_added = added, "demo data ready");
-    Ok(())
+    Ok(added)
+}
+
+/// The demo shows' prices per seat class, in paise.
+fn prices() -> Prices {
+    [
+        (SeatClass::Standard, 25_000),
+        (SeatClass::Premium, 40_000),
+        (SeatClass::Vip, 65_000),
+        (SeatClass::Accessible, 25_000),
+    ]
+    .into_iter()
+    .collect()
 }
 
 async fn ensure_user(

@@ -8,6 +8,7 @@ pub mod booking_seats;
 pub mod bookings;
 pub mod chains;
 pub mod components;
+pub mod demo;
 pub mod gift_cards;
 pub mod idempotency;
 pub mod movies;
