@@ -338,3 +338,46 @@ async fn staff_me_lists_only_the_chains_the_caller_runs(pool: PgPool) {
     let res = app.get_auth("/chains?staff=you", Some(&mine)).await;
     assert_problem(res, 422, "validation_failed").await;
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn chain_staff_read_their_chains_outbox_and_nobody_elses(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let (_, owner) = app.approved_owner("Outbox Owner").await;
+    let (_, other) = app.approved_owner("Outbox Other").await;
+    let chain = app.chain(&owner, "Outbox Chain").await;
+    let other_chain = app.chain(&other, "Other Outbox Chain").await;
+    // A theatre's creation emails its chain's owner: one notification of this chain.
+    app.theatre(&owner, &chain).await;
+    app.theatre(&other, &other_chain).await;
+
+    let page = app
+        .get_ok(&format!("/notifications?chain_id={chain}"), Some(&owner))
+        .await;
+    let mine = crate::support::client::ids(&page);
+    assert!(!mine.is_empty(), "{page}");
+    let admin = app.admin_token().await;
+    let all = app.get_ok("/notifications", Some(&admin)).await;
+    let theirs = app
+        .get_ok(
+            &format!("/notifications?chain_id={other_chain}"),
+            Some(&admin),
+        )
+        .await;
+    for id in crate::support::client::ids(&theirs) {
+        assert!(!mine.contains(&id), "another chain's email listed: {page}");
+    }
+    assert!(crate::support::client::ids(&all).len() >= mine.len());
+
+    // Another chain's owner: 404; an owner without chain_id, or a customer: 403.
+    let res = app
+        .get_auth(&format!("/notifications?chain_id={chain}"), Some(&other))
+        .await;
+    assert_problem(res, 404, "not_found").await;
+    let res = app.get_auth("/notifications", Some(&owner)).await;
+    assert_problem(res, 403, "forbidden").await;
+    let (_, customer) = app.customer("Outbox Customer").await;
+    let res = app
+        .get_auth(&format!("/notifications?chain_id={chain}"), Some(&customer))
+        .await;
+    assert_problem(res, 403, "forbidden").await;
+}

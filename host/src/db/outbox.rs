@@ -283,6 +283,7 @@ const OUTBOX_CHANNEL: &str = "cineflow_outbox";
 pub async fn list(
     conn: &mut PgConnection,
     status: Option<NotificationStatus>,
+    chain: Option<Uuid>,
     after: Option<Uuid>,
     fetch: i64,
 ) -> Result<Vec<Notification>, sqlx::Error> {
@@ -292,10 +293,12 @@ pub async fn list(
                  status as "status: NotificationStatus", attempts,
     last_error, next_attempt_at, sent_at, subject, created_at from notifications
          where ($1::text is null or status = $1::text) and ($2::uuid is null or id > $2)
+           and ($4::uuid is null or chain_id = $4)
          order by id limit $3"#,
         status.map(|s| s.as_str()),
         after,
         fetch,
+        chain,
     )
     .fetch_all(conn)
     .await

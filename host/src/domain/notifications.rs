@@ -93,7 +93,26 @@ impl Notifications {
         fetch: i64,
     ) -> Result<Vec<Notification>, DomainError> {
         let mut conn = self.pool.acquire().await?;
-        Ok(outbox::list(&mut conn, status, after, fetch).await?)
+        Ok(outbox::list(&mut conn, status, None, after, fetch).await?)
+    }
+
+    /// One chain's notifications, for its staff (an owner on its staff, or an admin); to
+    /// anyone else the chain has none to show (404, as for every chain sub-resource).
+    pub async fn list_of_chain(
+        &self,
+        actor: &Actor,
+        chain: Uuid,
+        status: Option<NotificationStatus>,
+        after: Option<Uuid>,
+        fetch: i64,
+    ) -> Result<Vec<Notification>, DomainError> {
+        let mut conn = self.pool.acquire().await?;
+        let allowed = actor.is_admin()
+            || (actor.is_owner() && db::chains::is_member(&mut conn, chain, actor.id()).await?);
+        if !allowed {
+            return Err(DomainError::NotFound("no such chain".into()));
+        }
+        Ok(outbox::list(&mut conn, status, Some(chain), after, fetch).await?)
     }
 
     /// One notification.

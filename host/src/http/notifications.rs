@@ -237,13 +237,17 @@ pub(super) struct NotificationQuery {
     /// `pending`, `sending`, `sent` or `failed`.
     #[param(schema_with = crate::http::schema::notification_status)]
     status: Option<String>,
+    /// One chain's emails: its staff may ask (admins without it see every chain's and the
+    /// platform's).
+    chain_id: Option<Uuid>,
     #[param(schema_with = crate::http::schema::page_limit)]
     limit: Option<u32>,
     #[param(schema_with = crate::http::schema::page_cursor)]
     cursor: Option<String>,
 }
 
-/// Lists notifications in queue order, optionally of one status (admins).
+/// Lists notifications in queue order, optionally of one status: every one for admins, one
+/// chain's (`chain_id`) for its staff.
 #[utoipa::path(get, path = "/api/v1/notifications", tag = "notifications",
     params(NotificationQuery),
     security(("bearer" = [])),
@@ -251,12 +255,13 @@ pub(super) struct NotificationQuery {
         (status = 200, description = "A page of notifications", body = Page<NotificationView>),
         (status = 400, description = "Unknown query parameter or bad cursor", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin (without `chain_id`), or not chain staff", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`chain_id` names a chain the caller does not run", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Unknown status", body = Problem, content_type = "application/problem+json"),
     ))]
 pub(super) async fn list_notifications(
     State(state): State<AppState>,
-    _admin: AdminUser,
+    AuthUser(user): AuthUser,
     ApiQuery(q): ApiQuery<NotificationQuery>,
 ) -> Result<Json<Page<NotificationView>>, ApiError> {
     let page = PageRequest::parse(q.limit, q.cursor.as_deref())?;
@@ -267,10 +272,28 @@ pub(super) async fn list_notifications(
                 validation([("status", "must be pending, sending, sent or failed")])
             })?),
         };
-    let rows = state
-        .notifications
-        .list(status, page.after, page.fetch())
-        .await?;
+    let actor = Actor::new(user);
+    let rows = match q.chain_id {
+        Some(chain) if actor.is_staff() => {
+            state
+                .notifications
+                .list_of_chain(&actor, chain, status, page.after, page.fetch())
+                .await?
+        }
+        None if actor.is_admin() => {
+            state
+                .notifications
+                .list(status, page.after, page.fetch())
+                .await?
+        }
+        _ => {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                crate::http::code::Code::Forbidden,
+                "this needs an admin, or chain staff asking for their chain_id",
+            ));
+        }
+    };
     Ok(Json(
         Page::from_rows(rows, page, |n| n.id).map(|n| view(n, &state)),
     ))
