@@ -49,7 +49,7 @@ export function barChart({ labels, series, format = String, title = 'Chart', lab
 export function chartLegend(series) {
   return (
     '<ul class="legend">' +
-    series.map((s, k) => `<li class="${k ? 'held' : 'available'}">${escape(s.name)}</li>`).join('') +
+    series.map((s, k) => `<li class="${k ? 'series-2' : 'series-1'}">${escape(s.name)}</li>`).join('') +
     '</ul>'
   );
 }
