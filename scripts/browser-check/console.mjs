@@ -570,87 +570,103 @@ scenario('a customer\'s hold turns the open show page\'s seats held without a re
     });
 });
 
+// The demo data already uploads both pricing examples and binds promo-pricing, so the upload
+// here is of a pricing component the demo does not have: the test guest that charges twice
+// each seat's class price (tests/guests/hostile, feature `double`; it passes the fixtures).
+const DOUBLE_WASM = join(COMPONENTS, 'hostile', 'double.wasm');
+
 scenario('upload and bind a pricing component through the console; a new booking is priced by it', async (s) => {
   const { chain } = await demo();
-  const { sha } = promoBytes();
+  if (!existsSync(DOUBLE_WASM)) throw new Error(`${DOUBLE_WASM} is missing: run scripts/build-components.sh`);
+  const sha = createHash('sha256').update(readFileSync(DOUBLE_WASM)).digest('hex');
   const token = await tokenOf(CUSTOMER);
   const owner = await tokenOf(OWNER);
   const show = await demoShow(2);
-  // Three standard seats: ₹750 at the demo's base prices, enough for FLAT100 (₹500 at least).
-  const seats = await freeSeats(show.id, 3, 'standard');
+  const seats = await freeSeats(show.id, 2, 'standard');
+  // What the platform's default pricing charges: each seat at its class price.
   const base = seats.reduce((sum, x) => sum + x.price_minor, 0);
-  assert(base >= 50000, `three standard seats cost ${base}, below FLAT100's minimum`);
 
-  const before = await must('GET', `/chains/${chain.id}/bindings`, { token: owner });
-  const pricing = (before.items || before).find((b) => b.hook === 'pricing');
-  const wasBound = pricing && pricing.bound_component_id === sha;
-  if (!wasBound) {
-    // Not bound yet: the chain's pricing refuses the code (the default refuses every code).
-    const r = await hold(token, show.id, seats.map((x) => x.id), { promo_code: 'FLAT100' });
-    if (r.status === 201) await call('POST', `/bookings/${r.json.id}/cancel`, { token });
-    assert(r.status === 422, `before the bind, a hold with FLAT100 answered ${r.status}, not 422: ${JSON.stringify(r.json)}`);
-  }
+  const bindingOf = async () => {
+    const b = await must('GET', `/chains/${chain.id}/bindings`, { token: owner });
+    return (b.items || b).find((x) => x.hook === 'pricing');
+  };
+  const before = await bindingOf();
+  assert(before.bound_component_id !== sha, 'the doubling component is bound before the test binds it');
+  const listedBefore = await must('GET', `/chains/${chain.id}/components`, { token: owner });
+  const isNew = !(listedBefore.items || listedBefore).some((c) => c.id === sha);
 
   const page = await s.page(OWNER);
-  const section = await open(page, '#/components', 'components');
-  const file = section.locator('input[type="file"]').first();
-  await file.waitFor({ state: 'attached' }).catch(() => {
-    throw new Error('the components page has no file input to upload a .wasm');
-  });
-  const form = section.locator('form').filter({ has: page.locator('input[type="file"]') }).first();
-  const hookField = form.getByLabel(/hook/i);
-  if ((await hookField.count()) > 0) await hookField.first().selectOption('pricing');
-  await file.setInputFiles(PROMO_WASM);
-  await form.getByRole('button', { name: /upload/i }).first().click();
-  // The upload is listed as a row carrying its sha256.
-  const row = section.locator(`[data-id="${sha}"]:not(button)`).first();
-  await row.waitFor({ state: 'attached' }).catch(async () => {
-    const alert = await section.locator('[role="alert"]').first().innerText({ timeout: 500 }).catch(() => '');
-    throw new Error(`the uploaded component ${sha.slice(0, 12)}… is not listed within ${WAIT / 1000} s${alert ? `; the page says: ${alert}` : ''}`);
-  });
-  const listed = await must('GET', `/chains/${chain.id}/components`, { token: owner });
-  assert((listed.items || listed).some((c) => c.id === sha), 'the API does not list the uploaded component');
+  try {
+    const section = await open(page, '#/components', 'components');
+    const file = section.locator('input[type="file"]').first();
+    await file.waitFor({ state: 'attached' }).catch(() => {
+      throw new Error('the components page has no file input to upload a .wasm');
+    });
+    const form = section.locator('form').filter({ has: page.locator('input[type="file"]') }).first();
+    const hookField = form.getByLabel(/hook/i);
+    if ((await hookField.count()) > 0) await hookField.first().selectOption('pricing');
+    await file.setInputFiles(DOUBLE_WASM);
+    const uploaded = page.waitForResponse((r) => r.request().method() === 'POST' && /\/components\?hook=pricing/.test(r.url()), { timeout: WAIT });
+    await form.getByRole('button', { name: /upload/i }).first().click();
+    const res = await uploaded.catch(() => {
+      throw new Error(`clicking Upload sent no POST /chains/{id}/components?hook=pricing within ${WAIT / 1000} s`);
+    });
+    assert(res.status() === (isNew ? 201 : 200), `the upload answered ${res.status()}, not ${isNew ? 201 : 200}`);
+    // The upload is listed, carrying its sha256.
+    const row = section.locator(`[data-id="${sha}"]:not(button)`).first();
+    await row.waitFor({ state: 'attached' }).catch(async () => {
+      const alert = await section.locator('[role="alert"]').first().innerText({ timeout: 500 }).catch(() => '');
+      throw new Error(`the uploaded component ${sha.slice(0, 12)}… is not listed within ${WAIT / 1000} s${alert ? `; the page says: ${alert}` : ''}`);
+    });
+    const listed = await must('GET', `/chains/${chain.id}/components`, { token: owner });
+    assert((listed.items || listed).some((c) => c.id === sha), 'the API does not list the uploaded component');
 
-  // Bind: a button on its row, else on its own page.
-  let bind = row.getByRole('button', { name: /^bind/i });
-  if ((await bind.count()) === 0) {
-    await open(page, `#/components/${sha}`, 'component');
-    bind = page.locator('main section[data-page="component"]').getByRole('button', { name: /^bind/i });
-  }
-  if (!wasBound) {
+    // Bind: a button on its row (or the notice after the upload), else on its own page.
+    let bind = row.getByRole('button', { name: /^bind/i });
+    if ((await bind.count()) === 0) {
+      await open(page, `#/components/${sha}`, 'component');
+      bind = page.locator('main section[data-page="component"]').getByRole('button', { name: /^bind/i });
+    }
     await bind.first().click().catch(() => {
       throw new Error('no enabled "Bind" button for the uploaded component');
     });
     const dialog = page.locator('dialog[open]');
-    if (await dialog.waitFor({ state: 'visible', timeout: 1500 }).then(() => true, () => false)) {
+    if (await dialog.waitFor({ state: 'visible', timeout: 2000 }).then(() => true, () => false)) {
       await dialog.locator('[data-confirm], button[value="ok"]').first().click();
     }
-  }
-  const deadline = Date.now() + WAIT;
-  let bound = false;
-  while (!bound && Date.now() < deadline) {
-    const b = await must('GET', `/chains/${chain.id}/bindings`, { token: owner });
-    bound = (b.items || b).some((x) => x.hook === 'pricing' && x.bound_component_id === sha);
-    if (!bound) await page.waitForTimeout(200);
-  }
-  assert(bound, `the pricing hook is not bound to ${sha.slice(0, 12)}… within ${WAIT / 1000} s of clicking Bind`);
-  await noAlert(page, 'after binding');
+    const deadline = Date.now() + WAIT;
+    let bound = false;
+    while (!bound && Date.now() < deadline) {
+      bound = (await bindingOf()).bound_component_id === sha;
+      if (!bound) await page.waitForTimeout(200);
+    }
+    assert(bound, `the pricing hook is not bound to ${sha.slice(0, 12)}… within ${WAIT / 1000} s of clicking Bind`);
+    await noAlert(page, 'after binding');
 
-  // A new booking is priced by it: FLAT100 takes ₹100 off the default's total.
-  let r = null;
-  const until = Date.now() + 5000;
-  do {
-    r = await hold(token, show.id, seats.map((x) => x.id), { promo_code: 'FLAT100' });
-    if (r.status !== 201) await page.waitForTimeout(250);
-  } while (r.status !== 201 && Date.now() < until);
-  assert(r.status === 201, `after the bind, a hold with FLAT100 answered ${r.status}: ${JSON.stringify(r.json)}`);
-  try {
-    assert(r.json.total_minor === base - 10000, `the hold costs ${r.json.total_minor}, not the default's ${base} less FLAT100's 10000`);
-    const receipt = await must('GET', `/bookings/${r.json.id}/receipt`, { token });
-    const decision = receipt.decisions.find((d) => d.hook === 'pricing');
-    assert(decision && decision.component_id === sha, `the receipt's pricing decision names ${decision?.component_id}, not ${sha}`);
+    // A new booking is priced by it: twice what the default pricing charges.
+    let r = null;
+    const until = Date.now() + 5000;
+    do {
+      if (r && r.status === 201) await call('POST', `/bookings/${r.json.id}/cancel`, { token });
+      r = await hold(token, show.id, seats.map((x) => x.id));
+      if (r.status !== 201 || r.json.total_minor !== 2 * base) await page.waitForTimeout(250);
+    } while ((r.status !== 201 || r.json.total_minor !== 2 * base) && Date.now() < until);
+    assert(r.status === 201, `after the bind, the hold answered ${r.status}: ${JSON.stringify(r.json)}`);
+    try {
+      assert(r.json.total_minor === 2 * base, `the new booking costs ${r.json.total_minor}, not twice the default pricing's ${base}`);
+      const receipt = await must('GET', `/bookings/${r.json.id}/receipt`, { token });
+      const decision = receipt.decisions.find((d) => d.hook === 'pricing');
+      assert(decision && decision.component_id === sha, `the booking's receipt names pricing by ${decision?.component_id}, not ${sha}`);
+    } finally {
+      await call('POST', `/bookings/${r.json.id}/cancel`, { token });
+    }
   } finally {
-    await call('POST', `/bookings/${r.json.id}/cancel`, { token });
+    // The demo's binding back, for the scenarios after this one.
+    if (before.bound_component_id) {
+      await call('PUT', `/chains/${chain.id}/bindings/pricing`, { token: owner, body: { component_id: before.bound_component_id, on_failure: before.on_failure } });
+    } else {
+      await call('DELETE', `/chains/${chain.id}/bindings/pricing`, { token: owner });
+    }
   }
 });
 
