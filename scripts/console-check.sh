@@ -60,7 +60,9 @@ else
     BIN="$TARGET/debug/cineflow"
 fi
 COMPONENTS="$TARGET/components"
-if [ ! -f "$COMPONENTS/pricing.wasm" ] || [ ! -f "$COMPONENTS/examples/promo-pricing.wasm" ]; then
+# The demo loads the examples; the tests upload hostile/double.wasm (a new pricing version).
+if [ ! -f "$COMPONENTS/pricing.wasm" ] || [ ! -f "$COMPONENTS/examples/promo-pricing.wasm" ] \
+    || [ ! -f "$COMPONENTS/hostile/double.wasm" ]; then
     bash scripts/build-components.sh
 fi
 
