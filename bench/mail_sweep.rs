@@ -201,7 +201,7 @@ async fn sample_size(
     mailer: &Mailer,
 ) -> anyhow::Result<usize> {
     let mut conn = pool.acquire().await?;
-    let first = cineflow::db::outbox::list(&mut conn, None, None, 1).await?;
+    let first = cineflow::db::outbox::list(&mut conn, None, None, None, 1).await?;
     let n = first
         .first()
         .ok_or_else(|| anyhow::anyhow!("nothing queued"))?;
