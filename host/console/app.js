@@ -181,6 +181,11 @@ async function signOut() {
 }
 
 document.getElementById('signout').addEventListener('click', signOut);
+// The skip link must not change the hash (the router would read "#main" as a page).
+document.querySelector('.skip').addEventListener('click', (event) => {
+  event.preventDefault();
+  main.focus();
+});
 document.getElementById('chain-picker').addEventListener('change', (event) => {
   state.chain = state.chains.find((c) => c.id === event.target.value) || null;
   if (state.chain) localStorage.setItem(chainKey(), state.chain.id);

@@ -161,6 +161,7 @@ export async function render(main, _params, ctx) {
           ${list.map((s) => h`<option value="${s.id}">${showLabel(s)} · ${s.seats_available} free</option>`)}`,
       );
       showSelect.value = keep;
+      section.querySelectorAll('.bk-hint').forEach((hint) => hint.remove());
       if (!list.length) showSelect.insertAdjacentHTML('afterend', '<p class="muted bk-hint">No upcoming shows.</p>');
     })
     .catch((err) => showError(section, err));
